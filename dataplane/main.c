@@ -1,0 +1,312 @@
+/* main.c - the data plane process: options, EAL, port, shards, workers.
+ *
+ * DESIGN: everything that can fail is done before the workers launch: the
+ * options are parsed and checked first (before EAL, so a typo costs no EAL
+ * start-up and its message is not buried in EAL's log), then EAL, the port
+ * and its queues, the forwarding rings and each worker's shard. The main
+ * lcore then only supervises: it writes the stats file and the log line,
+ * and on SIGINT/SIGTERM asks the workers to stop, waits for them and prints
+ * the totals.
+ *
+ * Shard memory comes from anonymous mmap with transparent huge pages, faulted
+ * in before launch: it needs no DMA, so it need not come from EAL's (possibly
+ * small, --no-huge) memory, and no page fault happens on the request path.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+
+#include "config.h"
+#include "port.h"
+#include "region_map.h"
+#include "shard.h"
+#include "stats.h"
+#include "worker.h"
+#include "wormhole.h"
+
+static volatile sig_atomic_t main_stop;
+
+static void main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+static double main_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Split argv at "--": EAL gets the part before, we parse the part after. */
+static int main_find_separator(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return i;
+	return argc;
+}
+
+/* Shard memory: anonymous, THP-backed, faulted in now. NULL on failure. */
+static void *main_shard_memory(size_t bytes)
+{
+	void *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (mem == MAP_FAILED)
+		return NULL;
+	madvise(mem, bytes, MADV_HUGEPAGE);
+	memset(mem, 0, bytes);
+	return mem;
+}
+
+struct main_state {
+	struct config cfg;
+	struct port_info port;
+	struct wormhole *wormhole;
+	struct region_map *map;
+	struct worker *workers[WORKER_MAX];
+	void *shard_mem[WORKER_MAX];
+	size_t shard_mem_bytes;
+	unsigned n_workers;
+};
+
+static int main_setup_workers(struct main_state *st)
+{
+	struct shard_config scfg = {
+		.capacity_items = st->cfg.capacity_items,
+		.arena_bytes = st->cfg.arena_bytes,
+	};
+	unsigned lcore, i = 0;
+
+	st->shard_mem_bytes = shard_memory_size(&scfg);
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct worker *w = rte_zmalloc_socket("we_worker", sizeof(*w) + shard_sizeof(),
+						      WE_CACHE_LINE, (int)rte_lcore_to_socket_id(lcore));
+		struct shard *shard;
+
+		if (w == NULL) {
+			fprintf(stderr, "warpengine: no EAL memory for worker %u (%zu bytes)\n", i,
+				sizeof(*w));
+			return -ENOMEM;
+		}
+		st->workers[i] = w;
+		shard = (struct shard *)(w + 1);
+		st->shard_mem[i] = main_shard_memory(st->shard_mem_bytes);
+		if (st->shard_mem[i] == NULL) {
+			fprintf(stderr, "warpengine: cannot map %zu MiB for shard %u: %s\n",
+				st->shard_mem_bytes >> 20, i, strerror(errno));
+			return -ENOMEM;
+		}
+		if (shard_init(shard, st->shard_mem[i], st->shard_mem_bytes, &scfg) != 0) {
+			fprintf(stderr, "warpengine: shard %u: capacity %lu / arena %lu bytes "
+					"rejected\n",
+				i, (unsigned long)scfg.capacity_items,
+				(unsigned long)scfg.arena_bytes);
+			return -EINVAL;
+		}
+		w->index = (uint16_t)i;
+		w->n_workers = (uint16_t)st->n_workers;
+		w->port_id = st->port.port_id;
+		w->queue_id = (uint16_t)i;
+		w->lcore_id = lcore;
+		w->pool = st->port.pool;
+		w->inbound = st->wormhole->inbound[i];
+		w->peers = st->wormhole->inbound;
+		memcpy(w->self.mac, st->port.mac, 6);
+		w->self.ip_be = st->cfg.ip_be;
+		w->self.udp_port_base = st->cfg.port_base;
+		w->self.udp_port_count = (uint16_t)st->n_workers;
+		w->exec.shard = shard;
+		w->exec.map = st->map;
+		w->exec.stats = &w->stats;
+		w->exec.self = (uint16_t)i;
+		w->udp_checksum = st->cfg.udp_checksum;
+		w->busy_poll = st->cfg.busy_poll;
+		w->idle_sleep_us = st->cfg.idle_sleep_us;
+		i++;
+	}
+	return 0;
+}
+
+static void main_print_banner(const struct main_state *st)
+{
+	char ip[INET_ADDRSTRLEN];
+	const uint8_t *mac = st->port.mac;
+
+	inet_ntop(AF_INET, &st->cfg.ip_be, ip, sizeof(ip));
+	printf("warpengine: port %u (%s) mac %02x:%02x:%02x:%02x:%02x:%02x ip %s\n",
+	       st->port.port_id, st->port.driver, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5],
+	       ip);
+	printf("warpengine: %u workers on UDP ports %u..%u, %u regions, steering: %s\n",
+	       st->n_workers, st->cfg.port_base, st->cfg.port_base + st->n_workers - 1,
+	       WE_REGIONS, port_steering_name(st->port.steering));
+	printf("warpengine: shard memory %zu MiB per worker (capacity %lu items), idle: %s\n",
+	       st->shard_mem_bytes >> 20, (unsigned long)st->cfg.capacity_items,
+	       st->cfg.busy_poll ? "busy-poll" : "sleep after empty polls");
+	for (unsigned i = 0; i < st->n_workers; i++)
+		printf("warpengine: worker %u on lcore %u, queue %u, port %u\n", i,
+		       st->workers[i]->lcore_id, i, st->cfg.port_base + i);
+	fflush(stdout);
+}
+
+static void main_supervise(struct main_state *st)
+{
+	uint64_t prev[WORKER_STATS_COUNT] = {0};
+	double start = main_now_s(), last = start;
+	const double interval = st->cfg.stats_interval_ms / 1000.0;
+
+	while (!main_stop) {
+		double now;
+
+		usleep(10000);
+		now = main_now_s();
+		if (now - last < interval)
+			continue;
+		if (!st->cfg.quiet)
+			stats_log_line(stdout, st->workers, st->n_workers, prev, now - last);
+		if (st->cfg.stats_file != NULL &&
+		    stats_write_file(st->cfg.stats_file, st->workers, st->n_workers, now - start) !=
+			    0)
+			fprintf(stderr, "warpengine: cannot write stats file %s\n",
+				st->cfg.stats_file);
+		last = now;
+	}
+	if (st->cfg.stats_file != NULL)
+		stats_write_file(st->cfg.stats_file, st->workers, st->n_workers,
+				 main_now_s() - start);
+}
+
+static void main_print_totals(const struct main_state *st)
+{
+	uint64_t total[WORKER_STATS_COUNT];
+
+	stats_sum(st->workers, st->n_workers, total);
+	printf("warpengine: stopped. totals:");
+	for (unsigned i = 0; i < WORKER_STATS_COUNT; i++)
+		if (total[i] != 0)
+			printf(" %s=%lu", worker_stats_names[i], (unsigned long)total[i]);
+	printf("\n");
+	for (unsigned i = 0; i < st->n_workers; i++) {
+		struct shard_counters sc;
+
+		shard_read_counters((const struct shard *)(st->workers[i] + 1), &sc);
+		printf("warpengine: shard %u: %lu items, arena %lu of %lu bytes used\n", i,
+		       (unsigned long)sc.items, (unsigned long)sc.arena_used_bytes,
+		       (unsigned long)sc.arena_bytes);
+	}
+	fflush(stdout);
+}
+
+static void main_cleanup(struct main_state *st)
+{
+	port_teardown(&st->port);
+	for (unsigned i = 0; i < st->n_workers; i++) {
+		if (st->shard_mem[i] != NULL)
+			munmap(st->shard_mem[i], st->shard_mem_bytes);
+		rte_free(st->workers[i]);
+	}
+	wormhole_destroy(st->wormhole);
+	free(st->map);
+}
+
+int main(int argc, char **argv)
+{
+	static struct main_state st;
+	char err[256];
+	int sep = main_find_separator(argc, argv);
+	int rc;
+
+	/* Our options first: argv[sep] becomes the program name for getopt. */
+	{
+		char *saved = argv[sep < argc ? sep : 0];
+		int n = sep < argc ? argc - sep : 1;
+
+		if (sep < argc)
+			argv[sep] = argv[0];
+		rc = config_parse(&st.cfg, n, argv + (sep < argc ? sep : 0), err, sizeof(err));
+		if (sep < argc)
+			argv[sep] = saved;
+	}
+	if (rc != 0) {
+		fprintf(stderr, "warpengine: %s\n", err);
+		return EX_USAGE;
+	}
+	if (st.cfg.help) {
+		config_print_help(argv[0]);
+		return EX_OK;
+	}
+
+	rc = rte_eal_init(sep, argv);
+	if (rc < 0) {
+		fprintf(stderr, "warpengine: EAL initialisation failed: %s (check the EAL "
+				"arguments before --)\n",
+			rte_strerror(rte_errno));
+		return EX_CONFIG;
+	}
+	st.n_workers = rte_lcore_count() - 1;
+	if (st.n_workers == 0 || st.n_workers > WORKER_MAX) {
+		fprintf(stderr, "warpengine: %u worker lcores; need 1..%u (e.g. -l 0-2: the main "
+				"lcore supervises, the others serve)\n",
+			st.n_workers, WORKER_MAX);
+		rte_eal_cleanup();
+		return EX_USAGE;
+	}
+	if (rte_eth_dev_count_avail() == 0) {
+		fprintf(stderr, "warpengine: no DPDK port: give one with --vdev (net_memif, "
+				"net_af_packet, net_af_xdp, net_tap) or bind a NIC\n");
+		rte_eal_cleanup();
+		return EX_CONFIG;
+	}
+
+	signal(SIGINT, main_on_signal);
+	signal(SIGTERM, main_on_signal);
+
+	rc = port_setup(st.cfg.port_id, (uint16_t)st.n_workers, st.cfg.port_base,
+			st.cfg.use_flow, &st.port);
+	if (rc == 0) {
+		st.wormhole = wormhole_create((uint16_t)st.n_workers, (int)rte_socket_id());
+		st.map = malloc(sizeof(*st.map));
+		if (st.wormhole == NULL || st.map == NULL)
+			rc = -ENOMEM;
+	}
+	if (rc == 0) {
+		region_map_init_default(st.map, (uint16_t)st.n_workers);
+		rc = main_setup_workers(&st);
+	}
+	if (rc != 0) {
+		main_cleanup(&st);
+		rte_eal_cleanup();
+		return EX_SOFTWARE;
+	}
+	if (stats_telemetry_register(st.workers, st.n_workers) != 0)
+		fprintf(stderr, "warpengine: telemetry command not registered (continuing)\n");
+
+	main_print_banner(&st);
+	for (unsigned i = 0; i < st.n_workers; i++)
+		rte_eal_remote_launch(worker_main, st.workers[i], st.workers[i]->lcore_id);
+	printf("warpengine: serving (SIGINT or SIGTERM stops)\n");
+	fflush(stdout);
+
+	main_supervise(&st);
+	worker_request_stop();
+	rte_eal_mp_wait_lcore();
+	main_print_totals(&st);
+	main_cleanup(&st);
+	rte_eal_cleanup();
+	return EX_OK;
+}

@@ -1,0 +1,33 @@
+/* port.h - bring up the DPDK port: one RX and one TX queue per worker. */
+#ifndef PORT_H
+#define PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct rte_mempool;
+
+enum port_steering {
+	PORT_STEER_FLOW,     /* rte_flow: UDP destination port -> queue */
+	PORT_STEER_RSS,      /* the NIC spreads by RSS hash; rings fix misdirection */
+	PORT_STEER_SOFTWARE, /* whatever queue the PMD delivers on; rings fix it */
+};
+
+struct port_info {
+	uint16_t port_id;
+	uint16_t n_queues;
+	uint8_t mac[6];
+	char driver[32];
+	enum port_steering steering;
+	struct rte_mempool *pool;
+};
+
+/* Configure and start port_id with n_queues queue pairs; try rte_flow
+ * steering of UDP port base+i to queue i unless use_flow is false. Returns 0
+ * or a negative errno after printing what failed. */
+int port_setup(uint16_t port_id, uint16_t n_queues, uint16_t udp_port_base, bool use_flow,
+	       struct port_info *info);
+void port_teardown(struct port_info *info);
+const char *port_steering_name(enum port_steering s);
+
+#endif

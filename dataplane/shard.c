@@ -1,0 +1,259 @@
+/* shard.c - one lcore's key-value shard: GET / PUT / DELETE over table + arena.
+ *
+ * DESIGN
+ * The shard's memory, handed in once, holds the table's buckets (first, so
+ * their 64-byte alignment is the memory's) and then the arena. struct shard
+ * itself only holds the two descriptors and a counter, so a test can build
+ * several shards side by side.
+ *
+ * A PUT never modifies a live item: it allocates a new item, writes key and
+ * value, then switches the index slot and frees the old item. A PUT that
+ * finds no room (index chain full and pool empty, or arena full) therefore
+ * returns NO_SPACE with the old value intact, and GET's value pointer stays
+ * valid until the next PUT or DELETE. The checks that can fail come before
+ * anything changes: a refused PUT changes only the put_no_space counter.
+ *
+ * The caller hashes each key once with keyhash() and passes the hash; in
+ * verify builds every operation checks that the hash matches the key.
+ * Bursts prefetch in two stages (shard_prefetch_bucket for all requests,
+ * then shard_prefetch_item for all, then execute), so that the bucket line
+ * and the item line are both in cache when a request executes.
+ */
+#include "shard.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "arena.h"
+#include "keyhash.h"
+#include "table.h"
+#include "we_assert.h"
+
+struct shard {
+	struct table table;
+	struct arena arena;
+	uint64_t put_no_space;
+};
+
+/* A key being looked up, for the table's key comparison. */
+struct shard_key {
+	const struct arena *arena;
+	const uint8_t *bytes;
+	uint8_t len;
+};
+
+static size_t shard_round_line(uint64_t n)
+{
+	return (size_t)((n + WE_CACHE_LINE - 1) & ~(uint64_t)(WE_CACHE_LINE - 1));
+}
+
+static bool shard_config_valid(const struct shard_config *cfg, struct table_geometry *g)
+{
+	return table_geometry_for(cfg->capacity_items, g) == 0 &&
+	       cfg->arena_bytes >= ARENA_BLOCK_MIN && cfg->arena_bytes <= ARENA_BYTES_MAX;
+}
+
+size_t shard_sizeof(void)
+{
+	return sizeof(struct shard);
+}
+
+size_t shard_memory_size(const struct shard_config *cfg)
+{
+	struct table_geometry g;
+
+	if (!shard_config_valid(cfg, &g))
+		return 0;
+	return shard_round_line(table_memory_size(&g)) + shard_round_line(cfg->arena_bytes);
+}
+
+int shard_init(struct shard *s, void *mem, size_t mem_bytes, const struct shard_config *cfg)
+{
+	struct table_geometry g;
+	size_t table_bytes;
+	int rc;
+
+	if (!shard_config_valid(cfg, &g) || mem == NULL || (uintptr_t)mem % WE_CACHE_LINE != 0 ||
+	    mem_bytes < shard_memory_size(cfg))
+		return -EINVAL;
+	memset(s, 0, sizeof(*s));
+	table_bytes = shard_round_line(table_memory_size(&g));
+	rc = table_init(&s->table, mem, table_bytes, &g);
+	if (rc != 0)
+		return rc;
+	return arena_init(&s->arena, (uint8_t *)mem + table_bytes, cfg->arena_bytes);
+}
+
+static inline bool shard_key_equal(const void *ctx, uint64_t offset)
+{
+	const struct shard_key *k = ctx;
+	struct arena_item *it = arena_item_at(k->arena, offset);
+
+	return it->key_len == k->len && memcmp(arena_item_key(it), k->bytes, k->len) == 0;
+}
+
+static inline uint64_t *shard_find(struct shard *s, uint64_t hash, const uint8_t *key,
+				   uint8_t key_len)
+{
+	struct shard_key k = { .arena = &s->arena, .bytes = key, .len = key_len };
+
+	WE_VERIFY(hash == keyhash(key, key_len));
+	return table_find(&s->table, hash, shard_key_equal, &k);
+}
+
+void shard_prefetch_bucket(const struct shard *s, uint64_t hash)
+{
+	table_prefetch(&s->table, hash);
+}
+
+/* Prefetches the first item whose tag matches in the main bucket (two lines:
+ * items are 8-byte aligned, so a small one may straddle a line). When the
+ * main bucket has no match but a chain, prefetches the next bucket instead. */
+void shard_prefetch_item(const struct shard *s, uint64_t hash)
+{
+	const struct table_bucket *b = table_main_bucket(&s->table, hash);
+	uint16_t tag = keyhash_tag(hash);
+
+	for (unsigned i = 0; i < TABLE_SLOTS; i++) {
+		uint64_t slot = b->slot[i];
+
+		if (slot == 0)
+			return;
+		if (table_slot_tag(slot) == tag) {
+			const uint8_t *p = s->arena.base + table_slot_offset(slot);
+
+			we_prefetch(p);
+			we_prefetch(p + WE_CACHE_LINE - 1);
+			return;
+		}
+	}
+	if (b->next != 0)
+		we_prefetch(&s->table.buckets[b->next]);
+}
+
+enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
+			 const uint8_t **value, uint32_t *value_len)
+{
+	uint64_t *slot = shard_find(s, hash, key, key_len);
+	struct arena_item *it;
+
+	if (slot == NULL)
+		return WE_STATUS_NOT_FOUND;
+	it = arena_item_at(&s->arena, table_slot_offset(*slot));
+	/* Only raw items exist until the compressed tiers do. */
+	WE_ASSERT(it->tier == TIER_EVENT_HORIZON);
+	*value = arena_item_value(it);
+	*value_len = it->value_len;
+	return WE_STATUS_OK;
+}
+
+enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
+			 const uint8_t *value, uint32_t value_len, uint64_t lsn)
+{
+	uint64_t *slot;
+	uint64_t offset;
+	struct arena_item *it;
+
+	WE_ASSERT(lsn <= ARENA_LSN_MAX);
+	if (value_len > ARENA_VALUE_MAX)
+		return WE_STATUS_VALUE_TOO_LARGE;
+	slot = shard_find(s, hash, key, key_len);
+	if ((slot == NULL && !table_can_insert(&s->table, hash)) ||
+	    arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) != 0) {
+		s->put_no_space++;
+		return WE_STATUS_NO_SPACE;
+	}
+
+	it = arena_item_at(&s->arena, offset);
+	it->lsn = lsn;
+	memcpy(arena_item_key(it), key, key_len);
+	memcpy(arena_item_value(it), value, value_len);
+
+	if (slot != NULL) {
+		uint64_t old = table_slot_offset(*slot);
+
+		table_slot_replace(slot, offset);
+		arena_free_item(&s->arena, old);
+	} else {
+		int rc = table_insert(&s->table, hash, offset);
+
+		WE_ASSERT(rc == 0); /* table_can_insert said so */
+	}
+	return WE_STATUS_OK;
+}
+
+enum we_status shard_delete(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len)
+{
+	uint64_t *slot = shard_find(s, hash, key, key_len);
+	uint64_t offset;
+
+	if (slot == NULL)
+		return WE_STATUS_NOT_FOUND;
+	offset = table_slot_offset(*slot);
+	table_remove(&s->table, hash, slot);
+	arena_free_item(&s->arena, offset);
+	return WE_STATUS_OK;
+}
+
+void shard_read_counters(const struct shard *s, struct shard_counters *out)
+{
+	out->items = s->table.items;
+	out->arena_used_bytes = s->arena.used_bytes;
+	out->arena_free_bytes = s->arena.free_bytes;
+	out->arena_untouched_bytes = arena_untouched_bytes(&s->arena);
+	out->arena_bytes = s->arena.bytes;
+	out->index_bytes = table_memory_size(&(struct table_geometry){
+		.nbuckets = s->table.nbuckets, .noverflow = s->table.noverflow });
+	out->overflow_buckets_used = s->table.overflow_used;
+	out->put_no_space = s->put_no_space;
+}
+
+/* State of shard_check_invariants' walk over the index. */
+struct shard_check {
+	struct shard *s;
+	uint64_t items;
+	uint64_t bytes;
+};
+
+/* One slot: it points at a whole item inside the used arena, the item's key
+ * hashes back to this bucket and tag, and a lookup of that key finds this
+ * very slot (so no key is indexed twice). */
+static bool shard_check_slot(void *ctx, uint32_t bucket, uint64_t slot)
+{
+	struct shard_check *c = ctx;
+	const struct arena *a = &c->s->arena;
+	uint64_t offset = table_slot_offset(slot);
+	struct arena_item *it;
+	uint64_t hash;
+	uint64_t *found;
+
+	if (offset % ARENA_GRANULE != 0 || offset + ARENA_ITEM_HDR_BYTES > a->bump_offset)
+		return false;
+	it = arena_item_at(a, offset);
+	if (offset + arena_item_block_bytes(it) > a->bump_offset)
+		return false;
+	if (it->tier != TIER_EVENT_HORIZON || it->stored_len != it->value_len || it->reserved != 0)
+		return false;
+	hash = keyhash(arena_item_key(it), it->key_len);
+	if (keyhash_bucket(hash, c->s->table.nbuckets) != bucket ||
+	    keyhash_tag(hash) != table_slot_tag(slot))
+		return false;
+	found = shard_find(c->s, hash, arena_item_key(it), (uint8_t)it->key_len);
+	if (found == NULL || *found != slot)
+		return false;
+	c->items++;
+	c->bytes += arena_item_block_bytes(it);
+	return true;
+}
+
+bool shard_check_invariants(const struct shard *s)
+{
+	/* The walk only reads; shard_find takes a mutable shard for PUT's sake. */
+	struct shard_check c = { .s = (struct shard *)s };
+
+	if (!table_check_invariants(&s->table))
+		return false;
+	if (!table_for_each(&s->table, shard_check_slot, &c))
+		return false;
+	return c.items == s->table.items && arena_check_invariants(&s->arena, c.items, c.bytes);
+}

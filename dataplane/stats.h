@@ -1,0 +1,28 @@
+/* stats.h - read the workers' counters from outside the lcores: the periodic
+ * stats file, the log line, DPDK telemetry (/warpengine/stats) and the totals
+ * printed at exit. */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "worker.h"
+
+/* Sum of every worker's counters (relaxed loads). */
+void stats_sum(struct worker *const *workers, unsigned n, uint64_t out[WORKER_STATS_COUNT]);
+
+/* All counters, total and per worker, as one JSON object. */
+void stats_write_json(FILE *f, struct worker *const *workers, unsigned n, double uptime_s);
+/* Write the JSON to path atomically (temporary file + rename). 0 or -errno. */
+int stats_write_file(const char *path, struct worker *const *workers, unsigned n,
+		     double uptime_s);
+
+/* One human line: rates since the previous call (prev is updated). */
+void stats_log_line(FILE *f, struct worker *const *workers, unsigned n,
+		    uint64_t prev[WORKER_STATS_COUNT], double interval_s);
+
+/* Register /warpengine/stats with DPDK telemetry. 0 or -errno. */
+int stats_telemetry_register(struct worker *const *workers, unsigned n);
+
+#endif

@@ -1,0 +1,408 @@
+/* worker.c - the worker lcore's run-to-completion loop.
+ *
+ * DESIGN: each iteration takes a burst from the NIC queue, then a burst from
+ * the worker's inbound forwarding ring, and pushes each through the same
+ * stages, each a small function over the whole burst:
+ *
+ *   classify   L2-L4 (netio): ARP/ICMP answered in place, drops counted
+ *   decode     the batch (proto), header-only error replies in place
+ *   hash       every key once (keyhash)
+ *   prefetch   all buckets, then all items (shard)
+ *   execute    per datagram, answers into a fresh reply mbuf, entries owned
+ *              elsewhere gathered into one datagram per owner and sent over
+ *              that owner's ring (wormhole)
+ *   transmit   one tx_burst; whatever the queue refuses is freed and counted
+ *
+ * Nothing here logs, locks or allocates from the heap; mbufs come from the
+ * port's mempool (per-lcore cache). When both sources stay empty the worker
+ * pauses, then sleeps briefly (not with --busy-poll), so a data plane that
+ * shares a core with its load generator does not starve it.
+ */
+#include "worker.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "we_assert.h"
+
+static bool worker_stop_flag;
+
+void worker_request_stop(void)
+{
+	__atomic_store_n(&worker_stop_flag, true, __ATOMIC_RELEASE);
+}
+
+static inline bool worker_stop_requested(void)
+{
+	return __atomic_load_n(&worker_stop_flag, __ATOMIC_ACQUIRE);
+}
+
+/* ---- transmit ---------------------------------------------------------- */
+
+static void worker_tx_flush(struct worker *w)
+{
+	uint16_t sent;
+
+	if (w->n_tx == 0)
+		return;
+	sent = rte_eth_tx_burst(w->port_id, w->queue_id, w->tx, w->n_tx);
+	for (uint16_t i = 0; i < sent; i++)
+		w->stats.tx_bytes += rte_pktmbuf_pkt_len(w->tx[i]);
+	w->stats.tx_packets += sent;
+	if (unlikely(sent < w->n_tx)) {
+		w->stats.tx_drop_full += w->n_tx - sent;
+		rte_pktmbuf_free_bulk(&w->tx[sent], w->n_tx - sent);
+	}
+	w->n_tx = 0;
+}
+
+static void worker_tx(struct worker *w, struct rte_mbuf *m, uint32_t frame_len)
+{
+	m->data_len = (uint16_t)frame_len;
+	m->pkt_len = frame_len;
+	if (unlikely(w->n_tx == WORKER_TX_MAX))
+		worker_tx_flush(w);
+	w->tx[w->n_tx++] = m;
+}
+
+/* ---- replies and forwarding (the execute_io callbacks) ----------------- */
+
+/* The execute_io of one datagram, with what the callbacks need. */
+struct worker_io {
+	struct execute_io io;
+	struct worker *w;
+	const struct worker_dgram *d;
+	struct rte_mbuf *reply_m;
+	struct proto_writer reply;
+};
+
+static uint8_t *worker_payload(struct rte_mbuf *m)
+{
+	return rte_pktmbuf_mtod(m, uint8_t *) + NETIO_UDP_HEADROOM;
+}
+
+static bool worker_reply_open(struct worker_io *x)
+{
+	x->reply_m = rte_pktmbuf_alloc(x->w->pool);
+	if (unlikely(x->reply_m == NULL)) {
+		x->w->stats.tx_drop_nobuf++;
+		return false;
+	}
+	proto_writer_init(&x->reply, worker_payload(x->reply_m), PROTO_PAYLOAD_MAX,
+			  PROTO_F_RESPONSE, x->d->echo);
+	return true;
+}
+
+/* Send the reply datagram if it holds answers; free it otherwise. */
+static void worker_reply_close(struct worker_io *x)
+{
+	struct worker *w = x->w;
+	uint32_t len, frame_len;
+
+	if (x->reply_m == NULL)
+		return;
+	if (x->reply.count == 0) {
+		rte_pktmbuf_free(x->reply_m);
+		x->reply_m = NULL;
+		return;
+	}
+	len = proto_writer_finish(&x->reply);
+	frame_len = netio_write_udp_reply(rte_pktmbuf_mtod(x->reply_m, uint8_t *), &x->d->udp,
+					  len, w->udp_checksum);
+	w->stats.tx_reply_datagrams++;
+	worker_tx(w, x->reply_m, frame_len);
+	x->reply_m = NULL;
+}
+
+static int worker_reply_next(struct execute_io *io)
+{
+	struct worker_io *x = (struct worker_io *)((char *)io - offsetof(struct worker_io, io));
+
+	worker_reply_close(x);
+	if (!worker_reply_open(x))
+		return -ENOBUFS;
+	x->w->stats.tx_reply_splits++;
+	return 0;
+}
+
+static int worker_forward(struct execute_io *io, uint16_t owner, const struct proto_request *req)
+{
+	struct worker_io *x = (struct worker_io *)((char *)io - offsetof(struct worker_io, io));
+	struct worker *w = x->w;
+	struct proto_writer *fw = &w->fwd_w[owner];
+
+	if (w->fwd_m[owner] == NULL) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+
+		if (unlikely(m == NULL))
+			return -ENOBUFS;
+		w->fwd_m[owner] = m;
+		w->fwd_pending[w->n_fwd_pending++] = owner;
+		proto_writer_init(fw, worker_payload(m), PROTO_PAYLOAD_MAX, 0, x->d->echo);
+	}
+	/* A subset of a datagram's entries always fits in a datagram. */
+	WE_ASSERT(proto_writer_fits(fw, req->key_len, req->value_len));
+	proto_writer_append(fw, req->op, req->flags, 0, req->opaque, req->key, req->key_len,
+			    req->value, req->value_len);
+	return 0;
+}
+
+/* The owner's ring is full: answer every entry we meant to forward BUSY. */
+static void worker_forward_refused(struct worker_io *x, struct rte_mbuf *m, uint32_t len)
+{
+	struct worker *w = x->w;
+	struct proto_request refused[PROTO_BATCH_MAX];
+	struct proto_batch_hdr hdr;
+	unsigned n = 0;
+
+	if (proto_decode_batch(worker_payload(m), len, &hdr, refused, PROTO_BATCH_MAX, &n) ==
+	    PROTO_DECODE_OK) {
+		for (unsigned i = 0; i < n; i++)
+			if (x->reply_m != NULL)
+				execute_answer(&x->io, refused[i].op, WE_STATUS_BUSY,
+					       refused[i].opaque, 0, 0);
+	}
+	w->stats.fwd_out -= n;
+	w->stats.fwd_err_busy += n;
+	rte_pktmbuf_free(m);
+}
+
+static void worker_forward_flush(struct worker_io *x)
+{
+	struct worker *w = x->w;
+
+	for (uint16_t i = 0; i < w->n_fwd_pending; i++) {
+		uint16_t owner = w->fwd_pending[i];
+		struct rte_mbuf *m = w->fwd_m[owner];
+		uint32_t len = proto_writer_finish(&w->fwd_w[owner]);
+		uint32_t frame_len;
+
+		w->fwd_m[owner] = NULL;
+		frame_len = netio_write_udp_copy(rte_pktmbuf_mtod(m, uint8_t *), &x->d->udp, len,
+						 false);
+		m->data_len = (uint16_t)frame_len;
+		m->pkt_len = frame_len;
+		/* The hop count travels in the batch header's reserved byte. */
+		worker_payload(m)[offsetof(struct proto_batch_hdr, reserved)] =
+			(uint8_t)(x->d->hops + 1);
+		if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
+			worker_payload(m)[offsetof(struct proto_batch_hdr, reserved)] = 0;
+			worker_forward_refused(x, m, len);
+		}
+	}
+	w->n_fwd_pending = 0;
+}
+
+static void worker_answer_dgram(struct worker *w, const struct worker_dgram *d)
+{
+	struct worker_io x = {
+		.io = {.reply = NULL, .reply_next = worker_reply_next, .forward = worker_forward},
+		.w = w,
+		.d = d,
+	};
+
+	if (!worker_reply_open(&x))
+		return; /* counted; the client times out and retries */
+	x.io.reply = &x.reply;
+	execute_batch(&w->exec, &w->reqs[d->first], d->n, d->hops, &x.io);
+	worker_forward_flush(&x);
+	worker_reply_close(&x);
+}
+
+/* ---- classify and decode ---------------------------------------------- */
+
+/* Answer a datagram that failed to decode with a header-only reply written
+ * over the request itself (16 bytes: never larger than what was sent). */
+static void worker_reply_decode_error(struct worker *w, struct rte_mbuf *m,
+				      const struct netio_udp *udp,
+				      const struct proto_batch_hdr *hdr, enum we_status status)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct proto_writer pw;
+	uint32_t len;
+
+	proto_writer_init(&pw, frame + NETIO_UDP_HEADROOM, PROTO_HDR_SIZE, PROTO_F_RESPONSE,
+			  hdr->echo);
+	proto_writer_set_status(&pw, (uint8_t)status);
+	len = proto_writer_finish(&pw);
+	worker_tx(w, m, netio_write_udp_reply(frame, udp, len, w->udp_checksum));
+}
+
+static void worker_count_decode_error(struct worker_stats *st, enum proto_decode_result r)
+{
+	switch (r) {
+	case PROTO_DECODE_TRUNCATED:
+		st->rx_drop_proto_truncated++;
+		break;
+	case PROTO_DECODE_BAD_MAGIC:
+		st->rx_drop_proto_bad_magic++;
+		break;
+	case PROTO_DECODE_NOT_REQUEST:
+		st->rx_drop_proto_not_request++;
+		break;
+	case PROTO_DECODE_BAD_VERSION:
+		st->rx_err_proto_bad_version++;
+		break;
+	case PROTO_DECODE_UNSUPPORTED:
+		st->rx_err_proto_unsupported++;
+		break;
+	case PROTO_DECODE_MALFORMED:
+	case PROTO_DECODE_OK:
+		st->rx_err_proto_malformed++;
+		break;
+	}
+}
+
+/* A UDP datagram for us: decode it into the burst's request array, or
+ * answer/drop it right away. Returns true when the mbuf was kept as a
+ * request datagram (freed after the burst is answered). */
+static bool worker_decode(struct worker *w, struct rte_mbuf *m, const struct netio_udp *udp,
+			  bool from_ring, uint32_t *n_reqs)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	uint8_t *payload = frame + udp->payload_off;
+	struct worker_dgram *d = &w->dgrams[w->n_dgrams];
+	struct proto_batch_hdr hdr;
+	enum proto_decode_result r;
+	uint8_t hops = 0;
+	unsigned n = 0;
+
+	if (from_ring && udp->payload_len >= PROTO_HDR_SIZE) {
+		hops = payload[offsetof(struct proto_batch_hdr, reserved)];
+		payload[offsetof(struct proto_batch_hdr, reserved)] = 0;
+	}
+	r = proto_decode_batch(payload, udp->payload_len, &hdr, &w->reqs[*n_reqs],
+			       PROTO_BATCH_MAX, &n);
+	if (likely(r == PROTO_DECODE_OK)) {
+		d->m = m;
+		d->udp = *udp;
+		d->echo = hdr.echo;
+		d->first = *n_reqs;
+		d->n = (uint16_t)n;
+		d->hops = hops;
+		w->n_dgrams++;
+		*n_reqs += n;
+		return true;
+	}
+	worker_count_decode_error(&w->stats, r);
+	if (proto_decode_reply_status(r) != WE_STATUS_OK)
+		worker_reply_decode_error(w, m, udp, &hdr, proto_decode_reply_status(r));
+	else
+		rte_pktmbuf_free(m);
+	return false;
+}
+
+static void worker_classify(struct worker *w, struct rte_mbuf *m, bool from_ring,
+			    uint32_t *n_reqs)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	struct netio_udp udp;
+	uint32_t reply_len = 0;
+	enum netio_verdict v;
+
+	if (unlikely(m->nb_segs != 1)) {
+		w->stats.rx_drop_truncated++; /* jumbo chains are not ours */
+		rte_pktmbuf_free(m);
+		return;
+	}
+	v = netio_classify(&w->self, frame, rte_pktmbuf_data_len(m), &udp, &reply_len);
+	if (likely(v == NETIO_UDP)) {
+		worker_decode(w, m, &udp, from_ring, n_reqs);
+	} else if (v == NETIO_REPLY_IN_PLACE) {
+		/* ARP replies keep ethertype 0x0806 at bytes 12-13. */
+		if (frame[12] == 0x08 && frame[13] == 0x06)
+			w->stats.tx_arp_replies++;
+		else
+			w->stats.tx_icmp_replies++;
+		worker_tx(w, m, reply_len);
+	} else {
+		((uint64_t *)&w->stats)[worker_stats_netio_drop_index(v)]++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* ---- the burst -------------------------------------------------------- */
+
+static void worker_process_burst(struct worker *w, struct rte_mbuf **frames, unsigned n,
+				 bool from_ring)
+{
+	uint32_t n_reqs = 0;
+	struct rte_mbuf *done[WORKER_BURST];
+
+	for (unsigned i = 0; i < n && i < WORKER_PREFETCH_OFFSET; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(frames[i], void *));
+	w->n_dgrams = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (i + WORKER_PREFETCH_OFFSET < n)
+			rte_prefetch0(rte_pktmbuf_mtod(frames[i + WORKER_PREFETCH_OFFSET], void *));
+		if (!from_ring) {
+			w->stats.rx_packets++;
+			w->stats.rx_bytes += rte_pktmbuf_pkt_len(frames[i]);
+		}
+		worker_classify(w, frames[i], from_ring, &n_reqs);
+	}
+	if (w->n_dgrams == 0)
+		return;
+
+	execute_hash(w->reqs, n_reqs);
+	execute_prefetch_buckets(&w->exec, w->reqs, n_reqs);
+	execute_prefetch_items(&w->exec, w->reqs, n_reqs);
+	for (uint16_t i = 0; i < w->n_dgrams; i++) {
+		worker_answer_dgram(w, &w->dgrams[i]);
+		done[i] = w->dgrams[i].m;
+	}
+	rte_pktmbuf_free_bulk(done, w->n_dgrams);
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static void worker_idle(struct worker *w)
+{
+	w->empty_polls++;
+	if (w->busy_poll || w->empty_polls < WORKER_IDLE_SLEEP_POLLS) {
+		if (w->empty_polls >= WORKER_IDLE_PAUSE_POLLS)
+			rte_pause();
+		return;
+	}
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)w->idle_sleep_us * 1000};
+
+	w->stats.idle_sleeps++;
+	nanosleep(&ts, NULL);
+}
+
+int worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	/* A 1 ns timer slack keeps the idle sleep short (default slack is 50 us). */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	while (!worker_stop_requested()) {
+		unsigned n_rx, n_ring;
+
+		n_rx = rte_eth_rx_burst(w->port_id, w->queue_id, w->frames, WORKER_BURST);
+		if (n_rx != 0)
+			worker_process_burst(w, w->frames, n_rx, false);
+		n_ring = rte_ring_dequeue_burst(w->inbound, (void **)w->frames, WORKER_BURST,
+						NULL);
+		if (n_ring != 0) {
+			w->stats.fwd_in += n_ring;
+			worker_process_burst(w, w->frames, n_ring, true);
+		}
+		worker_tx_flush(w);
+		if (n_rx == 0 && n_ring == 0)
+			worker_idle(w);
+		else
+			w->empty_polls = 0;
+	}
+	worker_tx_flush(w);
+	return 0;
+}

@@ -1,0 +1,80 @@
+/* worker.h - one worker lcore: its queue pair, its shard, its loop.
+ *
+ * Everything a worker reads is filled in before launch (struct worker is
+ * cache-aligned and private to its lcore); the only shared state it reads is
+ * the region map (data, updated by single atomic stores) and the stop flag.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "execute.h"
+#include "netio.h"
+#include "proto.h"
+#include "worker_stats.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct rte_ring;
+
+#define WORKER_BURST 32        /* frames per rx_burst / ring dequeue */
+#define WORKER_PREFETCH_OFFSET 4 /* frames ahead whose data is prefetched */
+#define WORKER_TX_MAX 128      /* replies buffered before a tx_burst */
+#define WORKER_MAX 64          /* workers one process can run */
+/* Empty polls before the worker pauses, and before it sleeps (unless
+ * --busy-poll): a quiet box spends little CPU, a busy one never sleeps. */
+#define WORKER_IDLE_PAUSE_POLLS 64
+#define WORKER_IDLE_SLEEP_POLLS 2048
+
+_Static_assert(WORKER_TX_MAX >= 2 * WORKER_BURST, "TX buffer holds a burst of replies");
+
+/* One request datagram of the current burst, after decoding. */
+struct worker_dgram {
+	struct rte_mbuf *m;
+	struct netio_udp udp;
+	uint64_t echo;
+	uint32_t first; /* index of its first entry in worker.reqs */
+	uint16_t n;
+	uint8_t hops;
+};
+
+struct worker {
+	/* Set before launch. */
+	uint16_t index;
+	uint16_t n_workers;
+	uint16_t port_id;
+	uint16_t queue_id;
+	unsigned lcore_id;
+	struct rte_mempool *pool;
+	struct rte_ring *inbound;
+	struct rte_ring *const *peers; /* inbound ring of every worker */
+	struct netio_self self;
+	struct execute_ctx exec;
+	bool udp_checksum;
+	bool busy_poll;
+	uint32_t idle_sleep_us;
+
+	struct worker_stats stats;
+
+	/* Per-burst scratch. */
+	uint32_t empty_polls;
+	uint16_t n_tx;
+	uint16_t n_dgrams;
+	struct rte_mbuf *tx[WORKER_TX_MAX];
+	struct rte_mbuf *frames[WORKER_BURST];
+	struct worker_dgram dgrams[WORKER_BURST];
+	struct proto_request reqs[WORKER_BURST * PROTO_BATCH_MAX];
+	/* Datagrams being built for other workers, one per owner. */
+	struct rte_mbuf *fwd_m[WORKER_MAX];
+	struct proto_writer fwd_w[WORKER_MAX];
+	uint16_t fwd_pending[WORKER_MAX];
+	uint16_t n_fwd_pending;
+} we_cache_aligned;
+
+/* The lcore entry point (rte_eal_remote_launch); arg is a struct worker. */
+int worker_main(void *arg);
+void worker_request_stop(void);
+
+#endif

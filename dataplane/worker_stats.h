@@ -1,0 +1,91 @@
+/* worker_stats.h - per-worker counters, declared once (no DPDK).
+ *
+ * WORKER_STATS_LIST yields the struct fields, the names used in the stats
+ * file, telemetry and docs, and the one-line descriptions. Each worker writes
+ * only its own cache-aligned struct with plain increments; readers on other
+ * threads load fields with relaxed atomic loads and sum across workers.
+ *
+ * Names start with their noun so related counters sort together.
+ */
+#ifndef WORKER_STATS_H
+#define WORKER_STATS_H
+
+#include <stdint.h>
+
+#include "netio.h"
+#include "we_compiler.h"
+
+#define WORKER_STATS_LIST(X)                                                                 \
+	X(rx_packets, "frames received from the NIC queue")                                  \
+	X(rx_bytes, "bytes received from the NIC queue")                                     \
+	X(rx_drop_truncated, "frame shorter than its headers say")                           \
+	X(rx_drop_not_ipv4, "ethertype neither IPv4 nor ARP")                                \
+	X(rx_drop_arp_ignored, "ARP not asking for our address")                             \
+	X(rx_drop_ip_bad_header, "IPv4 header invalid")                                      \
+	X(rx_drop_ip_bad_checksum, "IPv4 header checksum wrong")                             \
+	X(rx_drop_ip_not_for_us, "IPv4 destination is not our address")                      \
+	X(rx_drop_ip_fragment, "IPv4 fragment")                                              \
+	X(rx_drop_ip_proto, "IPv4 protocol neither UDP nor ICMP")                            \
+	X(rx_drop_icmp_not_echo, "ICMP other than echo request")                             \
+	X(rx_drop_udp_bad_length, "UDP length disagrees with IPv4 length")                   \
+	X(rx_drop_udp_port_closed, "UDP port not one of ours")                               \
+	X(rx_drop_proto_truncated, "datagram shorter than the batch header")                 \
+	X(rx_drop_proto_bad_magic, "datagram without the WE magic")                          \
+	X(rx_drop_proto_not_request, "datagram with the RESPONSE flag")                      \
+	X(rx_err_proto_bad_version, "datagram of another protocol version (answered)")       \
+	X(rx_err_proto_unsupported, "datagram with AUTH or unknown flags (answered)")        \
+	X(rx_err_proto_malformed, "structurally invalid datagram (answered)")                \
+	X(tx_packets, "frames handed to the NIC queue")                                      \
+	X(tx_bytes, "bytes handed to the NIC queue")                                         \
+	X(tx_drop_full, "frames the NIC queue refused (freed)")                              \
+	X(tx_drop_nobuf, "replies not sent: no mbuf for the reply")                          \
+	X(tx_arp_replies, "ARP replies sent")                                                \
+	X(tx_icmp_replies, "ICMP echo replies sent")                                         \
+	X(tx_reply_datagrams, "response datagrams built")                                    \
+	X(tx_reply_splits, "extra response datagrams because answers did not fit in one")   \
+	X(req_get, "GET requests executed")                                                  \
+	X(req_get_hit, "GETs that found the key")                                            \
+	X(req_get_miss, "GETs that did not find the key")                                    \
+	X(req_put, "PUT requests executed")                                                  \
+	X(req_put_no_space, "PUTs refused: shard full")                                      \
+	X(req_delete, "DELETE requests executed")                                            \
+	X(req_delete_miss, "DELETEs of a missing key")                                       \
+	X(req_ping, "PING requests answered")                                                \
+	X(req_err_bad_request, "entries answered BAD_REQUEST")                               \
+	X(req_err_unknown_op, "entries answered UNKNOWN_OP")                                 \
+	X(req_err_key_too_long, "entries answered KEY_TOO_LONG")                             \
+	X(req_err_value_too_large, "entries answered VALUE_TOO_LARGE")                       \
+	X(req_err_unsupported, "entries answered UNSUPPORTED")                               \
+	X(fwd_out, "requests forwarded to their owner over a ring")                          \
+	X(fwd_in, "forwarded datagrams received from other workers")                         \
+	X(fwd_err_busy, "requests answered BUSY: owner's ring full")                         \
+	X(fwd_err_hop_limit, "requests answered WRONG_OWNER: hop limit reached")             \
+	X(idle_sleeps, "times the worker slept after a run of empty polls")
+
+struct worker_stats {
+#define WORKER_STATS_FIELD(name, text) uint64_t name;
+	WORKER_STATS_LIST(WORKER_STATS_FIELD)
+#undef WORKER_STATS_FIELD
+} we_cache_aligned;
+
+enum worker_stats_index {
+#define WORKER_STATS_INDEX(name, text) WORKER_STATS_##name,
+	WORKER_STATS_LIST(WORKER_STATS_INDEX)
+#undef WORKER_STATS_INDEX
+	WORKER_STATS_COUNT
+};
+
+/* Field i of s, read with a relaxed atomic load (safe while the owner writes). */
+static inline uint64_t worker_stats_load(const struct worker_stats *s, unsigned i)
+{
+	const uint64_t *f = (const uint64_t *)s + i;
+	return __atomic_load_n(f, __ATOMIC_RELAXED);
+}
+
+extern const char *const worker_stats_names[WORKER_STATS_COUNT];
+extern const char *const worker_stats_texts[WORKER_STATS_COUNT];
+
+/* The rx_drop_* counter index for a netio drop verdict. */
+unsigned worker_stats_netio_drop_index(enum netio_verdict v);
+
+#endif

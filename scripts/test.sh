@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The whole test suite: install what is missing, build the normal and the
+# sanitizer (ASan + UBSan) configurations, run the unit tests in both and the
+# integration tests against the real binaries.
+#
+#   sudo scripts/test.sh            # default suite (what CI runs)
+#   sudo scripts/test.sh --long     # also the long modes (WE_LONG_TESTS=1)
+#
+# Integration tests need root (network namespaces, veth, AF_PACKET); without
+# it they report SKIP, never a pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = "--long" ]; then
+  export WE_LONG_TESTS=1
+fi
+
+scripts/install-deps.sh
+scripts/build.sh build
+scripts/build.sh build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+
+echo "== unit tests (normal build)"
+meson test -C build --suite unit --print-errorlogs
+echo "== unit tests (ASan + UBSan)"
+meson test -C build-asan --suite unit --print-errorlogs
+echo "== integration tests"
+meson test -C build --suite integration --print-errorlogs
+echo "== all tests passed"

@@ -1,0 +1,424 @@
+/* test_arena.c - unit tests of the item arena (dataplane/arena.c).
+ *
+ * Each test builds its own arena over aligned_alloc memory. The randomized
+ * test takes its seed from WE_TEST_SEED and names it on failure.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arena.h"
+#include "proto.h"
+
+struct fixture {
+	struct arena a;
+	void *mem;
+	uint64_t bytes;
+};
+
+static int fixture_make(void **state, uint64_t bytes)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return -1;
+	f->bytes = bytes;
+	f->mem = aligned_alloc(64, bytes);
+	if (f->mem == NULL || arena_init(&f->a, f->mem, bytes) != 0) {
+		free(f->mem);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int setup_64k(void **state)
+{
+	return fixture_make(state, 64 * 1024);
+}
+
+static int setup_64m(void **state)
+{
+	return fixture_make(state, 64u * 1024 * 1024);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	free(f->mem);
+	free(f);
+	return 0;
+}
+
+static uint64_t alloc_ok(struct arena *a, uint8_t key_len, uint32_t value_len)
+{
+	uint64_t off = ARENA_NIL;
+
+	assert_int_equal(arena_alloc_item(a, key_len, value_len, value_len, &off), 0);
+	assert_int_equal(off % ARENA_GRANULE, 0);
+	return off;
+}
+
+/* Bytes of value that make an item of exactly `block` bytes with a 1-byte key. */
+static uint32_t value_for_block(uint64_t block)
+{
+	return (uint32_t)(block - ARENA_ITEM_HDR_BYTES - 1);
+}
+
+/* A new item's header carries its lengths, the raw tier, temperature 0 and
+ * lsn 0, and the accounting moves exactly one rounded block from untouched
+ * to used. */
+static void test_alloc_fills_header_and_accounts(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t off = alloc_ok(a, 16, 33);
+	struct arena_item *it = arena_item_at(a, off);
+
+	assert_int_equal(it->key_len, 16);
+	assert_int_equal(it->value_len, 33);
+	assert_int_equal(it->stored_len, 33);
+	assert_int_equal(it->tier, TIER_EVENT_HORIZON);
+	assert_int_equal(it->temperature, 0);
+	assert_int_equal(it->lsn, 0);
+	assert_int_equal(it->slack, 0);
+	assert_int_equal(arena_item_block_bytes(it), 72); /* 16 + 16 + 33 = 65 -> 72 */
+	assert_ptr_equal(arena_item_value(it), arena_item_key(it) + 16);
+	assert_int_equal(a->used_bytes, 72);
+	assert_int_equal(a->free_bytes, 0);
+	assert_int_equal(arena_untouched_bytes(a), f->bytes - 72);
+	assert_true(arena_check_invariants(a, 1, 72));
+	/* Wrong live totals must be reported. */
+	assert_false(arena_check_invariants(a, 1, 64));
+	assert_false(arena_check_invariants(a, 2, 72));
+}
+
+/* The smallest and the largest items a datagram can carry fit, and an empty
+ * key with an empty value still takes a full minimum block. */
+static void test_alloc_extreme_sizes(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t small = alloc_ok(a, 0, 0);
+	uint64_t big = alloc_ok(a, PROTO_KEY_MAX, PROTO_VALUE_MAX);
+
+	assert_int_equal(arena_item_block_bytes(arena_item_at(a, small)), ARENA_BLOCK_MIN);
+	assert_int_equal(arena_item_block_bytes(arena_item_at(a, big)), ARENA_EXACT_MAX_BYTES);
+	assert_true(arena_check_invariants(a, 2, ARENA_BLOCK_MIN + ARENA_EXACT_MAX_BYTES));
+}
+
+/* A freed block is reused, LIFO, by the next item of the same size, before
+ * the untouched tail is touched. */
+static void test_free_then_same_size_reuses_block(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t x = alloc_ok(a, 8, 40);
+	uint64_t y = alloc_ok(a, 8, 40);
+	uint64_t bump = a->bump_offset;
+
+	arena_free_item(a, x);
+	arena_free_item(a, y);
+	assert_int_equal(a->free_bytes, 2 * 64);
+	assert_int_equal(a->used_bytes, 0);
+	assert_true(arena_check_invariants(a, 0, 0));
+	assert_int_equal(alloc_ok(a, 8, 40), y);
+	assert_int_equal(alloc_ok(a, 2, 46), x); /* same block size, other shape */
+	assert_int_equal(a->bump_offset, bump);
+	assert_int_equal(a->free_bytes, 0);
+	assert_true(arena_check_invariants(a, 2, 128));
+}
+
+/* Fills the untouched tail exactly with items of `block` bytes (the arena
+ * size is a multiple of it in these tests); returns how many. */
+static uint64_t fill_tail(struct arena *a, uint64_t block)
+{
+	uint64_t n = 0;
+	uint64_t off;
+
+	while (arena_untouched_bytes(a) >= block) {
+		assert_int_equal(arena_alloc_item(a, 1, value_for_block(block), value_for_block(block),
+						  &off),
+				 0);
+		n++;
+	}
+	assert_int_equal(arena_untouched_bytes(a), 0);
+	return n;
+}
+
+/* With the tail used up, a small item is split off a larger free block; the
+ * remainder becomes a free block of its own class and serves the next item. */
+static void test_split_larger_block(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t big = alloc_ok(a, 1, value_for_block(1024));
+	uint64_t n = fill_tail(a, 64);
+	uint64_t first;
+	uint64_t second;
+
+	arena_free_item(a, big);
+	first = alloc_ok(a, 1, value_for_block(128));
+	assert_int_equal(first, big);
+	assert_int_equal(a->free_bytes, 1024 - 128);
+	second = alloc_ok(a, 1, value_for_block(256));
+	assert_int_equal(second, big + 128);
+	assert_int_equal(a->free_bytes, 1024 - 128 - 256);
+	assert_true(arena_check_invariants(a, n + 2, n * 64 + 128 + 256));
+}
+
+/* A split that would leave one granule keeps it as slack in the item; the
+ * whole block comes back on free. */
+static void test_split_remainder_of_one_granule_is_slack(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t x = alloc_ok(a, 1, value_for_block(72));
+	uint64_t pad = alloc_ok(a, 1, value_for_block(56)); /* the rest is a multiple of 64 */
+	uint64_t n = fill_tail(a, 64);
+	uint64_t y;
+	struct arena_item *it;
+
+	assert_int_equal(pad, 72);
+	arena_free_item(a, x);
+	y = alloc_ok(a, 1, value_for_block(64));
+	it = arena_item_at(a, y);
+	assert_int_equal(y, x);
+	assert_int_equal(it->slack, 1);
+	assert_int_equal(arena_item_block_bytes(it), 72);
+	assert_int_equal(a->free_bytes, 0);
+	assert_true(arena_check_invariants(a, n + 2, n * 64 + 56 + 72));
+	arena_free_item(a, y);
+	assert_int_equal(a->free_bytes, 72);
+	assert_true(arena_check_invariants(a, n + 1, n * 64 + 56));
+	/* The 72-byte block serves a 72-byte item again, without slack. */
+	assert_int_equal(alloc_ok(a, 1, value_for_block(72)), x);
+	assert_int_equal(arena_item_at(a, x)->slack, 0);
+}
+
+/* Items larger than the exact classes are reused through their range class,
+ * splitting off what they do not need. */
+static void test_large_items_reuse_range_class(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t x = alloc_ok(a, 10, 100000);
+	uint64_t block = arena_item_block_bytes(arena_item_at(a, x));
+	uint64_t bump;
+	uint64_t y;
+
+	alloc_ok(a, 10, 10); /* keeps x away from the tail */
+	bump = a->bump_offset;
+	arena_free_item(a, x);
+	y = alloc_ok(a, 10, 99000); /* same quarter-power-of-two class */
+	assert_int_equal(y, x);
+	assert_int_equal(a->bump_offset, bump);
+	assert_int_equal(a->free_bytes, block - arena_item_block_bytes(arena_item_at(a, y)));
+	assert_true(arena_check_invariants(a, 2, a->used_bytes));
+	y = alloc_ok(a, 1, ARENA_VALUE_MAX);
+	assert_int_equal(arena_item_at(a, y)->value_len, ARENA_VALUE_MAX);
+}
+
+/* When the tail and every fitting free block are used up, allocation fails
+ * with -ENOSPC and changes nothing; after freeing everything the arena holds
+ * the same number of items again. */
+static void test_exhaustion_and_refill(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t n = fill_tail(a, 64);
+	uint64_t off = 12345;
+	struct arena before = *a;
+	uint64_t again;
+
+	assert_int_equal(n, f->bytes / 64);
+	assert_int_equal(arena_alloc_item(a, 1, value_for_block(64), value_for_block(64), &off),
+			 -ENOSPC);
+	assert_int_equal(off, 12345);
+	assert_memory_equal(&before, a, sizeof(before));
+	for (uint64_t i = 0; i < n; i++)
+		arena_free_item(a, i * 64);
+	assert_int_equal(a->used_bytes, 0);
+	assert_int_equal(a->free_bytes, f->bytes);
+	assert_true(arena_check_invariants(a, 0, 0));
+	/* A larger item finds no block: all free blocks are 64 bytes. */
+	assert_int_equal(arena_alloc_item(a, 1, value_for_block(72), value_for_block(72), &off),
+			 -ENOSPC);
+	for (again = 0; arena_alloc_item(a, 1, value_for_block(64), value_for_block(64), &off) == 0;
+	     again++)
+		;
+	assert_int_equal(again, n);
+	assert_int_equal(a->free_bytes, 0);
+	assert_true(arena_check_invariants(a, n, f->bytes));
+}
+
+/* The free-list check notices a live item written over a free block. */
+static void test_check_detects_corrupt_free_block(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t x = alloc_ok(a, 1, 47);
+
+	alloc_ok(a, 1, 47);
+	arena_free_item(a, x);
+	assert_true(arena_check_invariants(a, 1, 64));
+	memset(a->base + x, 0x5a, 16);
+	assert_false(arena_check_invariants(a, 1, 64));
+}
+
+/* arena_init refuses memory it cannot use. */
+static void test_init_rejects_bad_memory(void **state)
+{
+	struct fixture *f = *state;
+	struct arena a;
+
+	assert_int_equal(arena_init(&a, NULL, 4096), -EINVAL);
+	assert_int_equal(arena_init(&a, (uint8_t *)f->mem + 4, 4096), -EINVAL);
+	assert_int_equal(arena_init(&a, f->mem, ARENA_BYTES_MAX + 8), -EINVAL);
+	assert_int_equal(arena_init(&a, f->mem, 4099), 0);
+	assert_int_equal(a.bytes, 4096);
+}
+
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t test_seed(void)
+{
+	const char *env = getenv("WE_TEST_SEED");
+
+	return env != NULL ? strtoull(env, NULL, 0) : 0x5eed0a7e;
+}
+
+#define CHECK_SEEDED(cond, seed)                                                        \
+	do {                                                                            \
+		if (!(cond))                                                            \
+			fail_msg("%s failed (WE_TEST_SEED=%" PRIu64 ")", #cond, (seed)); \
+	} while (0)
+
+struct live_item {
+	uint64_t offset;
+	uint64_t fill; /* pattern seed of key and value bytes */
+};
+
+/* Byte i of a live item's key and value: a cheap function of its seed. */
+static uint8_t pattern_byte(uint64_t fill, uint32_t i)
+{
+	return (uint8_t)((fill >> (i % 8 * 8)) + i / 8);
+}
+
+static void pattern_write(struct arena *a, const struct live_item *l)
+{
+	struct arena_item *it = arena_item_at(a, l->offset);
+	uint32_t n = it->key_len + it->stored_len;
+
+	for (uint32_t i = 0; i < n; i++)
+		it->data[i] = pattern_byte(l->fill, i);
+}
+
+static bool pattern_intact(struct arena *a, const struct live_item *l)
+{
+	struct arena_item *it = arena_item_at(a, l->offset);
+	uint32_t n = it->key_len + it->stored_len;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (it->data[i] != pattern_byte(l->fill, i))
+			return false;
+	return true;
+}
+
+/* Random allocations and frees of mixed sizes: no live item is ever
+ * overwritten by another item or by a free-list node, and the accounting
+ * adds up after every batch. */
+static void test_random_alloc_free_keeps_items_intact(void **state)
+{
+	enum { LIVE_MAX = 4000, OPS = 200000 };
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	struct live_item *live = calloc(LIVE_MAX, sizeof(*live));
+	uint64_t seed = test_seed();
+	uint64_t rng = seed;
+	unsigned nlive = 0;
+	uint64_t no_space = 0;
+
+	assert_non_null(live);
+	for (unsigned op = 0; op < OPS; op++) {
+		uint64_t r = splitmix(&rng);
+
+		if (nlive > 0 && (nlive == LIVE_MAX || r % 100 < 45)) {
+			unsigned victim = (unsigned)(splitmix(&rng) % nlive);
+
+			CHECK_SEEDED(pattern_intact(a, &live[victim]), seed);
+			arena_free_item(a, live[victim].offset);
+			live[victim] = live[--nlive];
+		} else {
+			uint32_t klen = 1 + (uint32_t)(splitmix(&rng) % 250);
+			uint32_t vlen = (uint32_t)(splitmix(&rng) % 100 < 95 ? splitmix(&rng) % 200 :
+									     splitmix(&rng) % 70000);
+			struct live_item l = { .fill = splitmix(&rng) };
+
+			if (arena_alloc_item(a, (uint8_t)klen, vlen, vlen, &l.offset) != 0) {
+				no_space++;
+				continue;
+			}
+			pattern_write(a, &l);
+			live[nlive++] = l;
+		}
+		if (op % 20000 == 0 || op == OPS - 1) {
+			uint64_t bytes = 0;
+
+			for (unsigned i = 0; i < nlive; i++) {
+				CHECK_SEEDED(pattern_intact(a, &live[i]), seed);
+				bytes += arena_item_block_bytes(arena_item_at(a, live[i].offset));
+			}
+			CHECK_SEEDED(arena_check_invariants(a, nlive, bytes), seed);
+		}
+	}
+	fprintf(stderr, "DBG no_space=%" PRIu64 " used=%" PRIu64 " free=%" PRIu64 " untouched=%" PRIu64 " live=%u\n", no_space, a->used_bytes, a->free_bytes, arena_untouched_bytes(a), nlive);
+	/* 64 MiB is far more than 4000 live items need: a refusal is a bug. */
+	CHECK_SEEDED(no_space == 0, seed);
+	while (nlive > 0)
+		arena_free_item(a, live[--nlive].offset);
+	CHECK_SEEDED(a->used_bytes == 0, seed);
+	CHECK_SEEDED(arena_check_invariants(a, 0, 0), seed);
+	free(live);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_alloc_fills_header_and_accounts, setup_64k,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_extreme_sizes, setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(test_free_then_same_size_reuses_block, setup_64k,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_split_larger_block, setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(test_split_remainder_of_one_granule_is_slack,
+						setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(test_large_items_reuse_range_class, setup_64m,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_exhaustion_and_refill, setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(test_check_detects_corrupt_free_block, setup_64k,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_init_rejects_bad_memory, setup_64k, teardown),
+		cmocka_unit_test_setup_teardown(test_random_alloc_free_keeps_items_intact, setup_64m,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,110 @@
+/* test_config.c - option parsing: defaults, every option, and errors that
+ * name the option and the bad value. */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static int parse(struct config *cfg, char *err, const char *a1, const char *a2, const char *a3,
+		 const char *a4)
+{
+	char *argv[6] = {"warpengine", (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+	int argc = 1;
+
+	while (argc < 5 && argv[argc] != NULL)
+		argc++;
+	return config_parse(cfg, argc, argv, err, 256);
+}
+
+/* --ip alone gives the documented defaults. */
+static void test_defaults(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "--ip", "10.1.2.3", NULL, NULL), 0);
+	assert_int_equal(cfg.ip_be, inet_addr("10.1.2.3"));
+	assert_int_equal(cfg.port_base, 9000);
+	assert_int_equal(cfg.capacity_items, 1000000);
+	assert_int_equal(cfg.arena_bytes, 1000000ull * 96);
+	assert_true(cfg.udp_checksum);
+	assert_false(cfg.busy_poll);
+	assert_true(cfg.use_flow);
+	assert_null(cfg.stats_file);
+}
+
+/* Each option lands in its field. */
+static void test_options(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--port-base=7000", "--capacity=5000",
+			       "--arena-mb=3"),
+			 0);
+	assert_int_equal(cfg.port_base, 7000);
+	assert_int_equal(cfg.capacity_items, 5000);
+	assert_int_equal(cfg.arena_bytes, 3u << 20);
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--udp-checksum=off", "--busy-poll",
+			       "--no-flow"),
+			 0);
+	assert_false(cfg.udp_checksum);
+	assert_true(cfg.busy_poll);
+	assert_false(cfg.use_flow);
+}
+
+/* Bad values and unknown options are refused with a message naming them. */
+static void test_errors_name_the_problem(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "--port-base", "9000", NULL, NULL), -22);
+	assert_non_null(strstr(err, "--ip is required"));
+	assert_int_equal(parse(&cfg, err, "--ip", "10.1.2", NULL, NULL), -22);
+	assert_non_null(strstr(err, "'10.1.2'"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--port-base=70000", NULL, NULL), -22);
+	assert_non_null(strstr(err, "--port-base"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--capacity=12x", NULL, NULL), -22);
+	assert_non_null(strstr(err, "'12x'"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--capacity=-5", NULL, NULL), -22);
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--udp-checksum=maybe", NULL, NULL), -22);
+	assert_non_null(strstr(err, "'on' or 'off'"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--frobnicate", NULL, NULL), -22);
+	assert_non_null(strstr(err, "--frobnicate"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "stray", NULL, NULL), -22);
+	assert_non_null(strstr(err, "'stray'"));
+	assert_int_equal(parse(&cfg, err, "--ip", NULL, NULL, NULL), -22);
+	assert_non_null(strstr(err, "needs a value"));
+}
+
+/* --help needs no other option. */
+static void test_help(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, "--help", NULL, NULL, NULL), 0);
+	assert_true(cfg.help);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_errors_name_the_problem),
+		cmocka_unit_test(test_help),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

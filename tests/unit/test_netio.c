@@ -1,0 +1,861 @@
+/* test_netio.c - L2-L4 handling over bytes: ARP and ICMP answered in place,
+ * every drop reason produced by a crafted frame, UDP located behind IP
+ * options and in front of Ethernet padding, reply headers whose checksums
+ * verify by an independent computation, and a mutation test.
+ *
+ * Checksums are checked here with a deliberately plain RFC 1071 routine
+ * (16-bit big-endian words, 32-bit sum, folded), not with netio's helpers.
+ */
+#include <arpa/inet.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "netio.h"
+
+#define FRAME_CAP 2048
+
+static const uint8_t self_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+static const uint8_t peer_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
+#define SELF_IP "10.0.0.1"
+#define PEER_IP "10.0.0.2"
+#define PORT_BASE 9000
+#define PORT_COUNT 4
+#define PEER_PORT 40000
+
+static uint32_t ip_be(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static struct netio_self make_self(void)
+{
+	struct netio_self s;
+
+	memcpy(s.mac, self_mac, 6);
+	s.ip_be = ip_be(SELF_IP);
+	s.udp_port_base = PORT_BASE;
+	s.udp_port_count = PORT_COUNT;
+	return s;
+}
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void wr16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Plain ones' complement sum of big-endian 16-bit words, folded (not
+ * complemented). A correct checksum makes it 0xffff. */
+static uint16_t ref_sum(uint32_t sum, const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += rd16(p + i);
+	if (len & 1)
+		sum += (uint32_t)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+static uint16_t ref_checksum(const uint8_t *p, size_t len)
+{
+	return (uint16_t)~ref_sum(0, p, len);
+}
+
+/* Ones' complement sum over pseudo-header + UDP header + payload. */
+static uint16_t ref_udp_sum(const uint8_t *ip, const uint8_t *udp, uint16_t udp_len)
+{
+	uint8_t pseudo[12];
+
+	memcpy(pseudo, ip + 12, 8);
+	pseudo[8] = 0;
+	pseudo[9] = 17;
+	wr16(pseudo + 10, udp_len);
+	return ref_sum(ref_sum(0, pseudo, 12), udp, udp_len);
+}
+
+static void fix_ip_checksum(uint8_t *frame)
+{
+	uint8_t *ip = frame + 14;
+	size_t ihl = (size_t)(ip[0] & 0x0f) * 4;
+
+	wr16(ip + 10, 0);
+	wr16(ip + 10, ref_checksum(ip, ihl));
+}
+
+/* Ethernet + IPv4 (options_len bytes of NOP options) + UDP + payload, with
+ * `padding` zero bytes after the IP packet. Returns the frame length. */
+static uint32_t build_udp(uint8_t *f, uint16_t dst_port, const void *payload, uint16_t plen,
+			  unsigned options_len, unsigned padding)
+{
+	uint8_t *ip = f + 14;
+	uint32_t ihl = 20 + options_len;
+	uint8_t *udp = ip + ihl;
+	uint16_t total = (uint16_t)(ihl + 8 + plen);
+
+	memcpy(f, self_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	wr16(f + 12, 0x0800);
+	memset(ip, 0, ihl);
+	ip[0] = (uint8_t)(0x40 | (ihl / 4));
+	wr16(ip + 2, total);
+	wr16(ip + 4, 0x1234);
+	wr16(ip + 6, 0x4000);
+	ip[8] = 61;
+	ip[9] = 17;
+	*(uint32_t *)(void *)(ip + 12) = ip_be(PEER_IP);
+	*(uint32_t *)(void *)(ip + 16) = ip_be(SELF_IP);
+	memset(ip + 20, 1, options_len); /* NOP options */
+	wr16(udp, PEER_PORT);
+	wr16(udp + 2, dst_port);
+	wr16(udp + 4, (uint16_t)(8 + plen));
+	wr16(udp + 6, 0); /* not verified on receive */
+	memcpy(udp + 8, payload, plen);
+	memset(udp + 8 + plen, 0, padding);
+	fix_ip_checksum(f);
+	return 14 + total + padding;
+}
+
+static uint32_t build_icmp(uint8_t *f, uint8_t type, uint8_t code, uint16_t data_len,
+			   unsigned padding)
+{
+	uint8_t *ip = f + 14;
+	uint8_t *icmp = ip + 20;
+	uint16_t total = (uint16_t)(20 + 8 + data_len);
+
+	memcpy(f, self_mac, 6);
+	memcpy(f + 6, peer_mac, 6);
+	wr16(f + 12, 0x0800);
+	memset(ip, 0, 20);
+	ip[0] = 0x45;
+	wr16(ip + 2, total);
+	wr16(ip + 4, 0x77);
+	ip[8] = 64;
+	ip[9] = 1;
+	*(uint32_t *)(void *)(ip + 12) = ip_be(PEER_IP);
+	*(uint32_t *)(void *)(ip + 16) = ip_be(SELF_IP);
+	icmp[0] = type;
+	icmp[1] = code;
+	wr16(icmp + 2, 0);
+	wr16(icmp + 4, 0xbeef); /* id */
+	wr16(icmp + 6, 7);      /* sequence */
+	for (unsigned i = 0; i < data_len; i++)
+		icmp[8 + i] = (uint8_t)(i * 7 + 3);
+	wr16(icmp + 2, ref_checksum(icmp, 8u + data_len));
+	memset(icmp + 8 + data_len, 0, padding);
+	fix_ip_checksum(f);
+	return 14 + total + padding;
+}
+
+static uint32_t build_arp(uint8_t *f, uint16_t oper, const char *target_ip)
+{
+	uint8_t *a = f + 14;
+
+	memset(f, 0xff, 6); /* broadcast */
+	memcpy(f + 6, peer_mac, 6);
+	wr16(f + 12, 0x0806);
+	wr16(a, 1);
+	wr16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	wr16(a + 6, oper);
+	memcpy(a + 8, peer_mac, 6);
+	*(uint32_t *)(void *)(a + 14) = ip_be(PEER_IP);
+	memset(a + 18, 0, 6);
+	*(uint32_t *)(void *)(a + 24) = ip_be(target_ip);
+	memset(f + 42, 0, 18); /* padded to the 60-byte minimum */
+	return 60;
+}
+
+/* Classify a heap copy of exactly frame_len bytes (so ASan sees overreads)
+ * and copy the possibly rewritten frame back. */
+static enum netio_verdict classify(uint8_t *frame, uint32_t frame_len, struct netio_udp *udp,
+				   uint32_t *reply_len)
+{
+	struct netio_self self = make_self();
+	uint8_t *copy = malloc(frame_len ? frame_len : 1);
+	enum netio_verdict v;
+
+	assert_non_null(copy);
+	memcpy(copy, frame, frame_len);
+	v = netio_classify(&self, copy, frame_len, udp, reply_len);
+	memcpy(frame, copy, frame_len);
+	free(copy);
+	return v;
+}
+
+/* A known header (the usual textbook example) checksums to 0xb861, and a
+ * header holding its correct checksum sums to 0. */
+static void test_checksum_vector(void **state)
+{
+	uint8_t h[20] = {0x45, 0x00, 0x00, 0x73, 0x00, 0x00, 0x40, 0x00, 0x40, 0x11,
+			 0x00, 0x00, 0xc0, 0xa8, 0x00, 0x01, 0xc0, 0xa8, 0x00, 0xc7};
+
+	(void)state;
+	assert_int_equal(netio_ipv4_checksum(h, 20), 0xb861);
+	assert_int_equal(ref_checksum(h, 20), 0xb861);
+	wr16(h + 10, 0xb861);
+	assert_int_equal(netio_ipv4_checksum(h, 20), 0);
+	/* Odd lengths pad with a zero byte on the right. */
+	for (uint32_t len = 1; len < 20; len++)
+		assert_int_equal(netio_ipv4_checksum(h, len), ref_checksum(h, len));
+}
+
+/* An ARP request for our address becomes a correct reply in place, with the
+ * frame length unchanged. */
+static void test_arp_request_answered(void **state)
+{
+	uint8_t f[FRAME_CAP];
+	struct netio_udp udp;
+	uint32_t reply_len = 0;
+	uint32_t len = build_arp(f, 1, SELF_IP);
+	const uint8_t *a = f + 14;
+
+	(void)state;
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+	assert_int_equal(reply_len, len);
+	assert_memory_equal(f, peer_mac, 6);
+	assert_memory_equal(f + 6, self_mac, 6);
+	assert_int_equal(rd16(f + 12), 0x0806);
+	assert_int_equal(rd16(a), 1);
+	assert_int_equal(rd16(a + 2), 0x0800);
+	assert_int_equal(a[4], 6);
+	assert_int_equal(a[5], 4);
+	assert_int_equal(rd16(a + 6), 2);
+	assert_memory_equal(a + 8, self_mac, 6);
+	assert_true(*(const uint32_t *)(const void *)(a + 14) == ip_be(SELF_IP));
+	assert_memory_equal(a + 18, peer_mac, 6);
+	assert_true(*(const uint32_t *)(const void *)(a + 24) == ip_be(PEER_IP));
+}
+
+/* ARP for another address, or an ARP reply, is ignored and left untouched. */
+static void test_arp_ignored(void **state)
+{
+	uint8_t f[FRAME_CAP], orig[FRAME_CAP];
+	struct netio_udp udp;
+	uint32_t reply_len, len;
+
+	(void)state;
+	len = build_arp(f, 1, "10.0.0.9");
+	memcpy(orig, f, len);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_DROP_ARP_IGNORED);
+	assert_memory_equal(f, orig, len);
+	len = build_arp(f, 2, SELF_IP);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_DROP_ARP_IGNORED);
+}
+
+/* Check an ICMP echo reply produced from build_icmp(..., data_len, ...). */
+static void check_echo_reply(const uint8_t *f, uint32_t reply_len, uint16_t data_len)
+{
+	const uint8_t *ip = f + 14;
+	const uint8_t *icmp = ip + 20;
+
+	assert_int_equal(reply_len, 14 + 20 + 8 + data_len);
+	assert_memory_equal(f, peer_mac, 6);
+	assert_memory_equal(f + 6, self_mac, 6);
+	assert_true(*(const uint32_t *)(const void *)(ip + 12) == ip_be(SELF_IP));
+	assert_true(*(const uint32_t *)(const void *)(ip + 16) == ip_be(PEER_IP));
+	assert_int_equal(rd16(ip + 2), 20 + 8 + data_len);
+	assert_int_equal(ref_sum(0, ip, 20), 0xffff);
+	assert_int_equal(icmp[0], 0);
+	assert_int_equal(icmp[1], 0);
+	assert_int_equal(rd16(icmp + 4), 0xbeef);
+	assert_int_equal(rd16(icmp + 6), 7);
+	for (unsigned i = 0; i < data_len; i++)
+		assert_int_equal(icmp[8 + i], (uint8_t)(i * 7 + 3));
+	assert_int_equal(ref_sum(0, icmp, 8u + data_len), 0xffff);
+}
+
+/* ICMP echo requests (even and odd data, with Ethernet padding) get echo
+ * replies whose IPv4 and ICMP checksums verify independently. */
+static void test_icmp_echo_reply(void **state)
+{
+	static const uint16_t sizes[] = {0, 1, 7, 56, 1000, 1473};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		uint8_t f[FRAME_CAP];
+		struct netio_udp udp;
+		uint32_t reply_len = 0;
+		unsigned pad = sizes[i] < 18 ? 18u - sizes[i] : 0;
+		uint32_t len = build_icmp(f, 8, 0, sizes[i], pad);
+
+		assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+		check_echo_reply(f, reply_len, sizes[i]);
+	}
+}
+
+/* A UDP datagram to each of our ports is located and described. */
+static void test_udp_located(void **state)
+{
+	(void)state;
+	for (uint16_t port = PORT_BASE; port < PORT_BASE + PORT_COUNT; port++) {
+		uint8_t f[FRAME_CAP];
+		struct netio_udp udp;
+		uint32_t reply_len;
+		uint32_t len = build_udp(f, port, "WE-payload", 10, 0, 0);
+
+		assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_UDP);
+		assert_int_equal(udp.payload_off, 14 + 20 + 8);
+		assert_int_equal(udp.payload_len, 10);
+		assert_memory_equal(f + udp.payload_off, "WE-payload", 10);
+		assert_int_equal(udp.dst_port, port);
+		assert_int_equal(udp.src_port, PEER_PORT);
+		assert_true(udp.src_ip_be == ip_be(PEER_IP));
+		assert_true(udp.dst_ip_be == ip_be(SELF_IP));
+		assert_memory_equal(udp.src_mac, peer_mac, 6);
+		assert_memory_equal(udp.dst_mac, self_mac, 6);
+	}
+}
+
+/* IP options move the UDP header; the payload is still found. */
+static void test_udp_with_ip_options(void **state)
+{
+	(void)state;
+	for (unsigned opt = 4; opt <= 40; opt += 4) {
+		uint8_t f[FRAME_CAP];
+		struct netio_udp udp;
+		uint32_t reply_len;
+		uint32_t len = build_udp(f, PORT_BASE + 1, "abcdefg", 7, opt, 0);
+
+		assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_UDP);
+		assert_int_equal(udp.payload_off, 14 + 20 + opt + 8);
+		assert_int_equal(udp.payload_len, 7);
+		assert_memory_equal(f + udp.payload_off, "abcdefg", 7);
+		assert_int_equal(udp.src_port, PEER_PORT);
+	}
+}
+
+/* Ethernet padding after the IPv4 packet is not part of the payload. */
+static void test_udp_ethernet_padding(void **state)
+{
+	uint8_t f[FRAME_CAP];
+	struct netio_udp udp;
+	uint32_t reply_len;
+	uint32_t len = build_udp(f, PORT_BASE, "xy", 2, 0, 16);
+
+	(void)state;
+	assert_int_equal(len, 60);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_UDP);
+	assert_int_equal(udp.payload_len, 2);
+	/* Non-zero trailing bytes (some NICs leave garbage) change nothing. */
+	memset(f + len - 16, 0xee, 16);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_UDP);
+	assert_int_equal(udp.payload_len, 2);
+}
+
+typedef uint32_t (*frame_maker)(uint8_t *f);
+
+static uint32_t mk_short_eth(uint8_t *f)
+{
+	build_udp(f, PORT_BASE, "x", 1, 0, 0);
+	return 13;
+}
+
+static uint32_t mk_short_ip(uint8_t *f)
+{
+	build_udp(f, PORT_BASE, "x", 1, 0, 0);
+	return 14 + 19;
+}
+
+static uint32_t mk_ihl_beyond_frame(uint8_t *f)
+{
+	build_udp(f, PORT_BASE, "x", 1, 40, 0);
+	return 14 + 40; /* header says 60 bytes */
+}
+
+static uint32_t mk_total_beyond_frame(uint8_t *f)
+{
+	return build_udp(f, PORT_BASE, "hello", 5, 0, 0) - 1;
+}
+
+static uint32_t mk_short_arp(uint8_t *f)
+{
+	build_arp(f, 1, SELF_IP);
+	return 41;
+}
+
+static uint32_t mk_vlan(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	wr16(f + 12, 0x8100);
+	return len;
+}
+
+static uint32_t mk_ipv6(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	wr16(f + 12, 0x86dd);
+	return len;
+}
+
+static uint32_t mk_arp_other_ip(uint8_t *f)
+{
+	return build_arp(f, 1, "10.0.0.3");
+}
+
+static uint32_t mk_arp_reply(uint8_t *f)
+{
+	return build_arp(f, 2, SELF_IP);
+}
+
+static uint32_t mk_arp_bad_hlen(uint8_t *f)
+{
+	uint32_t len = build_arp(f, 1, SELF_IP);
+
+	f[14 + 4] = 8;
+	return len;
+}
+
+static uint32_t mk_ip_version6(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	f[14] = 0x65;
+	fix_ip_checksum(f);
+	return len;
+}
+
+static uint32_t mk_ihl4(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	f[14] = 0x44;
+	return len;
+}
+
+static uint32_t mk_total_below_ihl(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	wr16(f + 14 + 2, 19);
+	fix_ip_checksum(f);
+	return len;
+}
+
+static uint32_t mk_bad_checksum(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	f[14 + 8] ^= 1; /* TTL changed, checksum not */
+	return len;
+}
+
+static uint32_t mk_not_for_us(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	*(uint32_t *)(void *)(f + 14 + 16) = ip_be("10.0.0.99");
+	fix_ip_checksum(f);
+	return len;
+}
+
+static uint32_t mk_fragment_mf(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	wr16(f + 14 + 6, 0x2000);
+	fix_ip_checksum(f);
+	return len;
+}
+
+static uint32_t mk_fragment_offset(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	wr16(f + 14 + 6, 0x4000 | 185);
+	fix_ip_checksum(f);
+	return len;
+}
+
+static uint32_t mk_tcp(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+
+	f[14 + 9] = 6;
+	fix_ip_checksum(f);
+	return len;
+}
+
+static uint32_t mk_icmp_echo_reply(uint8_t *f)
+{
+	return build_icmp(f, 0, 0, 8, 0);
+}
+
+static uint32_t mk_icmp_code(uint8_t *f)
+{
+	return build_icmp(f, 8, 1, 8, 0);
+}
+
+static uint32_t mk_icmp_short(uint8_t *f)
+{
+	uint32_t len = build_icmp(f, 8, 0, 0, 0);
+
+	wr16(f + 14 + 2, 20 + 4);
+	fix_ip_checksum(f);
+	return len;
+}
+
+static uint32_t mk_icmp_bad_checksum(uint8_t *f)
+{
+	uint32_t len = build_icmp(f, 8, 0, 8, 0);
+
+	f[14 + 20 + 9] ^= 0x40;
+	return len;
+}
+
+static uint32_t mk_udp_len_long(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "abc", 3, 0, 4);
+
+	wr16(f + 14 + 20 + 4, 8 + 4);
+	return len;
+}
+
+static uint32_t mk_udp_len_short(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "abc", 3, 0, 0);
+
+	wr16(f + 14 + 20 + 4, 8 + 2);
+	return len;
+}
+
+static uint32_t mk_udp_no_header(uint8_t *f)
+{
+	uint32_t len = build_udp(f, PORT_BASE, "abc", 3, 0, 0);
+
+	wr16(f + 14 + 2, 20 + 6);
+	fix_ip_checksum(f);
+	return len;
+}
+
+static uint32_t mk_port_below(uint8_t *f)
+{
+	return build_udp(f, PORT_BASE - 1, "x", 1, 0, 0);
+}
+
+static uint32_t mk_port_above(uint8_t *f)
+{
+	return build_udp(f, PORT_BASE + PORT_COUNT, "x", 1, 0, 0);
+}
+
+static uint32_t mk_port_zero(uint8_t *f)
+{
+	return build_udp(f, 0, "x", 1, 0, 0);
+}
+
+static uint32_t mk_port_max(uint8_t *f)
+{
+	return build_udp(f, 65535, "x", 1, 0, 0);
+}
+
+static const struct drop_case {
+	const char *name;
+	frame_maker make;
+	enum netio_verdict expect;
+} drop_cases[] = {
+	{"frame shorter than Ethernet", mk_short_eth, NETIO_DROP_TRUNCATED},
+	{"frame shorter than IPv4 header", mk_short_ip, NETIO_DROP_TRUNCATED},
+	{"IHL beyond frame", mk_ihl_beyond_frame, NETIO_DROP_TRUNCATED},
+	{"total length beyond frame", mk_total_beyond_frame, NETIO_DROP_TRUNCATED},
+	{"ARP cut short", mk_short_arp, NETIO_DROP_TRUNCATED},
+	{"VLAN tag", mk_vlan, NETIO_DROP_NOT_IPV4},
+	{"IPv6", mk_ipv6, NETIO_DROP_NOT_IPV4},
+	{"ARP for another address", mk_arp_other_ip, NETIO_DROP_ARP_IGNORED},
+	{"ARP reply", mk_arp_reply, NETIO_DROP_ARP_IGNORED},
+	{"ARP hardware length 8", mk_arp_bad_hlen, NETIO_DROP_ARP_IGNORED},
+	{"IP version 6", mk_ip_version6, NETIO_DROP_IP_BAD_HEADER},
+	{"IHL 4", mk_ihl4, NETIO_DROP_IP_BAD_HEADER},
+	{"total length below IHL", mk_total_below_ihl, NETIO_DROP_IP_BAD_HEADER},
+	{"IPv4 checksum", mk_bad_checksum, NETIO_DROP_IP_BAD_CHECKSUM},
+	{"other destination", mk_not_for_us, NETIO_DROP_IP_NOT_FOR_US},
+	{"more fragments", mk_fragment_mf, NETIO_DROP_IP_FRAGMENT},
+	{"fragment offset", mk_fragment_offset, NETIO_DROP_IP_FRAGMENT},
+	{"TCP", mk_tcp, NETIO_DROP_IP_PROTO},
+	{"ICMP echo reply", mk_icmp_echo_reply, NETIO_DROP_ICMP_NOT_ECHO},
+	{"ICMP echo code 1", mk_icmp_code, NETIO_DROP_ICMP_NOT_ECHO},
+	{"ICMP shorter than 8", mk_icmp_short, NETIO_DROP_ICMP_NOT_ECHO},
+	{"ICMP checksum", mk_icmp_bad_checksum, NETIO_DROP_ICMP_NOT_ECHO},
+	{"UDP length beyond IP", mk_udp_len_long, NETIO_DROP_UDP_BAD_LENGTH},
+	{"UDP length short of IP", mk_udp_len_short, NETIO_DROP_UDP_BAD_LENGTH},
+	{"UDP header cut", mk_udp_no_header, NETIO_DROP_UDP_BAD_LENGTH},
+	{"port below base", mk_port_below, NETIO_DROP_UDP_PORT_CLOSED},
+	{"port base+count", mk_port_above, NETIO_DROP_UDP_PORT_CLOSED},
+	{"port 0", mk_port_zero, NETIO_DROP_UDP_PORT_CLOSED},
+	{"port 65535", mk_port_max, NETIO_DROP_UDP_PORT_CLOSED},
+};
+
+/* Each crafted frame gets its drop reason, and together the frames cover
+ * every reason in NETIO_DROP_LIST. */
+static void test_every_drop_reason(void **state)
+{
+	bool seen[NETIO_VERDICT_COUNT] = {false};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(drop_cases) / sizeof(drop_cases[0]); i++) {
+		uint8_t f[FRAME_CAP];
+		struct netio_udp udp;
+		uint32_t reply_len;
+		uint32_t len = drop_cases[i].make(f);
+		enum netio_verdict v = classify(f, len, &udp, &reply_len);
+
+		if (v != drop_cases[i].expect)
+			fail_msg("%s: got %s, want %s", drop_cases[i].name, netio_verdict_name(v),
+				 netio_verdict_name(drop_cases[i].expect));
+		seen[v] = true;
+	}
+	for (int v = NETIO_DROP_FIRST; v < NETIO_VERDICT_COUNT; v++)
+		if (!seen[v])
+			fail_msg("no test frame for drop reason %s",
+				 netio_verdict_name((enum netio_verdict)v));
+}
+
+/* Check the Ethernet/IPv4/UDP headers of a frame built by a writer. */
+static void check_udp_headers(const uint8_t *f, uint32_t frame_len, uint16_t plen,
+			      bool with_checksum)
+{
+	const uint8_t *ip = f + 14;
+	const uint8_t *udp = ip + 20;
+
+	assert_int_equal(frame_len, 42u + plen);
+	assert_int_equal(rd16(f + 12), 0x0800);
+	assert_int_equal(ip[0], 0x45);
+	assert_int_equal(rd16(ip + 2), 28 + plen);
+	assert_int_equal(rd16(ip + 4), 0);
+	assert_int_equal(rd16(ip + 6), 0x4000);
+	assert_int_equal(ip[8], 64);
+	assert_int_equal(ip[9], 17);
+	assert_int_equal(ref_sum(0, ip, 20), 0xffff);
+	assert_int_equal(rd16(udp + 4), 8 + plen);
+	if (with_checksum) {
+		assert_int_not_equal(rd16(udp + 6), 0);
+		assert_int_equal(ref_udp_sum(ip, udp, (uint16_t)(8 + plen)), 0xffff);
+	} else {
+		assert_int_equal(rd16(udp + 6), 0);
+	}
+}
+
+/* A reply is addressed back to the sender (MACs, addresses, ports swapped),
+ * and its IPv4 and UDP checksums verify by the reference computation, for
+ * even and odd payloads; without a checksum the field is 0. The reply,
+ * seen from the peer's side, classifies as its UDP datagram. */
+static void test_write_udp_reply(void **state)
+{
+	static const uint16_t sizes[] = {0, 1, 2, 3, 17, 1000, 1471, 1472};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (int csum = 0; csum <= 1; csum++) {
+			uint8_t f[FRAME_CAP], out[FRAME_CAP];
+			struct netio_udp req, back;
+			struct netio_self peer;
+			uint32_t reply_len, len = build_udp(f, PORT_BASE + 2, "q", 1, 8, 0);
+			uint16_t plen = sizes[i];
+
+			assert_int_equal(classify(f, len, &req, &reply_len), NETIO_UDP);
+			for (unsigned j = 0; j < plen; j++)
+				out[NETIO_UDP_HEADROOM + j] = (uint8_t)(j * 13 + i);
+			len = netio_write_udp_reply(out, &req, plen, csum);
+			check_udp_headers(out, len, plen, csum);
+			assert_memory_equal(out, peer_mac, 6);
+			assert_memory_equal(out + 6, self_mac, 6);
+			assert_true(*(uint32_t *)(void *)(out + 26) == ip_be(SELF_IP));
+			assert_true(*(uint32_t *)(void *)(out + 30) == ip_be(PEER_IP));
+			assert_int_equal(rd16(out + 34), PORT_BASE + 2);
+			assert_int_equal(rd16(out + 36), PEER_PORT);
+
+			memcpy(peer.mac, peer_mac, 6);
+			peer.ip_be = ip_be(PEER_IP);
+			peer.udp_port_base = PEER_PORT;
+			peer.udp_port_count = 1;
+			assert_int_equal(netio_classify(&peer, out, len, &back, &reply_len),
+					 NETIO_UDP);
+			assert_int_equal(back.payload_off, NETIO_UDP_HEADROOM);
+			assert_int_equal(back.payload_len, plen);
+			assert_int_equal(back.src_port, PORT_BASE + 2);
+		}
+	}
+}
+
+/* A reply written over the request's own frame, whose netio_udp lies in
+ * that frame too, is still correctly addressed. */
+static void test_write_udp_reply_in_place(void **state)
+{
+	uint8_t f[FRAME_CAP];
+	struct netio_udp *req = (struct netio_udp *)(void *)(f + 1024);
+	uint32_t reply_len, len = build_udp(f, PORT_BASE, "ping!", 5, 0, 0);
+
+	(void)state;
+	assert_int_equal(classify(f, len, req, &reply_len), NETIO_UDP);
+	len = netio_write_udp_reply(f, req, 5, true);
+	check_udp_headers(f, len, 5, true);
+	assert_memory_equal(f, peer_mac, 6);
+	assert_memory_equal(f + NETIO_UDP_HEADROOM, "ping!", 5);
+	assert_int_equal(rd16(f + 36), PEER_PORT);
+}
+
+/* A copy keeps the original addressing (nothing swapped) and is accepted
+ * again by the same classifier, on the same port. */
+static void test_write_udp_copy(void **state)
+{
+	uint8_t f[FRAME_CAP], out[FRAME_CAP];
+	struct netio_udp req, again;
+	uint32_t reply_len, len = build_udp(f, PORT_BASE + 3, "fwd", 3, 12, 0);
+
+	(void)state;
+	assert_int_equal(classify(f, len, &req, &reply_len), NETIO_UDP);
+	memcpy(out + NETIO_UDP_HEADROOM, "forwarded", 9);
+	len = netio_write_udp_copy(out, &req, 9, true);
+	check_udp_headers(out, len, 9, true);
+	assert_memory_equal(out, self_mac, 6);
+	assert_memory_equal(out + 6, peer_mac, 6);
+	assert_int_equal(classify(out, len, &again, &reply_len), NETIO_UDP);
+	assert_int_equal(again.src_port, PEER_PORT);
+	assert_int_equal(again.dst_port, PORT_BASE + 3);
+	assert_true(again.src_ip_be == req.src_ip_be);
+	assert_true(again.dst_ip_be == req.dst_ip_be);
+	assert_memory_equal(out + again.payload_off, "forwarded", 9);
+}
+
+/* A datagram whose checksum computes to 0 is sent with 0xffff (0 would
+ * mean "no checksum"), and still verifies. */
+static void test_udp_checksum_zero_sent_as_ffff(void **state)
+{
+	uint8_t f[FRAME_CAP], out[FRAME_CAP];
+	struct netio_udp req;
+	uint32_t reply_len, len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+	uint16_t c;
+
+	(void)state;
+	assert_int_equal(classify(f, len, &req, &reply_len), NETIO_UDP);
+	memset(out + NETIO_UDP_HEADROOM, 0, 2);
+	len = netio_write_udp_reply(out, &req, 2, true);
+	c = rd16(out + 40);
+	/* Putting the checksum itself in the payload makes the sum 0xffff,
+	 * whose complement is 0. */
+	wr16(out + NETIO_UDP_HEADROOM, c);
+	len = netio_write_udp_reply(out, &req, 2, true);
+	assert_int_equal(rd16(out + 40), 0xffff);
+	check_udp_headers(out, len, 2, true);
+	assert_int_equal(netio_udp_checksum(out + 14, out + 34, 10), 0);
+}
+
+/* Names exist for every verdict. */
+static void test_verdict_names(void **state)
+{
+	(void)state;
+	assert_string_equal(netio_verdict_name(NETIO_UDP), "UDP");
+	assert_string_equal(netio_verdict_name(NETIO_DROP_UDP_PORT_CLOSED), "UDP_PORT_CLOSED");
+	for (int v = 0; v < NETIO_VERDICT_COUNT; v++)
+		assert_string_not_equal(netio_verdict_name((enum netio_verdict)v), "?");
+	assert_string_equal(netio_verdict_name(NETIO_VERDICT_COUNT), "?");
+}
+
+static uint64_t rng_state;
+
+static uint64_t rng_next(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Random mutations of valid UDP, ICMP and ARP frames never make the
+ * classifier read past the frame (ASan), a located payload always lies
+ * inside the frame and inside the IPv4 packet, and a reply is never longer
+ * than the frame it replaces. */
+static void test_mutation_fuzz(void **state)
+{
+	const char *env = getenv("WE_TEST_SEED");
+	uint64_t seed = env && *env ? strtoull(env, 0, 0) : (uint64_t)time(0);
+	unsigned hits[NETIO_VERDICT_COUNT] = {0};
+
+	(void)state;
+	rng_state = seed;
+	for (unsigned it = 0; it < 30000; it++) {
+		uint8_t f[FRAME_CAP];
+		struct netio_udp udp;
+		uint32_t reply_len = 0, len;
+		enum netio_verdict v;
+
+		switch (rng_next() % 3) {
+		case 0:
+			len = build_udp(f, (uint16_t)(PORT_BASE + rng_next() % 6), "payload", 7,
+					(unsigned)(rng_next() % 3) * 4, (unsigned)(rng_next() % 20));
+			break;
+		case 1:
+			len = build_icmp(f, 8, 0, (uint16_t)(rng_next() % 100), 0);
+			break;
+		default:
+			len = build_arp(f, 1, SELF_IP);
+			break;
+		}
+		for (unsigned m = rng_next() % 4; m; m--) {
+			uint64_t r = rng_next();
+
+			if (r % 3 == 0)
+				len = (uint32_t)(rng_next() % (len + 1));
+			else if (len)
+				f[rng_next() % len] ^= (uint8_t)(1u << (r >> 8) % 8);
+			if (r % 5 == 0 && len > 34)
+				fix_ip_checksum(f); /* let mutations get past the checksum */
+		}
+		v = classify(f, len, &udp, &reply_len);
+		hits[v]++;
+		if (v == NETIO_UDP) {
+			if (udp.payload_off + udp.payload_len > len ||
+			    udp.payload_off + udp.payload_len > 14u + rd16(f + 16))
+				fail_msg("WE_TEST_SEED=%llu iteration %u: payload outside frame",
+					 (unsigned long long)seed, it);
+		} else if (v == NETIO_REPLY_IN_PLACE) {
+			if (reply_len > len || reply_len < 42)
+				fail_msg("WE_TEST_SEED=%llu iteration %u: reply_len %u of %u",
+					 (unsigned long long)seed, it, reply_len, len);
+		}
+	}
+	if (hits[NETIO_UDP] == 0 || hits[NETIO_REPLY_IN_PLACE] == 0)
+		fail_msg("WE_TEST_SEED=%llu: the mutations never left a frame valid",
+			 (unsigned long long)seed);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checksum_vector),
+		cmocka_unit_test(test_arp_request_answered),
+		cmocka_unit_test(test_arp_ignored),
+		cmocka_unit_test(test_icmp_echo_reply),
+		cmocka_unit_test(test_udp_located),
+		cmocka_unit_test(test_udp_with_ip_options),
+		cmocka_unit_test(test_udp_ethernet_padding),
+		cmocka_unit_test(test_every_drop_reason),
+		cmocka_unit_test(test_write_udp_reply),
+		cmocka_unit_test(test_write_udp_reply_in_place),
+		cmocka_unit_test(test_write_udp_copy),
+		cmocka_unit_test(test_udp_checksum_zero_sent_as_ffff),
+		cmocka_unit_test(test_verdict_names),
+		cmocka_unit_test(test_mutation_fuzz),
+	};
+
+	return cmocka_run_group_tests_name("netio", tests, NULL, NULL);
+}
