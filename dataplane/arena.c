@@ -1,27 +1,31 @@
-/* arena.c - item storage of one shard: segregated free lists over one block.
+/* arena.c - item storage of one shard: segregated free lists, merged on free.
  *
  * DESIGN
  * The arena owns [base, base + bytes), handed in at start; it never calls
- * malloc. Items are carved in 8-byte granules. A freed block goes on the LIFO
- * list of its size class: one class per granule count up to the largest item
- * a datagram can carry (so the common sizes are reused exactly, in O(1)),
- * then four classes per power of two. An allocation tries, in order:
- *   1. its own class (exact classes: the head fits; larger classes: the
- *      first fitting block among the first ARENA_RANGE_PROBES),
- *   2. the never-used tail of the arena (bump pointer),
- *   3. the smallest non-empty larger class (found in a bitmap of non-empty
- *      classes), whose block is split; a remainder of one granule is too
- *      small to be a free block and stays with the item as "slack".
+ * malloc. Blocks (items or free blocks) tile [0, bump_offset) in 8-byte
+ * granules; the rest is untouched. An allocation tries, in order:
+ *   1. its own size class: exact classes (one per granule count up to the
+ *      largest item a datagram can carry) hand out their head in O(1); the
+ *      larger classes (four per power of two) check ARENA_RANGE_PROBES blocks,
+ *   2. the untouched tail (bump pointer),
+ *   3. the first non-empty larger class, found in a bitmap of non-empty
+ *      classes. Every block there is large enough (a free block is filed under
+ *      the class its size falls in, so every class above the request's holds
+ *      only larger blocks); it is split, and a remainder too small to be a
+ *      free block stays with the item as "slack".
  * A failed allocation changes nothing.
  *
- * Blocks are not coalesced: an item's header does not know its neighbours,
- * and boundary tags would cost every item 8 bytes. A workload that shifts
- * from small to large items can therefore strand memory in small classes;
- * the tiers' eviction (later) is the answer to a full arena, and the counters
- * report used, free-listed and never-used bytes separately so this shows.
+ * Freeing merges the block with free neighbours, so memory once used by
+ * small items serves large ones later (a workload that changes its value
+ * sizes does not strand memory in small classes). Boundary tags, at no cost
+ * to items: byte 7 of every block, item or free, says whether the block is
+ * free and whether the block before it is; a free block ends with a copy of
+ * its size, so the block after it can find its start. Free lists are doubly
+ * linked, so a neighbour is unlinked in O(1). Two free blocks never touch,
+ * and a block freed at the edge of the untouched tail rejoins the tail.
  *
- * A free block starts with struct arena_free (next offset, size, magic);
- * arena_check_invariants() walks every list and checks each block.
+ * arena_check_invariants() walks every block from 0 to bump_offset and every
+ * free list, so overlapping or lost blocks are found, not just miscounts.
  */
 #include "arena.h"
 
@@ -31,9 +35,8 @@
 #include "proto.h"
 #include "we_assert.h"
 
-#define ARENA_FREE_MAGIC 0xf8eeb10cu
-/* Blocks examined in a larger (non-exact) class before falling back to the
- * bump area: bounds the work of one allocation. */
+/* Blocks examined in a larger (non-exact) class before the bump area: bounds
+ * the work of one allocation. */
 #define ARENA_RANGE_PROBES 4
 
 _Static_assert(ARENA_EXACT_MAX_BYTES ==
@@ -41,29 +44,66 @@ _Static_assert(ARENA_EXACT_MAX_BYTES ==
 	       "exact classes end at the largest item one datagram can carry");
 _Static_assert(ARENA_EXACT_MAX_BYTES < (1u << ARENA_RANGE_LOG2_MIN) * 2,
 	       "range classes start right above the exact ones");
-_Static_assert(ARENA_ITEM_HDR_BYTES + 255 + ARENA_VALUE_MAX + 2 * ARENA_GRANULE <
-		       (UINT64_C(1) << (ARENA_RANGE_LOG2_MAX + 1)),
-	       "the largest block fits the last class");
+_Static_assert(ARENA_BYTES_MAX <= (UINT64_C(1) << (ARENA_RANGE_LOG2_MAX + 1)),
+	       "the largest free block fits the last class");
+_Static_assert(ARENA_BLOCK_MIN - ARENA_GRANULE < 4 * ARENA_GRANULE, "slack fits two bits");
 
-/* Free block, 16 bytes (ARENA_BLOCK_MIN), at the start of the block:
- *   0  next   u64  offset of the next block of the class, ARENA_NIL at the end
- *   8  bytes  u32  size of the block (every block is below 2^25 bytes)
- *  12  magic  u32  ARENA_FREE_MAGIC
+/*
+ * Free block, at least ARENA_BLOCK_MIN (32) bytes:
+ *
+ *   0  bytes_lo  u32      size of the block, bits 0..31
+ *   4  bytes_hi  24 bits  size of the block, bits 32..55
+ *   7  flags     byte 7 as in struct arena_item: free = 1, prev_free = 0
+ *   8  next      u64      offset of the next free block of the class, ARENA_NIL
+ *  16  prev      u64      offset of the previous one, ARENA_NIL
+ *      ...
+ *  bytes - 8     footer   u64, the size again (found by the block after)
+ *
+ * may_alias: the same bytes are read as an item's header and as a free block.
  */
 struct arena_free {
+	uint32_t bytes_lo;
+	uint32_t bytes_hi : 24;
+	uint32_t tier : 2;
+	uint32_t slack : 2;
+	uint32_t prev_free : 1;
+	uint32_t free : 1;
+	uint32_t reserved : 2;
 	uint64_t next;
-	uint32_t bytes;
-	uint32_t magic;
-};
-_Static_assert(sizeof(struct arena_free) == ARENA_BLOCK_MIN, "free node fills the minimum block");
-_Static_assert(ARENA_ITEM_HDR_BYTES >= ARENA_BLOCK_MIN, "every item block can become a free block");
+	uint64_t prev;
+} __attribute__((may_alias));
+_Static_assert(sizeof(struct arena_free) + sizeof(uint64_t) <= ARENA_BLOCK_MIN,
+	       "node and footer fit the minimum block");
 
 static inline struct arena_free *arena_free_at(const struct arena *a, uint64_t offset)
 {
 	return (struct arena_free *)(a->base + offset);
 }
 
-/* Size class of a block of `bytes` (a multiple of 8, >= ARENA_BLOCK_MIN). */
+static inline uint64_t arena_free_size(const struct arena_free *f)
+{
+	return f->bytes_lo | (uint64_t)f->bytes_hi << 32;
+}
+
+static uint64_t arena_footer(const struct arena *a, uint64_t end)
+{
+	uint64_t bytes;
+
+	memcpy(&bytes, a->base + end - sizeof(bytes), sizeof(bytes));
+	return bytes;
+}
+
+/* Size of any block: free ones store it, items derive it from their header. */
+static uint64_t arena_block_size(const struct arena *a, uint64_t offset)
+{
+	const struct arena_free *f = arena_free_at(a, offset);
+
+	if (f->free)
+		return arena_free_size(f);
+	return arena_item_block_bytes(arena_item_at(a, offset));
+}
+
+/* Size class of a free block of `bytes` (a multiple of 8, >= ARENA_BLOCK_MIN). */
 static unsigned arena_class(uint64_t bytes)
 {
 	if (bytes <= ARENA_EXACT_MAX_BYTES)
@@ -72,7 +112,6 @@ static unsigned arena_class(uint64_t bytes)
 	unsigned msb = 63 - (unsigned)__builtin_clzll(bytes);
 	unsigned quarter = (unsigned)(bytes >> (msb - 2)) & 3;
 
-	WE_ASSERT(msb <= ARENA_RANGE_LOG2_MAX);
 	return ARENA_EXACT_CLASSES + (msb - ARENA_RANGE_LOG2_MIN) * 4 + quarter;
 }
 
@@ -96,6 +135,14 @@ static unsigned arena_class_next_nonempty(const struct arena *a, unsigned c)
 	return ARENA_CLASSES;
 }
 
+/* Sets the prev_free bit of the block starting at `offset`, if there is one. */
+static void arena_set_prev_free(struct arena *a, uint64_t offset, bool prev_free)
+{
+	if (offset < a->bump_offset)
+		arena_free_at(a, offset)->prev_free = prev_free;
+}
+
+/* Writes a free block at offset and files it under its class (at the head). */
 static void arena_push_free(struct arena *a, uint64_t offset, uint64_t bytes)
 {
 	unsigned c = arena_class(bytes);
@@ -103,60 +150,67 @@ static void arena_push_free(struct arena *a, uint64_t offset, uint64_t bytes)
 
 	WE_ASSERT(bytes >= ARENA_BLOCK_MIN);
 	WE_ASSERT(offset + bytes <= a->bump_offset);
+	memset(f, 0, sizeof(*f));
+	f->bytes_lo = (uint32_t)bytes;
+	f->bytes_hi = (uint32_t)(bytes >> 32);
+	f->free = 1;
 	f->next = a->free_head[c];
-	f->bytes = (uint32_t)bytes;
-	f->magic = ARENA_FREE_MAGIC;
+	f->prev = ARENA_NIL;
+	memcpy(a->base + offset + bytes - sizeof(bytes), &bytes, sizeof(bytes));
+	if (f->next != ARENA_NIL)
+		arena_free_at(a, f->next)->prev = offset;
 	a->free_head[c] = offset;
 	a->free_bytes += bytes;
+	a->free_blocks++;
 	arena_class_mark(a, c);
 }
 
-/* Unlinks the block at `offset` whose predecessor in class c is `prev`
- * (ARENA_NIL: it is the head); returns its size. */
-static uint64_t arena_unlink_free(struct arena *a, unsigned c, uint64_t prev, uint64_t offset)
+/* Takes the free block at offset off its list; returns its size. */
+static uint64_t arena_unlink_free(struct arena *a, uint64_t offset)
 {
 	struct arena_free *f = arena_free_at(a, offset);
+	uint64_t bytes = arena_free_size(f);
+	unsigned c = arena_class(bytes);
 
-	WE_ASSERT(f->magic == ARENA_FREE_MAGIC);
-	if (prev == ARENA_NIL)
+	WE_ASSERT(f->free);
+	if (f->prev == ARENA_NIL)
 		a->free_head[c] = f->next;
 	else
-		arena_free_at(a, prev)->next = f->next;
-	f->magic = 0;
-	a->free_bytes -= f->bytes;
+		arena_free_at(a, f->prev)->next = f->next;
+	if (f->next != ARENA_NIL)
+		arena_free_at(a, f->next)->prev = f->prev;
+	f->free = 0;
+	a->free_bytes -= bytes;
+	a->free_blocks--;
 	arena_class_mark(a, c);
-	return f->bytes;
+	return bytes;
 }
 
-/* Takes a free block of at least `need` bytes from class c (which holds only
- * blocks >= need, or is the request's own class); ARENA_NIL when none fits. */
-static uint64_t arena_take_from_class(struct arena *a, unsigned c, uint64_t need, uint64_t *got)
+/* First block of class c, among ARENA_RANGE_PROBES, of at least `need`
+ * bytes; ARENA_NIL when none. */
+static uint64_t arena_probe_class(const struct arena *a, unsigned c, uint64_t need)
 {
-	uint64_t prev = ARENA_NIL;
 	uint64_t offset = a->free_head[c];
 
 	for (unsigned probe = 0; probe < ARENA_RANGE_PROBES && offset != ARENA_NIL; probe++) {
-		if (arena_free_at(a, offset)->bytes >= need) {
-			*got = arena_unlink_free(a, c, prev, offset);
+		if (arena_free_size(arena_free_at(a, offset)) >= need)
 			return offset;
-		}
-		prev = offset;
 		offset = arena_free_at(a, offset)->next;
 	}
 	return ARENA_NIL;
 }
 
-/* Finds a block for `need` bytes; returns its offset (ARENA_NIL: none) and in
- * *slack whether it keeps one extra granule. */
-static uint64_t arena_find_block(struct arena *a, uint64_t need, unsigned *slack)
+/* Finds a block for `need` bytes and marks it used: returns its offset
+ * (ARENA_NIL: none) and in *slack the granules it has beyond need. */
+static uint64_t arena_take_block(struct arena *a, uint64_t need, unsigned *slack)
 {
 	unsigned c = arena_class(need);
-	uint64_t offset;
-	uint64_t got = 0;
+	uint64_t offset = arena_probe_class(a, c, need);
+	uint64_t got;
 
 	*slack = 0;
-	offset = arena_take_from_class(a, c, need, &got);
 	if (offset == ARENA_NIL && a->bytes - a->bump_offset >= need) {
+		/* The block before the tail is never free: nothing to flag. */
 		offset = a->bump_offset;
 		a->bump_offset += need;
 		return offset;
@@ -166,16 +220,17 @@ static uint64_t arena_find_block(struct arena *a, uint64_t need, unsigned *slack
 
 		if (larger == ARENA_CLASSES)
 			return ARENA_NIL;
-		offset = arena_take_from_class(a, larger, need, &got);
-		WE_ASSERT(offset != ARENA_NIL); /* every block of a larger class fits */
+		offset = a->free_head[larger];
 	}
+	got = arena_unlink_free(a, offset);
 	WE_ASSERT(got >= need);
-	/* Remainders are multiples of 8: 0, one granule (kept as slack), or a
-	 * free block of its own. */
-	if (got - need >= ARENA_BLOCK_MIN)
+	if (got - need >= ARENA_BLOCK_MIN) {
+		/* The block after keeps prev_free: the remainder is now before it. */
 		arena_push_free(a, offset + need, got - need);
-	else if (got > need)
-		*slack = 1;
+	} else {
+		*slack = (unsigned)((got - need) / ARENA_GRANULE);
+		arena_set_prev_free(a, offset + got, false);
+	}
 	return offset;
 }
 
@@ -201,19 +256,18 @@ int arena_alloc_item(struct arena *a, uint8_t key_len, uint32_t value_len, uint3
 
 	WE_ASSERT(value_len <= ARENA_VALUE_MAX);
 	WE_ASSERT(stored_len <= value_len);
-	off = arena_find_block(a, need, &slack);
+	off = arena_take_block(a, need, &slack);
 	if (off == ARENA_NIL)
 		return -ENOSPC;
 
+	/* Free blocks never touch, so the block before a taken one is in use. */
 	it = arena_item_at(a, off);
+	memset(it, 0, sizeof(*it));
 	it->value_len = value_len;
 	it->key_len = key_len;
 	it->stored_len = stored_len;
 	it->tier = TIER_EVENT_HORIZON;
 	it->slack = slack;
-	it->reserved = 0;
-	it->temperature = 0;
-	it->lsn = 0;
 	/* The header describes exactly the block handed out; freeing relies on it. */
 	WE_ASSERT(arena_item_block_bytes(it) == need + slack * ARENA_GRANULE);
 	a->used_bytes += need + slack * ARENA_GRANULE;
@@ -222,59 +276,131 @@ int arena_alloc_item(struct arena *a, uint8_t key_len, uint32_t value_len, uint3
 	return 0;
 }
 
+bool arena_reuse_item(struct arena *a, uint64_t offset, uint32_t value_len, uint32_t stored_len)
+{
+	struct arena_item *it = arena_item_at(a, offset);
+	uint64_t block = arena_item_block_bytes(it);
+	uint64_t need = arena_item_bytes(it->key_len, stored_len);
+	unsigned key_len = it->key_len;
+	bool prev_free = it->prev_free;
+
+	WE_ASSERT(value_len <= ARENA_VALUE_MAX);
+	WE_ASSERT(stored_len <= value_len);
+	WE_ASSERT(!it->free);
+	if (need > block || block - need >= ARENA_BLOCK_MIN)
+		return false;
+	memset(it, 0, sizeof(*it));
+	it->value_len = value_len;
+	it->key_len = key_len;
+	it->stored_len = stored_len;
+	it->tier = TIER_EVENT_HORIZON;
+	it->slack = (block - need) / ARENA_GRANULE;
+	it->prev_free = prev_free; /* the neighbours did not change */
+	WE_ASSERT(arena_item_block_bytes(it) == block);
+	return true;
+}
+
 void arena_free_item(struct arena *a, uint64_t offset)
 {
 	struct arena_item *it = arena_item_at(a, offset);
 	uint64_t bytes = arena_item_block_bytes(it);
+	uint64_t start = offset;
+	uint64_t end = offset + bytes;
 
 	WE_ASSERT(offset % ARENA_GRANULE == 0);
-	WE_ASSERT(offset + bytes <= a->bump_offset);
+	WE_ASSERT(end <= a->bump_offset);
+	WE_ASSERT(!it->free);
 	WE_ASSERT(a->used_bytes >= bytes);
 	WE_ASSERT(a->items > 0);
 	a->used_bytes -= bytes;
 	a->items--;
-	arena_push_free(a, offset, bytes);
+
+	if (it->prev_free) {
+		uint64_t prev_bytes = arena_footer(a, offset);
+
+		WE_ASSERT(prev_bytes <= offset);
+		start = offset - prev_bytes;
+		prev_bytes = arena_unlink_free(a, start);
+		WE_ASSERT(start + prev_bytes == offset); /* footer and header agree */
+	}
+	if (end < a->bump_offset && arena_free_at(a, end)->free)
+		end += arena_unlink_free(a, end);
+
+	if (end == a->bump_offset) {
+		a->bump_offset = start; /* the tail grows back */
+		return;
+	}
+	arena_push_free(a, start, end - start);
+	arena_set_prev_free(a, end, true);
 }
 
-static bool arena_check_class(const struct arena *a, unsigned c, uint64_t *bytes_sum)
+static bool arena_check_lists(const struct arena *a)
 {
-	uint64_t offset = a->free_head[c];
-	uint64_t steps = 0;
-	bool marked = (a->nonempty[c / 64] >> (c % 64)) & 1;
+	uint64_t blocks = 0;
+	uint64_t bytes = 0;
 
-	if (marked != (offset != ARENA_NIL))
-		return false;
-	for (; offset != ARENA_NIL; offset = arena_free_at(a, offset)->next) {
-		const struct arena_free *f = arena_free_at(a, offset);
+	for (unsigned c = 0; c < ARENA_CLASSES; c++) {
+		uint64_t prev = ARENA_NIL;
+		bool marked = (a->nonempty[c / 64] >> (c % 64)) & 1;
 
-		if (offset % ARENA_GRANULE != 0 || offset >= a->bump_offset)
+		if (marked != (a->free_head[c] != ARENA_NIL))
 			return false;
-		if (f->magic != ARENA_FREE_MAGIC || f->bytes < ARENA_BLOCK_MIN ||
-		    f->bytes % ARENA_GRANULE != 0 || offset + f->bytes > a->bump_offset)
-			return false;
-		if (arena_class(f->bytes) != c)
-			return false;
-		/* A cycle would walk past every granule of the arena. */
-		if (++steps > a->bump_offset / ARENA_BLOCK_MIN)
-			return false;
-		*bytes_sum += f->bytes;
+		uint64_t off;
+
+		for (off = a->free_head[c]; off != ARENA_NIL; off = arena_free_at(a, off)->next) {
+			const struct arena_free *f;
+
+			/* The block walk vouched for free blocks; a link elsewhere is bad. */
+			if (off >= a->bump_offset || off % ARENA_GRANULE != 0)
+				return false;
+			f = arena_free_at(a, off);
+			if (!f->free || f->prev != prev || arena_class(arena_free_size(f)) != c)
+				return false;
+			if (++blocks > a->free_blocks)
+				return false; /* a cycle, or a block on two lists */
+			bytes += arena_free_size(f);
+			prev = off;
+		}
 	}
-	return true;
+	for (unsigned c = ARENA_CLASSES; c < ARENA_CLASS_WORDS * 64; c++)
+		if ((a->nonempty[c / 64] >> (c % 64)) & 1)
+			return false;
+	return blocks == a->free_blocks && bytes == a->free_bytes;
 }
 
 bool arena_check_invariants(const struct arena *a, uint64_t live_items, uint64_t live_bytes)
 {
-	uint64_t free_sum = 0;
+	uint64_t items = 0, item_bytes = 0, free_blocks = 0, free_bytes = 0;
+	bool prev_free = false;
+	uint64_t off = 0;
 
 	if (a->bytes % ARENA_GRANULE != 0 || a->bump_offset > a->bytes ||
 	    a->bump_offset % ARENA_GRANULE != 0)
 		return false;
-	for (unsigned c = 0; c < ARENA_CLASSES; c++)
-		if (!arena_check_class(a, c, &free_sum))
+	while (off < a->bump_offset) {
+		const struct arena_free *f = arena_free_at(a, off);
+		uint64_t size = arena_block_size(a, off);
+
+		if (f->prev_free != prev_free || f->reserved != 0 || size < ARENA_BLOCK_MIN ||
+		    size % ARENA_GRANULE != 0 || size > a->bump_offset - off)
 			return false;
-	for (unsigned c = ARENA_CLASSES; c < ARENA_CLASS_WORDS * 64; c++)
-		if ((a->nonempty[c / 64] >> (c % 64)) & 1)
-			return false;
-	return free_sum == a->free_bytes && live_bytes == a->used_bytes &&
-	       live_items == a->items && a->used_bytes + a->free_bytes == a->bump_offset;
+		if (f->free) {
+			if (prev_free || f->tier != 0 || f->slack != 0)
+				return false; /* two free blocks touch, or a stray bit */
+			if (arena_footer(a, off + size) != size)
+				return false;
+			free_blocks++;
+			free_bytes += size;
+		} else {
+			items++;
+			item_bytes += size;
+		}
+		prev_free = f->free;
+		off += size;
+	}
+	if (prev_free)
+		return false; /* a free block at the tail's edge should have rejoined it */
+	return items == live_items && item_bytes == live_bytes && items == a->items &&
+	       item_bytes == a->used_bytes && free_blocks == a->free_blocks &&
+	       free_bytes == a->free_bytes && arena_check_lists(a);
 }

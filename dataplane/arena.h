@@ -2,20 +2,21 @@
  *
  *   arena_init              arena.c  take over [mem, mem + bytes)
  *   arena_alloc_item        arena.c  a block for one item, header filled in
- *   arena_free_item         arena.c  give an item's block back
- *   arena_check_invariants  arena.c  O(n) walk of the free lists
+ *   arena_reuse_item        arena.c  fit new value lengths into an item's block
+ *   arena_free_item         arena.c  give an item's block back (merging neighbours)
+ *   arena_check_invariants  arena.c  O(n) walk of every block and free list
  *   arena_item_at, arena_item_key, arena_item_value, ...  inline, below
  *
  * Items are addressed by their byte offset from the arena's base, so the
  * index stores 48-bit offsets instead of pointers and the arena could be
  * mapped elsewhere (a checkpoint, a region move) without rewriting the index.
  *
- * Blocks are multiples of 8 bytes (one granule). Free blocks sit on
- * segregated LIFO lists, one per size class: an exact class per granule count
- * up to the largest item a datagram can carry, then four classes per power of
- * two up to the largest item. A block is taken from its exact class first,
- * else from the never-used tail (bump), else split off the smallest larger
- * free block. Free blocks are not coalesced (see arena.c).
+ * Blocks are multiples of 8 bytes (one granule) and tile [0, bump_offset)
+ * without gaps; beyond bump_offset the arena is untouched. Free blocks sit on
+ * segregated lists, one per size class: an exact class per granule count up
+ * to the largest item a datagram can carry, then four classes per power of
+ * two. A freed block merges with free neighbours (boundary tags, see
+ * arena.c), so memory freed by small items serves large ones later.
  */
 #ifndef ARENA_H
 #define ARENA_H
@@ -40,29 +41,37 @@ enum item_tier {
  *
  *   byte 0         3    4         7    8         10                      16
  *        +---------+----+---------+----+---------+-----------------------+
- *        |value_len|key |stored_  |tier|temper-  |          lsn          |
- *        |  (24)   |len |len (24) |etc |ature(16)|         (48)          |
+ *        |value_len|key |stored_  |flag|temper-  |          lsn          |
+ *        |  (24)   |len |len (24) |bits|ature(16)|         (48)          |
  *        +---------+----+---------+----+---------+-----------------------+
  *   16   key[key_len], then value[stored_len], then padding to 8 bytes
  *
  *   value_len   length of the value as the client sent it (< 16 MiB)
- *   key_len     1..255 (the protocol allows 1..250)
+ *   key_len     0..255 (the protocol allows 1..250)
  *   stored_len  bytes of value actually stored: value_len while raw, the
  *               compressed size in the compressed tiers
- *   byte 7      bits 0-1 tier (enum item_tier); bit 2 slack: the block is one
- *               granule longer than the item needs (a split remainder too
- *               small to be a free block); bits 3-7 reserved, 0
+ *   byte 7      bits 0-1 tier (enum item_tier)
+ *               bits 2-3 slack: granules the block has beyond what the item
+ *                        needs (a split remainder too small to be free)
+ *               bit 4    prev_free: the block just before is free (arena only)
+ *               bit 5    free: 0 in an item, 1 in a free block (arena only)
+ *               bits 6-7 reserved, 0
  *   temperature access temperature kept by the tiers (0 for a new item)
  *   lsn         WAL sequence number of the write that produced the item (0
  *               until the WAL exists)
+ *
+ * Byte 7 has the same declaration in struct arena_free (arena.c), so the
+ * arena can tell an item from a free block by looking at either.
  */
 struct arena_item {
 	uint32_t value_len : 24;
 	uint32_t key_len : 8;
 	uint32_t stored_len : 24;
 	uint32_t tier : 2;
-	uint32_t slack : 1;
-	uint32_t reserved : 5;
+	uint32_t slack : 2;
+	uint32_t prev_free : 1;
+	uint32_t free : 1;
+	uint32_t reserved : 2;
 	uint64_t temperature : 16;
 	uint64_t lsn : 48;
 	uint8_t data[]; /* key, then value */
@@ -75,17 +84,17 @@ _Static_assert(sizeof(struct arena_item) == 16, "item header is 16 bytes");
 #define ARENA_LSN_MAX ((UINT64_C(1) << 48) - 1)
 /* Offsets are 48 bits in the index; the arena never grows past them. */
 #define ARENA_BYTES_MAX (UINT64_C(1) << 48)
-/* Smallest block: a free block must hold its list node (struct arena_free). */
-#define ARENA_BLOCK_MIN 16u
+/* Smallest block: a free block must hold its list node and its footer. */
+#define ARENA_BLOCK_MIN 32u
 /* Largest block in an exact class: the largest item one datagram can carry
  * (header + 250-byte key + PROTO_VALUE_MAX, rounded), checked in arena.c. */
 #define ARENA_EXACT_MAX_BYTES 1712u
 #define ARENA_EXACT_CLASSES ((ARENA_EXACT_MAX_BYTES - ARENA_BLOCK_MIN) / ARENA_GRANULE + 1)
 /* Above the exact classes: four classes per power of two, from 2^10 (the
- * first two are empty: every block there is exact) up to the largest block,
- * which is below 2^25 (16 MiB value + header + key). */
+ * first two hold nothing: their sizes are exact) to the largest free block,
+ * the whole arena (below 2^48). */
 #define ARENA_RANGE_LOG2_MIN 10
-#define ARENA_RANGE_LOG2_MAX 24
+#define ARENA_RANGE_LOG2_MAX 47
 #define ARENA_RANGE_CLASSES ((ARENA_RANGE_LOG2_MAX - ARENA_RANGE_LOG2_MIN + 1) * 4)
 #define ARENA_CLASSES (ARENA_EXACT_CLASSES + ARENA_RANGE_CLASSES)
 #define ARENA_CLASS_WORDS ((ARENA_CLASSES + 63) / 64)
@@ -97,6 +106,7 @@ struct arena {
 	uint64_t bump_offset; /* start of the never-used tail */
 	uint64_t used_bytes;  /* blocks held by live items, slack included */
 	uint64_t free_bytes;  /* blocks on the free lists */
+	uint64_t free_blocks; /* blocks on the free lists */
 	uint64_t items;       /* live items */
 	uint64_t nonempty[ARENA_CLASS_WORDS]; /* bit c: free_head[c] != ARENA_NIL */
 	uint64_t free_head[ARENA_CLASSES];    /* offset of the first free block */
@@ -107,12 +117,13 @@ struct arena {
 int arena_init(struct arena *a, void *mem, uint64_t bytes) we_must_check;
 
 /* Bytes of the block an item of this shape needs (header, key, stored value,
- * rounded up to the granule). */
+ * rounded up to the granule, at least ARENA_BLOCK_MIN). */
 static inline uint64_t arena_item_bytes(uint32_t key_len, uint32_t stored_len)
 {
 	uint64_t n = ARENA_ITEM_HDR_BYTES + (uint64_t)key_len + stored_len;
 
-	return (n + ARENA_GRANULE - 1) & ~(uint64_t)(ARENA_GRANULE - 1);
+	n = (n + ARENA_GRANULE - 1) & ~(uint64_t)(ARENA_GRANULE - 1);
+	return n < ARENA_BLOCK_MIN ? ARENA_BLOCK_MIN : n;
 }
 
 /* Allocates a block for an item and fills its header (lengths, tier
@@ -121,13 +132,21 @@ static inline uint64_t arena_item_bytes(uint32_t key_len, uint32_t stored_len)
  * stored_len <= value_len <= ARENA_VALUE_MAX. */
 int arena_alloc_item(struct arena *a, uint8_t key_len, uint32_t value_len, uint32_t stored_len,
 		     uint64_t *offset) we_must_check;
-/* Returns the item's block to its free list. */
+/* Re-shapes the live item at offset for new value lengths (same key) when
+ * its block holds them with less than ARENA_BLOCK_MIN to spare, so that an
+ * overwrite of a similar size needs no allocation. Resets the header as
+ * arena_alloc_item does; returns false, changing nothing, when it does not
+ * fit. */
+bool arena_reuse_item(struct arena *a, uint64_t offset, uint32_t value_len, uint32_t stored_len)
+	we_must_check;
+/* Returns the item's block, merged with free neighbours, to a free list (or
+ * to the untouched tail when it ends there). */
 void arena_free_item(struct arena *a, uint64_t offset);
 
-/* Free lists well formed (blocks inside the used area, correctly classed,
- * sizes summing to free_bytes) and used + free + never-used == bytes.
- * live_bytes: what the caller's walk of its live items found they hold
- * (sum of arena_item_block_bytes); compared with used_bytes. */
+/* Walks every block from 0 to bump_offset (sizes tile the area, boundary
+ * tags agree, no two free blocks touch) and every free list (links, classes,
+ * counts), and checks the accounting. live_items, live_bytes: what the
+ * caller's walk of its index found (items, sum of arena_item_block_bytes). */
 bool arena_check_invariants(const struct arena *a, uint64_t live_items, uint64_t live_bytes);
 
 static inline struct arena_item *arena_item_at(const struct arena *a, uint64_t offset)
@@ -151,7 +170,7 @@ static inline uint64_t arena_item_block_bytes(const struct arena_item *it)
 	return arena_item_bytes(it->key_len, it->stored_len) + it->slack * ARENA_GRANULE;
 }
 
-/* Bytes never handed out yet (the bump area). */
+/* Bytes not handed out (the bump area; a freed block at its edge rejoins it). */
 static inline uint64_t arena_untouched_bytes(const struct arena *a)
 {
 	return a->bytes - a->bump_offset;

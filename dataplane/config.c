@@ -137,6 +137,8 @@ static int config_apply(struct config *cfg, const char *name, const char *arg, c
 			return fail(err, err_len,
 				    "--idle-sleep-us: '%s' is not a duration in 1..100000 us", arg);
 		cfg->idle_sleep_us = (uint32_t)v;
+	} else if (strcmp(name, "reflect") == 0) {
+		cfg->reflect = true;
 	} else if (strcmp(name, "no-flow") == 0) {
 		cfg->use_flow = false;
 	} else if (strcmp(name, "stats-file") == 0) {

@@ -23,6 +23,7 @@
 	X("udp-checksum", 1, "on|off", "on", "compute UDP checksums of replies")              \
 	X("busy-poll", 0, "", "off", "never sleep when idle (benchmarks); default sleeps")     \
 	X("idle-sleep-us", 1, "US", "50", "sleep after a run of empty polls, microseconds")   \
+	X("reflect", 0, "", "off", "echo every datagram unread: the packet-path baseline")       \
 	X("no-flow", 0, "", "off", "do not try rte_flow steering by UDP port")                \
 	X("stats-file", 1, "PATH", "none", "write all counters as JSON every interval")     \
 	X("stats-interval-ms", 1, "MS", "1000", "interval of the stats file and log line")    \
@@ -39,6 +40,7 @@ struct config {
 	bool busy_poll;
 	uint32_t idle_sleep_us;
 	bool use_flow;
+	bool reflect;
 	const char *stats_file;
 	uint32_t stats_interval_ms;
 	bool quiet;

@@ -137,6 +137,7 @@ static int main_setup_workers(struct main_state *st)
 		w->exec.self = (uint16_t)i;
 		w->udp_checksum = st->cfg.udp_checksum;
 		w->busy_poll = st->cfg.busy_poll;
+		w->reflect = st->cfg.reflect;
 		w->idle_sleep_us = st->cfg.idle_sleep_us;
 		i++;
 	}
@@ -155,6 +156,8 @@ static void main_print_banner(const struct main_state *st)
 	printf("warpengine: %u workers on UDP ports %u..%u, %u regions, steering: %s\n",
 	       st->n_workers, st->cfg.port_base, st->cfg.port_base + st->n_workers - 1,
 	       WE_REGIONS, port_steering_name(st->port.steering));
+	if (st->cfg.reflect)
+		printf("warpengine: REFLECT mode: every datagram is echoed unread (baseline)\n");
 	printf("warpengine: shard memory %zu MiB per worker (capacity %lu items), idle: %s\n",
 	       st->shard_mem_bytes >> 20, (unsigned long)st->cfg.capacity_items,
 	       st->cfg.busy_poll ? "busy-poll" : "sleep after empty polls");

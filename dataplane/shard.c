@@ -6,18 +6,22 @@
  * itself only holds the two descriptors and a counter, so a test can build
  * several shards side by side.
  *
- * A PUT never modifies a live item: it allocates a new item, writes key and
- * value, then switches the index slot and frees the old item. A PUT that
- * finds no room (index chain full and pool empty, or arena full) therefore
- * returns NO_SPACE with the old value intact, and GET's value pointer stays
- * valid until the next PUT or DELETE. The checks that can fail come before
- * anything changes: a refused PUT changes only the put_no_space counter.
+ * An overwrite whose new value fits the old item's block (within the slack
+ * a block may carry) is written in place: it cannot fail, and it avoids the
+ * allocation and the free, whose merge with free neighbours reads another
+ * cache line. Any other PUT allocates a new item, writes key and value, then
+ * switches the index slot and frees the old item. A PUT that finds no room
+ * (index chain full and pool empty, or arena full) therefore returns NO_SPACE
+ * with the old value intact. The checks that can fail come before anything
+ * changes: a refused PUT changes only the put_no_space counter. GET's value
+ * pointer is valid until the next PUT or DELETE.
  *
  * The caller hashes each key once with keyhash() and passes the hash; in
  * verify builds every operation checks that the hash matches the key.
  * Bursts prefetch in two stages (shard_prefetch_bucket for all requests,
- * then shard_prefetch_item for all, then execute), so that the bucket line
- * and the item line are both in cache when a request executes.
+ * then shard_prefetch_item for all, or shard_prefetch_burst for both in one
+ * call), then execute, so that the bucket line and the item line are both in
+ * cache when a request executes.
  */
 #include "shard.h"
 
@@ -84,12 +88,28 @@ int shard_init(struct shard *s, void *mem, size_t mem_bytes, const struct shard_
 	return arena_init(&s->arena, (uint8_t *)mem + table_bytes, cfg->arena_bytes);
 }
 
+/* Compares key bytes of equal length. Keys of 8 to 16 bytes, the common
+ * case, take two (possibly overlapping) 8-byte loads instead of a libc call. */
+static inline bool shard_key_bytes_equal(const uint8_t *a, const uint8_t *b, uint8_t len)
+{
+	if (len >= 8 && len <= 16) {
+		uint64_t a0, a1, b0, b1;
+
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + len - 8, 8);
+		memcpy(&b1, b + len - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	return memcmp(a, b, len) == 0;
+}
+
 static inline bool shard_key_equal(const void *ctx, uint64_t offset)
 {
 	const struct shard_key *k = ctx;
 	struct arena_item *it = arena_item_at(k->arena, offset);
 
-	return it->key_len == k->len && memcmp(arena_item_key(it), k->bytes, k->len) == 0;
+	return it->key_len == k->len && shard_key_bytes_equal(arena_item_key(it), k->bytes, k->len);
 }
 
 static inline uint64_t *shard_find(struct shard *s, uint64_t hash, const uint8_t *key,
@@ -106,10 +126,12 @@ void shard_prefetch_bucket(const struct shard *s, uint64_t hash)
 	table_prefetch(&s->table, hash);
 }
 
-/* Prefetches the first item whose tag matches in the main bucket (two lines:
- * items are 8-byte aligned, so a small one may straddle a line). When the
- * main bucket has no match but a chain, prefetches the next bucket instead. */
-void shard_prefetch_item(const struct shard *s, uint64_t hash)
+/* Prefetches the first item whose tag matches in the main bucket (and the
+ * next line when the item does not start a line: items are 8-byte aligned,
+ * so a small one may straddle two). When the main bucket has no match but a
+ * chain, prefetches the next bucket instead. */
+static inline __attribute__((always_inline)) void shard_prefetch_item_inline(const struct shard *s,
+										uint64_t hash)
 {
 	const struct table_bucket *b = table_main_bucket(&s->table, hash);
 	uint16_t tag = keyhash_tag(hash);
@@ -123,12 +145,26 @@ void shard_prefetch_item(const struct shard *s, uint64_t hash)
 			const uint8_t *p = s->arena.base + table_slot_offset(slot);
 
 			we_prefetch(p);
-			we_prefetch(p + WE_CACHE_LINE - 1);
+			if ((uintptr_t)p % WE_CACHE_LINE != 0)
+				we_prefetch(p + WE_CACHE_LINE - 1);
 			return;
 		}
 	}
 	if (b->next != 0)
 		we_prefetch(&s->table.buckets[b->next]);
+}
+
+void shard_prefetch_item(const struct shard *s, uint64_t hash)
+{
+	shard_prefetch_item_inline(s, hash);
+}
+
+void shard_prefetch_burst(const struct shard *s, const uint64_t *hashes, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		table_prefetch(&s->table, hashes[i]);
+	for (unsigned i = 0; i < n; i++)
+		shard_prefetch_item_inline(s, hashes[i]);
 }
 
 enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
@@ -158,6 +194,14 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	if (value_len > ARENA_VALUE_MAX)
 		return WE_STATUS_VALUE_TOO_LARGE;
 	slot = shard_find(s, hash, key, key_len);
+	offset = slot != NULL ? table_slot_offset(*slot) : 0;
+	if (slot != NULL && arena_reuse_item(&s->arena, offset, value_len, value_len)) {
+		/* Same block, new value: nothing to allocate, free or re-index. */
+		it = arena_item_at(&s->arena, offset);
+		it->lsn = lsn;
+		memcpy(arena_item_value(it), value, value_len);
+		return WE_STATUS_OK;
+	}
 	if ((slot == NULL && !table_can_insert(&s->table, hash)) ||
 	    arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) != 0) {
 		s->put_no_space++;

@@ -34,7 +34,7 @@ struct shard_counters {
 	uint64_t items;        /* live items */
 	uint64_t arena_used_bytes;   /* bytes held by live items, rounding included */
 	uint64_t arena_free_bytes;   /* bytes on free lists (reusable) */
-	uint64_t arena_untouched_bytes; /* bytes never handed out yet */
+	uint64_t arena_untouched_bytes; /* bytes not handed out (the arena's tail) */
 	uint64_t arena_bytes;        /* total arena size */
 	uint64_t index_bytes;        /* memory of the index */
 	uint64_t overflow_buckets_used;
@@ -58,14 +58,17 @@ int shard_init(struct shard *s, void *mem, size_t mem_bytes,
  * in cache, prefetch the matching item (stage 2). Both are only hints. */
 void shard_prefetch_bucket(const struct shard *s, uint64_t hash);
 void shard_prefetch_item(const struct shard *s, uint64_t hash);
+/* Both stages over a whole burst in one call: all buckets, then all items. */
+void shard_prefetch_burst(const struct shard *s, const uint64_t *hashes, unsigned n);
 
 /* On WE_STATUS_OK, *value and *value_len point at the value, valid until the next
  * put/delete on this shard (copy it out before). */
 enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			 const uint8_t **value, uint32_t *value_len);
-/* Insert or overwrite. lsn is stored in the item (0 until the WAL exists).
- * WE_STATUS_NO_SPACE when the index or the arena is full; the old value (if
- * any) is then left untouched. */
+/* Insert or overwrite. lsn (< 2^48) is stored in the item (0 until the WAL
+ * exists). WE_STATUS_NO_SPACE when the index or the arena is full; the old
+ * value (if any) is then left untouched. WE_STATUS_VALUE_TOO_LARGE above
+ * 16 MiB - 1 (ARENA_VALUE_MAX). */
 enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			 const uint8_t *value, uint32_t value_len, uint64_t lsn);
 enum we_status shard_delete(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len);

@@ -163,11 +163,12 @@ bool table_for_each(const struct table *t, bool (*visit)(void *ctx, uint32_t buc
 		    void *ctx)
 {
 	for (uint32_t i = 0; i < t->nbuckets; i++) {
-		for (const struct table_bucket *b = &t->buckets[i]; b; b = table_next_bucket(t, b)) {
+		const struct table_bucket *b = &t->buckets[i];
+
+		for (; b != NULL; b = table_next_bucket(t, b))
 			for (unsigned s = 0; s < TABLE_SLOTS && b->slot[s] != 0; s++)
 				if (!visit(ctx, i, b->slot[s]))
 					return false;
-		}
 	}
 	return true;
 }

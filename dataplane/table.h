@@ -2,7 +2,7 @@
  *
  *   table_geometry_for      table.c  bucket counts for a capacity
  *   table_memory_size       table.c  bytes of bucket memory for a geometry
- *   table_init              table.c  take over zeroed-or-not bucket memory
+ *   table_init              table.c  clear bucket memory and thread the pool
  *   table_insert            table.c  add a slot (the caller knows the key is absent)
  *   table_remove            table.c  drop a slot found by table_find
  *   table_for_each          table.c  visit every used slot (invariant checks)
@@ -150,8 +150,8 @@ static inline void table_prefetch(const struct table *t, uint64_t hash)
  * of the item at offset; it runs only on a tag match. Always inlined so that a
  * caller's static key_equal is inlined too. */
 static inline __attribute__((always_inline)) uint64_t *
-table_find(const struct table *t, uint64_t hash, bool (*key_equal)(const void *ctx, uint64_t offset),
-	   const void *ctx)
+table_find(const struct table *t, uint64_t hash,
+	   bool (*key_equal)(const void *ctx, uint64_t offset), const void *ctx)
 {
 	uint64_t tag_bits = (uint64_t)keyhash_tag(hash) << TABLE_OFFSET_BITS;
 	struct table_bucket *b = table_main_bucket(t, hash);

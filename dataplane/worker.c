@@ -183,19 +183,18 @@ static void worker_forward_flush(struct worker_io *x)
 	for (uint16_t i = 0; i < w->n_fwd_pending; i++) {
 		uint16_t owner = w->fwd_pending[i];
 		struct rte_mbuf *m = w->fwd_m[owner];
-		uint32_t len = proto_writer_finish(&w->fwd_w[owner]);
-		uint32_t frame_len;
+		uint32_t len, frame_len;
 
+		/* The hop count travels in the batch header's reserved byte. */
+		proto_writer_set_hops(&w->fwd_w[owner], (uint8_t)(x->d->hops + 1));
+		len = proto_writer_finish(&w->fwd_w[owner]);
 		w->fwd_m[owner] = NULL;
 		frame_len = netio_write_udp_copy(rte_pktmbuf_mtod(m, uint8_t *), &x->d->udp, len,
 						 false);
 		m->data_len = (uint16_t)frame_len;
 		m->pkt_len = frame_len;
-		/* The hop count travels in the batch header's reserved byte. */
-		worker_payload(m)[offsetof(struct proto_batch_hdr, reserved)] =
-			(uint8_t)(x->d->hops + 1);
 		if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
-			worker_payload(m)[offsetof(struct proto_batch_hdr, reserved)] = 0;
+			proto_take_hops(worker_payload(m), len);
 			worker_forward_refused(x, m, len);
 		}
 	}
@@ -276,10 +275,8 @@ static bool worker_decode(struct worker *w, struct rte_mbuf *m, const struct net
 	uint8_t hops = 0;
 	unsigned n = 0;
 
-	if (from_ring && udp->payload_len >= PROTO_HDR_SIZE) {
-		hops = payload[offsetof(struct proto_batch_hdr, reserved)];
-		payload[offsetof(struct proto_batch_hdr, reserved)] = 0;
-	}
+	if (from_ring)
+		hops = proto_take_hops(payload, udp->payload_len);
 	r = proto_decode_batch(payload, udp->payload_len, &hdr, &w->reqs[*n_reqs],
 			       PROTO_BATCH_MAX, &n);
 	if (likely(r == PROTO_DECODE_OK)) {
@@ -301,6 +298,18 @@ static bool worker_decode(struct worker *w, struct rte_mbuf *m, const struct net
 	return false;
 }
 
+/* --reflect: send the datagram back unread, to measure the packet path
+ * alone (the benchmark's baseline). */
+static void worker_reflect(struct worker *w, struct rte_mbuf *m, const struct netio_udp *udp)
+{
+	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+
+	if (udp->payload_off != NETIO_UDP_HEADROOM) /* IPv4 options: move the payload */
+		memmove(frame + NETIO_UDP_HEADROOM, frame + udp->payload_off, udp->payload_len);
+	w->stats.reflected++;
+	worker_tx(w, m, netio_write_udp_reply(frame, udp, udp->payload_len, w->udp_checksum));
+}
+
 static void worker_classify(struct worker *w, struct rte_mbuf *m, bool from_ring,
 			    uint32_t *n_reqs)
 {
@@ -316,7 +325,10 @@ static void worker_classify(struct worker *w, struct rte_mbuf *m, bool from_ring
 	}
 	v = netio_classify(&w->self, frame, rte_pktmbuf_data_len(m), &udp, &reply_len);
 	if (likely(v == NETIO_UDP)) {
-		worker_decode(w, m, &udp, from_ring, n_reqs);
+		if (unlikely(w->reflect))
+			worker_reflect(w, m, &udp);
+		else
+			worker_decode(w, m, &udp, from_ring, n_reqs);
 	} else if (v == NETIO_REPLY_IN_PLACE) {
 		/* ARP replies keep ethertype 0x0806 at bytes 12-13. */
 		if (frame[12] == 0x08 && frame[13] == 0x06)

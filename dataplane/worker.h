@@ -54,6 +54,7 @@ struct worker {
 	struct execute_ctx exec;
 	bool udp_checksum;
 	bool busy_poll;
+	bool reflect; /* answer every datagram with itself (packet-path baseline) */
 	uint32_t idle_sleep_us;
 
 	struct worker_stats stats;

@@ -60,6 +60,7 @@
 	X(fwd_in, "forwarded datagrams received from other workers")                         \
 	X(fwd_err_busy, "requests answered BUSY: owner's ring full")                         \
 	X(fwd_err_hop_limit, "requests answered WRONG_OWNER: hop limit reached")             \
+	X(reflected, "datagrams echoed unread (--reflect baseline mode)")                   \
 	X(idle_sleeps, "times the worker slept after a run of empty polls")
 
 struct worker_stats {

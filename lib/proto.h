@@ -107,7 +107,7 @@ struct proto_request {
 	 * otherwise the status to answer it with (BAD_REQUEST, UNKNOWN_OP,
 	 * KEY_TOO_LONG, UNSUPPORTED). */
 	uint8_t status;
-	uint64_t hash; /* filled by the caller (keyhash), not by the decoder */
+	uint64_t hash; /* set to 0 by the decoder, filled by the caller (keyhash) */
 };
 
 /* Outcome of decoding a whole datagram. Values other than OK are counted by
@@ -140,7 +140,10 @@ enum proto_decode_result proto_decode_batch(const uint8_t *buf, uint32_t len,
 enum we_status proto_decode_reply_status(enum proto_decode_result r);
 
 /* Builds one datagram (requests or responses) in a caller's buffer.
- * Append only after proto_writer_fits() said yes. */
+ * Append only after proto_writer_fits() said yes: it says no when the entry
+ * would pass `cap`, when PROTO_BATCH_MAX entries are already in, or when
+ * key_len > 255. Op, flags and status are written as given (tests use this to
+ * build invalid datagrams). */
 struct proto_writer {
 	uint8_t *buf;
 	uint32_t cap;
@@ -158,6 +161,15 @@ void proto_writer_append(struct proto_writer *w, uint8_t op, uint8_t flags, uint
 void proto_writer_set_status(struct proto_writer *w, uint8_t status);
 /* Write the count into the header; returns the datagram length. */
 uint32_t proto_writer_finish(struct proto_writer *w);
+
+/* Forwarding between workers (never on the wire): the server carries a
+ * datagram's hop count in the batch header's reserved byte. The forwarding
+ * worker sets it on the datagram it builds; the owner takes it (reads it and
+ * zeroes the byte) before proto_decode_batch(), which refuses a nonzero
+ * reserved byte as MALFORMED. proto_take_hops() returns 0 for a datagram
+ * shorter than the header (the decoder then reports TRUNCATED). */
+void proto_writer_set_hops(struct proto_writer *w, uint8_t hops);
+uint8_t proto_take_hops(uint8_t *buf, uint32_t len);
 
 /* Decode a response datagram (clients, blaster, tests). Same structural rules
  * as requests, but requires the RESPONSE flag, accepts count 0 (header-only

@@ -75,6 +75,23 @@ static uint32_t value_for_block(uint64_t block)
 	return (uint32_t)(block - ARENA_ITEM_HDR_BYTES - 1);
 }
 
+/* Fills the untouched tail exactly with items of `block` bytes (the arena
+ * size is a multiple of it in these tests); returns how many. */
+static uint64_t fill_tail(struct arena *a, uint64_t block)
+{
+	uint64_t n = 0;
+	uint64_t off;
+
+	uint32_t value_len = value_for_block(block);
+
+	while (arena_untouched_bytes(a) >= block) {
+		assert_int_equal(arena_alloc_item(a, 1, value_len, value_len, &off), 0);
+		n++;
+	}
+	assert_int_equal(arena_untouched_bytes(a), 0);
+	return n;
+}
+
 /* A new item's header carries its lengths, the raw tier, temperature 0 and
  * lsn 0, and the accounting moves exactly one rounded block from untouched
  * to used. */
@@ -117,43 +134,79 @@ static void test_alloc_extreme_sizes(void **state)
 	assert_true(arena_check_invariants(a, 2, ARENA_BLOCK_MIN + ARENA_EXACT_MAX_BYTES));
 }
 
-/* A freed block is reused, LIFO, by the next item of the same size, before
- * the untouched tail is touched. */
+/* A freed block between used ones is reused by the next item of the same
+ * block size, before the untouched tail is touched. */
 static void test_free_then_same_size_reuses_block(void **state)
 {
 	struct fixture *f = *state;
 	struct arena *a = &f->a;
 	uint64_t x = alloc_ok(a, 8, 40);
-	uint64_t y = alloc_ok(a, 8, 40);
-	uint64_t bump = a->bump_offset;
+	uint64_t bump;
 
+	alloc_ok(a, 8, 40); /* keeps x off the tail */
+	bump = a->bump_offset;
 	arena_free_item(a, x);
-	arena_free_item(a, y);
-	assert_int_equal(a->free_bytes, 2 * 64);
-	assert_int_equal(a->used_bytes, 0);
-	assert_true(arena_check_invariants(a, 0, 0));
-	assert_int_equal(alloc_ok(a, 8, 40), y);
+	assert_int_equal(a->free_bytes, 64);
+	assert_int_equal(a->free_blocks, 1);
+	assert_int_equal(a->used_bytes, 64);
+	assert_true(arena_check_invariants(a, 1, 64));
 	assert_int_equal(alloc_ok(a, 2, 46), x); /* same block size, other shape */
 	assert_int_equal(a->bump_offset, bump);
 	assert_int_equal(a->free_bytes, 0);
 	assert_true(arena_check_invariants(a, 2, 128));
 }
 
-/* Fills the untouched tail exactly with items of `block` bytes (the arena
- * size is a multiple of it in these tests); returns how many. */
-static uint64_t fill_tail(struct arena *a, uint64_t block)
+/* Freed neighbours merge into one block, whichever is freed first, and the
+ * merged block serves a larger item. */
+static void test_free_merges_neighbours(void **state)
 {
-	uint64_t n = 0;
-	uint64_t off;
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t x = alloc_ok(a, 1, value_for_block(64));
+	uint64_t y = alloc_ok(a, 1, value_for_block(96));
+	uint64_t z = alloc_ok(a, 1, value_for_block(64));
+	uint64_t keep = alloc_ok(a, 1, value_for_block(96)); /* keeps z off the tail */
+	uint64_t n = fill_tail(a, 64);                       /* so the merged block is used */
+	uint64_t rest = 96 + n * 64;                         /* bytes of keep and the fill */
 
-	while (arena_untouched_bytes(a) >= block) {
-		assert_int_equal(arena_alloc_item(a, 1, value_for_block(block), value_for_block(block),
-						  &off),
-				 0);
-		n++;
-	}
-	assert_int_equal(arena_untouched_bytes(a), 0);
-	return n;
+	arena_free_item(a, x);
+	arena_free_item(a, z);
+	assert_int_equal(a->free_blocks, 2);
+	assert_true(arena_item_at(a, y)->prev_free);
+	assert_true(arena_item_at(a, keep)->prev_free);
+	assert_true(arena_check_invariants(a, n + 2, rest + 96));
+	arena_free_item(a, y); /* merges backwards with x and forwards with z */
+	assert_int_equal(a->free_blocks, 1);
+	assert_int_equal(a->free_bytes, 224);
+	assert_true(arena_check_invariants(a, n + 1, rest));
+	assert_int_equal(alloc_ok(a, 1, value_for_block(200)), x);
+	assert_int_equal(a->free_bytes, 0);
+	assert_int_equal(arena_item_at(a, x)->slack, 3); /* 24 left: too small for a free block */
+	assert_false(arena_item_at(a, keep)->prev_free);
+	assert_true(arena_check_invariants(a, n + 2, rest + 224));
+}
+
+/* A block freed at the edge of the untouched tail rejoins it, together with
+ * a free block before it; freeing everything leaves a pristine arena. */
+static void test_free_at_tail_rejoins_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t x = alloc_ok(a, 1, value_for_block(64));
+	uint64_t y = alloc_ok(a, 1, value_for_block(64));
+	uint64_t z = alloc_ok(a, 1, value_for_block(64));
+
+	arena_free_item(a, z);
+	assert_int_equal(a->bump_offset, z);
+	assert_int_equal(a->free_bytes, 0);
+	arena_free_item(a, x);
+	assert_int_equal(a->free_bytes, 64);
+	arena_free_item(a, y);
+	assert_int_equal(a->bump_offset, 0);
+	assert_int_equal(a->free_bytes, 0);
+	assert_int_equal(a->free_blocks, 0);
+	assert_int_equal(arena_untouched_bytes(a), f->bytes);
+	assert_true(arena_check_invariants(a, 0, 0));
 }
 
 /* With the tail used up, a small item is split off a larger free block; the
@@ -177,32 +230,32 @@ static void test_split_larger_block(void **state)
 	assert_true(arena_check_invariants(a, n + 2, n * 64 + 128 + 256));
 }
 
-/* A split that would leave one granule keeps it as slack in the item; the
- * whole block comes back on free. */
-static void test_split_remainder_of_one_granule_is_slack(void **state)
+/* A split that would leave less than a minimum block keeps the rest as slack
+ * in the item; the whole block comes back on free. */
+static void test_split_small_remainder_is_slack(void **state)
 {
 	struct fixture *f = *state;
 	struct arena *a = &f->a;
-	uint64_t x = alloc_ok(a, 1, value_for_block(72));
-	uint64_t pad = alloc_ok(a, 1, value_for_block(56)); /* the rest is a multiple of 64 */
+	uint64_t x = alloc_ok(a, 1, value_for_block(88));
+	uint64_t pad = alloc_ok(a, 1, value_for_block(40)); /* the rest is a multiple of 64 */
 	uint64_t n = fill_tail(a, 64);
 	uint64_t y;
 	struct arena_item *it;
 
-	assert_int_equal(pad, 72);
+	assert_int_equal(pad, 88);
 	arena_free_item(a, x);
 	y = alloc_ok(a, 1, value_for_block(64));
 	it = arena_item_at(a, y);
 	assert_int_equal(y, x);
-	assert_int_equal(it->slack, 1);
-	assert_int_equal(arena_item_block_bytes(it), 72);
+	assert_int_equal(it->slack, 3);
+	assert_int_equal(arena_item_block_bytes(it), 88);
 	assert_int_equal(a->free_bytes, 0);
-	assert_true(arena_check_invariants(a, n + 2, n * 64 + 56 + 72));
+	assert_true(arena_check_invariants(a, n + 2, n * 64 + 40 + 88));
 	arena_free_item(a, y);
-	assert_int_equal(a->free_bytes, 72);
-	assert_true(arena_check_invariants(a, n + 1, n * 64 + 56));
-	/* The 72-byte block serves a 72-byte item again, without slack. */
-	assert_int_equal(alloc_ok(a, 1, value_for_block(72)), x);
+	assert_int_equal(a->free_bytes, 88);
+	assert_true(arena_check_invariants(a, n + 1, n * 64 + 40));
+	/* The 88-byte block serves an 88-byte item again, without slack. */
+	assert_int_equal(alloc_ok(a, 1, value_for_block(88)), x);
 	assert_int_equal(arena_item_at(a, x)->slack, 0);
 }
 
@@ -229,9 +282,49 @@ static void test_large_items_reuse_range_class(void **state)
 	assert_int_equal(arena_item_at(a, y)->value_len, ARENA_VALUE_MAX);
 }
 
+/* An item's block takes new value lengths in place when they fit with less
+ * than a minimum block to spare (the rest becomes slack); otherwise nothing
+ * changes. The flag saying the block before is free survives. */
+static void test_reuse_item_in_place(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t before = alloc_ok(a, 1, value_for_block(64));
+	uint64_t x = alloc_ok(a, 1, value_for_block(64));
+	struct arena_item *it = arena_item_at(a, x);
+	struct arena_item saved;
+
+	alloc_ok(a, 1, 10); /* keeps x off the tail */
+	arena_free_item(a, before);
+	assert_true(it->prev_free);
+	it->lsn = 77;
+
+	assert_true(arena_reuse_item(a, x, 40, 40)); /* 57 -> 64 bytes: exact */
+	assert_int_equal(it->value_len, 40);
+	assert_int_equal(it->stored_len, 40);
+	assert_int_equal(it->slack, 0);
+	assert_int_equal(it->lsn, 0);
+	assert_true(it->prev_free);
+	assert_true(arena_reuse_item(a, x, 30, 20)); /* 37 -> 40 bytes: 3 granules spare */
+	assert_int_equal(it->value_len, 30);
+	assert_int_equal(it->stored_len, 20);
+	assert_int_equal(it->slack, 3);
+	assert_int_equal(arena_item_block_bytes(it), 64);
+	assert_true(arena_check_invariants(a, 2, 64 + 32));
+
+	saved = *it;
+	assert_false(arena_reuse_item(a, x, 10, 10)); /* 32 bytes spare: worth a new block */
+	assert_false(arena_reuse_item(a, x, 48, 48)); /* 65 bytes: too large */
+	assert_memory_equal(&saved, it, sizeof(saved));
+	arena_free_item(a, x);
+	assert_int_equal(a->free_bytes, 128);
+	assert_true(arena_check_invariants(a, 1, 32));
+}
+
 /* When the tail and every fitting free block are used up, allocation fails
- * with -ENOSPC and changes nothing; after freeing everything the arena holds
- * the same number of items again. */
+ * with -ENOSPC and changes nothing. Freeing every other item leaves holes
+ * too small for a larger item; freeing the rest merges everything back into
+ * the tail, which then takes one item as large as the arena allows. */
 static void test_exhaustion_and_refill(void **state)
 {
 	struct fixture *f = *state;
@@ -239,27 +332,30 @@ static void test_exhaustion_and_refill(void **state)
 	uint64_t n = fill_tail(a, 64);
 	uint64_t off = 12345;
 	struct arena before = *a;
-	uint64_t again;
+	uint32_t whole = value_for_block(f->bytes);
 
 	assert_int_equal(n, f->bytes / 64);
 	assert_int_equal(arena_alloc_item(a, 1, value_for_block(64), value_for_block(64), &off),
 			 -ENOSPC);
 	assert_int_equal(off, 12345);
 	assert_memory_equal(&before, a, sizeof(before));
-	for (uint64_t i = 0; i < n; i++)
+	for (uint64_t i = 0; i < n; i += 2)
 		arena_free_item(a, i * 64);
-	assert_int_equal(a->used_bytes, 0);
-	assert_int_equal(a->free_bytes, f->bytes);
-	assert_true(arena_check_invariants(a, 0, 0));
-	/* A larger item finds no block: all free blocks are 64 bytes. */
+	assert_int_equal(a->free_bytes, f->bytes / 2);
+	assert_true(arena_check_invariants(a, n / 2, f->bytes / 2));
 	assert_int_equal(arena_alloc_item(a, 1, value_for_block(72), value_for_block(72), &off),
 			 -ENOSPC);
-	for (again = 0; arena_alloc_item(a, 1, value_for_block(64), value_for_block(64), &off) == 0;
-	     again++)
-		;
-	assert_int_equal(again, n);
+	for (uint64_t i = 1; i < n; i += 2)
+		arena_free_item(a, i * 64);
+	assert_int_equal(a->used_bytes, 0);
 	assert_int_equal(a->free_bytes, 0);
-	assert_true(arena_check_invariants(a, n, f->bytes));
+	assert_int_equal(arena_untouched_bytes(a), f->bytes);
+	assert_true(arena_check_invariants(a, 0, 0));
+	assert_int_equal(arena_alloc_item(a, 1, whole, whole, &off), 0);
+	assert_int_equal(off, 0);
+	assert_true(arena_check_invariants(a, 1, f->bytes));
+	arena_free_item(a, off);
+	assert_int_equal(fill_tail(a, 64), n);
 }
 
 /* The free-list check notices a live item written over a free block. */
@@ -368,8 +464,8 @@ static void test_random_alloc_free_keeps_items_intact(void **state)
 			live[victim] = live[--nlive];
 		} else {
 			uint32_t klen = 1 + (uint32_t)(splitmix(&rng) % 250);
-			uint32_t vlen = (uint32_t)(splitmix(&rng) % 100 < 95 ? splitmix(&rng) % 200 :
-									     splitmix(&rng) % 70000);
+			uint64_t vmax = splitmix(&rng) % 100 < 95 ? 200 : 70000;
+			uint32_t vlen = (uint32_t)(splitmix(&rng) % vmax);
 			struct live_item l = { .fill = splitmix(&rng) };
 
 			if (arena_alloc_item(a, (uint8_t)klen, vlen, vlen, &l.offset) != 0) {
@@ -389,7 +485,6 @@ static void test_random_alloc_free_keeps_items_intact(void **state)
 			CHECK_SEEDED(arena_check_invariants(a, nlive, bytes), seed);
 		}
 	}
-	fprintf(stderr, "DBG no_space=%" PRIu64 " used=%" PRIu64 " free=%" PRIu64 " untouched=%" PRIu64 " live=%u\n", no_space, a->used_bytes, a->free_bytes, arena_untouched_bytes(a), nlive);
 	/* 64 MiB is far more than 4000 live items need: a refusal is a bug. */
 	CHECK_SEEDED(no_space == 0, seed);
 	while (nlive > 0)
@@ -402,22 +497,21 @@ static void test_random_alloc_free_keeps_items_intact(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_alloc_fills_header_and_accounts, setup_64k,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_alloc_extreme_sizes, setup_64k, teardown),
-		cmocka_unit_test_setup_teardown(test_free_then_same_size_reuses_block, setup_64k,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_split_larger_block, setup_64k, teardown),
-		cmocka_unit_test_setup_teardown(test_split_remainder_of_one_granule_is_slack,
-						setup_64k, teardown),
-		cmocka_unit_test_setup_teardown(test_large_items_reuse_range_class, setup_64m,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_exhaustion_and_refill, setup_64k, teardown),
-		cmocka_unit_test_setup_teardown(test_check_detects_corrupt_free_block, setup_64k,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_init_rejects_bad_memory, setup_64k, teardown),
-		cmocka_unit_test_setup_teardown(test_random_alloc_free_keeps_items_intact, setup_64m,
-						teardown),
+#define ARENA_TEST(name, setup) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		ARENA_TEST(test_alloc_fills_header_and_accounts, setup_64k),
+		ARENA_TEST(test_alloc_extreme_sizes, setup_64k),
+		ARENA_TEST(test_free_then_same_size_reuses_block, setup_64k),
+		ARENA_TEST(test_free_merges_neighbours, setup_64k),
+		ARENA_TEST(test_free_at_tail_rejoins_tail, setup_64k),
+		ARENA_TEST(test_split_larger_block, setup_64k),
+		ARENA_TEST(test_split_small_remainder_is_slack, setup_64k),
+		ARENA_TEST(test_large_items_reuse_range_class, setup_64m),
+		ARENA_TEST(test_reuse_item_in_place, setup_64k),
+		ARENA_TEST(test_exhaustion_and_refill, setup_64k),
+		ARENA_TEST(test_check_detects_corrupt_free_block, setup_64k),
+		ARENA_TEST(test_init_rejects_bad_memory, setup_64k),
+		ARENA_TEST(test_random_alloc_free_keeps_items_intact, setup_64m),
+#undef ARENA_TEST
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -35,14 +35,17 @@ static uint8_t *exact_copy(const uint8_t *src, uint32_t len)
 	return p;
 }
 
-static enum proto_decode_result decode_req(const uint8_t *buf, uint32_t len,
-					   struct proto_batch_hdr *hdr,
-					   struct proto_request *reqs, unsigned *n)
+/* Decode a heap copy (as a request or a response), then point the entries
+ * back into buf, so the copy can be freed. */
+static enum proto_decode_result decode_copy(const uint8_t *buf, uint32_t len, bool response,
+					    struct proto_batch_hdr *hdr,
+					    struct proto_request *reqs, unsigned *n)
 {
 	uint8_t *copy = exact_copy(buf, len);
-	enum proto_decode_result r = proto_decode_batch(copy, len, hdr, reqs, PROTO_BATCH_MAX, n);
+	enum proto_decode_result r =
+		response ? proto_decode_response(copy, len, hdr, reqs, PROTO_BATCH_MAX, n)
+			 : proto_decode_batch(copy, len, hdr, reqs, PROTO_BATCH_MAX, n);
 
-	/* Entries point into the copy: rebase them onto buf before freeing. */
 	for (unsigned i = 0; i < *n; i++) {
 		reqs[i].key = buf + (reqs[i].key - copy);
 		reqs[i].value = buf + (reqs[i].value - copy);
@@ -51,21 +54,8 @@ static enum proto_decode_result decode_req(const uint8_t *buf, uint32_t len,
 	return r;
 }
 
-static enum proto_decode_result decode_resp(const uint8_t *buf, uint32_t len,
-					    struct proto_batch_hdr *hdr,
-					    struct proto_request *ents, unsigned *n)
-{
-	uint8_t *copy = exact_copy(buf, len);
-	enum proto_decode_result r =
-		proto_decode_response(copy, len, hdr, ents, PROTO_BATCH_MAX, n);
-
-	for (unsigned i = 0; i < *n; i++) {
-		ents[i].key = buf + (ents[i].key - copy);
-		ents[i].value = buf + (ents[i].value - copy);
-	}
-	free(copy);
-	return r;
-}
+#define decode_req(buf, len, hdr, reqs, n) decode_copy(buf, len, false, hdr, reqs, n)
+#define decode_resp(buf, len, hdr, reqs, n) decode_copy(buf, len, true, hdr, reqs, n)
 
 /* A request datagram of one entry. */
 static uint32_t one_entry(uint8_t *buf, uint8_t op, uint8_t flags, const char *key,
@@ -116,21 +106,6 @@ static void test_roundtrip_each_op(void **state)
 				assert_memory_equal(reqs[0].value, value, vlen);
 		}
 	}
-}
-
-/* An empty value is a valid PUT. */
-static void test_put_empty_value(void **state)
-{
-	uint8_t buf[BUF_CAP];
-	struct proto_batch_hdr hdr;
-	struct proto_request reqs[PROTO_BATCH_MAX];
-	unsigned n;
-	uint32_t len = one_entry(buf, PROTO_OP_PUT, 0, "k", 1, 0, 0);
-
-	(void)state;
-	assert_int_equal(decode_req(buf, len, &hdr, reqs, &n), PROTO_DECODE_OK);
-	assert_int_equal(reqs[0].status, WE_STATUS_OK);
-	assert_int_equal(reqs[0].value_len, 0);
 }
 
 /* A 250-byte key is accepted, 251..255 are answered KEY_TOO_LONG, 0 too. */
@@ -351,6 +326,7 @@ struct entry_case {
 static const struct entry_case entry_cases[] = {
 	{PROTO_OP_GET, 0, 3, 0, WE_STATUS_OK},
 	{PROTO_OP_PUT, PROTO_DUR_STRONG, 3, 9, WE_STATUS_OK},
+	{PROTO_OP_PUT, 0, 3, 0, WE_STATUS_OK}, /* an empty value is a value */
 	{PROTO_OP_DELETE, PROTO_DUR_WEAK, 3, 0, WE_STATUS_OK},
 	{PROTO_OP_PING, 0, 1, 0, WE_STATUS_OK},
 	{0, 0, 3, 0, WE_STATUS_UNKNOWN_OP},
@@ -580,7 +556,14 @@ static void test_worked_example(void **state)
 		0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
 		0x0c, 0x00, 0x00, 0x00,
 	};
+	static const uint8_t bad_version_reply[] = {
+		0x57, 0x45, 0x01, 0x01, 0x00, 0x00, 0x0a, 0x00,
+		0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
 	static struct region_map map;
+	struct proto_batch_hdr hdr;
+	struct proto_request reqs[PROTO_BATCH_MAX];
+	unsigned n;
 	uint8_t buf[BUF_CAP];
 	struct proto_writer w;
 	uint64_t h42 = keyhash("user:42", 7), h43 = keyhash("user:43", 7);
@@ -612,6 +595,18 @@ static void test_worked_example(void **state)
 	assert_int_equal(proto_writer_finish(&w), sizeof(get_resp_b));
 	assert_memory_equal(buf, get_resp_b, sizeof(get_resp_b));
 
+	/* A version-2 request with echo 3 gets the header-only BAD_VERSION
+	 * reply shown in the document. */
+	proto_writer_init(&w, buf, PROTO_PAYLOAD_MAX, 0, 3);
+	proto_writer_append(&w, PROTO_OP_GET, 0, 0, 1, "k", 1, 0, 0);
+	buf[2] = 2;
+	assert_int_equal(decode_req(buf, proto_writer_finish(&w), &hdr, reqs, &n),
+			 PROTO_DECODE_BAD_VERSION);
+	proto_writer_init(&w, buf, PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, hdr.echo);
+	proto_writer_set_status(&w, proto_decode_reply_status(PROTO_DECODE_BAD_VERSION));
+	assert_int_equal(proto_writer_finish(&w), sizeof(bad_version_reply));
+	assert_memory_equal(buf, bad_version_reply, sizeof(bad_version_reply));
+
 	/* Steering figures quoted in the document. */
 	assert_true(h42 == 0x9fc1e605fa7174aaull);
 	assert_true(h43 == 0x51d09f3ad9df8505ull);
@@ -620,6 +615,31 @@ static void test_worked_example(void **state)
 	region_map_init_default(&map, 4);
 	assert_int_equal(9000 + region_map_owner_of_hash(&map, h42), 9002);
 	assert_int_equal(9000 + region_map_owner_of_hash(&map, h43), 9001);
+}
+
+/* A forwarded datagram's hop count rides in the reserved byte: set by the
+ * writer, refused by the decoder until taken, then decoded normally. */
+static void test_forward_hops(void **state)
+{
+	uint8_t buf[BUF_CAP];
+	struct proto_batch_hdr hdr;
+	struct proto_request reqs[PROTO_BATCH_MAX];
+	struct proto_writer w;
+	unsigned n;
+	uint32_t len;
+
+	(void)state;
+	proto_writer_init(&w, buf, BUF_CAP, 0, 99);
+	proto_writer_append(&w, PROTO_OP_GET, 0, 0, 1, "k", 1, 0, 0);
+	proto_writer_set_hops(&w, 2);
+	len = proto_writer_finish(&w);
+	assert_int_equal(decode_req(buf, len, &hdr, reqs, &n), PROTO_DECODE_MALFORMED);
+	assert_int_equal(proto_take_hops(buf, len), 2);
+	assert_int_equal(buf[7], 0);
+	assert_int_equal(decode_req(buf, len, &hdr, reqs, &n), PROTO_DECODE_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(proto_take_hops(buf, len), 0);
+	assert_int_equal(proto_take_hops(buf, PROTO_HDR_SIZE - 1), 0);
 }
 
 /* Names exist for every op and result, and "?" marks the rest. */
@@ -907,7 +927,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_each_op),
-		cmocka_unit_test(test_put_empty_value),
 		cmocka_unit_test(test_key_limits),
 		cmocka_unit_test(test_value_limits),
 		cmocka_unit_test(test_batch_limits),
@@ -917,6 +936,7 @@ int main(void)
 		cmocka_unit_test(test_response_decode),
 		cmocka_unit_test(test_writer_fits),
 		cmocka_unit_test(test_worked_example),
+		cmocka_unit_test(test_forward_hops),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_mutation_fuzz),
 		cmocka_unit_test(test_response_roundtrip_random),

@@ -108,6 +108,11 @@ uint64_t hist_percentile(const struct hist *h, double pct)
 		if (seen >= rank) {
 			uint64_t mid = hist_bucket_low(b) + hist_bucket_width(b) / 2;
 
+			/* The top rank is the max, known exactly; so is anything in
+			 * the clamping bucket, whose midpoint means nothing. */
+			if (rank == h->count || b == HIST_BUCKETS - 1)
+				return h->max;
+
 			if (mid < h->min)
 				mid = h->min;
 			if (mid > h->max)

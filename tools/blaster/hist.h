@@ -44,7 +44,8 @@ void hist_record(struct hist *h, uint64_t value_ns);
 void hist_merge(struct hist *into, const struct hist *from);
 /* Nearest-rank percentile (0 < pct <= 100): the smallest recorded value v such
  * that at least pct% of values are <= v, as its bucket's midpoint clamped to
- * [min, max]. 0 for an empty histogram. */
+ * [min, max]; the top rank (and the clamping bucket) give max exactly. 0 for
+ * an empty histogram. */
 uint64_t hist_percentile(const struct hist *h, double pct);
 void hist_summarize(const struct hist *h, struct hist_summary *s);
 

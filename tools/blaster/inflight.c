@@ -48,6 +48,7 @@ struct inflight_entry *inflight_alloc(struct inflight *t)
 	e->seq = t->head++;
 	e->state = INFLIGHT_PENDING;
 	e->vflags = 0;
+	e->sent = 0;
 	t->outstanding++;
 	return e;
 }

@@ -31,7 +31,7 @@ enum inflight_state {
 /* One request; what the answer is checked and timed against. 32 bytes. */
 struct inflight_entry {
 	uint64_t intended_ns; /* when it should have left (latency origin) */
-	uint64_t sent_ns;     /* when it left (timeout origin; rtt origin) */
+	uint64_t sent_ns;     /* when it left, or was prepared (timeout and rtt origin) */
 	uint32_t seq;
 	uint32_t key_lo;      /* key index, low 32 bits */
 	uint16_t version;     /* PUT: the version written; GET: verify snapshot */
@@ -40,7 +40,7 @@ struct inflight_entry {
 	uint8_t key_hi;       /* key index, bits 32..39 */
 	uint8_t deletes_lo;   /* GET: verify snapshot */
 	uint8_t vflags;       /* GET: verify snapshot flags; 0 when not verifying */
-	uint8_t pad;
+	uint8_t sent;         /* 1 once its datagram left */
 };
 _Static_assert(sizeof(struct inflight_entry) == 32, "inflight entry size");
 

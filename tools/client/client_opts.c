@@ -441,7 +441,7 @@ static void print_cmds(FILE *f, uint32_t cmds)
 	const char *sep = "";
 
 	if ((cmds & CMDS_NET) == CMDS_NET) {
-		fputs("all", f);
+		fputs("all commands", f);
 		return;
 	}
 	for (unsigned c = 1; c < CLIENT_CMD_COUNT; c++) {
@@ -472,7 +472,7 @@ void client_opts_usage(FILE *f, const char *prog)
 		"                  expecting NOT_FOUND; report counts and ops/s per phase\n"
 		"  raw --hex BYTES send one datagram as is, print every reply (hex, decoded)\n"
 		"\n"
-		"options (applies to):\n",
+		"options:\n",
 		prog);
 	for (unsigned i = 0; i < CLIENT_OPT_COUNT; i++) {
 		const struct opt_desc *o = &opt_table[i];
@@ -485,12 +485,12 @@ void client_opts_usage(FILE *f, const char *prog)
 			n = snprintf(left, sizeof(left), "    --%s", o->name);
 		if (o->metavar && n > 0 && (size_t)n < sizeof(left))
 			snprintf(left + n, sizeof(left) - (size_t)n, " %s", o->metavar);
-		fprintf(f, "  %-28s %s", left, o->help);
+		fprintf(f, "  %-26s %s\n  %-26s ", left, o->help, "");
 		if (o->def[0])
-			fprintf(f, " [%s]", o->def);
-		fputs(" (", f);
+			fprintf(f, "default %s; ", o->def);
+		fputs("for ", f);
 		print_cmds(f, o->cmds);
-		fputs(")\n", f);
+		fputc('\n', f);
 	}
 	fputs("\n"
 	      "exit status: 0 OK (load: every check passed); 1 NOT_FOUND (load: a check failed);\n"

@@ -33,6 +33,7 @@ enum client_cmd {
 #define CMDS_KV (CMDS_ONE | CMD_BIT(BATCH) | CMD_BIT(LOAD))
 #define CMDS_NET (CMDS_KV | CMD_BIT(PING) | CMD_BIT(RAW))
 #define CMDS_PIPE (CMD_BIT(BATCH) | CMD_BIT(LOAD))
+#define CMDS_WRITE (CMD_BIT(PUT) | CMD_BIT(DEL) | CMDS_PIPE)
 #define CMDS_ALL (CMDS_NET | CMD_BIT(NONE))
 
 #define CLIENT_TIMEOUT_MS_MAX 600000u
@@ -50,27 +51,27 @@ enum client_cmd {
 	X(SERVER, "server", 's', "IP", "127.0.0.1", CMDS_NET,                                  \
 	  "server IPv4 address or host name")                                                  \
 	X(PORT, "port", 'p', "PORT", "9000", CMDS_NET,                                         \
-	  "UDP port of worker 0 (worker i listens on PORT+i); raw: the port to send to")       \
+	  "UDP port of worker 0, worker i at PORT+i (raw: the port to send to)")               \
 	X(WORKERS, "workers", 'n', "N", "1", CMDS_KV | CMD_BIT(PING),                          \
-	  "server workers; a key goes to the port of its owner (region % N)")                  \
+	  "server workers; a key goes to its owner's port (region % N)")                       \
 	X(TIMEOUT, "timeout", 't', "MS", "300", CMDS_NET,                                      \
 	  "wait for an answer; the k-th retry waits MS x min(2^k, 4)")                         \
 	X(RETRIES, "retries", 'r', "K", "3", CMDS_KV | CMD_BIT(PING),                          \
-	  "send an unanswered datagram again up to K times (K+1 tries in all)")                \
+	  "resend an unanswered datagram up to K times (K+1 tries)")                           \
 	X(DEADLINE, "deadline", 0, "SEC", "120", CMDS_NET,                                     \
 	  "stop the whole command after SEC seconds (0: no limit)")                            \
 	X(BATCH, "batch", 'b', "B", "32", CMDS_PIPE, "requests per datagram, 1..64")           \
 	X(WINDOW, "window", 'w', "W", "16", CMDS_PIPE,                                         \
 	  "datagrams awaiting an answer at once, 1..256")                                      \
 	X(MISDIRECT, "misdirect", 0, NULL, "off", CMDS_KV,                                     \
-	  "send each request to a worker that does NOT own its key (tests forwarding)")       \
-	X(DURABILITY, "durability", 0, "D", "default", CMDS_KV,                                \
+	  "send each request to a worker NOT owning its key (tests forwarding)")               \
+	X(DURABILITY, "durability", 0, "D", "default", CMDS_WRITE,                             \
 	  "write durability: default, strong, eventual or weak")                               \
 	X(HEX, "hex", 'x', "BYTES", "off", CMD_BIT(GET) | CMD_BIT(BATCH) | CMD_BIT(RAW),       \
-	  "get/batch: print values as hex; raw: the payload to send, in hex")                  \
-	X(KEYS, "keys", 'k', "N", "(required)", CMD_BIT(LOAD), "load: number of keys")         \
+	  "get, batch: print values in hex; raw: the payload to send, in hex")                 \
+	X(KEYS, "keys", 'k', "N", "", CMD_BIT(LOAD), "load: number of keys (required)")        \
 	X(VALUE_SIZE, "value-size", 0, "S|MIN-MAX", "32", CMD_BIT(LOAD),                       \
-	  "load: value size in bytes, or a range (each key's size derived from it)")           \
+	  "load: value bytes, or a range (each key's size derived from it)")                   \
 	X(SEED, "seed", 0, "X", "1", CMD_BIT(LOAD), "load: seed of the value bytes")           \
 	X(KEY_PREFIX, "key-prefix", 0, "P", "key:", CMD_BIT(LOAD),                             \
 	  "load: keys are P0, P1, ... P<N-1>")                                                 \

@@ -36,6 +36,9 @@
 #include "we_compiler.h"
 
 #define CLIENT_WORKER_AUTO 0xffff /* op.worker: send to the key's owner */
+/* op.op of a placeholder that is never sent: it is done at admission and only
+ * keeps its place in the retirement order (the batch command's bad lines). */
+#define CLIENT_OP_NOP 0
 
 enum client_op_state {
 	CLIENT_OP_FREE = 0,
@@ -51,7 +54,7 @@ struct client_op {
 	const uint8_t *value;
 	uint32_t value_len;
 	uint8_t key_len;
-	uint8_t op;     /* PROTO_OP_GET, PUT, DELETE or PING */
+	uint8_t op;     /* PROTO_OP_GET, PUT, DELETE, PING or CLIENT_OP_NOP */
 	uint8_t flags;  /* entry flags (durability) */
 	uint16_t worker; /* CLIENT_WORKER_AUTO, or a port index to force */
 	/* Owned by the tracker. */
@@ -141,6 +144,11 @@ struct client_track {
 	struct client_track_stats stats;
 };
 
+/* A ring size that keeps `window` datagrams of `batch` ops busy with a
+ * backlog behind them: a power of two >= 2 x window x batch and >= batch x
+ * n_workers (so every worker can fill a datagram), capped at 65536. */
+uint32_t client_track_ring_size(uint32_t window, uint32_t batch, uint16_t n_workers);
+
 /* Allocate for cfg. Returns 0, -EINVAL for a bad cfg, or -ENOMEM. */
 int client_track_init(struct client_track *t, const struct client_track_cfg *cfg) we_must_check;
 void client_track_fini(struct client_track *t);
@@ -156,9 +164,9 @@ unsigned client_track_admit(struct client_track *t);
  * either way its timer runs. */
 bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client_tx *tx);
 
-/* A datagram arrived from worker port `from` (already checked to be the
- * server's). Any bytes are accepted; invalid ones are counted. */
-void client_track_rx(struct client_track *t, const uint8_t *buf, uint32_t len, uint16_t from);
+/* A datagram arrived from one of the server's worker ports (the shell has
+ * checked the source). Any bytes are accepted; invalid ones are counted. */
+void client_track_rx(struct client_track *t, const uint8_t *buf, uint32_t len);
 
 /* Handle slots whose deadline passed. Returns the earliest deadline still
  * pending (now_ns if a retry waits to be sent), or UINT64_MAX. */

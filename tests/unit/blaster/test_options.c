@@ -1,0 +1,160 @@
+/* test_options.c - warp-blaster's command line: the documented example parses
+ * into the right configuration, defaults depend on the protocol, and every
+ * bad argument is refused with a message naming the option. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "options.h"
+
+#define ARGC(a) ((int)(sizeof(a) / sizeof((a)[0])) - 1)
+
+/* The example from docs/blaster.md. */
+static void test_options_full_example(void **state)
+{
+	char *argv[] = {"warp-blaster", "--engine", "kernel", "--server", "10.0.0.2", "--port",
+			"9100", "--workers", "4", "--keys", "1000000", "--key-size", "16",
+			"--value-size", "32-64", "--mix", "get=90,put=8,delete=2", "--dist",
+			"zipf:0.99", "--rate", "250000", "--arrival", "constant", "--batch", "8",
+			"--duration", "2.5", "--seed", "7", "--verify", "--preload", "--json",
+			"out.json", "--timeout-ms", "250", "--durability", "strong", NULL};
+	struct options o;
+	char err[256];
+	json_t *j;
+
+	(void)state;
+	assert_int_equal(options_parse(&o, ARGC(argv), argv, err, sizeof(err)), OPTIONS_OK);
+	assert_string_equal(o.server, "10.0.0.2");
+	assert_int_equal(o.port, 9100);
+	assert_int_equal(o.bc.workers, 4);
+	assert_int_equal(o.bc.workload.keys, 1000000);
+	assert_int_equal(o.bc.workload.key_size_min, 16);
+	assert_int_equal(o.bc.workload.value_size_min, 32);
+	assert_int_equal(o.bc.workload.value_size_max, 64);
+	assert_true(o.bc.workload.mix_get == 90 && o.bc.workload.mix_put == 8 &&
+		    o.bc.workload.mix_delete == 2);
+	assert_int_equal(o.bc.workload.dist, WORKLOAD_DIST_ZIPF);
+	assert_true(o.bc.workload.zipf_theta == 0.99);
+	assert_int_equal(o.bc.load, BLASTER_LOAD_OPEN);
+	assert_true(o.bc.rate_per_s == 250000);
+	assert_int_equal(o.bc.arrival, PACER_CONSTANT);
+	assert_int_equal(o.bc.batch, 8);
+	assert_int_equal(o.bc.duration_ns, 2500000000ull);
+	assert_int_equal(o.bc.timeout_ns, 250000000ull);
+	assert_int_equal(o.bc.workload.seed, 7);
+	assert_true(o.bc.verify);
+	assert_true(o.preload);
+	assert_int_equal(o.bc.durability, PROTO_DUR_STRONG);
+	assert_string_equal(o.json_path, "out.json");
+	j = options_json(&o);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(j, "load")), "open");
+	assert_int_equal(json_integer_value(json_object_get(j, "workers")), 4);
+	json_decref(j);
+}
+
+/* Defaults: native on 9000 closed loop window 64; memcached on 11211. */
+static void test_options_defaults(void **state)
+{
+	char *native[] = {"warp-blaster", "--workers", "2", NULL};
+	char *mc[] = {"warp-blaster", "--proto", "memcached", "--window", "8", NULL};
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(options_parse(&o, ARGC(native), native, err, sizeof(err)), OPTIONS_OK);
+	assert_int_equal(o.port, 9000);
+	assert_int_equal(o.bc.load, BLASTER_LOAD_CLOSED);
+	assert_int_equal(o.bc.window, 64);
+	assert_int_equal(o.bc.batch, 1);
+	assert_false(o.bc.verify);
+	assert_string_equal(o.engine, "kernel");
+	assert_int_equal(options_parse(&o, ARGC(mc), mc, err, sizeof(err)), OPTIONS_OK);
+	assert_int_equal(o.bc.proto, BLASTER_PROTO_MEMCACHED);
+	assert_int_equal(o.port, 11211);
+	assert_int_equal(o.bc.workers, 1);
+	assert_int_equal(o.bc.window, 8);
+}
+
+/* Each bad argument: OPTIONS_ERROR and a message naming the option. */
+static void test_options_errors(void **state)
+{
+	static const struct {
+		const char *args[6];
+		const char *mention;
+	} cases[] = {
+		{{"--workers", "2", "--keys", "abc"}, "--keys"},
+		{{"--workers", "2", "--keys", "0"}, "--keys"},
+		{{"--workers", "2", "--rate", "-5"}, "--rate"},
+		{{"--workers", "2", "--rate", "10", "--window", "4"}, "--window"},
+		{{"--workers", "2", "--mix", "get=x"}, "--mix"},
+		{{"--workers", "2", "--mix", "foo=1"}, "--mix"},
+		{{"--workers", "2", "--mix", "get=1,get=2"}, "--mix"},
+		{{"--workers", "2", "--mix", "get=0,put=0"}, "--mix"},
+		{{"--workers", "2", "--dist", "zipf:5"}, "--dist"},
+		{{"--workers", "2", "--dist", "pareto"}, "--dist"},
+		{{"--workers", "2", "--key-size", "0"}, "--key-size"},
+		{{"--workers", "2", "--key-size", "10-5"}, "--key-size"},
+		{{"--workers", "2", "--key-size", "251"}, "--key-size"},
+		{{"--workers", "2", "--batch", "65"}, "--batch"},
+		{{"--workers", "2", "--proto", "http"}, "--proto"},
+		{{"--workers", "2", "--port", "70000"}, "--port"},
+		{{"--workers", "2", "--port", "65535"}, "--port"},
+		{{"--workers", "0"}, "--workers"},
+		{{"--keys", "10"}, "--workers"},
+		{{"--proto", "memcached", "--batch", "4"}, "--batch"},
+		{{"--proto", "memcached", "--workers", "3"}, "--workers"},
+		{{"--workers", "2", "--engine", "dpdk"}, "--engine"},
+		{{"--workers", "2", "--duration", "0"}, "--duration"},
+		{{"--workers", "2", "--arrival", "bursty"}, "--arrival"},
+		{{"--workers", "2", "--durability", "maybe"}, "--durability"},
+		{{"--workers", "2", "--seed", "-1"}, "--seed"},
+		{{"--workers", "2", "--bogus"}, "--bogus"},
+		{{"--workers", "2", "stray"}, "stray"},
+		{{"--workers", "2", "--keys"}, "--keys"},
+	};
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *argv[8] = {"warp-blaster"};
+		int argc = 1;
+		struct options o;
+
+		for (int a = 0; a < 6 && cases[i].args[a]; a++)
+			argv[argc++] = (char *)cases[i].args[a];
+		argv[argc] = NULL;
+		err[0] = '\0';
+		if (options_parse(&o, argc, argv, err, sizeof(err)) != OPTIONS_ERROR)
+			fail_msg("case %zu (%s) was accepted", i, cases[i].mention);
+		if (strstr(err, cases[i].mention) == NULL)
+			fail_msg("case %zu: message \"%s\" does not name %s", i, err,
+				 cases[i].mention);
+	}
+}
+
+/* --help asks main to exit 0. */
+static void test_options_help(void **state)
+{
+	char *argv[] = {"warp-blaster", "--help", NULL};
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(options_parse(&o, ARGC(argv), argv, err, sizeof(err)), OPTIONS_HELP);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_options_full_example),
+		cmocka_unit_test(test_options_defaults),
+		cmocka_unit_test(test_options_errors),
+		cmocka_unit_test(test_options_help),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,168 @@
+/* main.c - warp-blaster: parse, set up, preload, run, report, exit status.
+ *
+ * DESIGN: main only sequences. Options are parsed and checked (options.c,
+ * blaster_init) before any socket is opened; the engine named by --engine
+ * runs each phase over the engine-independent core (blaster.c); the report is
+ * printed and written at the end, also after a failed run, so a silent target
+ * or wrong values leave evidence behind. Exit status (sysexits.h): 0 ok,
+ * 64 bad arguments, 65 wrong values seen, 68 unknown host, 69 the target never
+ * answered, 71 system error, 73 the JSON file could not be written.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sysexits.h>
+#include <time.h>
+
+#include "blaster.h"
+#include "engine.h"
+#include "options.h"
+
+static const struct engine *const main_engines[] = {
+	&engine_kernel,
+};
+
+static volatile sig_atomic_t main_stop;
+
+/* First Ctrl-C: stop issuing, drain, report. A second one kills. */
+static void main_on_signal(int sig)
+{
+	main_stop = 1;
+	signal(sig, SIG_DFL);
+}
+
+static const struct engine *main_find_engine(const char *name)
+{
+	for (size_t i = 0; i < sizeof(main_engines) / sizeof(main_engines[0]); i++)
+		if (strcmp(main_engines[i]->name, name) == 0)
+			return main_engines[i];
+	return NULL;
+}
+
+static void main_banner(const struct options *o)
+{
+	const struct blaster_config *bc = &o->bc;
+	const struct workload_config *w = &bc->workload;
+
+	printf("warp-blaster: %s protocol to %s port %u", bc->proto == BLASTER_PROTO_NATIVE ?
+	       "native" : "memcached", o->server, o->port);
+	if (bc->proto == BLASTER_PROTO_NATIVE && bc->workers > 1)
+		printf("..%u (%u workers)", o->port + bc->workers - 1, bc->workers);
+	if (bc->load == BLASTER_LOAD_OPEN)
+		printf(", open loop %.0f req/s %s", bc->rate_per_s,
+		       bc->arrival == PACER_POISSON ? "poisson" : "constant");
+	else
+		printf(", closed loop window %u", bc->window);
+	printf(", %llu keys %s", (unsigned long long)w->keys,
+	       w->dist == WORKLOAD_DIST_ZIPF ? "zipf" : "uniform");
+	if (w->dist == WORKLOAD_DIST_ZIPF)
+		printf(":%g", w->zipf_theta);
+	printf(", batch %u, %.1fs%s%s\n", bc->batch, (double)bc->duration_ns / 1e9,
+	       o->preload ? ", preload" : "", bc->verify ? ", verify" : "");
+	fflush(stdout);
+}
+
+/* Run one phase; returns 0, or an exit status. */
+static int main_phase(const struct engine *eng, void *ctx, struct blaster *b,
+		      enum blaster_phase phase, const struct options *o)
+{
+	struct timespec ts;
+	char err[256] = "";
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	blaster_phase_begin(b, phase, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	rc = eng->run_phase(ctx, b, err, sizeof(err));
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	blaster_phase_end(b, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	report_print_summary(stdout, b->rep);
+	if (rc) {
+		fprintf(stderr, "warp-blaster: %s phase stopped: %s\n", b->rep->name, err);
+		return EX_OSERR;
+	}
+	if (b->no_answer) {
+		const char *why = eng->diagnose(ctx);
+
+		fprintf(stderr,
+			"warp-blaster: no answer from %s port %u%s within %.1f s of the first "
+			"request (%s phase)%s%s\n",
+			o->server, o->port,
+			o->bc.proto == BLASTER_PROTO_NATIVE && o->bc.workers > 1 ? " and up" : "",
+			(double)o->bc.no_answer_ns / 1e9, b->rep->name, why ? ": " : "",
+			why ? why : "");
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct blaster b;
+	const struct engine *eng;
+	void *ctx;
+	const char *why = "";
+	char err[256] = "";
+	int status = 0, rc;
+
+	switch (options_parse(&o, argc, argv, err, sizeof(err))) {
+	case OPTIONS_HELP:
+		return 0;
+	case OPTIONS_ERROR:
+		fprintf(stderr, "warp-blaster: %s\n", err);
+		return EX_USAGE;
+	case OPTIONS_OK:
+		break;
+	}
+	o.bc.progress = o.quiet ? NULL : stdout;
+	o.bc.log = stderr;
+	o.bc.stop = &main_stop;
+	eng = main_find_engine(o.engine);
+	if (eng == NULL) {
+		fprintf(stderr, "warp-blaster: --engine: '%s' is not built in\n", o.engine);
+		return EX_USAGE;
+	}
+	rc = blaster_init(&b, &o.bc, &why);
+	if (rc) {
+		fprintf(stderr, "warp-blaster: %s\n", why);
+		return rc == -EINVAL ? EX_USAGE : EX_OSERR;
+	}
+	if (o.bc.verify && !o.preload)
+		fprintf(stderr, "warp-blaster: note: --verify without --preload checks a key only "
+				"after this run has written it\n");
+	rc = eng->open(&ctx, &o, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "warp-blaster: %s\n", err);
+		blaster_fini(&b);
+		return rc == -EINVAL ? EX_NOHOST : EX_OSERR;
+	}
+	signal(SIGINT, main_on_signal);
+	signal(SIGTERM, main_on_signal);
+	if (!o.quiet)
+		main_banner(&o);
+	if (o.preload)
+		status = main_phase(eng, ctx, &b, BLASTER_PHASE_PRELOAD, &o);
+	if (status == 0 && !main_stop)
+		status = main_phase(eng, ctx, &b, BLASTER_PHASE_RUN, &o);
+	eng->close(ctx);
+	if (o.json_path) {
+		json_t *config = options_json(&o);
+
+		rc = report_write_json(o.json_path, config,
+				       o.preload ? &b.preload_report : NULL, &b.run_report);
+		json_decref(config);
+		if (rc) {
+			fprintf(stderr, "warp-blaster: --json: cannot write '%s'\n", o.json_path);
+			if (status == 0)
+				status = EX_CANTCREAT;
+		}
+	}
+	if (status == 0 && b.run_report.c.wrong_values) {
+		fprintf(stderr, "warp-blaster: %llu wrong value(s): the run failed verification\n",
+			(unsigned long long)b.run_report.c.wrong_values);
+		status = EX_DATAERR;
+	}
+	blaster_fini(&b);
+	return status;
+}

@@ -1,0 +1,43 @@
+/* options.h - warp-blaster's command line (no DPDK).
+ *
+ * Every option is declared once in OPTIONS_LIST (options.c): name, argument,
+ * default and help, which feed the parser, --help and docs/blaster.md.
+ */
+#ifndef BLASTER_OPTIONS_H
+#define BLASTER_OPTIONS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "blaster.h"
+#include "we_compiler.h"
+
+struct options {
+	struct blaster_config bc;
+	const char *engine;
+	const char *server;
+	uint16_t port;          /* native: base port (worker i on port + i) */
+	bool preload;
+	bool spin;              /* busy-poll when idle (kernel engine) */
+	bool quiet;
+	const char *json_path;  /* NULL: no JSON report */
+};
+
+enum options_result {
+	OPTIONS_OK = 0,
+	OPTIONS_HELP,  /* --help was printed: exit 0 */
+	OPTIONS_ERROR, /* err holds "--option: what is wrong": exit 64 */
+};
+
+/* Parse argv into o (defaults first). progress/log streams are left NULL;
+ * main sets them. */
+enum options_result options_parse(struct options *o, int argc, char **argv, char *err,
+				  size_t err_len) we_must_check;
+void options_usage(FILE *out);
+/* The run's configuration, for the JSON report. */
+json_t *options_json(const struct options *o);
+
+#endif
