@@ -309,7 +309,8 @@ static void *fake_thread(void *arg)
 			got = recvfrom(f->fds[i], buf, sizeof(buf), MSG_DONTWAIT,
 				       (struct sockaddr *)&se.to, &tl);
 			if (got >= 0)
-				fake_server_handle(f, (uint16_t)i, buf, (uint32_t)got, sock_emit, &se);
+				fake_server_handle(f, (uint16_t)i, buf, (uint32_t)got, sock_emit,
+						   &se);
 		}
 	}
 	return NULL;

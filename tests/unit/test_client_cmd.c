@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -200,17 +201,45 @@ static void test_ping(void **state)
 	stop_fake();
 }
 
+struct feeder {
+	int fd;
+	const char *text;
+};
+
+/* Write the input in small pieces with pauses, so the batch command often
+ * finds no full line ready and must wait on stdin beside the socket. */
+static void *feed(void *arg)
+{
+	struct feeder *fd = arg;
+	size_t len = strlen(fd->text), off = 0;
+
+	while (off < len) {
+		size_t n = len - off < 3000 ? len - off : 3000;
+		ssize_t w = write(fd->fd, fd->text + off, n);
+
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+		usleep(500);
+	}
+	close(fd->fd);
+	return NULL;
+}
+
 static int run_batch(const struct client_args *a, const char *input, struct capture *c)
 {
+	struct feeder fd;
+	pthread_t th;
 	int fds[2];
 	int rc;
 
 	assert_int_equal(pipe(fds), 0);
-	assert_int_equal(write(fds[1], input, strlen(input)), (ssize_t)strlen(input));
-	close(fds[1]);
+	fd = (struct feeder){ fds[1], input };
+	assert_int_equal(pthread_create(&th, NULL, feed, &fd), 0);
 	cap_open(c);
 	rc = client_cmd_batch(a, fds[0], c->out, c->err);
 	cap_close(c);
+	pthread_join(th, NULL);
 	close(fds[0]);
 	return rc;
 }
@@ -262,6 +291,31 @@ static void test_batch(void **state)
 	assert_string_equal(c.out_text, "OK\nVALUE 4142\n");
 	cap_free(&c);
 	stop_fake();
+}
+
+/* An overlong line is one BAD_LINE; the lines around it still run. */
+static void test_batch_long_line(void **state)
+{
+	struct fake_server_cfg cfg = { .n_workers = 1 };
+	struct client_args a;
+	struct capture c;
+	char *input = malloc(20000);
+	int n;
+
+	(void)state;
+	if (!input)
+		abort();
+	n = sprintf(input, "put a 1\nput b ");
+	memset(input + n, 'x', 12000);
+	sprintf(input + n + 12000, "\nget a\nget b\n");
+	start_fake(&cfg);
+	ARGS(&a, "batch");
+	assert_int_equal(run_batch(&a, input, &c), CLIENT_EXIT_STATUS);
+	assert_string_equal(c.out_text,
+			    "OK\nBAD_LINE line longer than 5840 bytes\nVALUE 1\nNOT_FOUND\n");
+	cap_free(&c);
+	stop_fake();
+	free(input);
 }
 
 /* Many batch lines: output count and order hold past the ring size. */
@@ -393,7 +447,8 @@ static void test_raw(void **state)
 	assert_non_null(strstr(c.out_text, "reply 1: 28 bytes from 127.0.0.1:"));
 	assert_non_null(strstr(c.out_text, "decode OK"));
 	assert_non_null(strstr(c.out_text, "echo=0x0000000000000005"));
-	assert_non_null(strstr(c.out_text, "entry 0: op=PING status=OK opaque=7 key_len=0 value_len=0"));
+	assert_non_null(
+		strstr(c.out_text, "entry 0: op=PING status=OK opaque=7 key_len=0 value_len=0"));
 	assert_non_null(strstr(c.out_text, "summary replies=1 reply_bytes=28 largest_reply=28 "
 					   "request_bytes=29"));
 	cap_free(&c);
@@ -497,7 +552,8 @@ static void test_binary(void **state)
 		free(err);
 	}
 	{
-		char *argv[] = { "warp-client", "--server", "no.such.host.invalid", "get", "k", NULL };
+		char *argv[] = { "warp-client", "--server", "no.such.host.invalid", "get", "k",
+				 NULL };
 
 		assert_int_equal(run_binary(argv, NULL, &out, &err), 64);
 		assert_non_null(strstr(err, "cannot resolve"));
@@ -506,7 +562,8 @@ static void test_binary(void **state)
 	}
 	start_fake(&cfg);
 	{
-		char *argv[] = { "warp-client", "-p", port_text, "-n", "2", "put", "k", "v v", NULL };
+		char *argv[] = { "warp-client", "-p", port_text, "-n", "2", "put", "k", "v v",
+				 NULL };
 
 		assert_int_equal(run_binary(argv, NULL, &out, &err), 0);
 		free(out);
@@ -538,6 +595,7 @@ int main(void)
 		cmocka_unit_test(test_status_and_timeout),
 		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_batch),
+		cmocka_unit_test(test_batch_long_line),
 		cmocka_unit_test(test_batch_many),
 		cmocka_unit_test(test_load_passes),
 		cmocka_unit_test(test_load_detects_bad_values),

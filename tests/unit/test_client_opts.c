@@ -241,7 +241,8 @@ static void test_help(void **state)
 		"--server", "--port", "--workers", "--timeout", "--retries", "--deadline",
 		"--batch", "--window", "--misdirect", "--durability", "--hex", "--keys",
 		"--value-size", "--seed", "--key-prefix", "--json", "--help", "--version",
-		"put KEY VALUE", "get KEY", "del KEY", "ping", "batch", "load --keys N", "raw --hex",
+		"put KEY VALUE", "get KEY", "del KEY", "ping", "batch", "load --keys N",
+		"raw --hex",
 	};
 	struct client_args a;
 	char *text = NULL;

@@ -75,8 +75,8 @@ static void test_escape_round_trip(void **state)
 		for (size_t i = 0; i < len; i++)
 			in[i] = (uint8_t)random();
 		n = client_escape(in, len, esc);
-		if (client_unescape(esc, n, back, sizeof(back), &back_len) != 0 || back_len != len ||
-		    memcmp(back, in, len) != 0)
+		if (client_unescape(esc, n, back, sizeof(back), &back_len) != 0 ||
+		    back_len != len || memcmp(back, in, len) != 0)
 			fail_msg("escape round trip failed, WE_TEST_SEED=%lu", seed);
 	}
 	assert_string_equal((client_escape((const uint8_t *)"a\\b\n", 4, esc), esc), "a\\\\b\\n");

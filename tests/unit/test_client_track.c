@@ -261,8 +261,10 @@ static void sim_deliver(struct sim *s)
 		for (unsigned i = 0; i < s->n_pkts; i++) {
 			const struct packet *p = &s->pkts[i], *b = &s->pkts[best];
 
-			if (p->at <= s->now &&
-			    (best == s->n_pkts || p->at < b->at || (p->at == b->at && p->seq < b->seq)))
+			if (p->at > s->now)
+				continue;
+			if (best == s->n_pkts || p->at < b->at ||
+			    (p->at == b->at && p->seq < b->seq))
 				best = i;
 		}
 		if (best == s->n_pkts)
@@ -352,13 +354,15 @@ static void check_against_model(struct sim *s, unsigned n_keys, bool forbid_time
 		case PROTO_OP_GET:
 			if (!e->present) {
 				if (o->status != WE_STATUS_NOT_FOUND)
-					fail_msg("op %u: GET of absent key answered %u, WE_TEST_SEED=%lu",
+					fail_msg("op %u: GET of absent key answered %u, "
+						 "WE_TEST_SEED=%lu",
 						 i, o->status, seed);
 				break;
 			}
 			if (o->status != WE_STATUS_OK || o->got_len != e->len ||
 			    memcmp(o->got, e->value, e->len) != 0)
-				fail_msg("op %u: GET value differs from the model, WE_TEST_SEED=%lu",
+				fail_msg("op %u: GET value differs from the model, "
+					 "WE_TEST_SEED=%lu",
 					 i, seed);
 			break;
 		case PROTO_OP_DELETE:
@@ -429,7 +433,7 @@ static void test_faults_match_model(void **state)
 	sim_run(&s);
 	check_against_model(&s, 12, true);
 	assert_true(s.t.stats.req_resent > 0);
-	assert_true(s.t.stats.req_busy > 0);
+	assert_true(s.t.stats.req_transient > 0);
 	assert_true(s.t.stats.rx_dup > 0);
 	assert_int_equal(s.t.stats.req_timeout, 0);
 	sim_fini(&s);
@@ -634,7 +638,7 @@ static void test_reply_matching(void **state)
 	proto_writer_init(&w, buf, sizeof(buf), PROTO_F_RESPONSE, hdr.echo);
 	proto_writer_set_status(&w, WE_STATUS_BUSY);
 	client_track_rx(&s.t, buf, proto_writer_finish(&w));
-	assert_int_equal(s.t.stats.req_busy, 2);
+	assert_int_equal(s.t.stats.req_transient, 2);
 	assert_int_equal(s.ops[1].results, 0);
 	assert_int_equal(client_track_inflight(&s.t), 1);
 	/* Header-only MALFORMED: the two open ops end with it. */
@@ -704,7 +708,8 @@ static void test_abort(void **state)
 	sim_fini(&s);
 }
 
-/* Bad configurations are refused; ring sizes follow window, batch, workers. */
+/* Bad configurations are refused; keys go to the documented worker; ring
+ * sizes follow window, batch and workers. */
 static void test_config(void **state)
 {
 	struct client_track t;
@@ -720,6 +725,12 @@ static void test_config(void **state)
 	cfg.misdirect = true;
 	cfg.n_workers = 1;
 	assert_int_equal(client_track_init(&t, &cfg), -EINVAL);
+	/* The worked example of docs/protocol.md, section 9: 4 workers. */
+	cfg = base_cfg();
+	assert_int_equal(client_track_init(&t, &cfg), 0);
+	assert_int_equal(client_track_dest(&t, keyhash("user:42", 7)), 2);
+	assert_int_equal(client_track_dest(&t, keyhash("user:43", 7)), 1);
+	client_track_fini(&t);
 	assert_int_equal(client_track_ring_size(16, 32, 1), 1024);
 	assert_int_equal(client_track_ring_size(1, 1, 1), 64);
 	assert_int_equal(client_track_ring_size(1, 64, 100), 8192);

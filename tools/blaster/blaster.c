@@ -116,6 +116,7 @@ static int blaster_alloc(struct blaster *b)
 {
 	const struct blaster_config *cfg = &b->cfg;
 	uint32_t dests = cfg->proto == BLASTER_PROTO_NATIVE ? cfg->workers : 1;
+	uint32_t cap;
 	int rc;
 
 	b->pool = cfg->burst + dests + 1;
@@ -138,7 +139,8 @@ static int blaster_alloc(struct blaster *b)
 		b->dgrams[i].buf = b->dgram_mem + (size_t)i * b->dgram_cap;
 	for (uint32_t i = 0; i < dests; i++)
 		b->open_slot[i] = -1;
-	rc = inflight_init(&b->inflight, blaster_inflight_capacity(cfg), 0);
+	cap = blaster_inflight_capacity(cfg);
+	rc = inflight_init(&b->inflight, cap, cap / 4 > 1024 ? cap / 4 : 1024, b->opaque_mask, 0);
 	if (rc)
 		return rc;
 	if (cfg->verify && verify_init(&b->ver, cfg->workload.keys))
@@ -234,7 +236,7 @@ static void blaster_stop_issuing(struct blaster *b, uint64_t now_ns)
 	if (b->phase == BLASTER_PHASE_RUN && b->cfg.load == BLASTER_LOAD_OPEN) {
 		uint64_t end = now_ns < b->issue_end_ns ? now_ns : b->issue_end_ns - 1;
 
-		b->rep->c.drops += pacer_backlog(&b->pacer, end);
+		b->rep->c.drops += pacer_skip(&b->pacer, end);
 	}
 }
 
@@ -243,17 +245,22 @@ enum blaster_state blaster_state(struct blaster *b, uint64_t now_ns)
 	if (b->issuing) {
 		bool stop = b->cfg.stop && *b->cfg.stop;
 
-		if (b->phase == BLASTER_PHASE_RUN && now_ns >= b->issue_end_ns)
+		/* Open loop: requests meant for before the end still leave, late,
+		 * if the engine is only a little behind (BLASTER_END_GRACE_NS). */
+		if (b->phase == BLASTER_PHASE_RUN && now_ns >= b->issue_end_ns &&
+		    (b->cfg.load == BLASTER_LOAD_CLOSED ||
+		     pacer_next_ns(&b->pacer) >= b->issue_end_ns ||
+		     now_ns >= b->issue_end_ns + BLASTER_END_GRACE_NS))
 			stop = true;
 		if (b->phase == BLASTER_PHASE_PRELOAD && b->preload.next >= b->preload.end)
 			stop = true;
-		if (b->first_sent_ns && b->rep->c.answered == 0 &&
-		    now_ns - b->first_sent_ns >= b->cfg.no_answer_ns) {
-			b->no_answer = true;
-			stop = true;
-		}
 		if (stop)
 			blaster_stop_issuing(b, now_ns);
+	}
+	if (b->first_sent_ns && b->rep->c.answered == 0 &&
+	    now_ns - b->first_sent_ns >= b->cfg.no_answer_ns) {
+		b->no_answer = true;
+		blaster_stop_issuing(b, now_ns);
 	}
 	if (b->issuing)
 		return BLASTER_ISSUING;
@@ -444,6 +451,8 @@ uint32_t blaster_tx_prepare(struct blaster *b, uint64_t now_ns)
 
 	if (!b->issuing || free_slots == 0)
 		return b->tx_count;
+	/* Frees in-flight room (timeouts, exhausted memcached ids) first. */
+	blaster_expire(b, now_ns);
 	/* Each request opens at most one datagram; with batching, full ones
 	 * hold `batch` requests and at most one partial per destination. */
 	max = free_slots;
@@ -557,6 +566,9 @@ void blaster_phase_end(struct blaster *b, uint64_t now_ns)
 	}
 	b->tx_count = 0;
 	b->tx_head = 0;
+	/* Requests went out and not one came back, however the phase ended. */
+	if (b->rep->c.sent > 0 && b->rep->c.answered == 0)
+		b->no_answer = true;
 	/* A last, partial interval, if anything happened in it. */
 	if (b->rep->c.answered != b->rep->last.answered || b->rep->c.sent != b->rep->last.sent ||
 	    b->rep->c.timeouts != b->rep->last.timeouts || b->rep->c.drops != b->rep->last.drops)

@@ -59,6 +59,9 @@ enum blaster_state {
 };
 
 #define BLASTER_WORKERS_MAX 1024
+/* Open loop: how long after the end of the run requests due before it may
+ * still be sent (late); what is still due then counts as dropped. */
+#define BLASTER_END_GRACE_NS 10000000ull
 #define BLASTER_BURST_MAX 1024
 
 struct blaster_config {

@@ -33,8 +33,9 @@ void blaster_expire(struct blaster *b, uint64_t now_ns)
 {
 	struct inflight_entry *e;
 
-	while ((e = inflight_oldest(&b->inflight)) != NULL && now_ns >= e->sent_ns &&
-	       now_ns - e->sent_ns >= b->cfg.timeout_ns) {
+	while ((e = inflight_oldest(&b->inflight)) != NULL &&
+	       ((now_ns >= e->sent_ns && now_ns - e->sent_ns >= b->cfg.timeout_ns) ||
+		inflight_id_exhausted(&b->inflight, e, b->intended_cap))) {
 		/* One the engine could not send for that long is a drop. */
 		if (e->sent)
 			b->rep->c.timeouts++;
@@ -133,7 +134,7 @@ static void blaster_rx_native(struct blaster *b, const uint8_t *buf, uint32_t le
 		b->rep->c.rx_batch_errors++;
 	for (unsigned i = 0; i < n; i++) {
 		struct codec_reply *r = &replies[i];
-		struct inflight_entry *e = inflight_find(&b->inflight, r->opaque, UINT32_MAX);
+		struct inflight_entry *e = inflight_find(&b->inflight, r->opaque);
 
 		if (e == NULL) {
 			b->rep->c.rx_unmatched++;
@@ -169,7 +170,7 @@ static void blaster_rx_mc(struct blaster *b, const uint8_t *buf, uint32_t len, u
 			b->rep->c.rx_malformed++;
 		return;
 	}
-	e = inflight_find(&b->inflight, f.request_id, 0xffff);
+	e = inflight_find(&b->inflight, f.request_id);
 	if (e == NULL) {
 		b->rep->c.rx_unmatched++;
 		return;

@@ -13,6 +13,12 @@
 #include <errno.h>
 
 #include "we_assert.h"
+#include "workload.h"
+
+/* The blaster passes workload ops straight onto the wire. */
+_Static_assert((int)WORKLOAD_OP_GET == (int)PROTO_OP_GET, "op numbering");
+_Static_assert((int)WORKLOAD_OP_PUT == (int)PROTO_OP_PUT, "op numbering");
+_Static_assert((int)WORKLOAD_OP_DELETE == (int)PROTO_OP_DELETE, "op numbering");
 
 void codec_native_begin(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint64_t echo)
 {

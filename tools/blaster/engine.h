@@ -29,5 +29,6 @@ struct engine {
 };
 
 extern const struct engine engine_kernel;
+extern const struct engine engine_dpdk;
 
 #endif

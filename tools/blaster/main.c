@@ -21,6 +21,7 @@
 
 static const struct engine *const main_engines[] = {
 	&engine_kernel,
+	&engine_dpdk,
 };
 
 static volatile sig_atomic_t main_stop;
@@ -85,12 +86,13 @@ static int main_phase(const struct engine *eng, void *ctx, struct blaster *b,
 		const char *why = eng->diagnose(ctx);
 
 		fprintf(stderr,
-			"warp-blaster: no answer from %s port %u%s within %.1f s of the first "
-			"request (%s phase)%s%s\n",
+			"warp-blaster: no answer from %s port %u%s: %llu request(s) sent in the %s "
+			"phase, none answered (--no-answer-s %.1f, --timeout-ms %.0f)%s%s\n",
 			o->server, o->port,
 			o->bc.proto == BLASTER_PROTO_NATIVE && o->bc.workers > 1 ? " and up" : "",
-			(double)o->bc.no_answer_ns / 1e9, b->rep->name, why ? ": " : "",
-			why ? why : "");
+			(unsigned long long)b->rep->c.sent, b->rep->name,
+			(double)o->bc.no_answer_ns / 1e9, (double)o->bc.timeout_ns / 1e6,
+			why ? ": " : "", why ? why : "");
 		return EX_UNAVAILABLE;
 	}
 	return 0;
@@ -106,7 +108,26 @@ int main(int argc, char **argv)
 	char err[256] = "";
 	int status = 0, rc;
 
-	switch (options_parse(&o, argc, argv, err, sizeof(err))) {
+	/* "warp-blaster [EAL args] -- [options]": the DPDK engine takes what comes
+	 * before "--"; without "--" everything is ours. */
+	int sep = 0;
+
+	for (int i = 1; i < argc && sep == 0; i++)
+		if (strcmp(argv[i], "--") == 0)
+			sep = i;
+	if (sep != 0) {
+		char *saved = argv[sep];
+
+		argv[sep] = argv[0];
+		rc = (int)options_parse(&o, argc - sep, argv + sep, err, sizeof(err));
+		argv[sep] = saved;
+		o.eal_argc = sep;
+	} else {
+		rc = (int)options_parse(&o, argc, argv, err, sizeof(err));
+		o.eal_argc = 1;
+	}
+	o.eal_argv = argv;
+	switch ((enum options_result)rc) {
 	case OPTIONS_HELP:
 		return 0;
 	case OPTIONS_ERROR:

@@ -19,7 +19,9 @@
 
 /* X(id, name, argument, default, help) */
 #define OPTIONS_LIST(X)                                                                      \
-	X(ENGINE, "engine", "NAME", "kernel", "packet engine: kernel (UDP sockets)")           \
+	X(ENGINE, "engine", "NAME", "kernel", "packet engine: kernel (UDP sockets) | dpdk")      \
+	X(SOURCE_IP, "source-ip", "IP", "server+1", "dpdk engine: our IPv4 address")            \
+	X(PORT_ID, "port-id", "N", "0", "dpdk engine: the DPDK port (ethdev) to use")           \
 	X(SERVER, "server", "IP", "127.0.0.1", "target address (IPv4 or IPv6)")                 \
 	X(PORT, "port", "PORT", "9000 / 11211",                                                 \
 	  "native: base port, worker i listens on PORT+i; memcached: its UDP port")            \
@@ -219,6 +221,15 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 	case OPT_SERVER:
 		o->server = v;
 		break;
+	case OPT_SOURCE_IP:
+		o->source_ip = v;
+		break;
+	case OPT_PORT_ID:
+		if (!options_u64(v, 0, 1023, &u))
+			return options_fail(err, len, "--port-id: '%s' is not a port index 0..1023",
+					    v);
+		o->port_id = (uint16_t)u;
+		break;
 	case OPT_PORT:
 		if (!options_u64(v, 1, 65535, &u))
 			return options_fail(err, len, "--port: '%s' is not a port in 1..65535", v);
@@ -384,8 +395,8 @@ static enum options_result options_combine(struct options *o, bool port_set, boo
 {
 	struct blaster_config *bc = &o->bc;
 
-	if (strcmp(o->engine, "kernel") != 0)
-		return options_fail(err, len, "--engine: '%s': this build has only 'kernel'",
+	if (strcmp(o->engine, "kernel") != 0 && strcmp(o->engine, "dpdk") != 0)
+		return options_fail(err, len, "--engine: '%s': expected kernel or dpdk",
 				    o->engine);
 	if (bc->load == BLASTER_LOAD_OPEN && window_set)
 		return options_fail(err, len,

@@ -24,6 +24,11 @@ struct options {
 	bool spin;              /* busy-poll when idle (kernel engine) */
 	bool quiet;
 	const char *json_path;  /* NULL: no JSON report */
+	/* DPDK engine only. */
+	const char *source_ip;  /* our IPv4 address; NULL: the server's + 1 */
+	uint16_t port_id;       /* DPDK port index */
+	int eal_argc;           /* EAL arguments: what came before "--" */
+	char **eal_argv;
 };
 
 enum options_result {

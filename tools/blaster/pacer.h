@@ -41,6 +41,10 @@ unsigned pacer_take(struct pacer *p, uint64_t now_ns, unsigned max, uint64_t *in
 /* Requests due by now_ns and not taken (exact for constant arrivals, the
  * expected number for Poisson). */
 uint64_t pacer_backlog(const struct pacer *p, uint64_t now_ns);
+/* Skip every request due by now_ns and return how many there were: exact
+ * (Poisson gaps are drawn, up to 2^26 of them, then estimated). For counting
+ * what an open loop never sent. */
+uint64_t pacer_skip(struct pacer *p, uint64_t now_ns);
 
 struct pacer_window {
 	uint32_t max;

@@ -165,7 +165,8 @@ static json_t *report_counters_json(const struct report_counters *c)
 {
 	json_t *o = json_object();
 
-#define REPORT_COUNTER_JSON(name, text) json_object_set_new(o, #name, json_integer((json_int_t)c->name));
+#define REPORT_COUNTER_JSON(name, text) \
+	json_object_set_new(o, #name, json_integer((json_int_t)c->name));
 	REPORT_COUNTERS(REPORT_COUNTER_JSON)
 #undef REPORT_COUNTER_JSON
 	return o;

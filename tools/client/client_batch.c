@@ -143,7 +143,8 @@ static int batch_next(void *ctx, uint32_t idx, struct client_op *op)
 			fprintf(c->err, "warp-client: reading stdin: %s\n", strerror(-rc));
 			return 0;
 		} else {
-			rc = client_line_parse(s, n, &slot->line, slot->reason, sizeof(slot->reason));
+			rc = client_line_parse(s, n, &slot->line, slot->reason,
+					       sizeof(slot->reason));
 			if (rc == 0)
 				continue; /* blank or comment */
 			slot->bad = rc < 0;

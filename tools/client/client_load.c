@@ -130,7 +130,8 @@ bool load_phase_passed(enum load_phase p, const struct load_phase_stats *s, uint
 	case LOAD_GET:
 		return s->ok == n_keys && s->wrong_values == 0;
 	case LOAD_DELETE:
-		return s->ok + s->not_found_retried == n_keys && s->not_found == s->not_found_retried;
+		return s->ok + s->not_found_retried == n_keys &&
+		       s->not_found == s->not_found_retried;
 	case LOAD_GET_DELETED:
 		return s->not_found == n_keys;
 	case LOAD_PHASES:
@@ -145,7 +146,7 @@ static void copy_stats(struct load_phase_stats *s, const struct client_track_sta
 	s->sent = ts->req_sent;
 	s->answered = ts->req_answered;
 	s->retries = ts->req_resent;
-	s->busy_retries = ts->req_busy;
+	s->transient_retries = ts->req_transient;
 	s->timeouts = ts->req_timeout;
 	s->dgram_sent = ts->dgram_sent;
 	s->dgram_resent = ts->dgram_resent;

@@ -33,7 +33,7 @@ struct load_phase_stats {
 	uint64_t other_total;       /* any other status */
 	uint64_t other[256];        /* by status byte */
 	uint64_t retries;           /* request copies sent again */
-	uint64_t busy_retries;      /* BUSY answers retried */
+	uint64_t transient_retries; /* BUSY or WRONG_OWNER answers retried */
 	uint64_t timeouts;          /* requests never answered */
 	uint64_t dgram_sent;
 	uint64_t dgram_resent;

@@ -113,7 +113,8 @@ void load_report_text(const struct load_report *r, FILE *out)
 			fprintf(out, "%-12s (not run)\n", load_phase_name(p));
 			continue;
 		}
-		fprintf(out, "%-12s %10llu %10llu %10llu %10llu %7llu %7llu %8llu %8llu %9.3f %12.0f\n",
+		fprintf(out,
+			"%-12s %10llu %10llu %10llu %10llu %7llu %7llu %8llu %8llu %9.3f %12.0f\n",
 			load_phase_name(p), (unsigned long long)s->sent,
 			(unsigned long long)s->answered, (unsigned long long)s->ok,
 			(unsigned long long)s->not_found,
@@ -137,11 +138,12 @@ void load_report_text(const struct load_report *r, FILE *out)
 				load_phase_name(p), (unsigned long long)s->not_found_retried);
 		if (s->rx_stale + s->rx_dup + s->rx_invalid + s->rx_foreign + s->tx_errors)
 			fprintf(out,
-				"  %s: late or stale %llu, duplicate %llu, invalid %llu, foreign %llu, "
-				"send errors %llu\n",
+				"  %s: late or stale %llu, duplicate %llu, invalid %llu, "
+				"foreign %llu, send errors %llu\n",
 				load_phase_name(p), (unsigned long long)s->rx_stale,
 				(unsigned long long)s->rx_dup, (unsigned long long)s->rx_invalid,
-				(unsigned long long)s->rx_foreign, (unsigned long long)s->tx_errors);
+				(unsigned long long)s->rx_foreign,
+				(unsigned long long)s->tx_errors);
 	}
 	n_fail = load_failures(r, fails, 16);
 	if (n_fail == 0 && r->passed) {
@@ -197,7 +199,7 @@ static json_t *phase_json(const struct load_phase_stats *s, bool *bad)
 	jset(o, "other_statuses", u64_json(s->other_total), bad);
 	jset(o, "other", other, bad);
 	jset(o, "retries", u64_json(s->retries), bad);
-	jset(o, "busy_retries", u64_json(s->busy_retries), bad);
+	jset(o, "transient_retries", u64_json(s->transient_retries), bad);
 	jset(o, "timeouts", u64_json(s->timeouts), bad);
 	jset(o, "datagrams_sent", u64_json(s->dgram_sent), bad);
 	jset(o, "datagrams_resent", u64_json(s->dgram_resent), bad);
@@ -252,7 +254,8 @@ int load_report_json(const struct load_report *r, FILE *out)
 	jset(root, "misdirect", json_boolean(a->misdirect), &bad);
 	jset(root, "durability", json_string(durability_names[a->durability & 3]), &bad);
 	jset(root, "phases", phases, &bad);
-	if (bad || json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0)
+	if (bad || json_dumpf(root, out,
+			      JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) != 0)
 		rc = -ENOMEM;
 	else
 		fputc('\n', out);

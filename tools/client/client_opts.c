@@ -111,7 +111,9 @@ static int opt_find(const char *w, const char **inline_val)
 		size_t n = eq ? (size_t)(eq - (w + 2)) : strlen(w + 2);
 
 		for (unsigned i = 0; i < CLIENT_OPT_COUNT; i++) {
-			if (strlen(opt_table[i].name) == n && memcmp(opt_table[i].name, w + 2, n) == 0) {
+			const char *name = opt_table[i].name;
+
+			if (strlen(name) == n && memcmp(name, w + 2, n) == 0) {
 				*inline_val = eq ? eq + 1 : NULL;
 				return (int)i;
 			}
@@ -189,7 +191,8 @@ static int parse_value_size(struct client_args *a, const char *v, char *err, siz
 	return 0;
 bad:
 	return fail(err, err_len,
-		    "--value-size: '%s' is not a size S or a range MIN-MAX with 0 <= MIN <= MAX <= %u",
+		    "--value-size: '%s' is not a size S or a range MIN-MAX "
+		    "with 0 <= MIN <= MAX <= %u",
 		    v, PROTO_VALUE_MAX);
 }
 
@@ -261,7 +264,8 @@ static int opt_apply(struct client_args *a, unsigned id, const char *v, char *er
 			a->durability = PROTO_DUR_WEAK;
 		else
 			return fail(err, err_len,
-				    "--durability: '%s' is not one of default, strong, eventual, weak",
+				    "--durability: '%s' is not one of "
+				    "default, strong, eventual, weak",
 				    v);
 		return 0;
 	case CLIENT_OPT_HEX:
@@ -280,7 +284,8 @@ static int opt_apply(struct client_args *a, unsigned id, const char *v, char *er
 		return parse_value_size(a, v, err, err_len);
 	case CLIENT_OPT_SEED:
 		if (parse_u64(v, 0, UINT64_MAX, true, &x))
-			return fail(err, err_len, "--seed: '%s' is not an unsigned 64-bit number", v);
+			return fail(err, err_len, "--seed: '%s' is not an unsigned 64-bit number",
+				    v);
 		a->seed = x;
 		return 0;
 	case CLIENT_OPT_KEY_PREFIX:
@@ -336,7 +341,8 @@ static int check_args(struct client_args *a, char *err, size_t err_len)
 			    a->port, a->n_workers);
 	if (a->misdirect && a->n_workers < 2)
 		return fail(err, err_len,
-			    "--misdirect needs --workers 2 or more (some worker must not own the key)");
+			    "--misdirect needs --workers 2 or more "
+			    "(some worker must not own the key)");
 	if (a->key) {
 		size_t kl = strlen(a->key);
 		size_t vl = a->value ? strlen(a->value) : 0;
@@ -346,7 +352,8 @@ static int check_args(struct client_args *a, char *err, size_t err_len)
 				    kl);
 		if (kl + vl > payload)
 			return fail(err, err_len,
-				    "KEY and VALUE together must fit one datagram: %zu + %zu > %u bytes",
+				    "KEY and VALUE together must fit one datagram: "
+				    "%zu + %zu > %u bytes",
 				    kl, vl, payload);
 	}
 	if (a->cmd == CLIENT_CMD_RAW && !a->raw_hex)
@@ -362,7 +369,8 @@ static int check_args(struct client_args *a, char *err, size_t err_len)
 				    key_max, PROTO_KEY_MAX);
 		if (key_max + a->value_size_max > payload)
 			return fail(err, err_len,
-				    "--value-size: %u-byte values with %u-byte keys do not fit one datagram (max value %u)",
+				    "--value-size: %u-byte values with %u-byte keys do not fit "
+				    "one datagram (max value %u)",
 				    a->value_size_max, key_max, payload - key_max);
 	}
 	return 0;
@@ -415,7 +423,8 @@ int client_opts_parse(struct client_args *a, int argc, char **argv, char *err, s
 	if (a->help || a->version)
 		return 0;
 	if (n_words == 0)
-		return fail(err, err_len, "no command given (put, get, del, ping, batch, load, raw)");
+		return fail(err, err_len,
+			    "no command given (put, get, del, ping, batch, load, raw)");
 	a->cmd = cmd_lookup(words[0]);
 	if (a->cmd == CLIENT_CMD_NONE)
 		return fail(err, err_len, "unknown command '%s'", words[0]);
@@ -467,7 +476,8 @@ void client_opts_usage(FILE *f, const char *prog)
 		"  batch           read 'put KEY VALUE', 'get KEY', 'del KEY' lines from stdin,\n"
 		"                  send them batched, print one result line per request:\n"
 		"                  OK | NOT_FOUND | VALUE <value> | ERROR <STATUS> | TIMEOUT |\n"
-		"                  BAD_LINE <reason> (escapes \\\\ \\n \\r \\t \\xHH in keys and values)\n"
+		"                  BAD_LINE <reason>; keys and values take the escapes\n"
+		"                  \\\\ \\n \\r \\t \\xHH\n"
 		"  load --keys N   PUT N keys, GET and verify them, DELETE them, GET again\n"
 		"                  expecting NOT_FOUND; report counts and ops/s per phase\n"
 		"  raw --hex BYTES send one datagram as is, print every reply (hex, decoded)\n"

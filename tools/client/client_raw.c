@@ -10,7 +10,8 @@
  *   request <n> bytes to <ip>:<port>
  *   reply <i>: <n> bytes from <ip>:<port> (request <m> bytes)
  *     hex <bytes>
- *     header magic=<2 chars> version=<v> flags=0x<ff> count=<c> status=<s>(<NAME>) reserved=<r> echo=0x<16 hex>
+ *     header magic=<2 chars> version=<v> flags=0x<ff> count=<c>
+ *            status=<s>(<NAME>) reserved=<r> echo=0x<16 hex>     (one line)
  *     decode <OK|TRUNCATED|BAD_MAGIC|NOT_REQUEST|BAD_VERSION|UNSUPPORTED|MALFORMED>
  *     entry <k>: op=<OP> status=<NAME> opaque=<u32> key_len=<n> value_len=<n>
  *   summary replies=<n> reply_bytes=<total> largest_reply=<n> request_bytes=<m>
@@ -51,7 +52,8 @@ static void print_reply(FILE *out, const uint8_t *buf, size_t len, size_t stored
 			"  header magic=%c%c version=%u flags=0x%02x count=%u status=%u(%s) "
 			"reserved=%u echo=0x%016llx\n",
 			isprint(buf[0]) ? buf[0] : '?', isprint(buf[1]) ? buf[1] : '?', buf[2],
-			buf[3], (unsigned)le_bytes(buf + 4, 2), buf[6], we_status_name(buf[6]), buf[7],
+			buf[3], (unsigned)le_bytes(buf + 4, 2), buf[6], we_status_name(buf[6]),
+			buf[7],
 			(unsigned long long)le_bytes(buf + 8, 8));
 	}
 	if (stored < len) {
@@ -133,7 +135,8 @@ int client_cmd_raw(const struct client_args *a, FILE *out, FILE *err)
 			a->timeout_ms);
 		rc = CLIENT_EXIT_NO_ANSWER;
 	} else {
-		fprintf(out, "summary replies=%u reply_bytes=%zu largest_reply=%zu request_bytes=%zu\n",
+		fprintf(out,
+			"summary replies=%u reply_bytes=%zu largest_reply=%zu request_bytes=%zu\n",
 			replies, reply_bytes, largest, len);
 		rc = CLIENT_EXIT_OK;
 	}

@@ -43,7 +43,9 @@ int client_hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len)
 
 		if (v < 0) {
 			/* Separators only between bytes, never inside one. */
-			if (hi < 0 && (is_blank(s[i]) || s[i] == '\n' || s[i] == ':' || s[i] == '-'))
+			bool sep = is_blank(s[i]) || s[i] == '\n' || s[i] == ':' || s[i] == '-';
+
+			if (hi < 0 && sep)
 				continue;
 			*len = i;
 			return -EINVAL;

@@ -251,7 +251,7 @@ static bool admit_one(struct client_track *t, uint32_t idx)
 		op->worker = client_track_dest(t, op->hash);
 	WE_ASSERT(op->worker < t->cfg.n_workers);
 	op->tries = 0;
-	op->busy = false;
+	op->transient = 0;
 	op->status = 0;
 	if (!t->src->keys_distinct) {
 		if (client_keyset_contains(&t->keys, op->hash)) {
@@ -430,6 +430,12 @@ bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client
 	return true;
 }
 
+/* Outcomes the protocol calls transient (docs/protocol.md, section 13). */
+static bool status_is_transient(unsigned status)
+{
+	return status == WE_STATUS_BUSY || status == WE_STATUS_WRONG_OWNER;
+}
+
 /* Apply one response entry to the datagram slot it answers. */
 static void rx_entry(struct client_track *t, struct client_slot *s, uint16_t sidx,
 		     const struct proto_request *e)
@@ -454,10 +460,10 @@ static void rx_entry(struct client_track *t, struct client_slot *s, uint16_t sid
 		t->stats.rx_dup++;
 		return;
 	}
-	if (e->status == WE_STATUS_BUSY && s->tries <= t->cfg.retries) {
+	if (status_is_transient(e->status) && s->tries <= t->cfg.retries) {
 		/* Retried like a loss when the slot's timer fires. */
-		op->busy = true;
-		t->stats.req_busy++;
+		op->transient = e->status;
+		t->stats.req_transient++;
 		return;
 	}
 	op_complete(t, idx, e->status, e->value, e->value_len);
@@ -492,16 +498,16 @@ void client_track_rx(struct client_track *t, const uint8_t *buf, uint32_t len)
 	t->stats.rx_dgrams++;
 	if (n == 0 && hdr.status != WE_STATUS_OK) {
 		/* A header-only error: nothing in the datagram was executed.
-		 * BUSY is retried like a loss while tries remain. */
-		bool retry = hdr.status == WE_STATUS_BUSY && s->tries <= t->cfg.retries;
+		 * A transient one is retried like a loss while tries remain. */
+		bool retry = status_is_transient(hdr.status) && s->tries <= t->cfg.retries;
 
 		t->stats.rx_batch_error++;
 		for (unsigned k = 0; k < s->n_ops; k++) {
 			struct client_op *op = slot_open_op(t, s, k);
 
 			if (op && retry) {
-				op->busy = true;
-				t->stats.req_busy++;
+				op->transient = hdr.status;
+				t->stats.req_transient++;
 			} else if (op) {
 				op_complete(t, s->ops[k] & ring_mask(t), hdr.status, NULL, 0);
 			}
@@ -534,8 +540,8 @@ uint64_t client_track_expire(struct client_track *t, uint64_t now_ns)
 
 					if (op)
 						op_complete(t, s->ops[k] & ring_mask(t),
-							    op->busy ? WE_STATUS_BUSY
-								     : CLIENT_STATUS_TIMEOUT,
+							    op->transient ? op->transient
+									  : CLIENT_STATUS_TIMEOUT,
 							    NULL, 0);
 				}
 				slot_free(t, s);

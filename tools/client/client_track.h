@@ -17,9 +17,11 @@
  *   ops stay bound to their slot until answered, so an answer to an earlier
  *   try of the same datagram still counts.
  * - A slot unanswered at its deadline is sent again with only its unanswered
- *   ops, up to `retries` times; the k-th retry waits timeout x min(2^k, 4).
- *   After the last try its ops end with CLIENT_STATUS_TIMEOUT. A BUSY answer
- *   is retried the same way, and ends as BUSY if the tries run out.
+ *   ops, up to `retries` times. The first try waits `timeout`, the k-th
+ *   retry timeout x min(2^k, 4).
+ *   After the last try its ops end with CLIENT_STATUS_TIMEOUT. A BUSY or
+ *   WRONG_OWNER answer (transient, docs/protocol.md section 13) is retried
+ *   the same way, and is the outcome if the tries run out.
  * - Results come as they arrive (result()); ops leave in admission order
  *   (retire()), which is what lets the batch command print in input order.
  */
@@ -61,7 +63,7 @@ struct client_op {
 	uint8_t state;  /* enum client_op_state */
 	uint8_t status; /* enum we_status or CLIENT_STATUS_TIMEOUT once DONE */
 	uint8_t tries;  /* datagrams that carried it */
-	bool busy;      /* last answer was BUSY: resend like a loss */
+	uint8_t transient; /* last answer BUSY or WRONG_OWNER (else 0): resend like a loss */
 	uint16_t slot;  /* datagram slot while INFLIGHT */
 	uint32_t seq;   /* admission number, sent as the opaque */
 	uint32_t next;  /* pending-list link */
@@ -100,7 +102,7 @@ struct client_track_stats {
 	uint64_t req_resent;    /* copies sent again after a timeout or BUSY */
 	uint64_t req_answered;  /* requests with an answer (the first one counts) */
 	uint64_t req_timeout;   /* requests that ended with no answer */
-	uint64_t req_busy;      /* BUSY answers that were retried */
+	uint64_t req_transient; /* BUSY or WRONG_OWNER answers that were retried */
 	uint64_t dgram_sent;    /* datagrams sent, retries included */
 	uint64_t dgram_resent;
 	uint64_t rx_dgrams;     /* response datagrams that matched a slot */
@@ -111,7 +113,9 @@ struct client_track_stats {
 	uint64_t rx_batch_error;/* header-only error replies (whole datagram failed) */
 };
 
-/* A datagram to transmit, in the tracker's memory until the next call. */
+/* A datagram to transmit. buf is the slot's own buffer: it stays valid
+ * until the tracker next receives, expires or aborts, so a whole burst of
+ * next_tx() results can go out in one sendmmsg. */
 struct client_tx {
 	const uint8_t *buf;
 	uint32_t len;

@@ -524,6 +524,30 @@ static void test_blaster_open_loop_drops_backlog(void **state)
 	fake_free(f);
 }
 
+/* Open loop, an engine that is only a little late at the end (a 3 ms
+ * loop at 1000 req/s): requests meant for before the end still leave, so
+ * none is dropped and nothing meant for after the end is sent. */
+static void test_blaster_open_loop_end_grace(void **state)
+{
+	struct blaster_config c = base_config(false, 11);
+	struct loop_checks lc = {.max_intended_ns = 200 * MS};
+	struct fake *f = fake_new(false, 4);
+	struct blaster *b;
+
+	(void)state;
+	c.load = BLASTER_LOAD_OPEN;
+	c.arrival = PACER_CONSTANT;
+	c.rate_per_s = 1000;
+	c.duration_ns = 200 * MS;
+	c.verify = false;
+	b = blaster_new(&c);
+	run_phase(b, f, BLASTER_PHASE_RUN, 0, 3 * MS, &lc);
+	assert_int_equal(b->run_report.c.sent, 200);
+	assert_int_equal(b->run_report.c.drops, 0);
+	blaster_free(b);
+	fake_free(f);
+}
+
 /* memcached mode with values up to 3000 bytes: answers come in up to three
  * datagrams, last one first; all are put together and verified. */
 static void test_blaster_memcached_verify(void **state)
@@ -589,6 +613,7 @@ int main(void)
 		cmocka_unit_test(test_blaster_no_answer),
 		cmocka_unit_test(test_blaster_open_loop_no_coordinated_omission),
 		cmocka_unit_test(test_blaster_open_loop_drops_backlog),
+		cmocka_unit_test(test_blaster_open_loop_end_grace),
 		cmocka_unit_test(test_blaster_memcached_verify),
 		cmocka_unit_test(test_blaster_invalid_config),
 	};

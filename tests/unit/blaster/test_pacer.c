@@ -113,6 +113,32 @@ static void test_pacer_poisson(void **state)
 	}
 }
 
+/* pacer_skip counts exactly what was due: for Poisson the same count as
+ * taking the requests one by one from an identical pacer. */
+static void test_pacer_skip(void **state)
+{
+	struct pacer a, b;
+	uint64_t t[1], taken = 0;
+	uint64_t seed = blaster_test_seed("test_pacer_skip");
+
+	(void)state;
+	assert_int_equal(pacer_init(&a, PACER_POISSON, 1e6, seed), 0);
+	assert_int_equal(pacer_init(&b, PACER_POISSON, 1e6, seed), 0);
+	pacer_start(&a, 100);
+	pacer_start(&b, 100);
+	while (pacer_take(&b, 50000000, 1, t) == 1)
+		taken++;
+	assert_int_equal(pacer_skip(&a, 50000000), taken);
+	assert_int_equal(pacer_next_ns(&a), pacer_next_ns(&b));
+	assert_int_equal(pacer_skip(&a, 50000000), 0);
+
+	assert_int_equal(pacer_init(&a, PACER_CONSTANT, 1000, 1), 0);
+	pacer_start(&a, 0);
+	assert_int_equal(pacer_take(&a, 2000000, 1, t), 1);   /* t = 0 */
+	assert_int_equal(pacer_skip(&a, 999999999), 999);     /* 1 ms .. 999 ms */
+	assert_int_equal(pacer_next_ns(&a), 1000000000);
+}
+
 /* Bad rates are refused. */
 static void test_pacer_invalid(void **state)
 {
@@ -148,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_pacer_constant),
 		cmocka_unit_test(test_pacer_backlog),
 		cmocka_unit_test(test_pacer_poisson),
+		cmocka_unit_test(test_pacer_skip),
 		cmocka_unit_test(test_pacer_invalid),
 		cmocka_unit_test(test_pacer_window),
 	};
