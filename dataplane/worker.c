@@ -298,14 +298,18 @@ static bool worker_decode(struct worker *w, struct rte_mbuf *m, const struct net
 	return false;
 }
 
-/* --reflect: send the datagram back unread, to measure the packet path
- * alone (the benchmark's baseline). */
+/* --reflect: send the datagram back unparsed (only its RESPONSE flag set),
+ * to measure the packet path alone: the benchmark's baseline. */
 static void worker_reflect(struct worker *w, struct rte_mbuf *m, const struct netio_udp *udp)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 
 	if (udp->payload_off != NETIO_UDP_HEADROOM) /* IPv4 options: move the payload */
 		memmove(frame + NETIO_UDP_HEADROOM, frame + udp->payload_off, udp->payload_len);
+	/* Mark it a response, so a load generator counts the echo as an answer. */
+	if (udp->payload_len >= PROTO_HDR_SIZE)
+		frame[NETIO_UDP_HEADROOM + offsetof(struct proto_batch_hdr, flags)] |=
+			PROTO_F_RESPONSE;
 	w->stats.reflected++;
 	worker_tx(w, m, netio_write_udp_reply(frame, udp, udp->payload_len, w->udp_checksum));
 }
