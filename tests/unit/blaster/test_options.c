@@ -107,7 +107,7 @@ static void test_options_errors(void **state)
 		{{"--keys", "10"}, "--workers"},
 		{{"--proto", "memcached", "--batch", "4"}, "--batch"},
 		{{"--proto", "memcached", "--workers", "3"}, "--workers"},
-		{{"--workers", "2", "--engine", "dpdk"}, "--engine"},
+		{{"--workers", "2", "--engine", "netmap"}, "--engine"},
 		{{"--workers", "2", "--duration", "0"}, "--duration"},
 		{{"--workers", "2", "--arrival", "bursty"}, "--arrival"},
 		{{"--workers", "2", "--durability", "maybe"}, "--durability"},
