@@ -13,12 +13,22 @@ PROC_PIDS=()
 PROC_PID=
 PROC_RC=0
 
-# proc_start LOG LIMIT_S CMD...: CMD in the background, stdout and stderr to
-# LOG, killed after LIMIT_S seconds; its wrapper's pid in PROC_PID.
+# proc_start [--stderr FILE] LOG LIMIT_S CMD...: CMD in the background,
+# stdout (and stderr, unless given its own FILE) to LOG, killed after LIMIT_S
+# seconds; its wrapper's pid in PROC_PID.
 proc_start() {
-	local log=$1 limit=$2
+	local err= log limit
+	if [ "$1" = --stderr ]; then
+		err=$2
+		shift 2
+	fi
+	log=$1 limit=$2
 	shift 2
-	timeout --kill-after=5 "$limit" "$@" >"$log" 2>&1 </dev/null &
+	if [ -n "$err" ]; then
+		timeout --kill-after=5 "$limit" "$@" >"$log" 2>"$err" </dev/null &
+	else
+		timeout --kill-after=5 "$limit" "$@" >"$log" 2>&1 </dev/null &
+	fi
 	PROC_PID=$!
 	PROC_PIDS+=("$PROC_PID")
 }
