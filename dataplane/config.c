@@ -2,8 +2,8 @@
  *
  * DESIGN: every option is declared once in CONFIG_OPTION_LIST (config.h);
  * the getopt table and --help are generated from it. Numbers are parsed
- * strictly (no trailing junk, range-checked); the first error stops parsing
- * and is described in `err` for main() to print.
+ * strictly by parse_num_u64() (digits only, range-checked); the first error
+ * stops parsing and is described in `err` for main() to print.
  */
 #include "config.h"
 
@@ -13,9 +13,9 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "parse_num.h"
 
 #define CONFIG_OPT_FIRST 256 /* getopt values above any short option */
 
@@ -62,22 +62,6 @@ static int fail(char *err, unsigned err_len, const char *fmt, ...)
 	return -EINVAL;
 }
 
-/* Parse an unsigned decimal in [min, max]; 0 on success. */
-static int parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] == 0 || s[0] == '-' || s[0] == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != 0 || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
-}
-
 static void config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -103,22 +87,22 @@ static int config_apply(struct config *cfg, const char *name, const char *arg, c
 		cfg->ip_be = a.s_addr;
 		*have_ip = true;
 	} else if (strcmp(name, "port-base") == 0) {
-		if (parse_u64(arg, 1, 65535, &v))
+		if (parse_num_u64(arg, 10, 1, 65535, &v))
 			return fail(err, err_len, "--port-base: '%s' is not a port in 1..65535",
 				    arg);
 		cfg->port_base = (uint16_t)v;
 	} else if (strcmp(name, "port-id") == 0) {
-		if (parse_u64(arg, 0, 1023, &v))
+		if (parse_num_u64(arg, 10, 0, 1023, &v))
 			return fail(err, err_len, "--port-id: '%s' is not a port index 0..1023",
 				    arg);
 		cfg->port_id = (uint16_t)v;
 	} else if (strcmp(name, "capacity") == 0) {
-		if (parse_u64(arg, 1, 1ull << 31, &v))
+		if (parse_num_u64(arg, 10, 1, 1ull << 31, &v))
 			return fail(err, err_len,
 				    "--capacity: '%s' is not an item count in 1..2147483648", arg);
 		cfg->capacity_items = v;
 	} else if (strcmp(name, "arena-mb") == 0) {
-		if (parse_u64(arg, 1, 1u << 20, &v))
+		if (parse_num_u64(arg, 10, 1, 1u << 20, &v))
 			return fail(err, err_len, "--arena-mb: '%s' is not a size in 1..1048576 MiB",
 				    arg);
 		*arena_mb = v;
@@ -133,7 +117,7 @@ static int config_apply(struct config *cfg, const char *name, const char *arg, c
 	} else if (strcmp(name, "busy-poll") == 0) {
 		cfg->busy_poll = true;
 	} else if (strcmp(name, "idle-sleep-us") == 0) {
-		if (parse_u64(arg, 1, 100000, &v))
+		if (parse_num_u64(arg, 10, 1, 100000, &v))
 			return fail(err, err_len,
 				    "--idle-sleep-us: '%s' is not a duration in 1..100000 us", arg);
 		cfg->idle_sleep_us = (uint32_t)v;
@@ -146,7 +130,7 @@ static int config_apply(struct config *cfg, const char *name, const char *arg, c
 			return fail(err, err_len, "--stats-file: empty path");
 		cfg->stats_file = arg;
 	} else if (strcmp(name, "stats-interval-ms") == 0) {
-		if (parse_u64(arg, 10, 3600000, &v))
+		if (parse_num_u64(arg, 10, 10, 3600000, &v))
 			return fail(err, err_len,
 				    "--stats-interval-ms: '%s' is not a duration in 10..3600000 ms",
 				    arg);

@@ -4,7 +4,6 @@
  * test takes its seed from WE_TEST_SEED and names it on failure.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +16,7 @@
 
 #include "arena.h"
 #include "proto.h"
+#include "we_test.h"
 
 struct fixture {
 	struct arena a;
@@ -385,27 +385,8 @@ static void test_init_rejects_bad_memory(void **state)
 	assert_int_equal(a.bytes, 4096);
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t test_seed(void)
-{
-	const char *env = getenv("WE_TEST_SEED");
-
-	return env != NULL ? strtoull(env, NULL, 0) : 0x5eed0a7e;
-}
-
-#define CHECK_SEEDED(cond, seed)                                                        \
-	do {                                                                            \
-		if (!(cond))                                                            \
-			fail_msg("%s failed (WE_TEST_SEED=%" PRIu64 ")", #cond, (seed)); \
-	} while (0)
+/* The seed when WE_TEST_SEED is unset. */
+#define SEED_FALLBACK 0x5eed0a7e
 
 struct live_item {
 	uint64_t offset;
@@ -447,26 +428,26 @@ static void test_random_alloc_free_keeps_items_intact(void **state)
 	struct fixture *f = *state;
 	struct arena *a = &f->a;
 	struct live_item *live = calloc(LIVE_MAX, sizeof(*live));
-	uint64_t seed = test_seed();
+	uint64_t seed = we_test_seed(__func__, SEED_FALLBACK);
 	uint64_t rng = seed;
 	unsigned nlive = 0;
 	uint64_t no_space = 0;
 
 	assert_non_null(live);
 	for (unsigned op = 0; op < OPS; op++) {
-		uint64_t r = splitmix(&rng);
+		uint64_t r = we_test_rand(&rng);
 
 		if (nlive > 0 && (nlive == LIVE_MAX || r % 100 < 45)) {
-			unsigned victim = (unsigned)(splitmix(&rng) % nlive);
+			unsigned victim = (unsigned)(we_test_rand(&rng) % nlive);
 
-			CHECK_SEEDED(pattern_intact(a, &live[victim]), seed);
+			WE_TEST_CHECK(pattern_intact(a, &live[victim]), seed);
 			arena_free_item(a, live[victim].offset);
 			live[victim] = live[--nlive];
 		} else {
-			uint32_t klen = 1 + (uint32_t)(splitmix(&rng) % 250);
-			uint64_t vmax = splitmix(&rng) % 100 < 95 ? 200 : 70000;
-			uint32_t vlen = (uint32_t)(splitmix(&rng) % vmax);
-			struct live_item l = { .fill = splitmix(&rng) };
+			uint32_t klen = 1 + (uint32_t)(we_test_rand(&rng) % 250);
+			uint64_t vmax = we_test_rand(&rng) % 100 < 95 ? 200 : 70000;
+			uint32_t vlen = (uint32_t)(we_test_rand(&rng) % vmax);
+			struct live_item l = { .fill = we_test_rand(&rng) };
 
 			if (arena_alloc_item(a, (uint8_t)klen, vlen, vlen, &l.offset) != 0) {
 				no_space++;
@@ -479,18 +460,18 @@ static void test_random_alloc_free_keeps_items_intact(void **state)
 			uint64_t bytes = 0;
 
 			for (unsigned i = 0; i < nlive; i++) {
-				CHECK_SEEDED(pattern_intact(a, &live[i]), seed);
+				WE_TEST_CHECK(pattern_intact(a, &live[i]), seed);
 				bytes += arena_item_block_bytes(arena_item_at(a, live[i].offset));
 			}
-			CHECK_SEEDED(arena_check_invariants(a, nlive, bytes), seed);
+			WE_TEST_CHECK(arena_check_invariants(a, nlive, bytes), seed);
 		}
 	}
 	/* 64 MiB is far more than 4000 live items need: a refusal is a bug. */
-	CHECK_SEEDED(no_space == 0, seed);
+	WE_TEST_CHECK(no_space == 0, seed);
 	while (nlive > 0)
 		arena_free_item(a, live[--nlive].offset);
-	CHECK_SEEDED(a->used_bytes == 0, seed);
-	CHECK_SEEDED(arena_check_invariants(a, 0, 0), seed);
+	WE_TEST_CHECK(a->used_bytes == 0, seed);
+	WE_TEST_CHECK(arena_check_invariants(a, 0, 0), seed);
 	free(live);
 }
 

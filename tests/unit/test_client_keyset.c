@@ -1,6 +1,7 @@
 /* test_client_keyset.c - the in-flight key set agrees with a reference model
  * under random inserts and removes, including colliding home slots and the
  * hash 0; the random sequence takes its seed from WE_TEST_SEED. */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,23 +9,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "client_keyset.h"
+#include "we_test.h"
 
 #define CAP 512
 
-static unsigned long seed;
+static uint64_t seed;
 
 static int setup_seed(void **state)
 {
-	const char *s = getenv("WE_TEST_SEED");
-
 	(void)state;
-	seed = s ? strtoul(s, NULL, 0) : (unsigned long)time(NULL);
-	srandom((unsigned)seed);
+	seed = we_test_seed_random("test_client_keyset");
 	return 0;
 }
 
@@ -64,8 +62,8 @@ static void test_model(void **state)
 		if (step % 64 == 0 || step > 19900) {
 			for (unsigned j = 0; j < POOL; j++)
 				if (client_keyset_contains(&s, pool_hash(j)) != in[j])
-					fail_msg("hash %u wrong after step %u, WE_TEST_SEED=%lu", j,
-						 step, seed);
+					fail_msg("hash %u wrong after step %u, "
+						 "WE_TEST_SEED=%" PRIu64, j, step, seed);
 		}
 	}
 	client_keyset_clear(&s);

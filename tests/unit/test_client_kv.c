@@ -1,6 +1,7 @@
 /* test_client_kv.c - the load command's keys and values: exact key text,
  * lengths within range, values deterministic in (key, seed) and verified
  * byte for byte (any single changed byte or length is caught). */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,22 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "client_kv.h"
 #include "client_text.h"
+#include "we_test.h"
 
-static unsigned long seed;
+static uint64_t seed;
 
 static int setup_seed(void **state)
 {
-	const char *s = getenv("WE_TEST_SEED");
-
 	(void)state;
-	seed = s ? strtoul(s, NULL, 0) : (unsigned long)time(NULL);
-	srandom((unsigned)seed);
+	seed = we_test_seed_random("test_client_kv");
 	return 0;
 }
 
@@ -88,7 +86,7 @@ static void test_values_verify(void **state)
 		client_kv_value(k, n, seed, w, len);
 		assert_memory_equal(v, w, len);
 		if (!client_kv_value_check(k, n, seed, 0, 1400, v, len))
-			fail_msg("own value rejected, WE_TEST_SEED=%lu", seed);
+			fail_msg("own value rejected, WE_TEST_SEED=%" PRIu64, seed);
 		assert_false(client_kv_value_check(k, n, seed, 0, 1400, v, len + 1));
 		if (len == 0)
 			continue;
@@ -96,7 +94,7 @@ static void test_values_verify(void **state)
 		at = (uint32_t)random() % len;
 		v[at] ^= (uint8_t)(1u << (random() % 8));
 		if (client_kv_value_check(k, n, seed, 0, 1400, v, len))
-			fail_msg("flipped byte %u accepted, WE_TEST_SEED=%lu", at, seed);
+			fail_msg("flipped byte %u accepted, WE_TEST_SEED=%" PRIu64, at, seed);
 		v[at] = w[at];
 		/* The same length under another key or seed differs somewhere. */
 		if (len >= 8) {

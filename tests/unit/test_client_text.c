@@ -1,6 +1,7 @@
 /* test_client_text.c - hex and escape round trips, the batch line grammar and
  * the result lines; random round trips take their seed from WE_TEST_SEED. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,22 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
 #include "client_text.h"
 #include "we_status.h"
+#include "we_test.h"
 
-static unsigned long seed;
+static uint64_t seed;
 
 static int setup_seed(void **state)
 {
-	const char *s = getenv("WE_TEST_SEED");
-
 	(void)state;
-	seed = s ? strtoul(s, NULL, 0) : (unsigned long)time(NULL);
-	srandom((unsigned)seed);
+	seed = we_test_seed_random("test_client_text");
 	return 0;
 }
 
@@ -77,7 +75,7 @@ static void test_escape_round_trip(void **state)
 		n = client_escape(in, len, esc);
 		if (client_unescape(esc, n, back, sizeof(back), &back_len) != 0 ||
 		    back_len != len || memcmp(back, in, len) != 0)
-			fail_msg("escape round trip failed, WE_TEST_SEED=%lu", seed);
+			fail_msg("escape round trip failed, WE_TEST_SEED=%" PRIu64, seed);
 	}
 	assert_string_equal((client_escape((const uint8_t *)"a\\b\n", 4, esc), esc), "a\\\\b\\n");
 }

@@ -6,6 +6,7 @@
  * errors, BUSY answers and aborts behave as documented. Random runs take
  * their seed from WE_TEST_SEED. */
 #include <errno.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cmocka.h>
 
@@ -21,20 +21,18 @@
 #include "client_track.h"
 #include "keyhash.h"
 #include "we_status.h"
+#include "we_test.h"
 
 #define MS 1000000ull
 #define N_OPS_MAX 4000
 #define NET_MAX 8192
 
-static unsigned long seed;
+static uint64_t seed;
 
 static int setup_seed(void **state)
 {
-	const char *s = getenv("WE_TEST_SEED");
-
 	(void)state;
-	seed = s ? strtoul(s, NULL, 0) : (unsigned long)time(NULL);
-	srandom((unsigned)seed);
+	seed = we_test_seed_random("test_client_track");
 	return 0;
 }
 
@@ -311,7 +309,7 @@ static void sim_run(struct sim *s)
 			s->now = wake;
 		sim_deliver(s);
 	}
-	fail_msg("simulation did not finish, WE_TEST_SEED=%lu", seed);
+	fail_msg("simulation did not finish, WE_TEST_SEED=%" PRIu64, seed);
 }
 
 struct model_entry {
@@ -341,7 +339,7 @@ static void check_against_model(struct sim *s, unsigned n_keys, bool forbid_time
 		}
 		assert_int_equal(o->results, 1);
 		if (o->status == CLIENT_STATUS_TIMEOUT && forbid_timeouts)
-			fail_msg("op %u timed out, WE_TEST_SEED=%lu", i, seed);
+			fail_msg("op %u timed out, WE_TEST_SEED=%" PRIu64, i, seed);
 		assert_int_equal(sscanf((const char *)o->key, "k%u", &k), 1);
 		e = &m[k];
 		switch (o->op) {
@@ -355,14 +353,14 @@ static void check_against_model(struct sim *s, unsigned n_keys, bool forbid_time
 			if (!e->present) {
 				if (o->status != WE_STATUS_NOT_FOUND)
 					fail_msg("op %u: GET of absent key answered %u, "
-						 "WE_TEST_SEED=%lu",
+						 "WE_TEST_SEED=%" PRIu64,
 						 i, o->status, seed);
 				break;
 			}
 			if (o->status != WE_STATUS_OK || o->got_len != e->len ||
 			    memcmp(o->got, e->value, e->len) != 0)
 				fail_msg("op %u: GET value differs from the model, "
-					 "WE_TEST_SEED=%lu",
+					 "WE_TEST_SEED=%" PRIu64,
 					 i, seed);
 			break;
 		case PROTO_OP_DELETE:

@@ -77,6 +77,8 @@ static void test_errors_name_the_problem(void **state)
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--capacity=12x", NULL, NULL), -22);
 	assert_non_null(strstr(err, "'12x'"));
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--capacity=-5", NULL, NULL), -22);
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--capacity= 5", NULL, NULL), -22);
+	assert_non_null(strstr(err, "' 5'"));
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--udp-checksum=maybe", NULL, NULL), -22);
 	assert_non_null(strstr(err, "'on' or 'off'"));
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--frobnicate", NULL, NULL), -22);

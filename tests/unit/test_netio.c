@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "netio.h"
+#include "we_test.h"
 
 #define FRAME_CAP 2048
 
@@ -621,54 +622,43 @@ static void test_verdict_names(void **state)
 	assert_string_equal(netio_verdict_name(NETIO_VERDICT_COUNT), "?");
 }
 
-static uint64_t rng_state;
-
-static uint64_t rng_next(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 /* Random mutations of valid UDP, ICMP and ARP frames never make the
  * classifier read past the frame (ASan), a located payload always lies
  * inside the frame and inside the IPv4 packet, and a reply is never longer
  * than the frame it replaces. */
 static void test_mutation_fuzz(void **state)
 {
-	const char *env = getenv("WE_TEST_SEED");
-	uint64_t seed = env && *env ? strtoull(env, 0, 0) : (uint64_t)time(0);
+	uint64_t seed = we_test_seed(__func__, (uint64_t)time(0));
+	uint64_t rng = seed;
 	unsigned hits[NETIO_VERDICT_COUNT] = {0};
 
 	(void)state;
-	rng_state = seed;
 	for (unsigned it = 0; it < 30000; it++) {
 		uint8_t f[FRAME_CAP];
 		struct netio_udp udp;
 		uint32_t reply_len = 0, len;
 		enum netio_verdict v;
 
-		switch (rng_next() % 3) {
+		switch (we_test_rand(&rng) % 3) {
 		case 0:
-			len = build_udp(f, (uint16_t)(PORT_BASE + rng_next() % 6), "payload", 7,
-					(unsigned)(rng_next() % 3) * 4, (unsigned)(rng_next() % 20));
+			len = build_udp(f, (uint16_t)(PORT_BASE + we_test_rand(&rng) % 6),
+					"payload", 7, (unsigned)(we_test_rand(&rng) % 3) * 4,
+					(unsigned)(we_test_rand(&rng) % 20));
 			break;
 		case 1:
-			len = build_icmp(f, 8, 0, (uint16_t)(rng_next() % 100), 0);
+			len = build_icmp(f, 8, 0, (uint16_t)(we_test_rand(&rng) % 100), 0);
 			break;
 		default:
 			len = build_arp(f, 1, SELF_IP);
 			break;
 		}
-		for (unsigned m = rng_next() % 4; m; m--) {
-			uint64_t r = rng_next();
+		for (unsigned m = we_test_rand(&rng) % 4; m; m--) {
+			uint64_t r = we_test_rand(&rng);
 
 			if (r % 3 == 0)
-				len = (uint32_t)(rng_next() % (len + 1));
+				len = (uint32_t)(we_test_rand(&rng) % (len + 1));
 			else if (len)
-				f[rng_next() % len] ^= (uint8_t)(1u << (r >> 8) % 8);
+				f[we_test_rand(&rng) % len] ^= (uint8_t)(1u << (r >> 8) % 8);
 			if (r % 5 == 0 && len > 34)
 				fix_ip_checksum(f); /* let mutations get past the checksum */
 		}

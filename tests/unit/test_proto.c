@@ -20,6 +20,7 @@
 #include "keyhash.h"
 #include "proto.h"
 #include "region_map.h"
+#include "we_test.h"
 
 #define BUF_CAP 4096
 
@@ -661,12 +662,7 @@ static uint64_t rng_state;
 
 static uint64_t rng_next(void)
 {
-	/* splitmix64 */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
+	return we_test_rand(&rng_state);
 }
 
 static uint32_t rng_below(uint32_t n)
@@ -674,13 +670,10 @@ static uint32_t rng_below(uint32_t n)
 	return (uint32_t)(rng_next() % n);
 }
 
-static uint64_t test_seed(void)
+/* The seed of a fuzz test: WE_TEST_SEED, else a new one each run. */
+static uint64_t test_seed(const char *test)
 {
-	const char *s = getenv("WE_TEST_SEED");
-
-	if (s && *s)
-		return strtoull(s, 0, 0);
-	return (uint64_t)time(0) ^ ((uint64_t)clock() << 32);
+	return we_test_seed(test, (uint64_t)time(0) ^ ((uint64_t)clock() << 32));
 }
 
 static uint64_t fuzz_seed;
@@ -821,7 +814,7 @@ static void test_mutation_fuzz(void **state)
 	unsigned seen[PROTO_DECODE_MALFORMED + 1] = {0};
 
 	(void)state;
-	fuzz_seed = test_seed();
+	fuzz_seed = test_seed(__func__);
 	rng_state = fuzz_seed;
 	for (fuzz_iter = 0; fuzz_iter < ITERATIONS; fuzz_iter++) {
 		uint32_t len = random_datagram(buf, PROTO_PAYLOAD_MAX);
@@ -889,7 +882,7 @@ static void test_response_roundtrip_random(void **state)
 	unsigned n, k;
 
 	(void)state;
-	fuzz_seed = test_seed() + 1;
+	fuzz_seed = test_seed(__func__) + 1;
 	rng_state = fuzz_seed;
 	for (fuzz_iter = 0; fuzz_iter < 2000; fuzz_iter++) {
 		uint64_t echo = rng_next();

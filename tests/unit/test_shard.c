@@ -19,6 +19,7 @@
 #include "keyhash.h"
 #include "proto.h"
 #include "shard.h"
+#include "we_test.h"
 
 /* Key buffers are this large even for short keys: GCC 12 at -O3 cannot see
  * that keyhash() reads only the key's length and warns (-Warray-bounds) about
@@ -410,27 +411,8 @@ static void test_index_full_keeps_old_values(void **state)
 	fixture_free(f);
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t test_seed(void)
-{
-	const char *env = getenv("WE_TEST_SEED");
-
-	return env != NULL ? strtoull(env, NULL, 0) : 0x5a4d;
-}
-
-#define CHECK_SEEDED(cond, seed)                                                        \
-	do {                                                                            \
-		if (!(cond))                                                            \
-			fail_msg("%s failed (WE_TEST_SEED=%" PRIu64 ")", #cond, (seed)); \
-	} while (0)
+/* The seed when WE_TEST_SEED is unset. */
+#define SEED_FALLBACK 0x5a4d
 
 /* A shard filled to capacity_items with 16-byte keys and 32-byte values
  * (arena sized for exactly that) refuses nothing, and costs at most 32 bytes
@@ -441,14 +423,14 @@ static void test_capacity_and_overhead(void **state)
 	struct fixture *f = fixture_new(CAP, (uint64_t)CAP * 64);
 	struct shard *s = f->s;
 	uint8_t key[16], value[32];
-	uint64_t rng = test_seed();
+	uint64_t rng = we_test_seed(__func__, SEED_FALLBACK);
 	struct shard_counters c;
 	double overhead;
 
 	(void)state;
 	memset(value, 'v', sizeof(value));
 	for (uint32_t i = 0; i < CAP; i++) {
-		uint64_t r = splitmix(&rng);
+		uint64_t r = we_test_rand(&rng);
 
 		memcpy(key, &r, 8);
 		memcpy(key + 8, &i, 4);
@@ -481,13 +463,13 @@ static uint8_t model_key(uint32_t k, uint8_t *key)
 
 static uint32_t model_value_len(uint64_t *rng)
 {
-	uint64_t r = splitmix(rng) % 100;
+	uint64_t r = we_test_rand(rng) % 100;
 
 	if (r < 70)
-		return (uint32_t)(splitmix(rng) % 65);
+		return (uint32_t)(we_test_rand(rng) % 65);
 	if (r < 95)
-		return (uint32_t)(splitmix(rng) % 513);
-	return (uint32_t)(splitmix(rng) % (PROTO_VALUE_MAX + 1));
+		return (uint32_t)(we_test_rand(rng) % 513);
+	return (uint32_t)(we_test_rand(rng) % (PROTO_VALUE_MAX + 1));
 }
 
 struct model_entry {
@@ -533,8 +515,8 @@ static void model_run(struct fixture *f, struct model_entry *model, struct model
 
 	assert_non_null(buf);
 	for (uint32_t op = 0; op < run->ops; op++) {
-		uint32_t k = (uint32_t)(splitmix(&rng) % run->keys);
-		uint64_t r = splitmix(&rng) % 100;
+		uint32_t k = (uint32_t)(we_test_rand(&rng) % run->keys);
+		uint64_t r = we_test_rand(&rng) % 100;
 		struct model_entry *e = &model[k];
 		uint8_t len = model_key(k, key);
 
@@ -547,29 +529,30 @@ static void model_run(struct fixture *f, struct model_entry *model, struct model
 			if (st == WE_STATUS_NO_SPACE && run->no_space_allowed) {
 				run->no_space++;
 			} else {
-				CHECK_SEEDED(st == WE_STATUS_OK, seed);
+				WE_TEST_CHECK(st == WE_STATUS_OK, seed);
 				live += e->version == 0;
 				e->version = version;
 				e->value_len = n;
 			}
 		} else if (r < 80) {
-			CHECK_SEEDED(model_agrees(s, k, e, buf), seed);
+			WE_TEST_CHECK(model_agrees(s, k, e, buf), seed);
 		} else {
 			enum we_status st = del(s, key, len);
 
-			CHECK_SEEDED(st == (e->version ? WE_STATUS_OK : WE_STATUS_NOT_FOUND), seed);
+			WE_TEST_CHECK(st == (e->version ? WE_STATUS_OK : WE_STATUS_NOT_FOUND),
+				      seed);
 			live -= e->version != 0;
 			e->version = 0;
 		}
 		if (op % 50000 == 0) {
-			CHECK_SEEDED(shard_check_invariants(s), seed);
-			CHECK_SEEDED(counters(s).items == live, seed);
+			WE_TEST_CHECK(shard_check_invariants(s), seed);
+			WE_TEST_CHECK(counters(s).items == live, seed);
 		}
 	}
 	for (uint32_t k = 0; k < run->keys; k++)
-		CHECK_SEEDED(model_agrees(s, k, &model[k], buf), seed);
-	CHECK_SEEDED(shard_check_invariants(s), seed);
-	CHECK_SEEDED(counters(s).put_no_space == run->no_space, seed);
+		WE_TEST_CHECK(model_agrees(s, k, &model[k], buf), seed);
+	WE_TEST_CHECK(shard_check_invariants(s), seed);
+	WE_TEST_CHECK(counters(s).put_no_space == run->no_space, seed);
 	free(buf);
 }
 
@@ -578,7 +561,8 @@ static void model_run(struct fixture *f, struct model_entry *model, struct model
 static void test_random_against_model(void **state)
 {
 	struct model_run run = {
-		.seed = test_seed(), .keys = 20000, .ops = 1000000, .arena_bytes = 32u << 20,
+		.seed = we_test_seed(__func__, SEED_FALLBACK),
+		.keys = 20000, .ops = 1000000, .arena_bytes = 32u << 20,
 	};
 	struct fixture *f = fixture_new(run.keys, run.arena_bytes);
 	struct model_entry *model = calloc(run.keys, sizeof(*model));
@@ -594,16 +578,16 @@ static void test_random_against_model(void **state)
 		uint8_t len = model_key(k, key);
 		enum we_status expected = model[k].version ? WE_STATUS_OK : WE_STATUS_NOT_FOUND;
 
-		CHECK_SEEDED(del(f->s, key, len) == expected, seed);
+		WE_TEST_CHECK(del(f->s, key, len) == expected, seed);
 		model[k].version = 0;
 	}
 	c = counters(f->s);
-	CHECK_SEEDED(c.items == 0, seed);
-	CHECK_SEEDED(c.arena_used_bytes == 0, seed);
-	CHECK_SEEDED(c.arena_free_bytes == 0, seed); /* everything merged back into the tail */
-	CHECK_SEEDED(c.arena_untouched_bytes == c.arena_bytes, seed);
-	CHECK_SEEDED(c.overflow_buckets_used == 0, seed);
-	CHECK_SEEDED(shard_check_invariants(f->s), seed);
+	WE_TEST_CHECK(c.items == 0, seed);
+	WE_TEST_CHECK(c.arena_used_bytes == 0, seed);
+	WE_TEST_CHECK(c.arena_free_bytes == 0, seed); /* everything merged back into the tail */
+	WE_TEST_CHECK(c.arena_untouched_bytes == c.arena_bytes, seed);
+	WE_TEST_CHECK(c.overflow_buckets_used == 0, seed);
+	WE_TEST_CHECK(shard_check_invariants(f->s), seed);
 
 	run.seed = seed + 1;
 	run.ops = 100000;
@@ -617,7 +601,8 @@ static void test_random_against_model(void **state)
 static void test_random_with_tight_arena(void **state)
 {
 	struct model_run run = {
-		.seed = test_seed(), .keys = 4000, .ops = 200000, .arena_bytes = 256u << 10,
+		.seed = we_test_seed(__func__, SEED_FALLBACK),
+		.keys = 4000, .ops = 200000, .arena_bytes = 256u << 10,
 		.no_space_allowed = true,
 	};
 	struct fixture *f = fixture_new(run.keys, run.arena_bytes);
@@ -626,7 +611,7 @@ static void test_random_with_tight_arena(void **state)
 	(void)state;
 	assert_non_null(model);
 	model_run(f, model, &run);
-	CHECK_SEEDED(run.no_space > 0, run.seed);
+	WE_TEST_CHECK(run.no_space > 0, run.seed);
 	free(model);
 	fixture_free(f);
 }

@@ -6,7 +6,6 @@
  * from WE_TEST_SEED and names it on failure.
  */
 #include <errno.h>
-#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "table.h"
+#include "we_test.h"
 
 struct fixture {
 	struct table t;
@@ -304,27 +304,8 @@ static void test_check_detects_damage(void **state)
 	assert_true(table_check_invariants(t));
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static uint64_t test_seed(void)
-{
-	const char *env = getenv("WE_TEST_SEED");
-
-	return env != NULL ? strtoull(env, NULL, 0) : 0x7ab1e;
-}
-
-#define CHECK_SEEDED(cond, seed)                                                        \
-	do {                                                                            \
-		if (!(cond))                                                            \
-			fail_msg("%s failed (WE_TEST_SEED=%" PRIu64 ")", #cond, (seed)); \
-	} while (0)
+/* The seed when WE_TEST_SEED is unset. */
+#define SEED_FALLBACK 0x7ab1e
 
 /* Random inserts, lookups and removes over few buckets and few tags (so
  * chains, tag collisions and a full pool are common) agree with a plain
@@ -334,22 +315,22 @@ static void test_random_against_model(void **state)
 	enum { KEYS = 200, OPS = 100000 };
 	struct fixture *f = *state;
 	struct table *t = &f->t;
-	uint64_t seed = test_seed();
+	uint64_t seed = we_test_seed(__func__, SEED_FALLBACK);
 	uint64_t rng = seed;
 	uint64_t hash[KEYS];
 	bool present[KEYS] = { false };
 	uint64_t items = 0, refused = 0;
 
 	for (unsigned k = 0; k < KEYS; k++)
-		hash[k] = hash_for(t, (uint32_t)(splitmix(&rng) % t->nbuckets),
-				   (uint16_t)(1 + splitmix(&rng) % 4));
+		hash[k] = hash_for(t, (uint32_t)(we_test_rand(&rng) % t->nbuckets),
+				   (uint16_t)(1 + we_test_rand(&rng) % 4));
 	for (unsigned op = 0; op < OPS; op++) {
-		unsigned k = (unsigned)(splitmix(&rng) % KEYS);
+		unsigned k = (unsigned)(we_test_rand(&rng) % KEYS);
 		uint64_t offset = 8 * (k + 1); /* the key's identity */
 		uint64_t *slot = find(t, hash[k], offset);
 
-		CHECK_SEEDED((slot != NULL) == present[k], seed);
-		if (present[k] && splitmix(&rng) % 100 < 45) {
+		WE_TEST_CHECK((slot != NULL) == present[k], seed);
+		if (present[k] && we_test_rand(&rng) % 100 < 45) {
 			table_remove(t, hash[k], slot);
 			present[k] = false;
 			items--;
@@ -357,18 +338,18 @@ static void test_random_against_model(void **state)
 			bool room = table_can_insert(t, hash[k]);
 			int rc = table_insert(t, hash[k], offset);
 
-			CHECK_SEEDED(rc == (room ? 0 : -ENOSPC), seed);
+			WE_TEST_CHECK(rc == (room ? 0 : -ENOSPC), seed);
 			present[k] = rc == 0;
 			items += rc == 0;
 			refused += rc != 0;
 		}
-		CHECK_SEEDED(t->items == items, seed);
-		CHECK_SEEDED(table_check_invariants(t), seed);
+		WE_TEST_CHECK(t->items == items, seed);
+		WE_TEST_CHECK(table_check_invariants(t), seed);
 	}
 	for (unsigned k = 0; k < KEYS; k++)
-		CHECK_SEEDED((find(t, hash[k], 8 * (k + 1)) != NULL) == present[k], seed);
+		WE_TEST_CHECK((find(t, hash[k], 8 * (k + 1)) != NULL) == present[k], seed);
 	/* 200 keys over 16 main buckets of 7 and a pool of 8: it must fill up. */
-	CHECK_SEEDED(refused > 0, seed);
+	WE_TEST_CHECK(refused > 0, seed);
 }
 
 static int setup_tiny(void **state)

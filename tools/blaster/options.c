@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "parse_num.h"
+
 /* X(id, name, argument, default, help) */
 #define OPTIONS_LIST(X)                                                                      \
 	X(ENGINE, "engine", "NAME", "kernel", "packet engine: kernel (UDP sockets) | dpdk")      \
@@ -89,21 +91,6 @@ static enum options_result options_fail(char *err, size_t len, const char *fmt, 
 	return OPTIONS_ERROR;
 }
 
-static bool options_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end != '\0' || v < min || v > max)
-		return false;
-	*out = v;
-	return true;
-}
-
 static bool options_double(const char *s, double min, double max, double *out)
 {
 	char *end;
@@ -117,25 +104,12 @@ static bool options_double(const char *s, double min, double max, double *out)
 	return true;
 }
 
-/* "B" or "A-B" */
+/* "B" or "A-B" (base 0: decimal, 0x hex, 0 octal) into two uint32_t fields. */
 static bool options_range(const char *s, uint32_t max, uint32_t *lo, uint32_t *hi)
 {
-	char buf[64];
-	char *dash;
 	uint64_t a, b;
 
-	if (strlen(s) >= sizeof(buf))
-		return false;
-	strcpy(buf, s);
-	dash = strchr(buf, '-');
-	if (dash == NULL) {
-		if (!options_u64(buf, 0, max, &a))
-			return false;
-		*lo = *hi = (uint32_t)a;
-		return true;
-	}
-	*dash = '\0';
-	if (!options_u64(buf, 0, max, &a) || !options_u64(dash + 1, 0, max, &b) || a > b)
+	if (parse_num_range(s, 0, max, &a, &b) != 0)
 		return false;
 	*lo = (uint32_t)a;
 	*hi = (uint32_t)b;
@@ -225,13 +199,13 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 		o->source_ip = v;
 		break;
 	case OPT_PORT_ID:
-		if (!options_u64(v, 0, 1023, &u))
+		if (parse_num_u64(v, 0, 0, 1023, &u))
 			return options_fail(err, len, "--port-id: '%s' is not a port index 0..1023",
 					    v);
 		o->port_id = (uint16_t)u;
 		break;
 	case OPT_PORT:
-		if (!options_u64(v, 1, 65535, &u))
+		if (parse_num_u64(v, 0, 1, 65535, &u))
 			return options_fail(err, len, "--port: '%s' is not a port in 1..65535", v);
 		o->port = (uint16_t)u;
 		*port_set = true;
@@ -246,13 +220,13 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 					    v);
 		break;
 	case OPT_WORKERS:
-		if (!options_u64(v, 1, BLASTER_WORKERS_MAX, &u))
+		if (parse_num_u64(v, 0, 1, BLASTER_WORKERS_MAX, &u))
 			return options_fail(err, len, "--workers: '%s' is not a count in 1..%u", v,
 					    BLASTER_WORKERS_MAX);
 		bc->workers = (uint16_t)u;
 		break;
 	case OPT_KEYS:
-		if (!options_u64(v, 1, WORKLOAD_KEYS_MAX, &u))
+		if (parse_num_u64(v, 0, 1, WORKLOAD_KEYS_MAX, &u))
 			return options_fail(err, len, "--keys: '%s' is not a count in 1..2^40", v);
 		w->keys = u;
 		break;
@@ -308,7 +282,7 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 		break;
 	case OPT_WINDOW:
 	case OPT_PRELOAD_WINDOW:
-		if (!options_u64(v, 1, 1u << 20, &u))
+		if (parse_num_u64(v, 0, 1, 1u << 20, &u))
 			return options_fail(err, len, "--%s: '%s' is not a count in 1..1048576",
 					    id == OPT_WINDOW ? "window" : "preload-window", v);
 		if (id == OPT_WINDOW) {
@@ -319,13 +293,13 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 		}
 		break;
 	case OPT_BATCH:
-		if (!options_u64(v, 1, PROTO_BATCH_MAX, &u))
+		if (parse_num_u64(v, 0, 1, PROTO_BATCH_MAX, &u))
 			return options_fail(err, len, "--batch: '%s' is not a count in 1..%u", v,
 					    PROTO_BATCH_MAX);
 		bc->batch = (uint32_t)u;
 		break;
 	case OPT_BURST:
-		if (!options_u64(v, 1, BLASTER_BURST_MAX, &u))
+		if (parse_num_u64(v, 0, 1, BLASTER_BURST_MAX, &u))
 			return options_fail(err, len, "--burst: '%s' is not a count in 1..%u", v,
 					    BLASTER_BURST_MAX);
 		bc->burst = (uint32_t)u;
@@ -352,7 +326,7 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 		bc->no_answer_ns = (uint64_t)(d * 1e9);
 		break;
 	case OPT_SEED:
-		if (!options_u64(v, 0, UINT64_MAX, &u))
+		if (parse_num_u64(v, 0, 0, UINT64_MAX, &u))
 			return options_fail(err, len, "--seed: '%s' is not an unsigned integer", v);
 		w->seed = u;
 		break;

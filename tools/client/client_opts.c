@@ -14,9 +14,9 @@
 
 #include <errno.h>
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 
+#include "parse_num.h"
 #include "proto.h"
 
 struct opt_desc {
@@ -72,22 +72,6 @@ static int fail(char *err, size_t err_len, const char *fmt, ...)
 	vsnprintf(err, err_len, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
-}
-
-/* An unsigned number in [min, max]: decimal, or hex with 0x when allow_hex. */
-static int parse_u64(const char *s, uint64_t min, uint64_t max, bool allow_hex, uint64_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, allow_hex ? 0 : 10);
-	if (errno != 0 || *end != 0 || v < min || v > max)
-		return -EINVAL;
-	*out = v;
-	return 0;
 }
 
 static unsigned decimal_digits(uint64_t v)
@@ -169,31 +153,16 @@ static enum client_cmd find_command(int argc, char **argv)
 
 static int parse_value_size(struct client_args *a, const char *v, char *err, size_t err_len)
 {
-	const char *dash = strchr(v, '-');
 	uint64_t lo, hi;
-	char lo_buf[24];
 
-	if (!dash) {
-		if (parse_u64(v, 0, PROTO_VALUE_MAX, false, &lo))
-			goto bad;
-		a->value_size_min = a->value_size_max = (uint32_t)lo;
-		return 0;
-	}
-	if ((size_t)(dash - v) >= sizeof(lo_buf))
-		goto bad;
-	memcpy(lo_buf, v, (size_t)(dash - v));
-	lo_buf[dash - v] = 0;
-	if (parse_u64(lo_buf, 0, PROTO_VALUE_MAX, false, &lo) ||
-	    parse_u64(dash + 1, 0, PROTO_VALUE_MAX, false, &hi) || lo > hi)
-		goto bad;
+	if (parse_num_range(v, 10, PROTO_VALUE_MAX, &lo, &hi))
+		return fail(err, err_len,
+			    "--value-size: '%s' is not a size S or a range MIN-MAX "
+			    "with 0 <= MIN <= MAX <= %u",
+			    v, PROTO_VALUE_MAX);
 	a->value_size_min = (uint32_t)lo;
 	a->value_size_max = (uint32_t)hi;
 	return 0;
-bad:
-	return fail(err, err_len,
-		    "--value-size: '%s' is not a size S or a range MIN-MAX "
-		    "with 0 <= MIN <= MAX <= %u",
-		    v, PROTO_VALUE_MAX);
 }
 
 /* Store one option's value. `v` is NULL for flags. */
@@ -209,43 +178,43 @@ static int opt_apply(struct client_args *a, unsigned id, const char *v, char *er
 		a->server = v;
 		return 0;
 	case CLIENT_OPT_PORT:
-		if (parse_u64(v, 1, 65535, false, &x))
+		if (parse_num_u64(v, 10, 1, 65535, &x))
 			return fail(err, err_len, "--port: '%s' is not a UDP port in 1..65535", v);
 		a->port = (uint16_t)x;
 		return 0;
 	case CLIENT_OPT_WORKERS:
-		if (parse_u64(v, 1, CLIENT_WORKERS_MAX, false, &x))
+		if (parse_num_u64(v, 10, 1, CLIENT_WORKERS_MAX, &x))
 			return fail(err, err_len, "--workers: '%s' is not a count in 1..%u", v,
 				    CLIENT_WORKERS_MAX);
 		a->n_workers = (uint16_t)x;
 		return 0;
 	case CLIENT_OPT_TIMEOUT:
-		if (parse_u64(v, 1, CLIENT_TIMEOUT_MS_MAX, false, &x))
+		if (parse_num_u64(v, 10, 1, CLIENT_TIMEOUT_MS_MAX, &x))
 			return fail(err, err_len, "--timeout: '%s' is not a time in 1..%u ms", v,
 				    CLIENT_TIMEOUT_MS_MAX);
 		a->timeout_ms = (uint32_t)x;
 		return 0;
 	case CLIENT_OPT_RETRIES:
-		if (parse_u64(v, 0, CLIENT_RETRIES_MAX, false, &x))
+		if (parse_num_u64(v, 10, 0, CLIENT_RETRIES_MAX, &x))
 			return fail(err, err_len, "--retries: '%s' is not a count in 0..%u", v,
 				    CLIENT_RETRIES_MAX);
 		a->retries = (uint32_t)x;
 		return 0;
 	case CLIENT_OPT_DEADLINE:
-		if (parse_u64(v, 0, CLIENT_DEADLINE_S_MAX, false, &x))
+		if (parse_num_u64(v, 10, 0, CLIENT_DEADLINE_S_MAX, &x))
 			return fail(err, err_len,
 				    "--deadline: '%s' is not a time in 0..%u s (0: no limit)", v,
 				    CLIENT_DEADLINE_S_MAX);
 		a->deadline_s = (uint32_t)x;
 		return 0;
 	case CLIENT_OPT_BATCH:
-		if (parse_u64(v, 1, PROTO_BATCH_MAX, false, &x))
+		if (parse_num_u64(v, 10, 1, PROTO_BATCH_MAX, &x))
 			return fail(err, err_len, "--batch: '%s' is not a count in 1..%u", v,
 				    PROTO_BATCH_MAX);
 		a->batch = (uint32_t)x;
 		return 0;
 	case CLIENT_OPT_WINDOW:
-		if (parse_u64(v, 1, CLIENT_WINDOW_MAX, false, &x))
+		if (parse_num_u64(v, 10, 1, CLIENT_WINDOW_MAX, &x))
 			return fail(err, err_len, "--window: '%s' is not a count in 1..%u", v,
 				    CLIENT_WINDOW_MAX);
 		a->window = (uint32_t)x;
@@ -275,7 +244,7 @@ static int opt_apply(struct client_args *a, unsigned id, const char *v, char *er
 			a->hex = true;
 		return 0;
 	case CLIENT_OPT_KEYS:
-		if (parse_u64(v, 1, CLIENT_KEYS_MAX, false, &x))
+		if (parse_num_u64(v, 10, 1, CLIENT_KEYS_MAX, &x))
 			return fail(err, err_len, "--keys: '%s' is not a count in 1..%llu", v,
 				    CLIENT_KEYS_MAX);
 		a->keys = x;
@@ -283,7 +252,7 @@ static int opt_apply(struct client_args *a, unsigned id, const char *v, char *er
 	case CLIENT_OPT_VALUE_SIZE:
 		return parse_value_size(a, v, err, err_len);
 	case CLIENT_OPT_SEED:
-		if (parse_u64(v, 0, UINT64_MAX, true, &x))
+		if (parse_num_u64(v, 0, 0, UINT64_MAX, &x))
 			return fail(err, err_len, "--seed: '%s' is not an unsigned 64-bit number",
 				    v);
 		a->seed = x;

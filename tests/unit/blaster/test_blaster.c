@@ -312,6 +312,19 @@ static struct blaster_config base_config(bool memcached, uint64_t seed)
 	return c;
 }
 
+/* Open loop, constant arrivals, no verification: the timing tests' run. */
+static struct blaster_config open_config(uint64_t seed, double rate_per_s, uint64_t duration_ns)
+{
+	struct blaster_config c = base_config(false, seed);
+
+	c.load = BLASTER_LOAD_OPEN;
+	c.arrival = PACER_CONSTANT;
+	c.rate_per_s = rate_per_s;
+	c.duration_ns = duration_ns;
+	c.verify = false;
+	return c;
+}
+
 static struct blaster *blaster_new(const struct blaster_config *c)
 {
 	struct blaster *b = malloc(sizeof(*b));
@@ -470,7 +483,7 @@ static void test_blaster_no_answer(void **state)
  * nothing is intended past the duration; the rate is kept. */
 static void test_blaster_open_loop_no_coordinated_omission(void **state)
 {
-	struct blaster_config c = base_config(false, 9);
+	struct blaster_config c = open_config(9, 10000, 1000 * MS);
 	struct loop_checks lc = {.stall_from_ns = 300 * MS, .stall_to_ns = 400 * MS,
 				 .max_intended_ns = 0};
 	struct fake *f = fake_new(false, 4);
@@ -478,11 +491,7 @@ static void test_blaster_open_loop_no_coordinated_omission(void **state)
 	struct hist_summary l, r;
 
 	(void)state;
-	c.load = BLASTER_LOAD_OPEN;
-	c.rate_per_s = 10000;
-	c.duration_ns = 1000 * MS;
 	c.timeout_ns = 500 * MS;
-	c.verify = false;
 	b = blaster_new(&c);
 	lc.max_intended_ns = 1000 * MS;
 	run_phase(b, f, BLASTER_PHASE_RUN, 0, 10 * US, &lc);
@@ -504,17 +513,12 @@ static void test_blaster_open_loop_no_coordinated_omission(void **state)
  * was due and never sent is counted as dropped. */
 static void test_blaster_open_loop_drops_backlog(void **state)
 {
-	struct blaster_config c = base_config(false, 10);
+	struct blaster_config c = open_config(10, 1000, 200 * MS);
 	struct loop_checks lc = {.stall_from_ns = 150 * MS, .stall_to_ns = 400 * MS};
 	struct fake *f = fake_new(false, 4);
 	struct blaster *b;
 
 	(void)state;
-	c.load = BLASTER_LOAD_OPEN;
-	c.arrival = PACER_CONSTANT;
-	c.rate_per_s = 1000;
-	c.duration_ns = 200 * MS;
-	c.verify = false;
 	b = blaster_new(&c);
 	run_phase(b, f, BLASTER_PHASE_RUN, 0, 100 * US, &lc);
 	/* 150 sent before the stall, 50 due during it and never sent. */
@@ -529,17 +533,12 @@ static void test_blaster_open_loop_drops_backlog(void **state)
  * none is dropped and nothing meant for after the end is sent. */
 static void test_blaster_open_loop_end_grace(void **state)
 {
-	struct blaster_config c = base_config(false, 11);
+	struct blaster_config c = open_config(11, 1000, 200 * MS);
 	struct loop_checks lc = {.max_intended_ns = 200 * MS};
 	struct fake *f = fake_new(false, 4);
 	struct blaster *b;
 
 	(void)state;
-	c.load = BLASTER_LOAD_OPEN;
-	c.arrival = PACER_CONSTANT;
-	c.rate_per_s = 1000;
-	c.duration_ns = 200 * MS;
-	c.verify = false;
 	b = blaster_new(&c);
 	run_phase(b, f, BLASTER_PHASE_RUN, 0, 3 * MS, &lc);
 	assert_int_equal(b->run_report.c.sent, 200);
