@@ -16,6 +16,9 @@
 # blaster's one lcore on BL_CORE, and each process is started under taskset so
 # its EAL control threads stay on its own core too.
 
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the globals set here are read by perf/bench.sh
+
 DPDK_HUGEPAGES_WANTED=512  # 2 MiB pages reserved if fewer are free
 DPDK_MEM_MB=256            # EAL memory of each process (-m)
 DPDK_MEMORY=               # "hugepages" or "no-huge"
@@ -23,9 +26,12 @@ DPDK_EAL_MEM=()
 DPDK_RESTORE_NR_HUGEPAGES= # what to write back at exit, if we changed it
 DPDK_UNMOUNT=              # hugetlbfs mount point we created, if any
 DPDK_PREFIXES=()           # runtime directories to remove at exit
+DPDK_NR_HUGEPAGES=/proc/sys/vm/nr_hugepages # variables so a test can point them elsewhere
+DPDK_MEMINFO=/proc/meminfo
+DPDK_MOUNTS=/proc/mounts
 
 dpdk_free_hugepages() {
-	awk '/^HugePages_Free:/ { print $2; exit }' /proc/meminfo
+	awk '/^HugePages_Free:/ { print $2; exit }' "$DPDK_MEMINFO"
 }
 
 # dpdk_setup_memory FORCE_NO_HUGE: reserve and mount 2 MiB hugepages if
@@ -33,22 +39,22 @@ dpdk_free_hugepages() {
 dpdk_setup_memory() {
 	local force_no_huge=$1 nr free
 	local need=$DPDK_MEM_MB # pages: two processes of DPDK_MEM_MB each, 2 MiB a page
-	if [ "$force_no_huge" != 1 ] && [ -w /proc/sys/vm/nr_hugepages ]; then
-		nr=$(cat /proc/sys/vm/nr_hugepages)
+	if [ "$force_no_huge" != 1 ] && [ -w "$DPDK_NR_HUGEPAGES" ]; then
+		nr=$(cat "$DPDK_NR_HUGEPAGES")
 		free=$(dpdk_free_hugepages)
 		if [ "${free:-0}" -lt "$need" ] && [ "$nr" -lt "$DPDK_HUGEPAGES_WANTED" ]; then
-			if echo "$DPDK_HUGEPAGES_WANTED" >/proc/sys/vm/nr_hugepages 2>/dev/null; then
+			if echo "$DPDK_HUGEPAGES_WANTED" >"$DPDK_NR_HUGEPAGES" 2>/dev/null; then
 				DPDK_RESTORE_NR_HUGEPAGES=$nr
 			fi
 		fi
-		if ! awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts; then
+		if ! awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' "$DPDK_MOUNTS"; then
 			mkdir -p /dev/hugepages &&
 				mount -t hugetlbfs nodev /dev/hugepages 2>/dev/null &&
 				DPDK_UNMOUNT=/dev/hugepages
 		fi
 		free=$(dpdk_free_hugepages)
 		if [ "${free:-0}" -ge "$need" ] &&
-			awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts; then
+			awk '$3 == "hugetlbfs" { found = 1 } END { exit !found }' "$DPDK_MOUNTS"; then
 			DPDK_MEMORY=hugepages
 			DPDK_EAL_MEM=(-m "$DPDK_MEM_MB" --huge-unlink)
 			return 0
@@ -68,7 +74,7 @@ dpdk_restore_memory() {
 		umount "$DPDK_UNMOUNT" 2>/dev/null && DPDK_UNMOUNT=
 	fi
 	if [ -n "$DPDK_RESTORE_NR_HUGEPAGES" ]; then
-		echo "$DPDK_RESTORE_NR_HUGEPAGES" >/proc/sys/vm/nr_hugepages 2>/dev/null
+		echo "$DPDK_RESTORE_NR_HUGEPAGES" >"$DPDK_NR_HUGEPAGES" 2>/dev/null
 		DPDK_RESTORE_NR_HUGEPAGES=
 	fi
 }
@@ -95,7 +101,7 @@ dpdk_pair_run() {
 		--log-level=lib.eal:warning \
 		--vdev "net_memif0,role=server,socket=$sock,socket-abstract=no" -- \
 		--engine dpdk --server "$DP_IP" --port 9000 --workers 1 \
-		--json "$OUT/$name.json" "${BL_ARGS[@]}"
+		--json "$OUT/$name.json" --linger 30 "${BL_ARGS[@]}"
 	bl=$PROC_PID
 	proc_wait_until 15 "$bl" test -S "$sock"
 	rc=$?
@@ -114,16 +120,21 @@ dpdk_pair_run() {
 		--ip "$DP_IP" --quiet "${DP_ARGS[@]}"
 	dp=$PROC_PID
 
-	proc_wait "$bl"
-	PAIR_BL_RC=$PROC_RC
+	# Teardown order: DPDK 22.11's memif unmaps the rings on a disconnect
+	# while the other side may still poll them (either role). The blaster
+	# (--linger) writes its report, stops polling and waits; the data plane
+	# is stopped first, then the blaster sees it leave and exits.
+	proc_wait_until "$BL_LIMIT_S" "$bl" grep -q "run complete" "$bl_log"
 	if ! proc_alive "$dp"; then
 		proc_wait "$dp"
-		PAIR_FAIL="the data plane exited during the run, status $PROC_RC (see logs/$name.dataplane.log)"
+		PAIR_FAIL="the data plane died during the run, status $PROC_RC (see logs/$name.dataplane.log)"
 	else
 		proc_stop "$dp"
 		[ "$PROC_RC" = 0 ] ||
 			PAIR_FAIL="the data plane exited with status $PROC_RC on SIGTERM (see logs/$name.dataplane.log)"
 	fi
+	proc_wait "$bl"
+	PAIR_BL_RC=$PROC_RC
 	dpdk_pair_clean "$sock"
 }
 

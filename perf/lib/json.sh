@@ -14,6 +14,8 @@
 # enough for the numbers and names read here. Writing goes through json_str,
 # which quotes a shell string.
 
+# shellcheck shell=bash
+
 # json_flat FILE: print "path<TAB>value" for every scalar in FILE.
 json_flat() {
 	awk '

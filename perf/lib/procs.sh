@@ -9,6 +9,9 @@
 # the wrappers still running are kept in PROC_PIDS; proc_stop_all, called from
 # the harness's EXIT trap, stops whatever is left.
 
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the globals set here are read by perf/bench.sh
+
 PROC_PIDS=()
 PROC_PID=
 PROC_RC=0
@@ -17,7 +20,7 @@ PROC_RC=0
 # stdout (and stderr, unless given its own FILE) to LOG, killed after LIMIT_S
 # seconds; its wrapper's pid in PROC_PID.
 proc_start() {
-	local err= log limit
+	local err='' log limit
 	if [ "$1" = --stderr ]; then
 		err=$2
 		shift 2

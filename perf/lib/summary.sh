@@ -16,6 +16,8 @@
 # Fields hold no tab, newline, double quote or backslash (summary_record
 # replaces them), so the JSON writer need not escape anything.
 
+# shellcheck shell=bash
+
 # summary_record ID LABEL GROUP STATUS OPS P50 P99 P999 TIMEOUTS DROPS ERRORS
 #                WRONG REPORT NOTE
 summary_record() {
@@ -68,22 +70,25 @@ summary_write() {
 		redis = rg != "" && rs != "" ? 1 / (0.95 / rg + 0.05 / rs) : ""
 		nr = 0
 		rname[++nr] = "we_over_packet_limit"
-		rtext[nr] = "WarpEngine 95/5 uniform closed / packet limit (reflect, window 64)"
+		rtext[nr] = "WarpEngine 95/5 uniform closed (unverified) / packet limit (reflect, window 64)"
 		rval[nr] = ratio(we, rate("reflect-w64"))
 		rname[++nr] = "we_batch8_over_packet_limit"
-		rtext[nr] = "WarpEngine 95/5 uniform, 8 requests per datagram / packet limit (datagrams/s)"
+		rtext[nr] = "WarpEngine 95/5 uniform, 8 requests per datagram (unverified) / packet limit (datagrams/s)"
 		rval[nr] = ratio(rate("we-get95-uniform-batch8"), rate("reflect-w64"))
 		rname[++nr] = "we_over_memcached"
-		rtext[nr] = "WarpEngine 95/5 uniform closed / memcached 95/5 uniform closed"
+		rtext[nr] = "WarpEngine 95/5 uniform closed (unverified) / memcached 95/5 uniform closed"
 		rval[nr] = ratio(we, rate("memcached-get95-uniform-closed"))
 		rname[++nr] = "we_over_redis_p16"
-		rtext[nr] = "WarpEngine 95/5 uniform closed / Redis -P16 (GET and SET rates blended 95/5)"
+		rtext[nr] = "WarpEngine 95/5 uniform closed (unverified) / Redis -P16 (GET and SET rates blended 95/5)"
 		rval[nr] = ratio(we, redis)
 
-		printf "%-44s %10s %9s %9s %9s  %s\n", "scenario", "ops/s", "p50 us", "p99 us", "p99.9 us", "notes"
+		w = 30
+		for (i = 1; i <= n; i++)
+			if (length(label[i]) > w) w = length(label[i])
+		printf "%-*s %10s %9s %9s %9s  %s\n", w, "scenario", "ops/s", "p50 us", "p99 us", "p99.9 us", "notes"
 		for (i = 1; i <= n; i++) {
 			flag = st[i] == "ok" ? "" : toupper(st[i]) ": "
-			printf "%-44s %10s %9s %9s %9s  %s%s\n", label[i], ops(o[i]), us(p50[i]), us(p99[i]),
+			printf "%-*s %10s %9s %9s %9s  %s%s\n", w, label[i], ops(o[i]), us(p50[i]), us(p99[i]),
 			       us(p999[i]), flag, note[i] == "-" ? "" : note[i]
 		}
 		printf "\nratios (figures from this run):\n"

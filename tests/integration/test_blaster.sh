@@ -56,12 +56,16 @@ check_run() {
 }
 
 # --- 1. DPDK engine over memif ---------------------------------------------------
+# Teardown order matters on memif (DPDK 22.11 unmaps the rings on a
+# disconnect while the other side may still poll them): the blaster reports,
+# stops polling and lingers; the data plane stops first; then the blaster.
 "$BLASTER" --no-pci --no-huge -m 256 --file-prefix we-bl-bl-$$ --lcores 0@1 \
   --log-level=lib.eal:warning \
   --vdev "net_memif0,role=server,socket=$SOCK,socket-abstract=no" \
   -- --engine dpdk --server 10.99.0.1 --port 9000 --workers 2 --keys 20000 \
   --mix get=70,put=20,delete=10 --dist zipf:0.99 --window 32 --batch 4 --duration 2 \
-  --timeout-ms 2000 --preload --verify --json "$WORK/memif.json" >"$WORK/blaster-memif.log" 2>&1 &
+  --timeout-ms 2000 --preload --verify --linger 20 --json "$WORK/memif.json" \
+  >"$WORK/blaster-memif.log" 2>&1 &
 BL_PID=$!
 # The data plane is the memif client: the server's socket must exist first.
 for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
@@ -71,15 +75,21 @@ for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
   --vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no" \
   -- --ip 10.99.0.1 --port-base 9000 --capacity 50000 --quiet >"$WORK/dp-memif.log" 2>&1 &
 DP_PID=$!
+for _ in $(seq 600); do
+  grep -q "run complete" "$WORK/blaster-memif.log" && break
+  kill -0 $BL_PID 2>/dev/null || break
+  sleep 0.1
+done
+grep -q "run complete" "$WORK/blaster-memif.log" || fail "the blaster did not complete its run"
+kill -TERM $DP_PID
+wait $DP_PID || fail "data plane exited non-zero after SIGTERM"
+DP_PID=""
 rc=0
 wait $BL_PID || rc=$?
 BL_PID=""
 [ $rc = 0 ] || fail "blaster over memif exited $rc"
 check_run "$WORK/blaster-memif.log"
 grep -q '"wrong_values": 0' "$WORK/memif.json" || fail "JSON report lacks wrong_values 0"
-kill -TERM $DP_PID
-wait $DP_PID || fail "data plane exited non-zero after SIGTERM"
-DP_PID=""
 grep -q "stopped. totals" "$WORK/dp-memif.log" || fail "data plane printed no totals"
 pass "DPDK engine over memif: verified load, every request answered"
 

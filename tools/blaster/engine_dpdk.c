@@ -53,6 +53,7 @@ struct engine_dpdk_ctx {
 	double ns_per_cycle;
 	uint64_t tsc0;
 	uint64_t ns0;             /* CLOCK_MONOTONIC at tsc0, so times look like the kernel engine's */
+	uint32_t linger_s;        /* --linger: wait for the peer to leave before closing */
 	uint64_t rx_other;        /* frames that were not answers for us */
 	uint64_t tx_ring_full;    /* sends deferred because a TX ring was full */
 	char diag[160];
@@ -69,6 +70,19 @@ static void engine_dpdk_close(void *p)
 
 	if (d == NULL)
 		return;
+	if (d->port_started && d->linger_s != 0) {
+		/* Let the peer disconnect first, while we no longer poll: DPDK
+		 * 22.11's memif unmaps the rings on a disconnect while the other
+		 * side's data path may still be reading them (either role). */
+		struct rte_eth_link link;
+
+		for (uint64_t ms = 0; ms < d->linger_s * 1000ull; ms += 10) {
+			rte_eth_link_get_nowait(d->port_id, &link);
+			if (link.link_status != RTE_ETH_LINK_UP)
+				break;
+			rte_delay_ms(10);
+		}
+	}
 	if (d->port_started) {
 		rte_eth_dev_stop(d->port_id);
 		rte_eth_dev_close(d->port_id);
@@ -233,6 +247,7 @@ static int engine_dpdk_open(void **ctx, const struct options *o, char *err, size
 	}
 	d->eal_up = true;
 	d->port_id = o->port_id;
+	d->linger_s = o->linger_s;
 	d->n_queues = o->bc.proto == BLASTER_PROTO_NATIVE ? o->bc.workers : 1;
 	d->server_port_base = o->port;
 	d->self.ip_be = source.s_addr;

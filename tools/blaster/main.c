@@ -166,7 +166,6 @@ int main(int argc, char **argv)
 		status = main_phase(eng, ctx, &b, BLASTER_PHASE_PRELOAD, &o);
 	if (status == 0 && !main_stop)
 		status = main_phase(eng, ctx, &b, BLASTER_PHASE_RUN, &o);
-	eng->close(ctx);
 	if (o.json_path) {
 		json_t *config = options_json(&o);
 
@@ -179,6 +178,15 @@ int main(int argc, char **argv)
 				status = EX_CANTCREAT;
 		}
 	}
+	/* The report is out before the engine closes: with --linger, closing
+	 * waits for the peer to leave, and a harness stops the peer once it
+	 * sees this line. */
+	if (o.linger_s != 0) {
+		fprintf(stderr, "warp-blaster: run complete; waiting up to %u s for the peer to "
+				"leave\n", o.linger_s);
+		fflush(stderr);
+	}
+	eng->close(ctx);
 	if (status == 0 && b.run_report.c.wrong_values) {
 		fprintf(stderr, "warp-blaster: %llu wrong value(s): the run failed verification\n",
 			(unsigned long long)b.run_report.c.wrong_values);

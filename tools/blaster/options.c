@@ -24,6 +24,7 @@
 	X(ENGINE, "engine", "NAME", "kernel", "packet engine: kernel (UDP sockets) | dpdk")      \
 	X(SOURCE_IP, "source-ip", "IP", "server+1", "dpdk engine: our IPv4 address")            \
 	X(PORT_ID, "port-id", "N", "0", "dpdk engine: the DPDK port (ethdev) to use")           \
+	X(LINGER, "linger", "S", "0", "dpdk engine: after the report, wait up to S s for the peer to leave") \
 	X(SERVER, "server", "IP", "127.0.0.1", "target address (IPv4 or IPv6)")                 \
 	X(PORT, "port", "PORT", "9000 / 11211",                                                 \
 	  "native: base port, worker i listens on PORT+i; memcached: its UDP port")            \
@@ -203,6 +204,12 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 			return options_fail(err, len, "--port-id: '%s' is not a port index 0..1023",
 					    v);
 		o->port_id = (uint16_t)u;
+		break;
+	case OPT_LINGER:
+		if (parse_num_u64(v, 0, 0, 3600, &u) != 0)
+			return options_fail(err, len, "--linger: '%s' is not a duration in 0..3600 s",
+					    v);
+		o->linger_s = (uint32_t)u;
 		break;
 	case OPT_PORT:
 		if (parse_num_u64(v, 0, 1, 65535, &u))

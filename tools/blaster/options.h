@@ -27,6 +27,7 @@ struct options {
 	/* DPDK engine only. */
 	const char *source_ip;  /* our IPv4 address; NULL: the server's + 1 */
 	uint16_t port_id;       /* DPDK port index */
+	uint32_t linger_s;      /* after the run, wait this long for the peer to leave */
 	int eal_argc;           /* EAL arguments: what came before "--" */
 	char **eal_argv;
 };
