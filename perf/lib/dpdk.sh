@@ -124,7 +124,7 @@ dpdk_pair_run() {
 	# while the other side may still poll them (either role). The blaster
 	# (--linger) writes its report, stops polling and waits; the data plane
 	# is stopped first, then the blaster sees it leave and exits.
-	proc_wait_until "$BL_LIMIT_S" "$bl" grep -q "run complete" "$bl_log"
+	proc_wait_line "$BL_LIMIT_S" "$bl" "$bl_log" "run complete"
 	if ! proc_alive "$dp"; then
 		proc_wait "$dp"
 		PAIR_FAIL="the data plane died during the run, status $PROC_RC (see logs/$name.dataplane.log)"

@@ -75,11 +75,7 @@ for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
   --vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no" \
   -- --ip 10.99.0.1 --port-base 9000 --capacity 50000 --quiet >"$WORK/dp-memif.log" 2>&1 &
 DP_PID=$!
-for _ in $(seq 600); do
-  grep -q "run complete" "$WORK/blaster-memif.log" && break
-  kill -0 $BL_PID 2>/dev/null || break
-  sleep 0.1
-done
+grep -q -m1 "run complete" < <(timeout 60 tail -n +1 -f --pid=$BL_PID "$WORK/blaster-memif.log")
 grep -q "run complete" "$WORK/blaster-memif.log" || fail "the blaster did not complete its run"
 kill -TERM $DP_PID
 wait $DP_PID || fail "data plane exited non-zero after SIGTERM"
