@@ -298,6 +298,31 @@ static bool worker_decode(struct worker *w, struct rte_mbuf *m, const struct net
 	return false;
 }
 
+/* A datagram that the NIC delivered to this worker's queue but that is
+ * addressed to another worker's port (no rte_flow: RSS or af_packet fanout
+ * chose the queue) goes to that worker whole, unparsed: one ring enqueue
+ * instead of decoding here and re-encoding per owner. It travels as a
+ * forwarded datagram (hop count 1 in the reserved byte), so the port's
+ * worker forwards by region only what the client itself misdirected. A
+ * datagram whose reserved byte is already set stays here, to be refused as
+ * malformed. Returns true when the mbuf was handed over. */
+static bool worker_steer(struct worker *w, struct rte_mbuf *m, const struct netio_udp *udp)
+{
+	uint8_t *payload = rte_pktmbuf_mtod(m, uint8_t *) + udp->payload_off;
+	uint16_t owner = (uint16_t)(udp->dst_port - w->self.udp_port_base);
+	const unsigned hops_at = offsetof(struct proto_batch_hdr, reserved);
+
+	if (udp->payload_len < PROTO_HDR_SIZE || payload[hops_at] != 0)
+		return false;
+	payload[hops_at] = 1;
+	if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
+		payload[hops_at] = 0; /* ring full: serve it here instead */
+		return false;
+	}
+	w->stats.fwd_steered++;
+	return true;
+}
+
 /* --reflect: send the datagram back unparsed (only its RESPONSE flag set),
  * to measure the packet path alone: the benchmark's baseline. */
 static void worker_reflect(struct worker *w, struct rte_mbuf *m, const struct netio_udp *udp)
@@ -329,6 +354,9 @@ static void worker_classify(struct worker *w, struct rte_mbuf *m, bool from_ring
 	}
 	v = netio_classify(&w->self, frame, rte_pktmbuf_data_len(m), &udp, &reply_len);
 	if (likely(v == NETIO_UDP)) {
+		if (!from_ring && !w->reflect &&
+		    udp.dst_port != w->self.udp_port_base + w->index && worker_steer(w, m, &udp))
+			return;
 		if (unlikely(w->reflect))
 			worker_reflect(w, m, &udp);
 		else

@@ -56,6 +56,7 @@
 	X(req_err_key_too_long, "entries answered KEY_TOO_LONG")                             \
 	X(req_err_value_too_large, "entries answered VALUE_TOO_LARGE")                       \
 	X(req_err_unsupported, "entries answered UNSUPPORTED")                               \
+	X(fwd_steered, "datagrams handed whole to the worker of their UDP port")            \
 	X(fwd_out, "requests forwarded to their owner over a ring")                          \
 	X(fwd_in, "forwarded datagrams received from other workers")                         \
 	X(fwd_err_busy, "requests answered BUSY: owner's ring full")                         \

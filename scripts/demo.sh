@@ -41,7 +41,7 @@ if [ -x build/tools/blaster/warp-blaster ]; then
   echo "demo: packet blaster (kernel sockets), 5 s closed loop, 95/5 GET/PUT, Zipf 0.99, verified"
   ip netns exec "$TN_NS" build/tools/blaster/warp-blaster --engine kernel \
     --server "$TN_DP_IP" --port 9000 --workers 2 --keys 100000 --key-size 16 --value-size 32 \
-    --mix get=95,put=5 --dist zipf:0.99 --window 64 --batch 8 --duration 5 --verify \
+    --mix get=95,put=5 --dist zipf:0.99 --window 64 --batch 8 --duration 5 --preload --verify \
     --json "$WORK/blaster.json"
 fi
 echo
