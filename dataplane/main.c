@@ -32,6 +32,7 @@
 #include "config.h"
 #include "port.h"
 #include "region_map.h"
+#include "we_time.h"
 #include "shard.h"
 #include "stats.h"
 #include "worker.h"
@@ -47,10 +48,7 @@ static void main_on_signal(int sig)
 
 static double main_now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)we_monotonic_ns() * 1e-9;
 }
 
 /* Split argv at "--": EAL gets the part before, we parse the part after. */

@@ -35,6 +35,7 @@
 
 #include "keyhash.h"
 #include "shard.h"
+#include "we_time.h"
 
 #define BENCH_KEY_BYTES 16
 #define BENCH_BURST_MAX 64
@@ -77,10 +78,7 @@ struct bench {
 
 static double bench_now_s(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+	return (double)we_monotonic_ns() * 1e-9;
 }
 
 /* Key of index i: unique since bytes 8..15 hold i. */

@@ -33,6 +33,7 @@
 
 #include "netio.h"
 #include "we_assert.h"
+#include "we_time.h"
 
 #define ENGINE_DPDK_DESC 1024
 #define ENGINE_DPDK_MBUFS 16383
@@ -219,7 +220,6 @@ static int engine_dpdk_open(void **ctx, const struct options *o, char *err, size
 {
 	struct engine_dpdk_ctx *d = calloc(1, sizeof(*d));
 	struct in_addr server, source;
-	struct timespec ts;
 	int rc;
 
 	if (d == NULL)
@@ -257,8 +257,7 @@ static int engine_dpdk_open(void **ctx, const struct options *o, char *err, size
 	d->peer.dst_ip_be = server.s_addr;
 	d->ns_per_cycle = 1e9 / (double)rte_get_tsc_hz();
 	d->tsc0 = rte_rdtsc();
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	d->ns0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	d->ns0 = we_monotonic_ns();
 	rc = engine_dpdk_port(d, err, err_len);
 	if (rc == 0) {
 		memcpy(d->peer.src_mac, d->self.mac, 6);

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "we_assert.h"
+#include "we_time.h"
 
 #define ENGINE_KERNEL_RX_BUF 2048   /* native answers <= 1472, memcached's <= 1400 */
 #define ENGINE_KERNEL_SOCKBUF (8 << 20)
@@ -52,14 +53,6 @@ struct engine_kernel_ctx {
 	uint64_t truncated;  /* answers larger than our receive buffer */
 	char diag[160];
 };
-
-static uint64_t engine_kernel_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void engine_kernel_close(void *p)
 {
@@ -193,7 +186,7 @@ static int engine_kernel_send(struct engine_kernel_ctx *k, struct blaster *b, ui
 	}
 	/* Stamped before the call: an answer can arrive while a long burst
 	 * is still being sent, and rtt must not come out shorter than it was. */
-	send_ns = engine_kernel_now_ns();
+	send_ns = we_monotonic_ns();
 	sent = sendmmsg(k->fd, k->tx_msgs, n, MSG_DONTWAIT);
 	if (sent < 0) {
 		if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR)
@@ -223,7 +216,7 @@ static uint32_t engine_kernel_recv(struct engine_kernel_ctx *k, struct blaster *
 				k->refused++;
 			return total;
 		}
-		now_ns = engine_kernel_now_ns();
+		now_ns = we_monotonic_ns();
 		for (int i = 0; i < n; i++) {
 			if (k->rx_msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 				k->truncated++;
@@ -254,7 +247,7 @@ static int engine_kernel_run_phase(void *ctx, struct blaster *b, char *err, size
 	struct engine_kernel_ctx *k = ctx;
 
 	for (;;) {
-		uint64_t now_ns = engine_kernel_now_ns();
+		uint64_t now_ns = we_monotonic_ns();
 		int sent;
 		uint32_t received;
 
@@ -267,7 +260,7 @@ static int engine_kernel_run_phase(void *ctx, struct blaster *b, char *err, size
 			return sent;
 		}
 		received = engine_kernel_recv(k, b);
-		now_ns = engine_kernel_now_ns();
+		now_ns = we_monotonic_ns();
 		blaster_expire(b, now_ns);
 		blaster_tick(b, now_ns);
 		if (!k->spin && sent == 0 && received == 0)

@@ -17,6 +17,7 @@
 
 #include "blaster.h"
 #include "engine.h"
+#include "we_time.h"
 #include "options.h"
 
 static const struct engine *const main_engines[] = {
@@ -68,15 +69,12 @@ static void main_banner(const struct options *o)
 static int main_phase(const struct engine *eng, void *ctx, struct blaster *b,
 		      enum blaster_phase phase, const struct options *o)
 {
-	struct timespec ts;
 	char err[256] = "";
 	int rc;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	blaster_phase_begin(b, phase, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	blaster_phase_begin(b, phase, we_monotonic_ns());
 	rc = eng->run_phase(ctx, b, err, sizeof(err));
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	blaster_phase_end(b, (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
+	blaster_phase_end(b, we_monotonic_ns());
 	report_print_summary(stdout, b->rep);
 	if (rc) {
 		fprintf(stderr, "warp-blaster: %s phase stopped: %s\n", b->rep->name, err);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "we_assert.h"
+#include "we_time.h"
 
 /* Socket buffers asked for (the kernel caps them at net.core.*mem_max). */
 #define SOCK_BUF_BYTES (4 << 20)
@@ -34,10 +35,7 @@
 
 uint64_t client_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return we_monotonic_ns();
 }
 
 static int resolve(const char *name, struct in_addr *out)
