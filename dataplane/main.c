@@ -205,7 +205,7 @@ static void main_print_totals(const struct main_state *st)
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		struct shard_counters sc;
 
-		shard_read_counters((const struct shard *)(st->workers[i] + 1), &sc);
+		worker_gauges_load(st->workers[i], &sc);
 		printf("warpengine: shard %u: %lu items, arena %lu of %lu bytes used\n", i,
 		       (unsigned long)sc.items, (unsigned long)sc.arena_used_bytes,
 		       (unsigned long)sc.arena_bytes);

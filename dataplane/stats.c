@@ -47,6 +47,21 @@ void stats_write_json(FILE *f, struct worker *const *workers, unsigned n, double
 		stats_write_object(f, one, "");
 		fprintf(f, "%s\n", w + 1 < n ? "," : "");
 	}
+	fprintf(f, "],\n\"shards\": [\n");
+	for (unsigned w = 0; w < n; w++) {
+		struct shard_counters c;
+
+		worker_gauges_load(workers[w], &c);
+		fprintf(f,
+			"{\"items\": %lu, \"arena_used_bytes\": %lu, \"arena_free_bytes\": %lu, "
+			"\"arena_untouched_bytes\": %lu, \"arena_bytes\": %lu, \"index_bytes\": %lu, "
+			"\"overflow_buckets_used\": %lu, \"put_no_space\": %lu}%s\n",
+			(unsigned long)c.items, (unsigned long)c.arena_used_bytes,
+			(unsigned long)c.arena_free_bytes, (unsigned long)c.arena_untouched_bytes,
+			(unsigned long)c.arena_bytes, (unsigned long)c.index_bytes,
+			(unsigned long)c.overflow_buckets_used, (unsigned long)c.put_no_space,
+			w + 1 < n ? "," : "");
+	}
 	fprintf(f, "]\n}\n");
 }
 
@@ -108,6 +123,17 @@ static int stats_telemetry_cb(const char *cmd, const char *params, struct rte_te
 	rte_tel_data_add_dict_u64(d, "workers", telemetry_n);
 	for (unsigned i = 0; i < WORKER_STATS_COUNT; i++)
 		rte_tel_data_add_dict_u64(d, worker_stats_names[i], total[i]);
+	uint64_t items = 0, used = 0;
+
+	for (unsigned w = 0; w < telemetry_n; w++) {
+		struct shard_counters c;
+
+		worker_gauges_load(telemetry_workers[w], &c);
+		items += c.items;
+		used += c.arena_used_bytes;
+	}
+	rte_tel_data_add_dict_u64(d, "shard_items", items);
+	rte_tel_data_add_dict_u64(d, "shard_arena_used_bytes", used);
 	return 0;
 }
 

@@ -409,6 +409,33 @@ static void worker_process_burst(struct worker *w, struct rte_mbuf **frames, uns
 
 /* ---- the loop --------------------------------------------------------- */
 
+/* Each field is a naturally aligned u64: relaxed atomic stores and loads
+ * keep every field whole; the struct as a whole may mix two publications,
+ * which is fine for gauges. */
+#define WORKER_GAUGE_FIELDS(X)                                                                     \
+	X(items) X(arena_used_bytes) X(arena_free_bytes) X(arena_untouched_bytes) X(arena_bytes)   \
+	X(index_bytes) X(overflow_buckets_used) X(put_no_space)
+
+_Static_assert(sizeof(struct shard_counters) == 8 * sizeof(uint64_t),
+	       "WORKER_GAUGE_FIELDS must list every field of struct shard_counters");
+
+static void worker_gauges_publish(struct worker *w)
+{
+	struct shard_counters c;
+
+	shard_read_counters(w->exec.shard, &c);
+#define WORKER_GAUGE_STORE(f) __atomic_store_n(&w->gauges.f, c.f, __ATOMIC_RELAXED);
+	WORKER_GAUGE_FIELDS(WORKER_GAUGE_STORE)
+#undef WORKER_GAUGE_STORE
+}
+
+void worker_gauges_load(const struct worker *w, struct shard_counters *out)
+{
+#define WORKER_GAUGE_LOAD(f) out->f = __atomic_load_n(&w->gauges.f, __ATOMIC_RELAXED);
+	WORKER_GAUGE_FIELDS(WORKER_GAUGE_LOAD)
+#undef WORKER_GAUGE_LOAD
+}
+
 static void worker_idle(struct worker *w)
 {
 	w->empty_polls++;
@@ -429,9 +456,12 @@ int worker_main(void *arg)
 
 	/* A 1 ns timer slack keeps the idle sleep short (default slack is 50 us). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+	worker_gauges_publish(w);
 	while (!worker_stop_requested()) {
 		unsigned n_rx, n_ring;
 
+		if (unlikely(++w->iterations % WORKER_GAUGES_EVERY == 0))
+			worker_gauges_publish(w);
 		n_rx = rte_eth_rx_burst(w->port_id, w->queue_id, w->frames, WORKER_BURST);
 		if (n_rx != 0)
 			worker_process_burst(w, w->frames, n_rx, false);
@@ -448,5 +478,6 @@ int worker_main(void *arg)
 			w->empty_polls = 0;
 	}
 	worker_tx_flush(w);
+	worker_gauges_publish(w);
 	return 0;
 }

@@ -13,6 +13,7 @@
 #include "execute.h"
 #include "netio.h"
 #include "proto.h"
+#include "shard.h"
 #include "worker_stats.h"
 
 struct rte_mbuf;
@@ -27,6 +28,8 @@ struct rte_ring;
  * --busy-poll): a quiet box spends little CPU, a busy one never sleeps. */
 #define WORKER_IDLE_PAUSE_POLLS 64
 #define WORKER_IDLE_SLEEP_POLLS 2048
+/* Loop iterations between two publications of the shard's gauges. */
+#define WORKER_GAUGES_EVERY 4096
 
 _Static_assert(WORKER_TX_MAX >= 2 * WORKER_BURST, "TX buffer holds a burst of replies");
 
@@ -58,8 +61,13 @@ struct worker {
 	uint32_t idle_sleep_us;
 
 	struct worker_stats stats;
+	/* The shard's counters (items, memory), copied out by the worker every
+	 * WORKER_GAUGES_EVERY iterations with relaxed atomic stores, so other
+	 * threads can read them while it runs (worker_gauges_load). */
+	struct shard_counters gauges we_cache_aligned;
 
 	/* Per-burst scratch. */
+	uint32_t iterations;
 	uint32_t empty_polls;
 	uint16_t n_tx;
 	uint16_t n_dgrams;
@@ -73,6 +81,9 @@ struct worker {
 	uint16_t fwd_pending[WORKER_MAX];
 	uint16_t n_fwd_pending;
 } we_cache_aligned;
+
+/* Field by field relaxed copy of the last published gauges. */
+void worker_gauges_load(const struct worker *w, struct shard_counters *out);
 
 /* The lcore entry point (rte_eal_remote_launch); arg is a struct worker. */
 int worker_main(void *arg);

@@ -58,6 +58,17 @@ tn_exec ping -c 3 -i 0.2 -W 2 "$TN_DP_IP" >"$WORK/ping.log" || fail "ping: $(cat
 [ "$(stat tx_icmp_replies)" -ge 3 ] || fail "fewer than 3 ICMP echo replies counted"
 pass "ARP and ICMP echo answered"
 
+# --- live shard gauges ---------------------------------------------------------
+for k in alpha beta gamma; do client put "$k" "value-of-$k" >/dev/null || fail "put $k"; done
+[ "$(client get beta)" = "value-of-beta" ] || fail "get beta did not return its value"
+sleep 1
+items=$(grep -o '"items": [0-9]*' "$WORK/stats.json" | awk '{s += $2} END {print s + 0}')
+[ "$items" = 3 ] || fail "stats file shows $items items in the shards, expected 3"
+for k in alpha beta gamma; do client del "$k" >/dev/null || fail "del $k"; done
+rc=0; client get beta >/dev/null 2>&1 || rc=$?
+[ $rc = 1 ] || fail "get of a deleted key: exit $rc, expected 1 (NOT_FOUND)"
+pass "single put/get/del from the command line; live item count in the stats file"
+
 # --- 100k keys, verified --------------------------------------------------------
 client --timeout 200 load --keys 100000 --value-size 32 --batch 16 --window 8 --json \
   >"$WORK/load.json" || fail "load of 100k keys: $(cat "$WORK/load.json")"
