@@ -24,6 +24,7 @@
 
 #include <arpa/inet.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -192,7 +193,29 @@ static void main_supervise(struct main_state *st)
 				 main_now_s() - start);
 }
 
-static void main_print_totals(const struct main_state *st)
+/* How much of the run the workers spent on work, and what a datagram and a
+ * request cost them: the data plane's own figure, whatever the load
+ * generator managed to send. */
+static void main_print_cost(const struct main_state *st, const uint64_t *total, double run_s)
+{
+	double hz = (double)rte_get_tsc_hz();
+	double busy_s = (double)total[WORKER_STATS_busy_cycles] / hz;
+	uint64_t requests = total[WORKER_STATS_reflected];
+	uint64_t datagrams = total[WORKER_STATS_rx_packets] + total[WORKER_STATS_fwd_in];
+
+	for (unsigned i = WORKER_STATS_req_get; i <= WORKER_STATS_req_err_unsupported; i++)
+		if (i != WORKER_STATS_req_get_hit && i != WORKER_STATS_req_get_miss &&
+		    i != WORKER_STATS_req_put_no_space && i != WORKER_STATS_req_delete_miss)
+			requests += total[i];
+	if (run_s <= 0 || datagrams == 0 || requests == 0)
+		return;
+	printf("warpengine: workers busy %.1f%% of %.1f s (%u worker(s)); worker time %.0f ns per "
+	       "datagram, %.0f ns per request\n",
+	       100.0 * busy_s / (run_s * st->n_workers), run_s, st->n_workers,
+	       busy_s * 1e9 / (double)datagrams, busy_s * 1e9 / (double)requests);
+}
+
+static void main_print_totals(const struct main_state *st, double run_s)
 {
 	uint64_t total[WORKER_STATS_COUNT];
 
@@ -202,6 +225,7 @@ static void main_print_totals(const struct main_state *st)
 		if (total[i] != 0)
 			printf(" %s=%lu", worker_stats_names[i], (unsigned long)total[i]);
 	printf("\n");
+	main_print_cost(st, total, run_s);
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		struct shard_counters sc;
 
@@ -303,10 +327,12 @@ int main(int argc, char **argv)
 	printf("warpengine: serving (SIGINT or SIGTERM stops)\n");
 	fflush(stdout);
 
+	double started_s = main_now_s();
+
 	main_supervise(&st);
 	worker_request_stop();
 	rte_eal_mp_wait_lcore();
-	main_print_totals(&st);
+	main_print_totals(&st, main_now_s() - started_s);
 	main_cleanup(&st);
 	rte_eal_cleanup();
 	return EX_OK;

@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -462,6 +463,8 @@ int worker_main(void *arg)
 
 		if (unlikely(++w->iterations % WORKER_GAUGES_EVERY == 0))
 			worker_gauges_publish(w);
+		uint64_t t0 = rte_rdtsc();
+
 		n_rx = rte_eth_rx_burst(w->port_id, w->queue_id, w->frames, WORKER_BURST);
 		if (n_rx != 0)
 			worker_process_burst(w, w->frames, n_rx, false);
@@ -472,10 +475,15 @@ int worker_main(void *arg)
 			worker_process_burst(w, w->frames, n_ring, true);
 		}
 		worker_tx_flush(w);
-		if (n_rx == 0 && n_ring == 0)
+		if (n_rx == 0 && n_ring == 0) {
 			worker_idle(w);
-		else
+		} else {
 			w->empty_polls = 0;
+			/* Time of the iterations that did work: with the request
+			 * counts it gives the worker's cost per request, and its
+			 * share of the run the headroom left at this load. */
+			w->stats.busy_cycles += rte_rdtsc() - t0;
+		}
 	}
 	worker_tx_flush(w);
 	worker_gauges_publish(w);

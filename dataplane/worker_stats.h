@@ -62,6 +62,7 @@
 	X(fwd_err_busy, "requests answered BUSY: owner's ring full")                         \
 	X(fwd_err_hop_limit, "requests answered WRONG_OWNER: hop limit reached")             \
 	X(reflected, "datagrams echoed unread (--reflect baseline mode)")                   \
+	X(busy_cycles, "TSC cycles of loop iterations that found work")                     \
 	X(idle_sleeps, "times the worker slept after a run of empty polls")
 
 struct worker_stats {

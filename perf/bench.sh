@@ -324,7 +324,7 @@ WORKLOAD=(--keys "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --see
 pair() {
 	BL_LIMIT_S=$(blaster_limit)
 	dpdk_pair_run "$1"
-	blaster_result "$1" "$2" "$3" "$PAIR_BL_RC" "$PAIR_FAIL" "$4"
+	blaster_result "$1" "$2" "$3" "$PAIR_BL_RC" "$PAIR_FAIL" "$4${PAIR_DP_COST:+; $PAIR_DP_COST}"
 }
 
 # keys_short N: 1000000 -> 1M, 10000000 -> 10M, 250000 -> 250k.

@@ -83,6 +83,7 @@ dpdk_restore_memory() {
 #   in:  DP_ARGS (data plane options after --ip), BL_ARGS (blaster options
 #        after the engine, server, port and --json), BL_LIMIT_S
 #   out: PAIR_BL_RC (blaster exit status, 125 when it never ran),
+#        PAIR_DP_COST (the data plane's busy share and ns per request, or empty),
 #        PAIR_FAIL (empty, or why the pair failed apart from the blaster),
 #        the report in $OUT/NAME.json, logs in $OUT/logs/NAME.*.log
 dpdk_pair_run() {
@@ -93,6 +94,7 @@ dpdk_pair_run() {
 
 	PAIR_BL_RC=125
 	PAIR_FAIL=
+	PAIR_DP_COST=
 	DPDK_PREFIXES=("$bl_prefix" "$dp_prefix")
 	rm -f "$sock" "$OUT/$name.json"
 
@@ -135,6 +137,9 @@ dpdk_pair_run() {
 	fi
 	proc_wait "$bl"
 	PAIR_BL_RC=$PROC_RC
+	# The data plane's own cost, from its exit line (busy share, worker time
+	# per request): what it would sustain, whatever the blaster managed.
+	PAIR_DP_COST=$(sed -n 's/^warpengine: workers busy \([0-9.]*%\) of .*worker time \([0-9]*\) ns per datagram, \([0-9]*\) ns per request$/data plane busy \1, \3 ns per request/p' "$dp_log")
 	dpdk_pair_clean "$sock"
 }
 
