@@ -4,16 +4,19 @@
 # integration tests against the real binaries.
 #
 #   sudo scripts/test.sh            # default suite (what CI runs)
-#   sudo scripts/test.sh --long     # also the long modes (WE_LONG_TESTS=1)
+#   sudo scripts/test.sh --long     # long modes (WE_LONG_TESTS=1): 1M keys through the
+#                                   # client, a minute of verified blaster load per engine
 #
 # Integration tests need root (network namespaces, veth, AF_PACKET); without
 # it they report SKIP, never a pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "${1:-}" = "--long" ]; then
-  export WE_LONG_TESTS=1
-fi
+case "${1:-}" in
+  "") ;;
+  --long) export WE_LONG_TESTS=1 ;;
+  *) echo "test.sh: unknown argument '$1' (the only option is --long)" >&2; exit 64 ;;
+esac
 
 scripts/install-deps.sh
 scripts/build.sh build

@@ -38,6 +38,14 @@ fail() {
 }
 pass() { echo "ok - $*"; }
 
+# The long mode (scripts/test.sh --long) soaks: a minute of load per engine
+# over 200k keys instead of 2 s over 20k.
+if [ "${WE_LONG_TESTS:-0}" = 1 ]; then
+  KEYS=200000 DURATION=60 CAPACITY=400000
+else
+  KEYS=20000 DURATION=2 CAPACITY=50000
+fi
+
 # check_run LOG: the blaster's final "run:" line must show every request
 # answered, no timeouts, no wrong values.
 check_run() {
@@ -62,8 +70,8 @@ check_run() {
 "$BLASTER" --no-pci --no-huge -m 256 --file-prefix we-bl-bl-$$ --lcores 0@1 \
   --log-level=lib.eal:warning \
   --vdev "net_memif0,role=server,socket=$SOCK,socket-abstract=no" \
-  -- --engine dpdk --server 10.99.0.1 --port 9000 --workers 2 --keys 20000 \
-  --mix get=70,put=20,delete=10 --dist zipf:0.99 --window 32 --batch 4 --duration 2 \
+  -- --engine dpdk --server 10.99.0.1 --port 9000 --workers 2 --keys $KEYS \
+  --mix get=70,put=20,delete=10 --dist zipf:0.99 --window 32 --batch 4 --duration $DURATION \
   --timeout-ms 2000 --preload --verify --linger 20 --json "$WORK/memif.json" \
   >"$WORK/blaster-memif.log" 2>&1 &
 BL_PID=$!
@@ -73,9 +81,9 @@ for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
 "$DP" --no-pci --no-huge -m 256 --file-prefix we-bl-dp-$$ --lcores 0@0,1@0,2@1 \
   --log-level=lib.eal:warning \
   --vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no" \
-  -- --ip 10.99.0.1 --port-base 9000 --capacity 50000 --quiet >"$WORK/dp-memif.log" 2>&1 &
+  -- --ip 10.99.0.1 --port-base 9000 --capacity $CAPACITY --quiet >"$WORK/dp-memif.log" 2>&1 &
 DP_PID=$!
-grep -q -m1 "run complete" < <(timeout 60 tail -n +1 -f --pid=$BL_PID "$WORK/blaster-memif.log")
+grep -q -m1 "run complete" < <(timeout $((DURATION + 120)) tail -n +1 -f --pid=$BL_PID "$WORK/blaster-memif.log")
 grep -q "run complete" "$WORK/blaster-memif.log" || fail "the blaster did not complete its run"
 kill -TERM $DP_PID
 wait $DP_PID || fail "data plane exited non-zero after SIGTERM"
@@ -91,11 +99,11 @@ pass "DPDK engine over memif: verified load, every request answered"
 
 # --- 2. kernel engine over af_packet in a namespace ------------------------------
 testnet_up $(( ($$ + 7) % 50000 ))
-testnet_start_dataplane "$DP" "$WORK/dp-veth.log" 2 --capacity 50000 --quiet \
+testnet_start_dataplane "$DP" "$WORK/dp-veth.log" 2 --capacity $CAPACITY --quiet \
   || fail "data plane start on af_packet"
 ip netns exec "$TN_NS" "$BLASTER" --engine kernel --no-spin --server "$TN_DP_IP" --port 9000 \
-  --workers 2 --keys 20000 --mix get=80,put=20 --dist uniform --window 32 --batch 4 \
-  --duration 2 --timeout-ms 2000 --preload --verify >"$WORK/blaster-kernel.log" 2>&1 \
+  --workers 2 --keys $KEYS --mix get=80,put=20 --dist uniform --window 32 --batch 4 \
+  --duration $DURATION --timeout-ms 2000 --preload --verify >"$WORK/blaster-kernel.log" 2>&1 \
   || fail "blaster (kernel engine) exited non-zero"
 check_run "$WORK/blaster-kernel.log"
 testnet_stop_dataplane || fail "data plane did not stop cleanly"

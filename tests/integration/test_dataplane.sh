@@ -38,8 +38,10 @@ fail() {
 pass() { echo "ok - $*"; }
 
 PORT=9000
+# The long mode (scripts/test.sh --long) loads 1M keys instead of 100k.
+if [ "${WE_LONG_TESTS:-0}" = 1 ]; then LOAD_KEYS=1000000; else LOAD_KEYS=100000; fi
 testnet_up $(( $$ % 50000 ))
-testnet_start_dataplane "$DP" "$WORK/dp.log" 2 --port-base $PORT --capacity 300000 \
+testnet_start_dataplane "$DP" "$WORK/dp.log" 2 --port-base $PORT --capacity $((LOAD_KEYS * 2)) \
   --stats-file "$WORK/stats.json" --stats-interval-ms 100 --quiet || fail "data plane start"
 DP_MAC=$(sed -n 's/.* mac \([0-9a-f:]*\) ip .*/\1/p' "$WORK/dp.log" | head -n1)
 [ -n "$DP_MAC" ] || fail "no MAC in the start-up banner"
@@ -70,12 +72,12 @@ rc=0; client get beta >/dev/null 2>&1 || rc=$?
 pass "single put/get/del from the command line; live item count in the stats file"
 
 # --- 100k keys, verified --------------------------------------------------------
-client --timeout 200 load --keys 100000 --value-size 32 --batch 16 --window 8 --json \
-  >"$WORK/load.json" || fail "load of 100k keys: $(cat "$WORK/load.json")"
-[ "$(stat req_put)" -ge 100000 ] || fail "fewer than 100000 PUTs executed"
-[ "$(stat req_get_hit)" -ge 100000 ] || fail "fewer than 100000 GET hits"
-[ "$(stat req_delete)" -ge 100000 ] || fail "fewer than 100000 DELETEs"
-pass "100k keys put, read back byte for byte, deleted, gone"
+client --timeout 200 load --keys $LOAD_KEYS --value-size 32 --batch 16 --window 8 --json \
+  >"$WORK/load.json" || fail "load of $LOAD_KEYS keys: $(cat "$WORK/load.json")"
+[ "$(stat req_put)" -ge $LOAD_KEYS ] || fail "fewer than $LOAD_KEYS PUTs executed"
+[ "$(stat req_get_hit)" -ge $LOAD_KEYS ] || fail "fewer than $LOAD_KEYS GET hits"
+[ "$(stat req_delete)" -ge $LOAD_KEYS ] || fail "fewer than $LOAD_KEYS DELETEs"
+pass "$LOAD_KEYS keys put, read back byte for byte, deleted, gone"
 
 # --- requests sent to the wrong worker ----------------------------------------
 # af_packet spreads frames over the queues by flow hash, not by port, so a
