@@ -31,16 +31,19 @@ testnet_up() {
 }
 
 # testnet_start_dataplane BINARY LOG NWORKERS [extra options after --]
-# Starts the data plane on the host end with af_packet, one queue per worker.
+# Starts the data plane on the host end with af_packet, one queue per worker
+# (TN_PMD=af_xdp: af_xdp instead; a veth has one queue, so one worker).
 testnet_start_dataplane() {
   local bin=$1 log=$2 nworkers=$3
   shift 3
-  local lcores="0@0"
+  local lcores="0@0" vdev="net_af_packet0,iface=$TN_HOST_IF,qpairs=$nworkers"
+  [ "${TN_PMD:-af_packet}" = af_xdp ] &&
+    vdev="net_af_xdp0,iface=$TN_HOST_IF,start_queue=0,queue_count=$nworkers"
   for i in $(seq 1 "$nworkers"); do lcores="$lcores,$i@$(( i % $(nproc) ))"; done
   TN_PREFIX="we-$$-$RANDOM"
   "$bin" --no-pci --no-huge -m 256 --file-prefix "$TN_PREFIX" --lcores "$lcores" \
-    --log-level=lib.eal:warning \
-    --vdev "net_af_packet0,iface=$TN_HOST_IF,qpairs=$nworkers" \
+    --log-level=lib.eal:warning --log-level=pmd.net.af_xdp:error \
+    --vdev "$vdev" \
     -- --ip "$TN_DP_IP" "$@" >"$log" 2>&1 &
   TN_DP_PID=$!
   local deadline=$((SECONDS + 20))
@@ -75,6 +78,7 @@ testnet_stop_dataplane() {
     wait "$TN_DP_PID" || rc=$?
   fi
   TN_DP_PID=""
+  [ -n "${TN_PREFIX:-}" ] && rm -rf "/var/run/dpdk/$TN_PREFIX"
   return $rc
 }
 

@@ -109,6 +109,22 @@ check_run "$WORK/blaster-kernel.log"
 testnet_stop_dataplane || fail "data plane did not stop cleanly"
 pass "kernel engine over af_packet: verified load, every request answered"
 
+# --- 2b. the same over af_xdp (one worker: a veth has one queue) ---------------
+if TN_PMD=af_xdp testnet_start_dataplane "$DP" "$WORK/dp-xdp.log" 1 --capacity $CAPACITY \
+  --quiet; then
+  ip netns exec "$TN_NS" "$BLASTER" --engine kernel --no-spin --server "$TN_DP_IP" --port 9000 \
+    --workers 1 --keys $KEYS --mix get=80,put=20 --window 32 --duration $DURATION \
+    --timeout-ms 2000 --preload --verify >"$WORK/blaster-xdp.log" 2>&1 \
+    || fail "blaster (kernel engine) over af_xdp exited non-zero"
+  check_run "$WORK/blaster-xdp.log"
+  testnet_stop_dataplane || fail "data plane on af_xdp did not stop cleanly"
+  pass "kernel engine over af_xdp: verified load, every request answered"
+elif grep -q "no DPDK port" "$WORK/dp-xdp.log"; then
+  echo "# SKIP af_xdp: this kernel or libxdp could not open an AF_XDP socket on the veth"
+else
+  fail "data plane start on af_xdp"
+fi
+
 # --- 3. a target that does not answer ------------------------------------------
 rc=0
 timeout 30 "$BLASTER" --engine kernel --no-spin --server 127.0.0.1 --port 9 --workers 1 \
