@@ -166,17 +166,63 @@ static void main_print_banner(const struct main_state *st)
 	fflush(stdout);
 }
 
+/* A memif client whose peer left stays down (DPDK 22.11 does not reconnect):
+ * once the link has been down a second, park the workers, restart the port
+ * (which connects again, or fails while no peer listens) and let them go. */
+struct main_link {
+	double down_since; /* 0 while up */
+	double last_try;
+	bool ever_up;      /* a link that never came up is not a peer that left */
+	bool restarting;   /* workers parked, port not started yet */
+};
+
+static void main_watch_link(struct main_state *st, struct main_link *l, double now)
+{
+	if (!port_needs_reconnect(&st->port))
+		return;
+	if (!l->restarting && port_link_up(&st->port)) {
+		if (l->down_since != 0)
+			printf("warpengine: link up again\n");
+		l->down_since = 0;
+		l->ever_up = true;
+		return;
+	}
+	if (!l->ever_up)
+		return;
+	if (l->down_since == 0) {
+		l->down_since = now;
+		printf("warpengine: link down (memif peer left); reconnecting every second\n");
+		fflush(stdout);
+	}
+	if (now - l->down_since < 1.0 || now - l->last_try < 1.0)
+		return;
+	l->last_try = now;
+	if (!l->restarting) {
+		if (!worker_pause_all(st->workers, st->n_workers, 1000)) {
+			fprintf(stderr, "warpengine: workers did not pause; not restarting the port\n");
+			return;
+		}
+		l->restarting = true;
+	}
+	if (port_restart(&st->port) == 0) {
+		l->restarting = false;
+		worker_resume_all();
+	}
+}
+
 static void main_supervise(struct main_state *st)
 {
 	uint64_t prev[WORKER_STATS_COUNT] = {0};
 	double start = main_now_s(), last = start;
 	const double interval = st->cfg.stats_interval_ms / 1000.0;
+	struct main_link link = {0};
 
 	while (!main_stop) {
 		double now;
 
 		usleep(10000);
 		now = main_now_s();
+		main_watch_link(st, &link, now);
 		if (now - last < interval)
 			continue;
 		if (!st->cfg.quiet)

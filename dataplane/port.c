@@ -153,6 +153,7 @@ int port_setup(uint16_t port_id, uint16_t n_queues, uint16_t udp_port_base, bool
 	snprintf(info->driver, sizeof(info->driver), "%s", dev_info.driver_name);
 	info->port_id = port_id;
 	info->n_queues = n_queues;
+	info->started = true;
 	return 0;
 }
 
@@ -164,7 +165,37 @@ void port_teardown(struct port_info *info)
 		return;
 	if (info->steering == PORT_STEER_FLOW)
 		rte_flow_flush(info->port_id, &error);
-	rte_eth_dev_stop(info->port_id);
+	if (info->started)
+		rte_eth_dev_stop(info->port_id);
 	rte_eth_dev_close(info->port_id);
 	info->n_queues = 0;
+}
+
+bool port_link_up(const struct port_info *info)
+{
+	struct rte_eth_link link;
+
+	if (rte_eth_link_get_nowait(info->port_id, &link) != 0)
+		return false;
+	return link.link_status == RTE_ETH_LINK_UP;
+}
+
+bool port_needs_reconnect(const struct port_info *info)
+{
+	return strcmp(info->driver, "net_memif") == 0;
+}
+
+int port_restart(struct port_info *info)
+{
+	int rc;
+
+	if (info->started) {
+		rc = rte_eth_dev_stop(info->port_id);
+		if (rc != 0)
+			return rc;
+		info->started = false;
+	}
+	rc = rte_eth_dev_start(info->port_id);
+	info->started = rc == 0;
+	return rc;
 }

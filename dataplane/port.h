@@ -19,6 +19,7 @@ struct port_info {
 	uint8_t mac[6];
 	char driver[32];
 	enum port_steering steering;
+	bool started; /* false after a failed restart */
 	struct rte_mempool *pool;
 };
 
@@ -28,6 +29,13 @@ struct port_info {
 int port_setup(uint16_t port_id, uint16_t n_queues, uint16_t udp_port_base, bool use_flow,
 	       struct port_info *info);
 void port_teardown(struct port_info *info);
+bool port_link_up(const struct port_info *info);
+/* A memif client's link does not come back by itself once its peer has
+ * left (DPDK 22.11): true for such a port. */
+bool port_needs_reconnect(const struct port_info *info);
+/* Stop and start the port again (the workers must be paused). 0, or a
+ * negative errno when it could not start (e.g. no memif server yet). */
+int port_restart(struct port_info *info);
 const char *port_steering_name(enum port_steering s);
 
 #endif

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -34,18 +35,6 @@
 #include <rte_ring.h>
 
 #include "we_assert.h"
-
-static bool worker_stop_flag;
-
-void worker_request_stop(void)
-{
-	__atomic_store_n(&worker_stop_flag, true, __ATOMIC_RELEASE);
-}
-
-static inline bool worker_stop_requested(void)
-{
-	return __atomic_load_n(&worker_stop_flag, __ATOMIC_ACQUIRE);
-}
 
 /* ---- transmit ---------------------------------------------------------- */
 
@@ -73,6 +62,51 @@ static void worker_tx(struct worker *w, struct rte_mbuf *m, uint32_t frame_len)
 	if (unlikely(w->n_tx == WORKER_TX_MAX))
 		worker_tx_flush(w);
 	w->tx[w->n_tx++] = m;
+}
+
+/* The loop's one shared word: stop, or pause (the port is being restarted
+ * under the workers). One load per iteration covers both. */
+#define WORKER_CTL_STOP 0x1u
+#define WORKER_CTL_PAUSE 0x2u
+static uint32_t worker_control;
+
+void worker_request_stop(void)
+{
+	__atomic_fetch_or(&worker_control, WORKER_CTL_STOP, __ATOMIC_RELEASE);
+}
+
+bool worker_pause_all(struct worker *const *workers, unsigned n, unsigned timeout_ms)
+{
+	__atomic_fetch_or(&worker_control, WORKER_CTL_PAUSE, __ATOMIC_ACQ_REL);
+	for (unsigned ms = 0; ms <= timeout_ms; ms++) {
+		unsigned paused = 0;
+
+		for (unsigned i = 0; i < n; i++)
+			paused += __atomic_load_n(&workers[i]->paused, __ATOMIC_ACQUIRE);
+		if (paused == n)
+			return true;
+		usleep(1000);
+	}
+	worker_resume_all();
+	return false;
+}
+
+void worker_resume_all(void)
+{
+	__atomic_fetch_and(&worker_control, ~WORKER_CTL_PAUSE, __ATOMIC_ACQ_REL);
+}
+
+/* Park until the pause is lifted (or a stop comes): no polling of the port
+ * meanwhile, so the port can be stopped and started under us. */
+static void worker_park(struct worker *w)
+{
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000};
+
+	worker_tx_flush(w);
+	__atomic_store_n(&w->paused, true, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&worker_control, __ATOMIC_ACQUIRE) == WORKER_CTL_PAUSE)
+		nanosleep(&ts, NULL);
+	__atomic_store_n(&w->paused, false, __ATOMIC_RELEASE);
 }
 
 /* ---- replies and forwarding (the execute_io callbacks) ----------------- */
@@ -458,8 +492,16 @@ int worker_main(void *arg)
 	/* A 1 ns timer slack keeps the idle sleep short (default slack is 50 us). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	worker_gauges_publish(w);
-	while (!worker_stop_requested()) {
+	for (;;) {
+		uint32_t ctl = __atomic_load_n(&worker_control, __ATOMIC_ACQUIRE);
 		unsigned n_rx, n_ring;
+
+		if (unlikely(ctl != 0)) {
+			if (ctl & WORKER_CTL_STOP)
+				break;
+			worker_park(w);
+			continue;
+		}
 
 		if (unlikely(++w->iterations % WORKER_GAUGES_EVERY == 0))
 			worker_gauges_publish(w);

@@ -68,6 +68,7 @@ struct worker {
 
 	/* Per-burst scratch. */
 	uint32_t iterations;
+	bool paused; /* acknowledges worker_pause_all(); written by the worker */
 	uint32_t empty_polls;
 	uint16_t n_tx;
 	uint16_t n_dgrams;
@@ -88,5 +89,10 @@ void worker_gauges_load(const struct worker *w, struct shard_counters *out);
 /* The lcore entry point (rte_eal_remote_launch); arg is a struct worker. */
 int worker_main(void *arg);
 void worker_request_stop(void);
+/* Stop every worker from touching the port (they park until resumed), so the
+ * port can be stopped and restarted. Returns false (and resumes them) if not
+ * all acknowledged within timeout_ms. */
+bool worker_pause_all(struct worker *const *workers, unsigned n, unsigned timeout_ms);
+void worker_resume_all(void);
 
 #endif

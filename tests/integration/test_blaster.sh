@@ -97,6 +97,57 @@ grep -q '"wrong_values": 0' "$WORK/memif.json" || fail "JSON report lacks wrong_
 grep -q "stopped. totals" "$WORK/dp-memif.log" || fail "data plane printed no totals"
 pass "DPDK engine over memif: verified load, every request answered"
 
+# --- 1b. load generators coming and going ----------------------------------------
+# One data plane, three blasters one after the other on the same memif
+# socket: after each leaves, the data plane (the memif client) sees its link
+# go down, parks its workers, restarts the port until the next server
+# listens, and serves it. The leaving blasters linger a second first, so the
+# data plane is idle when they disconnect (DPDK 22.11's disconnect race).
+rm -f "$SOCK"
+blast() { # N LINGER: one short verified memif run
+  "$BLASTER" --no-pci --no-huge -m 256 --file-prefix we-bl-bl-$$ --lcores 0@1 \
+    --log-level=lib.eal:warning \
+    --vdev "net_memif0,role=server,socket=$SOCK,socket-abstract=no" \
+    -- --engine dpdk --server 10.99.0.1 --port 9000 --workers 1 --keys 5000 \
+    --mix get=80,put=20 --window 32 --duration 1 --timeout-ms 2000 --preload --verify \
+    --linger "$2" >"$WORK/blaster-cycle$1.log" 2>&1
+}
+blast 1 1 &
+BL_PID=$!
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+[ -S "$SOCK" ] || fail "the blaster did not create the memif socket"
+"$DP" --no-pci --no-huge -m 256 --file-prefix we-bl-dp-$$ --lcores 0@0,1@0 \
+  --log-level=lib.eal:warning \
+  --vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no" \
+  -- --ip 10.99.0.1 --port-base 9000 --capacity 20000 --quiet >"$WORK/dp-cycle.log" 2>&1 &
+DP_PID=$!
+for n in 1 2 3; do
+  if [ $n -gt 1 ]; then
+    # The previous blaster is gone: wait for the data plane to notice.
+    grep -q -m1 "link down" < <(timeout 20 tail -n +1 -f --pid=$DP_PID "$WORK/dp-cycle.log") ||
+      fail "the data plane did not report its peer leaving"
+    linger=1
+    [ $n = 3 ] && linger=20
+    blast $n $linger &
+    BL_PID=$!
+  fi
+  if [ $n = 3 ]; then
+    grep -q -m1 "run complete" < <(timeout 60 tail -n +1 -f --pid=$BL_PID "$WORK/blaster-cycle3.log")
+    kill -TERM $DP_PID
+    wait $DP_PID || fail "data plane exited non-zero after SIGTERM"
+    DP_PID=""
+  fi
+  rc=0
+  wait $BL_PID || rc=$?
+  BL_PID=""
+  [ $rc = 0 ] || fail "blaster $n of 3 exited $rc"
+  check_run "$WORK/blaster-cycle$n.log"
+  [ $n = 3 ] || kill -0 $DP_PID 2>/dev/null || fail "the data plane died when blaster $n left"
+done
+[ "$(grep -c "link up again" "$WORK/dp-cycle.log")" -ge 2 ] || fail "the data plane did not reconnect twice"
+rm -rf /var/run/dpdk/we-bl-dp-$$ /var/run/dpdk/we-bl-bl-$$
+pass "three load generators one after another, one data plane: reconnected, all verified"
+
 # --- 2. kernel engine over af_packet in a namespace ------------------------------
 testnet_up $(( ($$ + 7) % 50000 ))
 testnet_start_dataplane "$DP" "$WORK/dp-veth.log" 2 --capacity $CAPACITY --quiet \
