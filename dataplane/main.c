@@ -155,6 +155,9 @@ static void main_print_banner(const struct main_state *st)
 	printf("warpengine: %u workers on UDP ports %u..%u, %u regions, steering: %s\n",
 	       st->n_workers, st->cfg.port_base, st->cfg.port_base + st->n_workers - 1,
 	       WE_REGIONS, port_steering_name(st->port.steering));
+	if (st->port.flow_refused[0] != 0)
+		printf("warpengine: rte_flow steering refused by the PMD: %s\n",
+		       st->port.flow_refused);
 	if (st->cfg.reflect)
 		printf("warpengine: REFLECT mode: every datagram is echoed unread (baseline)\n");
 	printf("warpengine: shard memory %zu MiB per worker (capacity %lu items), idle: %s\n",

@@ -40,8 +40,10 @@ const char *port_steering_name(enum port_steering s)
 	return "?";
 }
 
-/* One rule per queue: ETH / IPV4 / UDP dst == base+q -> QUEUE q. */
-static int port_flow_rules(uint16_t port_id, uint16_t n_queues, uint16_t base)
+/* One rule per queue: ETH / IPV4 / UDP dst == base+q -> QUEUE q. On
+ * refusal, why (the PMD's message) goes into info->flow_refused. */
+static int port_flow_rules(uint16_t port_id, uint16_t n_queues, uint16_t base,
+			   struct port_info *info)
 {
 	for (uint16_t q = 0; q < n_queues; q++) {
 		struct rte_flow_attr attr = {.ingress = 1};
@@ -60,9 +62,11 @@ static int port_flow_rules(uint16_t port_id, uint16_t n_queues, uint16_t base)
 		};
 		struct rte_flow_error error;
 
-		if (rte_flow_validate(port_id, &attr, pattern, actions, &error) != 0)
-			return -ENOTSUP;
-		if (rte_flow_create(port_id, &attr, pattern, actions, &error) == NULL) {
+		memset(&error, 0, sizeof(error));
+		if (rte_flow_validate(port_id, &attr, pattern, actions, &error) != 0 ||
+		    rte_flow_create(port_id, &attr, pattern, actions, &error) == NULL) {
+			snprintf(info->flow_refused, sizeof(info->flow_refused), "%s",
+				 error.message ? error.message : "no reason given");
 			rte_flow_flush(port_id, &error);
 			return -ENOTSUP;
 		}
@@ -145,7 +149,8 @@ int port_setup(uint16_t port_id, uint16_t n_queues, uint16_t udp_port_base, bool
 			rte_strerror(-rc));
 		return rc;
 	}
-	if (use_flow && n_queues > 1 && port_flow_rules(port_id, n_queues, udp_port_base) == 0)
+	if (use_flow && n_queues > 1 &&
+	    port_flow_rules(port_id, n_queues, udp_port_base, info) == 0)
 		info->steering = PORT_STEER_FLOW;
 
 	rte_eth_macaddr_get(port_id, &mac);

@@ -20,6 +20,7 @@ struct port_info {
 	char driver[32];
 	enum port_steering steering;
 	bool started; /* false after a failed restart */
+	char flow_refused[96]; /* why rte_flow steering was refused, or "" */
 	struct rte_mempool *pool;
 };
 
