@@ -12,8 +12,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
-scripts/build.sh build >/dev/null
-echo "demo: built build/dataplane/warpengine, build/tools/client/warp-client"
+build_log=$(mktemp /tmp/we-build.XXXXXX)
+if ! scripts/build.sh build >"$build_log" 2>&1; then
+  cat "$build_log" >&2
+  echo "demo: the build failed (output above)" >&2
+  exit 1
+fi
+rm -f "$build_log"
+echo "demo: built build/dataplane/warpengine, build/tools/client/warp-client, build/tools/blaster/warp-blaster"
 
 if [ "$(id -u)" != 0 ]; then
   echo "demo: needs root (network namespace, veth, AF_PACKET); run with sudo" >&2
