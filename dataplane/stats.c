@@ -101,11 +101,12 @@ void stats_log_line(FILE *f, struct worker *const *workers, unsigned n,
 		errors += d[i];
 	fprintf(f,
 		"warpengine: rx %.0f pps, tx %.0f pps | get %.0f/s (hit %lu miss %lu) put %.0f/s "
-		"del %.0f/s | fwd %lu | rx drops %lu, entry errors %lu, tx drops %lu\n",
+		"del %.0f/s | steered %lu, fwd %lu | rx drops %lu, entry errors %lu, tx drops %lu\n",
 		d[WORKER_STATS_rx_packets] / interval_s, d[WORKER_STATS_tx_packets] / interval_s,
 		d[WORKER_STATS_req_get] / interval_s, (unsigned long)d[WORKER_STATS_req_get_hit],
 		(unsigned long)d[WORKER_STATS_req_get_miss], d[WORKER_STATS_req_put] / interval_s,
-		d[WORKER_STATS_req_delete] / interval_s, (unsigned long)d[WORKER_STATS_fwd_out],
+		d[WORKER_STATS_req_delete] / interval_s, (unsigned long)d[WORKER_STATS_fwd_steered],
+		(unsigned long)d[WORKER_STATS_fwd_out],
 		(unsigned long)drops, (unsigned long)errors,
 		(unsigned long)(d[WORKER_STATS_tx_drop_full] + d[WORKER_STATS_tx_drop_nobuf]));
 	fflush(f);
