@@ -59,6 +59,13 @@ static void test_options(void **state)
 	assert_false(cfg.udp_checksum);
 	assert_true(cfg.busy_poll);
 	assert_false(cfg.use_flow);
+	assert_false(cfg.reflect);
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--reflect", "--stats-file=/x/s.json",
+			       "--idle-sleep-us=7"),
+			 0);
+	assert_true(cfg.reflect);
+	assert_string_equal(cfg.stats_file, "/x/s.json");
+	assert_int_equal(cfg.idle_sleep_us, 7);
 }
 
 /* Bad values and unknown options are refused with a message naming them. */
