@@ -56,12 +56,18 @@ summary_write() {
 	function jstr(x) { return "\"" x "\"" } # summary_record removed quotes and backslashes
 	function rate(id) { return (id in status) && status[id] == "ok" && num(opsv[id]) && opsv[id] > 0 ? opsv[id] : "" }
 	function ratio(a, b) { return a != "" && b != "" ? sprintf("%.3f", a / b) : "" }
+	# The data plane own worker time per request, from a memif run note.
+	function cost(id) {
+		if (!(id in notev) || status[id] != "ok" || !match(notev[id], /[0-9]+ ns per request/)) return ""
+		return substr(notev[id], RSTART, RLENGTH) + 0
+	}
 	FILENAME == ARGV[1] { meta[++nmeta] = $1; metav[$1] = $2; next }
 	{
 		n++
 		id[n] = $1; label[n] = $2; group[n] = $3; status[$1] = $4; st[n] = $4
 		opsv[$1] = $5; o[n] = $5; p50[n] = $6; p99[n] = $7; p999[n] = $8
 		tmo[n] = $9; drp[n] = $10; err[n] = $11; wrong[n] = $12; rep[n] = $13; note[n] = $14
+		notev[$1] = $14
 		if ($4 == "failed") failed++
 	}
 	END {
@@ -72,6 +78,9 @@ summary_write() {
 		rname[++nr] = "we_over_packet_limit"
 		rtext[nr] = "WarpEngine 95/5 uniform closed (unverified) / packet limit (reflect, window 64)"
 		rval[nr] = ratio(we, rate("reflect-w64"))
+		rname[++nr] = "we_own_cost_vs_packet_path"
+		rtext[nr] = "worker ns per datagram, reflect / WarpEngine 95/5 uniform closed: the data plane'"'"'s own share of the packet path'"'"'s ceiling"
+		rval[nr] = ratio(cost("reflect-w64"), cost("we-get95-uniform-closed"))
 		rname[++nr] = "we_batch8_over_packet_limit"
 		rtext[nr] = "WarpEngine 95/5 uniform, 8 requests per datagram (unverified) / packet limit (datagrams/s)"
 		rval[nr] = ratio(rate("we-get95-uniform-batch8"), rate("reflect-w64"))
