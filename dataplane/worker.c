@@ -508,8 +508,10 @@ int worker_main(void *arg)
 		uint64_t t0 = rte_rdtsc();
 
 		n_rx = rte_eth_rx_burst(w->port_id, w->queue_id, w->frames, WORKER_BURST);
-		if (n_rx != 0)
+		if (n_rx != 0) {
+			w->stats.rx_bursts++;
 			worker_process_burst(w, w->frames, n_rx, false);
+		}
 		n_ring = rte_ring_dequeue_burst(w->inbound, (void **)w->frames, WORKER_BURST,
 						NULL);
 		if (n_ring != 0) {

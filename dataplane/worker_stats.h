@@ -18,6 +18,7 @@
 #define WORKER_STATS_LIST(X)                                                                 \
 	X(rx_packets, "frames received from the NIC queue")                                  \
 	X(rx_bytes, "bytes received from the NIC queue")                                     \
+	X(rx_bursts, "NIC polls that returned frames (rx_packets / rx_bursts: burst size)") \
 	X(rx_drop_truncated, "frame shorter than its headers say")                           \
 	X(rx_drop_not_ipv4, "ethertype neither IPv4 nor ARP")                                \
 	X(rx_drop_arp_ignored, "ARP not asking for our address")                             \
