@@ -63,6 +63,23 @@ check_run() {
   [ "$wrong" = 0 ] || fail "$wrong wrong values: $line"
 }
 
+# finish_in_order LOG LIMIT_S: the memif teardown order. Wait for the
+# lingering blaster (BL_PID) to report "run complete", stop the data plane
+# (DP_PID) first, then let the blaster see it leave; both must exit 0 and
+# the blaster's run must be clean.
+finish_in_order() {
+  local log=$1 limit=$2 rc=0
+  grep -q -m1 "run complete" < <(timeout "$limit" tail -n +1 -f --pid=$BL_PID "$log")
+  grep -q "run complete" "$log" || fail "the blaster did not complete its run ($log)"
+  kill -TERM $DP_PID
+  wait $DP_PID || fail "data plane exited non-zero after SIGTERM"
+  DP_PID=""
+  wait $BL_PID || rc=$?
+  BL_PID=""
+  [ $rc = 0 ] || fail "blaster exited $rc ($log)"
+  check_run "$log"
+}
+
 # --- 1. DPDK engine over memif ---------------------------------------------------
 # Teardown order matters on memif (DPDK 22.11 unmaps the rings on a
 # disconnect while the other side may still poll them): the blaster reports,
@@ -83,16 +100,7 @@ for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
   --vdev "net_memif0,role=client,socket=$SOCK,socket-abstract=no" \
   -- --ip 10.99.0.1 --port-base 9000 --capacity $CAPACITY --quiet >"$WORK/dp-memif.log" 2>&1 &
 DP_PID=$!
-grep -q -m1 "run complete" < <(timeout $((DURATION + 120)) tail -n +1 -f --pid=$BL_PID "$WORK/blaster-memif.log")
-grep -q "run complete" "$WORK/blaster-memif.log" || fail "the blaster did not complete its run"
-kill -TERM $DP_PID
-wait $DP_PID || fail "data plane exited non-zero after SIGTERM"
-DP_PID=""
-rc=0
-wait $BL_PID || rc=$?
-BL_PID=""
-[ $rc = 0 ] || fail "blaster over memif exited $rc"
-check_run "$WORK/blaster-memif.log"
+finish_in_order "$WORK/blaster-memif.log" $((DURATION + 120))
 grep -q '"wrong_values": 0' "$WORK/memif.json" || fail "JSON report lacks wrong_values 0"
 grep -q "stopped. totals" "$WORK/dp-memif.log" || fail "data plane printed no totals"
 pass "DPDK engine over memif: verified load, every request answered"
@@ -132,17 +140,15 @@ for n in 1 2 3; do
     BL_PID=$!
   fi
   if [ $n = 3 ]; then
-    grep -q -m1 "run complete" < <(timeout 60 tail -n +1 -f --pid=$BL_PID "$WORK/blaster-cycle3.log")
-    kill -TERM $DP_PID
-    wait $DP_PID || fail "data plane exited non-zero after SIGTERM"
-    DP_PID=""
+    finish_in_order "$WORK/blaster-cycle3.log" 60
+    break
   fi
   rc=0
   wait $BL_PID || rc=$?
   BL_PID=""
   [ $rc = 0 ] || fail "blaster $n of 3 exited $rc"
   check_run "$WORK/blaster-cycle$n.log"
-  [ $n = 3 ] || kill -0 $DP_PID 2>/dev/null || fail "the data plane died when blaster $n left"
+  kill -0 $DP_PID 2>/dev/null || fail "the data plane died when blaster $n left"
 done
 [ "$(grep -c "link up again" "$WORK/dp-cycle.log")" -ge 2 ] || fail "the data plane did not reconnect twice"
 rm -rf /var/run/dpdk/we-bl-dp-$$ /var/run/dpdk/we-bl-bl-$$
