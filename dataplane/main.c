@@ -184,8 +184,10 @@ static void main_watch_link(struct main_state *st, struct main_link *l, double n
 	if (!port_needs_reconnect(&st->port))
 		return;
 	if (!l->restarting && port_link_up(&st->port)) {
-		if (l->down_since != 0)
+		if (l->down_since != 0) {
 			printf("warpengine: link up again\n");
+			fflush(stdout);
+		}
 		l->down_since = 0;
 		l->ever_up = true;
 		return;

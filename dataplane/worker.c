@@ -75,15 +75,26 @@ void worker_request_stop(void)
 	__atomic_fetch_or(&worker_control, WORKER_CTL_STOP, __ATOMIC_RELEASE);
 }
 
+static unsigned worker_count_paused(struct worker *const *workers, unsigned n)
+{
+	unsigned paused = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		paused += __atomic_load_n(&workers[i]->paused, __ATOMIC_ACQUIRE);
+	return paused;
+}
+
 bool worker_pause_all(struct worker *const *workers, unsigned n, unsigned timeout_ms)
 {
-	__atomic_fetch_or(&worker_control, WORKER_CTL_PAUSE, __ATOMIC_ACQ_REL);
-	for (unsigned ms = 0; ms <= timeout_ms; ms++) {
-		unsigned paused = 0;
+	unsigned ms = 0;
 
-		for (unsigned i = 0; i < n; i++)
-			paused += __atomic_load_n(&workers[i]->paused, __ATOMIC_ACQUIRE);
-		if (paused == n)
+	/* A worker still leaving the previous pause shows a stale ack: wait
+	 * until every worker runs again before asking anew. */
+	while (worker_count_paused(workers, n) != 0 && ms++ < timeout_ms)
+		usleep(1000);
+	__atomic_fetch_or(&worker_control, WORKER_CTL_PAUSE, __ATOMIC_ACQ_REL);
+	for (; ms <= timeout_ms; ms++) {
+		if (worker_count_paused(workers, n) == n)
 			return true;
 		usleep(1000);
 	}
@@ -447,12 +458,6 @@ static void worker_process_burst(struct worker *w, struct rte_mbuf **frames, uns
 /* Each field is a naturally aligned u64: relaxed atomic stores and loads
  * keep every field whole; the struct as a whole may mix two publications,
  * which is fine for gauges. */
-#define WORKER_GAUGE_FIELDS(X)                                                                     \
-	X(items) X(arena_used_bytes) X(arena_free_bytes) X(arena_untouched_bytes) X(arena_bytes)   \
-	X(index_bytes) X(overflow_buckets_used) X(put_no_space)
-
-_Static_assert(sizeof(struct shard_counters) == 8 * sizeof(uint64_t),
-	       "WORKER_GAUGE_FIELDS must list every field of struct shard_counters");
 
 static void worker_gauges_publish(struct worker *w)
 {
@@ -460,14 +465,14 @@ static void worker_gauges_publish(struct worker *w)
 
 	shard_read_counters(w->exec.shard, &c);
 #define WORKER_GAUGE_STORE(f) __atomic_store_n(&w->gauges.f, c.f, __ATOMIC_RELAXED);
-	WORKER_GAUGE_FIELDS(WORKER_GAUGE_STORE)
+	SHARD_COUNTER_FIELDS(WORKER_GAUGE_STORE)
 #undef WORKER_GAUGE_STORE
 }
 
 void worker_gauges_load(const struct worker *w, struct shard_counters *out)
 {
 #define WORKER_GAUGE_LOAD(f) out->f = __atomic_load_n(&w->gauges.f, __ATOMIC_RELAXED);
-	WORKER_GAUGE_FIELDS(WORKER_GAUGE_LOAD)
+	SHARD_COUNTER_FIELDS(WORKER_GAUGE_LOAD)
 #undef WORKER_GAUGE_LOAD
 }
 
