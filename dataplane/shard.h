@@ -41,6 +41,14 @@ struct shard_counters {
 	uint64_t put_no_space;       /* PUTs refused: index or arena full */
 };
 
+/* Every field of struct shard_counters, for code that copies or prints them
+ * field by field (the worker's gauges, the stats file). */
+#define SHARD_COUNTER_FIELDS(X)                                                                    \
+	X(items) X(arena_used_bytes) X(arena_free_bytes) X(arena_untouched_bytes) X(arena_bytes)   \
+	X(index_bytes) X(overflow_buckets_used) X(put_no_space)
+_Static_assert(sizeof(struct shard_counters) == 8 * sizeof(uint64_t),
+	       "SHARD_COUNTER_FIELDS must list every field of struct shard_counters");
+
 struct shard; /* opaque outside shard.c; size from shard_sizeof() */
 
 size_t shard_sizeof(void);

@@ -51,16 +51,18 @@ void stats_write_json(FILE *f, struct worker *const *workers, unsigned n, double
 	for (unsigned w = 0; w < n; w++) {
 		struct shard_counters c;
 
+		const char *sep = "";
+
 		worker_gauges_load(workers[w], &c);
-		fprintf(f,
-			"{\"items\": %lu, \"arena_used_bytes\": %lu, \"arena_free_bytes\": %lu, "
-			"\"arena_untouched_bytes\": %lu, \"arena_bytes\": %lu, \"index_bytes\": %lu, "
-			"\"overflow_buckets_used\": %lu, \"put_no_space\": %lu}%s\n",
-			(unsigned long)c.items, (unsigned long)c.arena_used_bytes,
-			(unsigned long)c.arena_free_bytes, (unsigned long)c.arena_untouched_bytes,
-			(unsigned long)c.arena_bytes, (unsigned long)c.index_bytes,
-			(unsigned long)c.overflow_buckets_used, (unsigned long)c.put_no_space,
-			w + 1 < n ? "," : "");
+		fprintf(f, "{");
+#define STATS_SHARD_FIELD(name)                                                        \
+	{                                                                              \
+		fprintf(f, "%s\"" #name "\": %lu", sep, (unsigned long)c.name);         \
+		sep = ", ";                                                            \
+	}
+		SHARD_COUNTER_FIELDS(STATS_SHARD_FIELD)
+#undef STATS_SHARD_FIELD
+		fprintf(f, "}%s\n", w + 1 < n ? "," : "");
 	}
 	fprintf(f, "]\n}\n");
 }
