@@ -42,14 +42,12 @@ echo
 echo "demo: verified load: 100000 keys PUT, GET (every value checked), DELETE, GET again"
 ip netns exec "$TN_NS" build/tools/client/warp-client --server "$TN_DP_IP" --port 9000 \
   --workers 2 load --keys 100000 --value-size 32 --batch 16 --window 16
-if [ -x build/tools/blaster/warp-blaster ]; then
-  echo
-  echo "demo: packet blaster (kernel sockets), 5 s closed loop, 95/5 GET/PUT, Zipf 0.99, verified"
-  ip netns exec "$TN_NS" build/tools/blaster/warp-blaster --engine kernel \
-    --server "$TN_DP_IP" --port 9000 --workers 2 --keys 100000 --key-size 16 --value-size 32 \
-    --mix get=95,put=5 --dist zipf:0.99 --window 64 --batch 8 --duration 5 --preload --verify \
-    --json "$WORK/blaster.json"
-fi
+echo
+echo "demo: packet blaster (kernel sockets), 5 s closed loop, 95/5 GET/PUT, Zipf 0.99, verified"
+ip netns exec "$TN_NS" build/tools/blaster/warp-blaster --engine kernel \
+  --server "$TN_DP_IP" --port 9000 --workers 2 --keys 100000 --key-size 16 --value-size 32 \
+  --mix get=95,put=5 --dist zipf:0.99 --window 64 --batch 8 --duration 5 --preload --verify \
+  --json "$WORK/blaster.json"
 echo
 testnet_stop_dataplane
 echo "demo: data plane output after the banner:"
