@@ -68,6 +68,7 @@ static void config_defaults(struct config *cfg)
 	cfg->port_base = 9000;
 	cfg->capacity_items = 1000000;
 	cfg->udp_checksum = true;
+	cfg->validate_addresses = true;
 	cfg->idle_sleep_us = 50;
 	cfg->use_flow = true;
 	cfg->stats_interval_ms = 1000;
@@ -114,6 +115,14 @@ static int config_apply(struct config *cfg, const char *name, const char *arg, c
 		else
 			return fail(err, err_len, "--udp-checksum: '%s' must be 'on' or 'off'",
 				    arg);
+	} else if (strcmp(name, "address-validation") == 0) {
+		if (strcmp(arg, "on") == 0)
+			cfg->validate_addresses = true;
+		else if (strcmp(arg, "off") == 0)
+			cfg->validate_addresses = false;
+		else
+			return fail(err, err_len,
+				    "--address-validation: '%s' must be 'on' or 'off'", arg);
 	} else if (strcmp(name, "busy-poll") == 0) {
 		cfg->busy_poll = true;
 	} else if (strcmp(name, "idle-sleep-us") == 0) {

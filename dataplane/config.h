@@ -21,6 +21,8 @@
 	X("capacity", 1, "ITEMS", "1000000", "items each shard's index is sized for")         \
 	X("arena-mb", 1, "MIB", "auto", "item memory per shard (default: capacity x 96 B)")   \
 	X("udp-checksum", 1, "on|off", "on", "compute UDP checksums of replies")              \
+	X("address-validation", 1, "on|off", "on",                                           \
+	  "hold senders without an address token to 3x the bytes they sent (off: closed nets)") \
 	X("busy-poll", 0, "", "off", "never sleep when idle (benchmarks); default sleeps")     \
 	X("idle-sleep-us", 1, "US", "50", "sleep after a run of empty polls, microseconds")   \
 	X("reflect", 0, "", "off", "echo every datagram unread: the packet-path baseline")       \
@@ -37,6 +39,7 @@ struct config {
 	uint64_t capacity_items;
 	uint64_t arena_bytes;
 	bool udp_checksum;
+	bool validate_addresses;
 	bool busy_poll;
 	uint32_t idle_sleep_us;
 	bool use_flow;

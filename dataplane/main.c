@@ -82,6 +82,10 @@ struct main_state {
 	void *shard_mem[WORKER_MAX];
 	size_t shard_mem_bytes;
 	unsigned n_workers;
+	/* Per-process secrets: the shards' bucket hash (against hash flooding)
+	 * and the address-token key (against reflection). */
+	struct keyhash_secret hash_secret;
+	struct addr_token_key token_key;
 };
 
 static int main_setup_workers(struct main_state *st)
@@ -89,8 +93,16 @@ static int main_setup_workers(struct main_state *st)
 	struct shard_config scfg = {
 		.capacity_items = st->cfg.capacity_items,
 		.arena_bytes = st->cfg.arena_bytes,
+		.hash_secret = &st->hash_secret,
 	};
 	unsigned lcore, i = 0;
+
+	if (keyhash_secret_init(&st->hash_secret) != 0 ||
+	    addr_token_key_init(&st->token_key) != 0) {
+		fprintf(stderr, "warpengine: no random bytes for the hash and token secrets: %s\n",
+			strerror(errno));
+		return -EIO;
+	}
 
 	st->shard_mem_bytes = shard_memory_size(&scfg);
 	RTE_LCORE_FOREACH_WORKER(lcore) {
@@ -134,6 +146,10 @@ static int main_setup_workers(struct main_state *st)
 		w->exec.map = st->map;
 		w->exec.stats = &w->stats;
 		w->exec.self = (uint16_t)i;
+		w->exec.secret = &st->hash_secret;
+		w->exec.tokens = &w->tokens;
+		addr_token_cache_init(&w->tokens, &st->token_key);
+		w->validate_addresses = st->cfg.validate_addresses;
 		w->udp_checksum = st->cfg.udp_checksum;
 		w->busy_poll = st->cfg.busy_poll;
 		w->reflect = st->cfg.reflect;
@@ -256,7 +272,8 @@ static void main_print_cost(const struct main_state *st, const uint64_t *total, 
 
 	for (unsigned i = WORKER_STATS_req_get; i <= WORKER_STATS_req_err_unsupported; i++)
 		if (i != WORKER_STATS_req_get_hit && i != WORKER_STATS_req_get_miss &&
-		    i != WORKER_STATS_req_put_no_space && i != WORKER_STATS_req_delete_miss)
+		    i != WORKER_STATS_req_put_no_space && i != WORKER_STATS_req_delete_miss &&
+		    i != WORKER_STATS_req_withheld_need_token)
 			requests += total[i];
 	if (run_s <= 0 || datagrams == 0 || requests == 0)
 		return;

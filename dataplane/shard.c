@@ -11,13 +11,17 @@
  * allocation and the free, whose merge with free neighbours reads another
  * cache line. Any other PUT allocates a new item, writes key and value, then
  * switches the index slot and frees the old item. A PUT that finds no room
- * (index chain full and pool empty, or arena full) therefore returns NO_SPACE
+ * (index chain full and pool empty or chain at its bound, or arena full) therefore returns NO_SPACE
  * with the old value intact. The checks that can fail come before anything
  * changes: a refused PUT changes only the put_no_space counter. GET's value
  * pointer is valid until the next PUT or DELETE.
  *
- * The caller hashes each key once with keyhash() and passes the hash; in
- * verify builds every operation checks that the hash matches the key.
+ * The caller hashes each key once with shard_hash() (the keyed local hash,
+ * keyhash.h: a flood crafted against the public hash spreads like any other
+ * keys) and passes the hash; in verify builds every operation checks that
+ * the hash matches the key. A chain holds at most TABLE_CHAIN_OVERFLOW_MAX
+ * overflow buckets, so even a flood that found the secret could not make one
+ * lookup long or drain the pool: its PUTs get NO_SPACE.
  * Bursts prefetch in two stages (shard_prefetch_bucket for all requests,
  * then shard_prefetch_item for all, or shard_prefetch_burst for both in one
  * call), then execute, so that the bucket line and the item line are both in
@@ -36,6 +40,7 @@
 struct shard {
 	struct table table;
 	struct arena arena;
+	const struct keyhash_secret *secret;
 	uint64_t put_no_space;
 };
 
@@ -53,7 +58,7 @@ static size_t shard_round_line(uint64_t n)
 
 static bool shard_config_valid(const struct shard_config *cfg, struct table_geometry *g)
 {
-	return table_geometry_for(cfg->capacity_items, g) == 0 &&
+	return cfg->hash_secret != NULL && table_geometry_for(cfg->capacity_items, g) == 0 &&
 	       cfg->arena_bytes >= ARENA_BLOCK_MIN && cfg->arena_bytes <= ARENA_BYTES_MAX;
 }
 
@@ -81,11 +86,22 @@ int shard_init(struct shard *s, void *mem, size_t mem_bytes, const struct shard_
 	    mem_bytes < shard_memory_size(cfg))
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
+	s->secret = cfg->hash_secret;
 	table_bytes = shard_round_line(table_memory_size(&g));
 	rc = table_init(&s->table, mem, table_bytes, &g);
 	if (rc != 0)
 		return rc;
 	return arena_init(&s->arena, (uint8_t *)mem + table_bytes, cfg->arena_bytes);
+}
+
+uint64_t shard_hash(const struct shard *s, const uint8_t *key, uint8_t key_len)
+{
+	return keyhash_local(s->secret, key, key_len);
+}
+
+const struct keyhash_secret *shard_hash_secret(const struct shard *s)
+{
+	return s->secret;
 }
 
 /* Compares key bytes of equal length. Keys of 8 to 16 bytes, the common
@@ -117,7 +133,7 @@ static inline uint64_t *shard_find(struct shard *s, uint64_t hash, const uint8_t
 {
 	struct shard_key k = { .arena = &s->arena, .bytes = key, .len = key_len };
 
-	WE_VERIFY(hash == keyhash(key, key_len));
+	WE_VERIFY(hash == keyhash_local(s->secret, key, key_len));
 	return table_find(&s->table, hash, shard_key_equal, &k);
 }
 
@@ -278,7 +294,7 @@ static bool shard_check_slot(void *ctx, uint32_t bucket, uint64_t slot)
 		return false;
 	if (it->tier != TIER_EVENT_HORIZON || it->stored_len != it->value_len || it->reserved != 0)
 		return false;
-	hash = keyhash(arena_item_key(it), it->key_len);
+	hash = keyhash_local(c->s->secret, arena_item_key(it), it->key_len);
 	if (keyhash_bucket(hash, c->s->table.nbuckets) != bucket ||
 	    keyhash_tag(hash) != table_slot_tag(slot))
 		return false;

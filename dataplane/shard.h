@@ -22,12 +22,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "keyhash.h"
 #include "we_compiler.h"
 #include "we_status.h"
 
 struct shard_config {
 	uint64_t capacity_items; /* index sized for this many items */
 	uint64_t arena_bytes;    /* item storage (headers + keys + values) */
+	/* Secret of the bucket/tag hash (keyhash.h); must outlive the shard.
+	 * The data plane makes one random secret per process. Required. */
+	const struct keyhash_secret *hash_secret;
 };
 
 struct shard_counters {
@@ -60,7 +64,13 @@ size_t shard_memory_size(const struct shard_config *cfg);
 int shard_init(struct shard *s, void *mem, size_t mem_bytes,
 	       const struct shard_config *cfg) we_must_check;
 
-/* In every call below, hash is keyhash(key, key_len); verify builds check it. */
+/* The shard-local hash of a key (bucket and tag bits): keyhash_local()
+ * under the shard's secret. */
+uint64_t shard_hash(const struct shard *s, const uint8_t *key, uint8_t key_len);
+const struct keyhash_secret *shard_hash_secret(const struct shard *s);
+
+/* In every call below, hash is shard_hash(s, key, key_len) (NOT the public
+ * keyhash(), which only chooses the region); verify builds check it. */
 
 /* Burst helpers: prefetch the key's bucket (stage 1), then once the bucket is
  * in cache, prefetch the matching item (stage 2). Both are only hints. */

@@ -95,16 +95,18 @@ int table_insert(struct table *t, uint64_t hash, uint64_t offset)
 	uint32_t main_index = keyhash_bucket(hash, t->nbuckets);
 	struct table_bucket *b = &t->buckets[main_index];
 	struct table_bucket *next;
-	unsigned used;
+	unsigned used, overflow = 0;
 
 	WE_ASSERT(offset <= TABLE_OFFSET_MASK);
-	while ((next = table_next_bucket(t, b)) != NULL)
+	while ((next = table_next_bucket(t, b)) != NULL) {
 		b = next;
+		overflow++;
+	}
 	used = table_bucket_used(b);
 	if (used == TABLE_SLOTS) {
 		uint32_t fresh = t->pool_head;
 
-		if (fresh == 0)
+		if (fresh == 0 || overflow >= TABLE_CHAIN_OVERFLOW_MAX)
 			return -ENOSPC;
 		next = &t->buckets[fresh];
 		WE_ASSERT(next->owner == TABLE_OWNER_FREE);

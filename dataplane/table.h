@@ -36,6 +36,12 @@
 #define TABLE_OFFSET_BITS 48
 #define TABLE_OFFSET_MASK ((UINT64_C(1) << TABLE_OFFSET_BITS) - 1)
 #define TABLE_OWNER_FREE UINT32_MAX /* owner of an overflow bucket in the pool */
+/* Overflow buckets one chain may hold: 7 + 4 * 7 = 35 items behind one main
+ * bucket, where a keyed hash at 80% load puts 5.6 on average (a chain this
+ * long by chance has odds below 1e-15). The bound keeps one bucket that a
+ * flood targets from costing a lookup more than five cache lines and from
+ * draining the pool that all other buckets share. */
+#define TABLE_CHAIN_OVERFLOW_MAX 4
 
 /*
  * Bucket, one cache line:
@@ -84,7 +90,8 @@ int table_init(struct table *t, void *mem, size_t mem_bytes, const struct table_
 	we_must_check;
 
 /* Adds a slot for (hash, offset); the caller has checked the key is absent.
- * Returns 0, or -ENOSPC when the chain is full and the pool is empty. */
+ * Returns 0, or -ENOSPC when the chain is full and the pool is empty or the
+ * chain already holds TABLE_CHAIN_OVERFLOW_MAX overflow buckets. */
 int table_insert(struct table *t, uint64_t hash, uint64_t offset) we_must_check;
 /* Removes `slot` (returned by table_find for the same hash). */
 void table_remove(struct table *t, uint64_t hash, uint64_t *slot);
@@ -130,15 +137,20 @@ static inline struct table_bucket *table_next_bucket(const struct table *t,
 }
 
 /* Whether table_insert would succeed for hash: room left in the chain's last
- * bucket (chains are packed) or a bucket left in the pool. */
+ * bucket (chains are packed), or a bucket left in the pool and the chain
+ * below its bound. */
 static inline bool table_can_insert(const struct table *t, uint64_t hash)
 {
 	const struct table_bucket *b = table_main_bucket(t, hash);
 	const struct table_bucket *next;
+	unsigned overflow = 0;
 
-	while ((next = table_next_bucket(t, b)) != NULL)
+	while ((next = table_next_bucket(t, b)) != NULL) {
 		b = next;
-	return b->slot[TABLE_SLOTS - 1] == 0 || t->pool_head != 0;
+		overflow++;
+	}
+	return b->slot[TABLE_SLOTS - 1] == 0 ||
+	       (t->pool_head != 0 && overflow < TABLE_CHAIN_OVERFLOW_MAX);
 }
 
 static inline void table_prefetch(const struct table *t, uint64_t hash)

@@ -35,6 +35,7 @@
 #include <rte_ring.h>
 
 #include "we_assert.h"
+#include "we_time.h"
 
 /* ---- transmit ---------------------------------------------------------- */
 
@@ -180,12 +181,21 @@ static int worker_reply_next(struct execute_io *io)
 	return 0;
 }
 
+static void worker_forward_send(struct worker_io *x, uint16_t owner);
+
 static int worker_forward(struct execute_io *io, uint16_t owner, const struct proto_request *req)
 {
 	struct worker_io *x = (struct worker_io *)((char *)io - offsetof(struct worker_io, io));
 	struct worker *w = x->w;
 	struct proto_writer *fw = &w->fwd_w[owner];
 
+	/* Datagrams above PROTO_PAYLOAD_MAX are dropped on arrival (netio), so
+	 * a subset of one's entries fits one forward datagram. Should an entry
+	 * still not fit, the owner's datagram so far goes now and a new one
+	 * starts: requests from the network never reach an assertion. */
+	if (w->fwd_m[owner] != NULL && unlikely(!proto_writer_fits(fw, req->key_len,
+								    req->value_len)))
+		worker_forward_send(x, owner);
 	if (w->fwd_m[owner] == NULL) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 
@@ -195,8 +205,8 @@ static int worker_forward(struct execute_io *io, uint16_t owner, const struct pr
 		w->fwd_pending[w->n_fwd_pending++] = owner;
 		proto_writer_init(fw, worker_payload(m), PROTO_PAYLOAD_MAX, 0, x->d->echo);
 	}
-	/* A subset of a datagram's entries always fits in a datagram. */
-	WE_ASSERT(proto_writer_fits(fw, req->key_len, req->value_len));
+	if (unlikely(!proto_writer_fits(fw, req->key_len, req->value_len)))
+		return -EMSGSIZE; /* larger than any datagram: answered BUSY */
 	proto_writer_append(fw, req->op, req->flags, 0, req->opaque, req->key, req->key_len,
 			    req->value, req->value_len);
 	return 0;
@@ -212,14 +222,41 @@ static void worker_forward_refused(struct worker_io *x, struct rte_mbuf *m, uint
 
 	if (proto_decode_batch(worker_payload(m), len, &hdr, refused, PROTO_BATCH_MAX, &n) ==
 	    PROTO_DECODE_OK) {
-		for (unsigned i = 0; i < n; i++)
+		for (unsigned i = 0; i < n; i++) {
+			/* Answered here after all: the entry's budget share too. */
+			x->io.budget_bytes +=
+				PROTO_AMPLIFICATION_MAX * proto_request_size(&refused[i]);
 			if (x->reply_m != NULL)
 				execute_answer(&x->io, refused[i].op, WE_STATUS_BUSY,
 					       refused[i].opaque, 0, 0);
+		}
 	}
 	w->stats.fwd_out -= n;
 	w->stats.fwd_err_busy += n;
 	rte_pktmbuf_free(m);
+}
+
+/* Hand the datagram being built for owner to its ring. */
+static void worker_forward_send(struct worker_io *x, uint16_t owner)
+{
+	struct worker *w = x->w;
+	struct rte_mbuf *m = w->fwd_m[owner];
+	uint32_t len, frame_len;
+
+	/* The hop count, and whether the sender was validated, travel in
+	 * the batch header's reserved byte (proto.h, PROTO_FWD_*). */
+	proto_writer_set_hops(&w->fwd_w[owner],
+			      (uint8_t)((x->d->hops + 1) |
+					(x->d->validated ? PROTO_FWD_VALIDATED : 0)));
+	len = proto_writer_finish(&w->fwd_w[owner]);
+	w->fwd_m[owner] = NULL;
+	frame_len = netio_write_udp_copy(rte_pktmbuf_mtod(m, uint8_t *), &x->d->udp, len, false);
+	m->data_len = (uint16_t)frame_len;
+	m->pkt_len = frame_len;
+	if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
+		proto_take_hops(worker_payload(m), len);
+		worker_forward_refused(x, m, len);
+	}
 }
 
 static void worker_forward_flush(struct worker_io *x)
@@ -228,21 +265,9 @@ static void worker_forward_flush(struct worker_io *x)
 
 	for (uint16_t i = 0; i < w->n_fwd_pending; i++) {
 		uint16_t owner = w->fwd_pending[i];
-		struct rte_mbuf *m = w->fwd_m[owner];
-		uint32_t len, frame_len;
 
-		/* The hop count travels in the batch header's reserved byte. */
-		proto_writer_set_hops(&w->fwd_w[owner], (uint8_t)(x->d->hops + 1));
-		len = proto_writer_finish(&w->fwd_w[owner]);
-		w->fwd_m[owner] = NULL;
-		frame_len = netio_write_udp_copy(rte_pktmbuf_mtod(m, uint8_t *), &x->d->udp, len,
-						 false);
-		m->data_len = (uint16_t)frame_len;
-		m->pkt_len = frame_len;
-		if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
-			proto_take_hops(worker_payload(m), len);
-			worker_forward_refused(x, m, len);
-		}
+		if (w->fwd_m[owner] != NULL)
+			worker_forward_send(x, owner);
 	}
 	w->n_fwd_pending = 0;
 }
@@ -250,7 +275,12 @@ static void worker_forward_flush(struct worker_io *x)
 static void worker_answer_dgram(struct worker *w, const struct worker_dgram *d)
 {
 	struct worker_io x = {
-		.io = {.reply = NULL, .reply_next = worker_reply_next, .forward = worker_forward},
+		.io = {.reply = NULL,
+		       .reply_next = worker_reply_next,
+		       .forward = worker_forward,
+		       .src_ip_be = d->udp.src_ip_be,
+		       .validated = d->validated,
+		       .budget_bytes = d->whole ? execute_header_budget(d->has_token) : 0},
 		.w = w,
 		.d = d,
 	};
@@ -307,6 +337,24 @@ static void worker_count_decode_error(struct worker_stats *st, enum proto_decode
 	}
 }
 
+/* Whether the sender of a datagram it sent itself has shown that it receives
+ * our packets: a valid token, or validation turned off. Counted. */
+static bool worker_sender_validated(struct worker *w, const struct worker_dgram *d,
+				    const uint8_t *payload, const struct proto_batch_hdr *hdr)
+{
+	const uint8_t *token = proto_batch_token(payload, hdr);
+
+	if (!w->validate_addresses)
+		return true;
+	if (token != NULL && addr_token_check(&w->tokens, d->udp.src_ip_be,
+					      w->exec.token_epoch, token))
+		return true;
+	if (token != NULL)
+		w->stats.rx_token_invalid++;
+	w->stats.rx_unvalidated++;
+	return false;
+}
+
 /* A UDP datagram for us: decode it into the burst's request array, or
  * answer/drop it right away. Returns true when the mbuf was kept as a
  * request datagram (freed after the burst is answered). */
@@ -318,11 +366,11 @@ static bool worker_decode(struct worker *w, struct rte_mbuf *m, const struct net
 	struct worker_dgram *d = &w->dgrams[w->n_dgrams];
 	struct proto_batch_hdr hdr;
 	enum proto_decode_result r;
-	uint8_t hops = 0;
+	uint8_t meta = 0;
 	unsigned n = 0;
 
 	if (from_ring)
-		hops = proto_take_hops(payload, udp->payload_len);
+		meta = proto_take_hops(payload, udp->payload_len);
 	r = proto_decode_batch(payload, udp->payload_len, &hdr, &w->reqs[*n_reqs],
 			       PROTO_BATCH_MAX, &n);
 	if (likely(r == PROTO_DECODE_OK)) {
@@ -331,7 +379,13 @@ static bool worker_decode(struct worker *w, struct rte_mbuf *m, const struct net
 		d->echo = hdr.echo;
 		d->first = *n_reqs;
 		d->n = (uint16_t)n;
-		d->hops = hops;
+		d->hops = meta & PROTO_FWD_HOPS_MASK;
+		d->whole = !from_ring || (meta & PROTO_FWD_WHOLE);
+		d->has_token = (hdr.flags & PROTO_F_TOKEN) != 0;
+		if (!d->whole)
+			d->validated = (meta & PROTO_FWD_VALIDATED) != 0;
+		else
+			d->validated = worker_sender_validated(w, d, payload, &hdr);
 		w->n_dgrams++;
 		*n_reqs += n;
 		return true;
@@ -360,7 +414,7 @@ static bool worker_steer(struct worker *w, struct rte_mbuf *m, const struct neti
 
 	if (udp->payload_len < PROTO_HDR_SIZE || payload[hops_at] != 0)
 		return false;
-	payload[hops_at] = 1;
+	payload[hops_at] = PROTO_FWD_WHOLE | 1;
 	if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
 		payload[hops_at] = 0; /* ring full: serve it here instead */
 		return false;
@@ -370,17 +424,25 @@ static bool worker_steer(struct worker *w, struct rte_mbuf *m, const struct neti
 }
 
 /* --reflect: send the datagram back unparsed (only its RESPONSE flag set),
- * to measure the packet path alone: the benchmark's baseline. */
+ * to measure the packet path alone: the benchmark's baseline. A datagram
+ * shorter than a batch header or already marked a response is dropped, so
+ * two reflectors pointed at each other cannot bounce a datagram forever. */
 static void worker_reflect(struct worker *w, struct rte_mbuf *m, const struct netio_udp *udp)
 {
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+	const uint8_t *payload = frame + udp->payload_off;
+
+	if (udp->payload_len < PROTO_HDR_SIZE ||
+	    (payload[offsetof(struct proto_batch_hdr, flags)] & PROTO_F_RESPONSE)) {
+		w->stats.rx_drop_reflect_response++;
+		rte_pktmbuf_free(m);
+		return;
+	}
 
 	if (udp->payload_off != NETIO_UDP_HEADROOM) /* IPv4 options: move the payload */
 		memmove(frame + NETIO_UDP_HEADROOM, frame + udp->payload_off, udp->payload_len);
 	/* Mark it a response, so a load generator counts the echo as an answer. */
-	if (udp->payload_len >= PROTO_HDR_SIZE)
-		frame[NETIO_UDP_HEADROOM + offsetof(struct proto_batch_hdr, flags)] |=
-			PROTO_F_RESPONSE;
+	frame[NETIO_UDP_HEADROOM + offsetof(struct proto_batch_hdr, flags)] |= PROTO_F_RESPONSE;
 	w->stats.reflected++;
 	worker_tx(w, m, netio_write_udp_reply(frame, udp, udp->payload_len, w->udp_checksum));
 }
@@ -443,7 +505,7 @@ static void worker_process_burst(struct worker *w, struct rte_mbuf **frames, uns
 	if (w->n_dgrams == 0)
 		return;
 
-	execute_hash(w->reqs, n_reqs);
+	execute_hash(&w->exec, w->reqs, n_reqs);
 	execute_prefetch_buckets(&w->exec, w->reqs, n_reqs);
 	execute_prefetch_items(&w->exec, w->reqs, n_reqs);
 	for (uint16_t i = 0; i < w->n_dgrams; i++) {
@@ -497,6 +559,7 @@ int worker_main(void *arg)
 	/* A 1 ns timer slack keeps the idle sleep short (default slack is 50 us). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	worker_gauges_publish(w);
+	w->exec.token_epoch = addr_token_epoch(we_monotonic_ns());
 	for (;;) {
 		uint32_t ctl = __atomic_load_n(&worker_control, __ATOMIC_ACQUIRE);
 		unsigned n_rx, n_ring;
@@ -508,8 +571,10 @@ int worker_main(void *arg)
 			continue;
 		}
 
-		if (unlikely(++w->iterations % WORKER_GAUGES_EVERY == 0))
+		if (unlikely(++w->iterations % WORKER_GAUGES_EVERY == 0)) {
 			worker_gauges_publish(w);
+			w->exec.token_epoch = addr_token_epoch(we_monotonic_ns());
+		}
 		uint64_t t0 = rte_rdtsc();
 
 		n_rx = rte_eth_rx_burst(w->port_id, w->queue_id, w->frames, WORKER_BURST);

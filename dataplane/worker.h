@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "addr_token.h"
 #include "execute.h"
 #include "netio.h"
 #include "proto.h"
@@ -41,6 +42,9 @@ struct worker_dgram {
 	uint32_t first; /* index of its first entry in worker.reqs */
 	uint16_t n;
 	uint8_t hops;
+	bool whole;     /* the datagram the client sent (not a forwarded subset) */
+	bool has_token;
+	bool validated; /* the sender showed a valid address token */
 };
 
 struct worker {
@@ -58,6 +62,7 @@ struct worker {
 	bool udp_checksum;
 	bool busy_poll;
 	bool reflect; /* answer every datagram with itself (packet-path baseline) */
+	bool validate_addresses; /* hold unvalidated senders to the amplification budget */
 	uint32_t idle_sleep_us;
 
 	struct worker_stats stats;
@@ -65,6 +70,9 @@ struct worker {
 	 * WORKER_GAUGES_EVERY iterations with relaxed atomic stores, so other
 	 * threads can read them while it runs (worker_gauges_load). */
 	struct shard_counters gauges we_cache_aligned;
+
+	/* Address tokens computed lately (keyed by the process's token key). */
+	struct addr_token_cache tokens;
 
 	/* Per-burst scratch. */
 	uint32_t iterations;
@@ -79,7 +87,7 @@ struct worker {
 	/* Datagrams being built for other workers, one per owner. */
 	struct rte_mbuf *fwd_m[WORKER_MAX];
 	struct proto_writer fwd_w[WORKER_MAX];
-	uint16_t fwd_pending[WORKER_MAX];
+	uint16_t fwd_pending[WORKER_MAX + PROTO_BATCH_MAX]; /* owners, maybe repeated */
 	uint16_t n_fwd_pending;
 } we_cache_aligned;
 

@@ -20,15 +20,22 @@
 	X(rx_bytes, "bytes received from the NIC queue")                                     \
 	X(rx_bursts, "NIC polls that returned frames (rx_packets / rx_bursts: burst size)") \
 	X(rx_drop_truncated, "frame shorter than its headers say")                           \
+	X(rx_drop_eth_not_for_us, "Ethernet destination neither our MAC nor broadcast")      \
+	X(rx_drop_eth_src_group, "Ethernet source is multicast/broadcast")                   \
 	X(rx_drop_not_ipv4, "ethertype neither IPv4 nor ARP")                                \
 	X(rx_drop_arp_ignored, "ARP not asking for our address")                             \
+	X(rx_drop_arp_bad_sender, "ARP sender MAC not the source, or sender IP martian")     \
 	X(rx_drop_ip_bad_header, "IPv4 header invalid")                                      \
 	X(rx_drop_ip_bad_checksum, "IPv4 header checksum wrong")                             \
 	X(rx_drop_ip_not_for_us, "IPv4 destination is not our address")                      \
 	X(rx_drop_ip_fragment, "IPv4 fragment")                                              \
 	X(rx_drop_ip_proto, "IPv4 protocol neither UDP nor ICMP")                            \
+	X(rx_drop_ip_martian_src, "IPv4 source 0/8, 127/8, 224/4, 240/4 or our own")         \
 	X(rx_drop_icmp_not_echo, "ICMP other than echo request")                             \
+	X(rx_drop_icmp_too_large, "ICMP echo whose reply would exceed the MTU")              \
 	X(rx_drop_udp_bad_length, "UDP length disagrees with IPv4 length")                   \
+	X(rx_drop_udp_src_port_zero, "UDP source port 0")                                    \
+	X(rx_drop_udp_too_large, "UDP payload above the protocol's 1472 bytes")              \
 	X(rx_drop_udp_port_closed, "UDP port not one of ours")                               \
 	X(rx_drop_proto_truncated, "datagram shorter than the batch header")                 \
 	X(rx_drop_proto_bad_magic, "datagram without the WE magic")                          \
@@ -36,6 +43,8 @@
 	X(rx_err_proto_bad_version, "datagram of another protocol version (answered)")       \
 	X(rx_err_proto_unsupported, "datagram with AUTH or unknown flags (answered)")        \
 	X(rx_err_proto_malformed, "structurally invalid datagram (answered)")                \
+	X(rx_unvalidated, "request datagrams from senders without a valid token")           \
+	X(rx_token_invalid, "request datagrams whose token was wrong or expired")            \
 	X(tx_packets, "frames handed to the NIC queue")                                      \
 	X(tx_bytes, "bytes handed to the NIC queue")                                         \
 	X(tx_drop_full, "frames the NIC queue refused (freed)")                              \
@@ -52,6 +61,8 @@
 	X(req_delete, "DELETE requests executed")                                            \
 	X(req_delete_miss, "DELETEs of a missing key")                                       \
 	X(req_ping, "PING requests answered")                                                \
+	X(req_token, "address tokens issued (op TOKEN)")                                     \
+	X(req_withheld_need_token, "answers withheld from unvalidated senders (NEED_TOKEN)")  \
 	X(req_err_bad_request, "entries answered BAD_REQUEST")                               \
 	X(req_err_unknown_op, "entries answered UNKNOWN_OP")                                 \
 	X(req_err_key_too_long, "entries answered KEY_TOO_LONG")                             \
@@ -63,6 +74,7 @@
 	X(fwd_err_busy, "requests answered BUSY: owner's ring full")                         \
 	X(fwd_err_hop_limit, "requests answered WRONG_OWNER: hop limit reached")             \
 	X(reflected, "datagrams echoed unread (--reflect baseline mode)")                   \
+	X(rx_drop_reflect_response, "--reflect: responses and sub-header datagrams not echoed") \
 	X(busy_cycles, "TSC cycles of loop iterations that found work")                     \
 	X(idle_sleeps, "times the worker slept after a run of empty polls")
 

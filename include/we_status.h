@@ -20,7 +20,8 @@
 	X(BAD_VERSION, 10, "protocol version not supported")                            \
 	X(MALFORMED, 11, "datagram structure invalid; nothing executed")                \
 	X(NOT_DURABLE, 12, "write could not be made durable")                           \
-	X(UNAUTHORIZED, 13, "authentication failed or missing")
+	X(UNAUTHORIZED, 13, "authentication failed or missing")                         \
+	X(NEED_TOKEN, 14, "answer withheld from an unvalidated address: get a token (op TOKEN)")
 
 enum we_status {
 #define WE_STATUS_ENUM(name, value, text) WE_STATUS_##name = value,

@@ -27,6 +27,7 @@
  *   +6  status    u8                 +4  value_len u32 LE
  *   +7  reserved  u8                 +8  opaque   u32 LE
  *   +8  echo      u64 LE             +12 key[key_len] value[value_len]
+ *   +16 token[16] (TOKEN flag only; requests)
  */
 #include "proto.h"
 
@@ -98,6 +99,7 @@ static const uint16_t value_limit[256] = {
 	[PROTO_OP_PUT] = PROTO_VALUE_MAX + 1,
 	[PROTO_OP_DELETE] = 1,
 	[PROTO_OP_PING] = 1,
+	[PROTO_OP_TOKEN] = 1,
 };
 _Static_assert(PROTO_VALUE_MAX < UINT16_MAX, "value_limit[] holds PROTO_VALUE_MAX + 1");
 
@@ -126,6 +128,7 @@ static __attribute__((cold, noinline)) uint8_t entry_status(uint8_t op, uint8_t 
 	case PROTO_OP_DELETE:
 	case PROTO_OP_PING:
 	case PROTO_OP_QUANTUM_GET:
+	case PROTO_OP_TOKEN:
 		break;
 	default:
 		return WE_STATUS_UNKNOWN_OP;
@@ -183,10 +186,10 @@ static inline void copy_entry_fields(struct proto_request *r, const uint8_t *p)
  * it: p -> load key_len, value_len -> key + (key_len + value_len), with
  * key = p + 12 computed beside the loads. */
 static inline __attribute__((always_inline)) enum proto_decode_result
-decode_entries(const uint8_t *buf, uint32_t len, unsigned count, struct proto_request *out,
-	       bool response)
+decode_entries(const uint8_t *buf, uint32_t len, uint32_t first, unsigned count,
+	       struct proto_request *out, bool response)
 {
-	const uint8_t *p = buf + PROTO_HDR_SIZE;
+	const uint8_t *p = buf + first;
 	const uint8_t *buf_end = buf + len;
 
 	for (unsigned i = 0; i < count; i++) {
@@ -247,8 +250,10 @@ static enum proto_decode_result check_batch_hdr(const uint8_t *buf, uint32_t len
 	/* Version before the other flags: another version may define them. */
 	if (we_unlikely(hdr->version != PROTO_VERSION))
 		return PROTO_DECODE_BAD_VERSION;
-	if (we_unlikely((hdr->flags & ~PROTO_F_RESPONSE) != 0))
-		return PROTO_DECODE_UNSUPPORTED; /* AUTH (reserved) or unknown */
+	/* AUTH (reserved) or unknown; a token only ever travels in requests. */
+	if (we_unlikely((hdr->flags & ~(PROTO_F_RESPONSE | PROTO_F_TOKEN)) != 0 ||
+			(want_response && (hdr->flags & PROTO_F_TOKEN))))
+		return PROTO_DECODE_UNSUPPORTED;
 	if (we_unlikely(hdr->reserved != 0))
 		return PROTO_DECODE_MALFORMED;
 	return PROTO_DECODE_OK;
@@ -260,6 +265,7 @@ enum proto_decode_result proto_decode_batch(const uint8_t *buf, uint32_t len,
 					    unsigned *n_reqs)
 {
 	enum proto_decode_result r;
+	uint32_t first = PROTO_HDR_SIZE;
 
 	WE_ASSERT(max_reqs >= PROTO_BATCH_MAX);
 	*n_reqs = 0;
@@ -269,7 +275,12 @@ enum proto_decode_result proto_decode_batch(const uint8_t *buf, uint32_t len,
 	/* count - 1 wraps for 0, so one test covers 1..PROTO_BATCH_MAX. */
 	if (we_unlikely(hdr->status != 0 || (unsigned)(hdr->count - 1) >= PROTO_BATCH_MAX))
 		return PROTO_DECODE_MALFORMED;
-	r = decode_entries(buf, len, hdr->count, reqs, false);
+	if (hdr->flags & PROTO_F_TOKEN) {
+		first += PROTO_TOKEN_SIZE;
+		if (we_unlikely(len < first))
+			return PROTO_DECODE_MALFORMED;
+	}
+	r = decode_entries(buf, len, first, hdr->count, reqs, false);
 	if (we_likely(r == PROTO_DECODE_OK))
 		*n_reqs = hdr->count;
 	return r;
@@ -290,7 +301,7 @@ enum proto_decode_result proto_decode_response(const uint8_t *buf, uint32_t len,
 	/* Header-only replies (count 0) are valid responses. */
 	if (hdr->count > PROTO_BATCH_MAX)
 		return PROTO_DECODE_MALFORMED;
-	r = decode_entries(buf, len, hdr->count, entries, true);
+	r = decode_entries(buf, len, PROTO_HDR_SIZE, hdr->count, entries, true);
 	if (r == PROTO_DECODE_OK)
 		*n_entries = hdr->count;
 	return r;
@@ -331,6 +342,15 @@ void proto_writer_init(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint8
 	buf[6] = 0; /* status */
 	buf[7] = 0; /* reserved */
 	put_le64(buf + 8, echo);
+}
+
+void proto_writer_init_token(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint64_t echo,
+			     const uint8_t token[PROTO_TOKEN_SIZE])
+{
+	WE_ASSERT(cap >= PROTO_HDR_SIZE + PROTO_TOKEN_SIZE);
+	proto_writer_init(w, buf, cap, PROTO_F_TOKEN, echo);
+	memcpy(buf + PROTO_HDR_SIZE, token, PROTO_TOKEN_SIZE);
+	w->len += PROTO_TOKEN_SIZE;
 }
 
 bool proto_writer_fits(const struct proto_writer *w, uint32_t key_len, uint32_t value_len)
@@ -401,6 +421,8 @@ const char *proto_op_name(unsigned op)
 		return "PING";
 	case PROTO_OP_QUANTUM_GET:
 		return "QUANTUM_GET";
+	case PROTO_OP_TOKEN:
+		return "TOKEN";
 	}
 	return "?";
 }

@@ -8,13 +8,16 @@
  *   batch header (16 bytes)
  *     0  magic[2]   'W' 'E'
  *     2  version    1
- *     3  flags      bit0 RESPONSE, bit1 AUTH (reserved: v1 answers UNSUPPORTED);
+ *     3  flags      bit0 RESPONSE, bit1 AUTH (reserved: v1 answers UNSUPPORTED),
+ *                   bit2 TOKEN (a 16-byte address token follows the header);
  *                   other bits must be 0
  *     4  count      u16, entries that follow (requests: 1..PROTO_BATCH_MAX)
  *     6  status     u8, batch status in responses; 0 in requests
  *     7  reserved   u8, must be 0 on the wire (the server uses it internally
  *                   as a forwarding hop count)
  *     8  echo       u64, copied verbatim into every response datagram
+ *
+ *   address token (16 bytes, only with the TOKEN flag): entries follow it
  *
  *   entry (12-byte header, then key, then value; no padding)
  *     0  op         u8  (enum proto_op)
@@ -51,9 +54,15 @@
 
 enum proto_batch_flags {
 	PROTO_F_RESPONSE = 0x01,
-	PROTO_F_AUTH = 0x02, /* an auth block follows the header (reserved) */
+	PROTO_F_AUTH = 0x02,  /* an auth block follows the header (reserved) */
+	PROTO_F_TOKEN = 0x04, /* an address token follows the header (requests) */
 };
-#define PROTO_F_KNOWN (PROTO_F_RESPONSE | PROTO_F_AUTH)
+#define PROTO_F_KNOWN (PROTO_F_RESPONSE | PROTO_F_AUTH | PROTO_F_TOKEN)
+/* Address validation (docs/protocol.md, section 8): the token proves that
+ * the sender receives what is sent to its address. */
+#define PROTO_TOKEN_SIZE 16
+/* An unvalidated source gets at most this many times the bytes it sent. */
+#define PROTO_AMPLIFICATION_MAX 3
 
 enum proto_op {
 	PROTO_OP_GET = 1,
@@ -61,6 +70,7 @@ enum proto_op {
 	PROTO_OP_DELETE = 3,
 	PROTO_OP_PING = 4,        /* answered OK with no value; liveness and RTT */
 	PROTO_OP_QUANTUM_GET = 5, /* reserved for entanglement: v1 answers UNSUPPORTED */
+	PROTO_OP_TOKEN = 6,       /* answered OK with the sender's address token */
 };
 
 /* Per-request durability override (bits 0-1 of the entry flags). */
@@ -107,7 +117,8 @@ struct proto_request {
 	 * otherwise the status to answer it with (BAD_REQUEST, UNKNOWN_OP,
 	 * KEY_TOO_LONG, UNSUPPORTED). */
 	uint8_t status;
-	uint64_t hash; /* set to 0 by the decoder, filled by the caller (keyhash) */
+	uint64_t hash;  /* set to 0 by the decoder, filled by the caller (keyhash) */
+	uint64_t lhash; /* the server's keyed bucket hash, filled by the server */
 };
 
 /* Outcome of decoding a whole datagram. Values other than OK are counted by
@@ -119,7 +130,8 @@ enum proto_decode_result {
 	PROTO_DECODE_NOT_REQUEST, /* RESPONSE flag set: drop (no reply loops);
 				   * from proto_decode_response: flag missing */
 	PROTO_DECODE_BAD_VERSION, /* reply header-only, status BAD_VERSION */
-	PROTO_DECODE_UNSUPPORTED, /* AUTH flag or unknown flag: header-only UNSUPPORTED */
+	PROTO_DECODE_UNSUPPORTED, /* AUTH flag or unknown flag (TOKEN in a response):
+				   * header-only UNSUPPORTED */
 	PROTO_DECODE_MALFORMED,   /* count 0 or > max, entry overruns, trailing bytes,
 				   * nonzero status/reserved: header-only MALFORMED */
 };
@@ -139,6 +151,20 @@ enum proto_decode_result proto_decode_batch(const uint8_t *buf, uint32_t len,
  * when the error gets no reply at all (TRUNCATED, BAD_MAGIC, NOT_REQUEST). */
 enum we_status proto_decode_reply_status(enum proto_decode_result r);
 
+/* The address token of a request decoded by proto_decode_batch(), or NULL
+ * when its header has no TOKEN flag. */
+static inline const uint8_t *proto_batch_token(const uint8_t *buf,
+					       const struct proto_batch_hdr *hdr)
+{
+	return (hdr->flags & PROTO_F_TOKEN) ? buf + PROTO_HDR_SIZE : NULL;
+}
+
+/* Bytes of a request entry on the wire. */
+static inline uint32_t proto_request_size(const struct proto_request *r)
+{
+	return PROTO_ENTRY_HDR_SIZE + r->key_len + r->value_len;
+}
+
 /* Builds one datagram (requests or responses) in a caller's buffer.
  * Append only after proto_writer_fits() said yes: it says no when the entry
  * would pass `cap`, when PROTO_BATCH_MAX entries are already in, or when
@@ -153,6 +179,9 @@ struct proto_writer {
 
 void proto_writer_init(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint8_t flags,
 		       uint64_t echo);
+/* A request datagram that carries an address token (TOKEN flag). */
+void proto_writer_init_token(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint64_t echo,
+			     const uint8_t token[PROTO_TOKEN_SIZE]);
 bool proto_writer_fits(const struct proto_writer *w, uint32_t key_len, uint32_t value_len);
 void proto_writer_append(struct proto_writer *w, uint8_t op, uint8_t flags, uint8_t status,
 			 uint32_t opaque, const void *key, uint32_t key_len, const void *value,
@@ -163,11 +192,17 @@ void proto_writer_set_status(struct proto_writer *w, uint8_t status);
 uint32_t proto_writer_finish(struct proto_writer *w);
 
 /* Forwarding between workers (never on the wire): the server carries a
- * datagram's hop count in the batch header's reserved byte. The forwarding
- * worker sets it on the datagram it builds; the owner takes it (reads it and
- * zeroes the byte) before proto_decode_batch(), which refuses a nonzero
- * reserved byte as MALFORMED. proto_take_hops() returns 0 for a datagram
- * shorter than the header (the decoder then reports TRUNCATED). */
+ * datagram's forwarding facts in the batch header's reserved byte: the hop
+ * count, whether the datagram is the client's own (handed whole to its
+ * port's worker) or a subset built by the forwarder, and, for a subset,
+ * whether the client's address was validated. The forwarding worker sets
+ * it; the owner takes it (reads it and zeroes the byte) before
+ * proto_decode_batch(), which refuses a nonzero reserved byte as MALFORMED.
+ * proto_take_hops() returns 0 for a datagram shorter than the header (the
+ * decoder then reports TRUNCATED). */
+#define PROTO_FWD_HOPS_MASK 0x3f
+#define PROTO_FWD_WHOLE 0x40     /* the client's datagram, as it was sent */
+#define PROTO_FWD_VALIDATED 0x80 /* subset of a validated source's datagram */
 void proto_writer_set_hops(struct proto_writer *w, uint8_t hops);
 uint8_t proto_take_hops(uint8_t *buf, uint32_t len);
 

@@ -74,6 +74,7 @@ struct bench {
 	uint8_t value[256];
 	uint64_t rng;
 	uint64_t sink;
+	struct keyhash_secret secret; /* the bucket/tag hash, random per run */
 };
 
 static double bench_now_s(void)
@@ -135,7 +136,7 @@ static double bench_insert_all(struct bench *b)
 
 	for (uint64_t i = 0; i < b->keys; i++) {
 		bench_key(i, key);
-		bench_put(b, i, key, keyhash(key, sizeof(key)));
+		bench_put(b, i, key, keyhash_local(&b->secret, key, sizeof(key)));
 	}
 	return (double)b->keys / (bench_now_s() - t0) / 1e6;
 }
@@ -151,9 +152,9 @@ static double bench_single(struct bench *b, uint64_t ops, bool put)
 
 		bench_key(i, key);
 		if (put)
-			bench_put(b, i, key, keyhash(key, sizeof(key)));
+			bench_put(b, i, key, keyhash_local(&b->secret, key, sizeof(key)));
 		else
-			bench_get(b, i, key, keyhash(key, sizeof(key)));
+			bench_get(b, i, key, keyhash_local(&b->secret, key, sizeof(key)));
 	}
 	return (double)ops / (bench_now_s() - t0) / 1e6;
 }
@@ -172,7 +173,10 @@ static double bench_burst(struct bench *b, uint64_t ops, unsigned burst, bool pu
 		for (unsigned j = 0; j < burst; j++) {
 			idx[j] = bench_next_index(b);
 			bench_key(idx[j], keys[j]);
-			hash[j] = keyhash(keys[j], BENCH_KEY_BYTES);
+			/* As the worker does: the public hash picks the
+			 * owner, the keyed one the bucket. */
+			b->sink += keyhash_region(keyhash(keys[j], BENCH_KEY_BYTES));
+			hash[j] = keyhash_local(&b->secret, keys[j], BENCH_KEY_BYTES);
 		}
 		shard_prefetch_burst(b->s, hash, burst);
 		for (unsigned j = 0; j < burst; j++) {
@@ -189,12 +193,19 @@ static int bench_run(const struct bench_options *o, uint64_t keys, struct bench_
 {
 	/* Items exactly, plus room for the new item of an overwrite (1 MiB). */
 	uint64_t item_bytes = 16 + BENCH_KEY_BYTES + ((o->value_bytes + 7) & ~7u);
+	static struct bench b;
 	struct shard_config cfg = {
 		.capacity_items = keys,
 		.arena_bytes = keys * item_bytes + (1u << 20),
+		.hash_secret = &b.secret,
 	};
 	size_t mem_bytes = shard_memory_size(&cfg);
-	struct bench b = { .keys = keys, .value_bytes = o->value_bytes, .rng = o->seed | 1 };
+
+	b = (struct bench){ .keys = keys, .value_bytes = o->value_bytes, .rng = o->seed | 1 };
+	if (keyhash_secret_init(&b.secret) != 0) {
+		fprintf(stderr, "shard_bench: no random bytes for the hash secret\n");
+		return -EIO;
+	}
 	struct shard_counters c;
 	void *mem;
 

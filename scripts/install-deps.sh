@@ -5,7 +5,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential pkg-config meson ninja-build
-  libdpdk-dev dpdk liburing-dev liblz4-dev libxxhash-dev libcmocka-dev libjansson-dev
+  libdpdk-dev dpdk liburing-dev liblz4-dev libxxhash-dev libcmocka-dev libjansson-dev libsodium-dev
   libbpf-dev libxdp-dev
   iproute2 iputils-ping procps
 )

@@ -31,6 +31,9 @@ struct fake_io {
 };
 
 struct fixture {
+	struct keyhash_secret secret;
+	struct addr_token_key token_key;
+	struct addr_token_cache tokens;
 	struct shard *shard;
 	void *mem;
 	struct region_map map;
@@ -74,9 +77,14 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	struct shard_config cfg = {.capacity_items = 4096, .arena_bytes = 4 << 20};
-	size_t bytes = shard_memory_size(&cfg);
+	size_t bytes;
 
 	assert_non_null(fx);
+	keyhash_secret_from_seed(&fx->secret, 7);
+	memset(fx->token_key.bytes, 0x5a, sizeof(fx->token_key.bytes));
+	addr_token_cache_init(&fx->tokens, &fx->token_key);
+	cfg.hash_secret = &fx->secret;
+	bytes = shard_memory_size(&cfg);
 	fx->shard = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
 	fx->mem = aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 	assert_non_null(fx->shard);
@@ -87,6 +95,13 @@ static int setup(void **state)
 	fx->x.map = &fx->map;
 	fx->x.stats = &fx->stats;
 	fx->x.self = 0;
+	fx->x.secret = &fx->secret;
+	fx->x.tokens = &fx->tokens;
+	fx->x.token_epoch = 1000;
+	/* Execution tests run as for a validated sender; the address
+	 * validation tests below turn it off. */
+	fx->f.io.validated = true;
+	fx->f.io.src_ip_be = 0x0201000a; /* 10.0.1.2 */
 	fx->f.io.reply = &fx->f.w;
 	fx->f.io.reply_next = fake_reply_next;
 	fx->f.io.forward = fake_forward;
@@ -137,7 +152,7 @@ static void make_batch(struct fixture *fx, const struct op *ops, unsigned n)
 					    &fx->n_reqs),
 			 PROTO_DECODE_OK);
 	assert_int_equal(fx->n_reqs, n);
-	execute_hash(fx->reqs, fx->n_reqs);
+	execute_hash(&fx->x, fx->reqs, fx->n_reqs);
 }
 
 /* Decode all response datagrams produced so far into one flat list. */
@@ -368,9 +383,130 @@ static void test_entry_errors_answered(void **state)
 	assert_int_equal(fx->stats.req_err_unsupported, 1);
 }
 
+/* Bytes of all response datagrams produced so far, headers included. */
+static uint32_t reply_bytes(struct fixture *fx)
+{
+	uint32_t total = 0;
+
+	fx->f.lens[fx->f.n_dgrams] = proto_writer_finish(&fx->f.w);
+	for (unsigned d = 0; d <= fx->f.n_dgrams; d++)
+		if (fx->f.lens[d] > PROTO_HDR_SIZE)
+			total += fx->f.lens[d];
+	return total;
+}
+
+/* Op TOKEN is answered OK with the sender's token for the current epoch,
+ * which addr_token_check() then accepts (and refuses for another address). */
+static void test_token_op(void **state)
+{
+	struct fixture *fx = *state;
+	const struct op ops[] = {{PROTO_OP_TOKEN, "t", NULL, 0, 0}};
+	struct proto_request r[4];
+	uint8_t expect[PROTO_TOKEN_SIZE];
+
+	fx->f.io.validated = false;
+	fx->f.io.budget_bytes = execute_header_budget(false);
+	make_batch(fx, ops, 1);
+	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	assert_int_equal(collect(fx, r, 4), 1);
+	assert_int_equal(r[0].status, WE_STATUS_OK);
+	assert_int_equal(r[0].value_len, PROTO_TOKEN_SIZE);
+	addr_token_make(&fx->token_key, fx->f.io.src_ip_be, 1000, expect);
+	assert_memory_equal(r[0].value, expect, PROTO_TOKEN_SIZE);
+	assert_true(addr_token_check(&fx->tokens, fx->f.io.src_ip_be, 1000, r[0].value));
+	assert_true(addr_token_check(&fx->tokens, fx->f.io.src_ip_be, 1001, r[0].value));
+	assert_false(addr_token_check(&fx->tokens, fx->f.io.src_ip_be, 1002, r[0].value));
+	assert_false(addr_token_check(&fx->tokens, 0x0301000a, 1000, r[0].value));
+	assert_int_equal(fx->stats.req_token, 1);
+	/* 16 + 12 + 16 = 44 bytes for a 29-byte request: within 3x. */
+	assert_true(reply_bytes(fx) <= 3 * (PROTO_HDR_SIZE + 13));
+}
+
+/* The reflection attack of the hardening issue: 64 GETs of one large value
+ * in one datagram from an unvalidated (possibly spoofed) source. The
+ * answers stay within 3x the request's bytes; the values that would pass
+ * it are withheld as NEED_TOKEN (no value), and every entry is still
+ * answered once. The same datagram from a validated sender gets them all. */
+static void test_unvalidated_budget(void **state)
+{
+	struct fixture *fx = *state;
+	struct op ops[PROTO_BATCH_MAX];
+	struct proto_request r[PROTO_BATCH_MAX];
+	const struct op put = {PROTO_OP_PUT, "big", NULL, PROTO_VALUE_MAX - 2, 0};
+	uint32_t request_bytes = PROTO_HDR_SIZE + PROTO_BATCH_MAX * (12 + 3);
+	unsigned withheld = 0, served = 0;
+
+	make_batch(fx, &put, 1);
+	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+
+	for (unsigned i = 0; i < PROTO_BATCH_MAX; i++)
+		ops[i] = (struct op){PROTO_OP_GET, "big", NULL, 0, 0};
+	fx->f.io.validated = false;
+	fx->f.io.budget_bytes = execute_header_budget(false);
+	fx->f.io.spent_bytes = 0;
+	make_batch(fx, ops, PROTO_BATCH_MAX);
+	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	assert_int_equal(collect(fx, r, PROTO_BATCH_MAX), PROTO_BATCH_MAX);
+	for (unsigned i = 0; i < PROTO_BATCH_MAX; i++) {
+		assert_int_equal(r[i].opaque, 100 + i);
+		if (r[i].status == WE_STATUS_NEED_TOKEN) {
+			assert_int_equal(r[i].value_len, 0);
+			withheld++;
+		} else {
+			assert_int_equal(r[i].status, WE_STATUS_OK);
+			served++;
+		}
+	}
+	assert_true(reply_bytes(fx) <= PROTO_AMPLIFICATION_MAX * request_bytes);
+	assert_true(withheld > 0);
+	assert_true(served > 0);
+	assert_int_equal(fx->stats.req_withheld_need_token, withheld);
+
+	/* Validated: every value goes out (the first 8: the fake keeps 16
+	 * reply datagrams). */
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+	fx->f.io.validated = true;
+	assert_int_equal(execute_batch(&fx->x, fx->reqs, 8, 0, &fx->f.io), 0);
+	assert_int_equal(collect(fx, r, PROTO_BATCH_MAX), 8);
+	for (unsigned i = 0; i < 8; i++) {
+		assert_int_equal(r[i].status, WE_STATUS_OK);
+		assert_int_equal(r[i].value_len, PROTO_VALUE_MAX - 2);
+	}
+}
+
+/* Small answers are never withheld: misses, statuses and small values fit
+ * an unvalidated sender's budget whatever the batch holds. */
+static void test_unvalidated_small_answers(void **state)
+{
+	struct fixture *fx = *state;
+	const struct op ops[] = {
+		{PROTO_OP_PUT, "k", "v", 0, 0},
+		{PROTO_OP_GET, "k", NULL, 0, 0},
+		{PROTO_OP_GET, "missing", NULL, 0, 0},
+		{PROTO_OP_PING, "p", NULL, 0, 0},
+		{PROTO_OP_QUANTUM_GET, "q", NULL, 0, 0},
+	};
+	struct proto_request r[8];
+
+	fx->f.io.validated = false;
+	fx->f.io.budget_bytes = execute_header_budget(false);
+	make_batch(fx, ops, 5);
+	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	assert_int_equal(collect(fx, r, 8), 5);
+	assert_int_equal(r[1].status, WE_STATUS_OK);
+	assert_int_equal(r[1].value_len, 1);
+	assert_int_equal(fx->stats.req_withheld_need_token, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_token_op, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unvalidated_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unvalidated_small_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_gets_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reply_buffer_exhausted, setup, teardown),

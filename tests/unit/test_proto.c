@@ -212,7 +212,7 @@ static const struct malformed_case malformed_cases[] = {
 	{"version 2", 2, 2, 0, PROTO_DECODE_BAD_VERSION},
 	{"version 255", 2, 255, 0, PROTO_DECODE_BAD_VERSION},
 	{"auth flag", 3, PROTO_F_AUTH, 0, PROTO_DECODE_UNSUPPORTED},
-	{"flag 0x04", 3, 0x04, 0, PROTO_DECODE_UNSUPPORTED},
+	{"flag 0x08", 3, 0x08, 0, PROTO_DECODE_UNSUPPORTED},
 	{"flag 0x80", 3, 0x80, 0, PROTO_DECODE_UNSUPPORTED},
 	{"count 0", 4, 0, 0, PROTO_DECODE_MALFORMED},
 	{"count 3 (entry header overruns)", 4, 3, 0, PROTO_DECODE_MALFORMED},
@@ -297,7 +297,9 @@ static const struct entry_case entry_cases[] = {
 	{PROTO_OP_DELETE, PROTO_DUR_WEAK, 3, 0, WE_STATUS_OK},
 	{PROTO_OP_PING, 0, 1, 0, WE_STATUS_OK},
 	{0, 0, 3, 0, WE_STATUS_UNKNOWN_OP},
-	{6, 0, 3, 0, WE_STATUS_UNKNOWN_OP},
+	{PROTO_OP_TOKEN, 0, 3, 0, WE_STATUS_OK},
+	{PROTO_OP_TOKEN, 0, 3, 16, WE_STATUS_BAD_REQUEST},
+	{7, 0, 3, 0, WE_STATUS_UNKNOWN_OP},
 	{255, 0, 3, 0, WE_STATUS_UNKNOWN_OP},
 	{0, 0xff, 0, 5, WE_STATUS_UNKNOWN_OP},
 	{PROTO_OP_GET, 0, 0, 0, WE_STATUS_KEY_TOO_LONG},
@@ -609,14 +611,56 @@ static void test_forward_hops(void **state)
 	assert_int_equal(proto_take_hops(buf, PROTO_HDR_SIZE - 1), 0);
 }
 
+/* A request with the TOKEN flag carries 16 token bytes between the header
+ * and the entries; the decoder skips them and proto_batch_token() points at
+ * them. A datagram too short for its token is MALFORMED; a response never
+ * carries one (UNSUPPORTED). */
+static void test_token_block(void **state)
+{
+	uint8_t buf[BUF_CAP], token[PROTO_TOKEN_SIZE];
+	struct proto_batch_hdr hdr;
+	struct proto_request reqs[PROTO_BATCH_MAX];
+	struct proto_writer w;
+	unsigned n = 0;
+	uint32_t len;
+
+	(void)state;
+	for (unsigned i = 0; i < PROTO_TOKEN_SIZE; i++)
+		token[i] = (uint8_t)(0xa0 + i);
+	proto_writer_init_token(&w, buf, BUF_CAP, 5, token);
+	proto_writer_append(&w, PROTO_OP_GET, 0, 0, 1, "key", 3, 0, 0);
+	len = proto_writer_finish(&w);
+	assert_int_equal(len, PROTO_HDR_SIZE + PROTO_TOKEN_SIZE + 12 + 3);
+	assert_int_equal(buf[3], PROTO_F_TOKEN);
+	assert_int_equal(decode_req(buf, len, &hdr, reqs, &n), PROTO_DECODE_OK);
+	assert_int_equal(n, 1);
+	assert_memory_equal(reqs[0].key, "key", 3);
+	assert_ptr_equal(proto_batch_token(buf, &hdr), buf + PROTO_HDR_SIZE);
+	assert_memory_equal(proto_batch_token(buf, &hdr), token, PROTO_TOKEN_SIZE);
+
+	/* Without the flag the same bytes are a malformed datagram. */
+	buf[3] = 0;
+	assert_int_equal(decode_req(buf, len, &hdr, reqs, &n), PROTO_DECODE_MALFORMED);
+	assert_null(proto_batch_token(buf, &hdr));
+	/* Flag set but shorter than header + token. */
+	buf[3] = PROTO_F_TOKEN;
+	assert_int_equal(decode_req(buf, PROTO_HDR_SIZE + 8, &hdr, reqs, &n),
+			 PROTO_DECODE_MALFORMED);
+	/* A response with the flag is refused. */
+	buf[3] = PROTO_F_RESPONSE | PROTO_F_TOKEN;
+	assert_int_equal(proto_decode_response(buf, len, &hdr, reqs, PROTO_BATCH_MAX, &n),
+			 PROTO_DECODE_UNSUPPORTED);
+}
+
 /* Names exist for every op and result, and "?" marks the rest. */
 static void test_names(void **state)
 {
 	(void)state;
 	assert_string_equal(proto_op_name(PROTO_OP_GET), "GET");
 	assert_string_equal(proto_op_name(PROTO_OP_QUANTUM_GET), "QUANTUM_GET");
+	assert_string_equal(proto_op_name(PROTO_OP_TOKEN), "TOKEN");
 	assert_string_equal(proto_op_name(0), "?");
-	assert_string_equal(proto_op_name(6), "?");
+	assert_string_equal(proto_op_name(7), "?");
 	for (int r = PROTO_DECODE_OK; r <= PROTO_DECODE_MALFORMED; r++)
 		assert_string_not_equal(proto_decode_result_name((enum proto_decode_result)r), "?");
 	assert_string_equal(proto_decode_result_name((enum proto_decode_result)99), "?");
@@ -637,6 +681,7 @@ int main(void)
 		cmocka_unit_test(test_worked_example),
 		cmocka_unit_test(test_forward_hops),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_token_block),
 	};
 
 	return cmocka_run_group_tests_name("proto", tests, NULL, NULL);

@@ -70,11 +70,16 @@ static enum proto_decode_result model_decode(const uint8_t *b, uint32_t len, uin
 		return PROTO_DECODE_NOT_REQUEST;
 	if (b[2] != 1)
 		return PROTO_DECODE_BAD_VERSION;
-	if (b[3] != 0)
+	if ((b[3] & ~0x04) != 0) /* only the TOKEN flag is known in requests */
 		return PROTO_DECODE_UNSUPPORTED;
 	count = b[4] | b[5] << 8;
 	if (b[6] != 0 || b[7] != 0 || count == 0 || count > 64)
 		return PROTO_DECODE_MALFORMED;
+	if (b[3] & 0x04) { /* a 16-byte token before the entries */
+		off += 16;
+		if (off > len)
+			return PROTO_DECODE_MALFORMED;
+	}
 	for (unsigned i = 0; i < count; i++) {
 		uint8_t op, flags, kl;
 		uint32_t vl;
@@ -90,7 +95,7 @@ static enum proto_decode_result model_decode(const uint8_t *b, uint32_t len, uin
 			return PROTO_DECODE_MALFORMED;
 		if (off + 12 + kl + vl > len)
 			return PROTO_DECODE_MALFORMED;
-		if (op < 1 || op > 5)
+		if (op < 1 || op > 6)
 			st[i] = WE_STATUS_UNKNOWN_OP;
 		else if (kl < 1 || kl > 250)
 			st[i] = WE_STATUS_KEY_TOO_LONG;
@@ -197,7 +202,8 @@ static void test_mutation_fuzz(void **state)
 		FUZZ_CHECK(r == mr);
 		FUZZ_CHECK(n == mn);
 		if (r == PROTO_DECODE_OK) {
-			const uint8_t *next = copy + PROTO_HDR_SIZE;
+			const uint8_t *next = copy + PROTO_HDR_SIZE +
+					      ((hdr.flags & PROTO_F_TOKEN) ? PROTO_TOKEN_SIZE : 0);
 
 			for (unsigned i = 0; i < n; i++) {
 				FUZZ_CHECK(reqs[i].key == next + PROTO_ENTRY_HDR_SIZE);
@@ -214,7 +220,8 @@ static void test_mutation_fuzz(void **state)
 
 		r = proto_decode_response(copy, len, &hdr, reqs, PROTO_BATCH_MAX, &n);
 		if (r == PROTO_DECODE_OK) {
-			const uint8_t *next = copy + PROTO_HDR_SIZE;
+			const uint8_t *next = copy + PROTO_HDR_SIZE +
+					      ((hdr.flags & PROTO_F_TOKEN) ? PROTO_TOKEN_SIZE : 0);
 
 			for (unsigned i = 0; i < n; i++) {
 				FUZZ_CHECK(reqs[i].key == next + PROTO_ENTRY_HDR_SIZE);

@@ -19,6 +19,7 @@
 #include "keyhash.h"
 #include "proto.h"
 #include "shard.h"
+#include "table.h"
 #include "we_test.h"
 
 /* Key buffers are this large even for short keys: GCC 12 at -O3 cannot see
@@ -31,9 +32,14 @@ struct fixture {
 	void *mem;
 };
 
+/* The bucket/tag secret of every shard in these tests: fixed, so bucket
+ * layouts repeat from run to run. */
+static struct keyhash_secret test_secret;
+
 static struct fixture *fixture_new(uint64_t capacity_items, uint64_t arena_bytes)
 {
-	struct shard_config cfg = { .capacity_items = capacity_items, .arena_bytes = arena_bytes };
+	struct shard_config cfg = { .capacity_items = capacity_items, .arena_bytes = arena_bytes,
+				    .hash_secret = &test_secret };
 	struct fixture *f = calloc(1, sizeof(*f));
 	size_t bytes = shard_memory_size(&cfg);
 
@@ -70,18 +76,18 @@ static int teardown(void **state)
 static enum we_status put(struct shard *s, const void *key, size_t key_len, const void *value,
 			  uint32_t value_len)
 {
-	return shard_put(s, keyhash(key, key_len), key, (uint8_t)key_len, value, value_len, 0);
+	return shard_put(s, shard_hash(s, (const uint8_t *)key, (uint8_t)key_len), key, (uint8_t)key_len, value, value_len, 0);
 }
 
 static enum we_status get(struct shard *s, const void *key, size_t key_len, const uint8_t **value,
 			  uint32_t *value_len)
 {
-	return shard_get(s, keyhash(key, key_len), key, (uint8_t)key_len, value, value_len);
+	return shard_get(s, shard_hash(s, (const uint8_t *)key, (uint8_t)key_len), key, (uint8_t)key_len, value, value_len);
 }
 
 static enum we_status del(struct shard *s, const void *key, size_t key_len)
 {
-	return shard_delete(s, keyhash(key, key_len), key, (uint8_t)key_len);
+	return shard_delete(s, shard_hash(s, (const uint8_t *)key, (uint8_t)key_len), key, (uint8_t)key_len);
 }
 
 /* GET answers exactly `value` for key. */
@@ -116,9 +122,13 @@ static struct shard_counters counters(const struct shard *s)
 /* shard_init and shard_memory_size refuse configs they cannot build. */
 static void test_init_rejects_bad_config(void **state)
 {
-	struct shard_config zero_cap = { .capacity_items = 0, .arena_bytes = 4096 };
-	struct shard_config zero_arena = { .capacity_items = 10, .arena_bytes = 0 };
-	struct shard_config ok = { .capacity_items = 10, .arena_bytes = 4096 };
+	struct shard_config zero_cap = { .capacity_items = 0, .arena_bytes = 4096,
+					 .hash_secret = &test_secret };
+	struct shard_config zero_arena = { .capacity_items = 10, .arena_bytes = 0,
+					   .hash_secret = &test_secret };
+	struct shard_config no_secret = { .capacity_items = 10, .arena_bytes = 4096 };
+	struct shard_config ok = { .capacity_items = 10, .arena_bytes = 4096,
+				   .hash_secret = &test_secret };
 	size_t bytes = shard_memory_size(&ok);
 	uint8_t *mem = aligned_alloc(64, bytes + 64);
 	struct shard *s = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
@@ -127,6 +137,7 @@ static void test_init_rejects_bad_config(void **state)
 	assert_int_equal(shard_memory_size(&zero_cap), 0);
 	assert_int_equal(shard_memory_size(&zero_arena), 0);
 	assert_int_equal(shard_init(s, mem, bytes, &zero_cap), -EINVAL);
+	assert_int_equal(shard_init(s, mem, bytes, &no_secret), -EINVAL);
 	assert_int_equal(shard_init(s, mem, bytes - 64, &ok), -EINVAL);
 	assert_int_equal(shard_init(s, mem + 8, bytes, &ok), -EINVAL);
 	assert_int_equal(shard_init(s, mem, bytes, &ok), 0);
@@ -198,7 +209,7 @@ static void test_key_lengths(void **state)
  * and the tag: equal for two keys means they meet in one bucket, tag equal. */
 static uint32_t bucket_bit_and_tag(const char *key, size_t len)
 {
-	uint64_t h = keyhash(key, len);
+	uint64_t h = keyhash_local(&test_secret, key, len);
 
 	return (uint32_t)((h >> 47) & 1) << 16 | keyhash_tag(h);
 }
@@ -616,6 +627,90 @@ static void test_random_with_tight_arena(void **state)
 	fixture_free(f);
 }
 
+/* Hash flooding (the hardening issue): keys chosen because their PUBLIC
+ * hash (the one clients steer with, seed 0) lands in one bucket of a 100k
+ * table are spread by the shard's secret hash like any other keys: no chain
+ * grows long, no PUT is refused, and the overflow pool stays near its
+ * normal use. Before the keyed hash, 31,703 such keys took every overflow
+ * bucket. */
+static void test_public_hash_flood_spreads(void **state)
+{
+	struct fixture *f = fixture_new(100000, 64u << 20);
+	struct fixture *ref = fixture_new(100000, 64u << 20);
+	struct table_geometry g;
+	uint32_t target = UINT32_MAX, found = 0;
+	struct shard_counters c, cr;
+
+	(void)state;
+	assert_int_equal(table_geometry_for(100000, &g), 0);
+	for (uint32_t i = 0; found < 600 && i < 40000000u; i++) {
+		char key[KEY_BUF];
+		int len = snprintf(key, sizeof(key), "flood:%u", i);
+		uint32_t bucket = keyhash_bucket(keyhash(key, (size_t)len), g.nbuckets);
+
+		if (target == UINT32_MAX)
+			target = bucket;
+		if (bucket != target)
+			continue;
+		found++;
+		assert_int_equal(put(f->s, key, (size_t)len, "v", 1), WE_STATUS_OK);
+		len = snprintf(key, sizeof(key), "plain:%u", found);
+		assert_int_equal(put(ref->s, key, (size_t)len, "v", 1), WE_STATUS_OK);
+	}
+	assert_int_equal(found, 600);
+	c = counters(f->s);
+	cr = counters(ref->s);
+	assert_int_equal(c.items, 600);
+	assert_int_equal(c.put_no_space, 0);
+	/* 600 keys in ~18k buckets: as few overflow buckets as for the same
+	 * number of ordinary keys (a concentrated flood would take 600 / 7 = 85
+	 * of them). */
+	assert_true(c.overflow_buckets_used <= cr.overflow_buckets_used + 8);
+	assert_true(shard_check_invariants(f->s));
+	fixture_free(f);
+	fixture_free(ref);
+}
+
+/* One chain holds at most TABLE_CHAIN_OVERFLOW_MAX overflow buckets: keys
+ * that do collide in the secret hash (found here because the test knows its
+ * secret) fill one chain to 7 * (1 + max) items, then get NO_SPACE while
+ * the rest of the table and the pool still serve other keys. */
+static void test_chain_bound(void **state)
+{
+	struct fixture *f = fixture_new(100000, 64u << 20);
+	struct table_geometry g;
+	const unsigned chain_max = TABLE_SLOTS * (1 + TABLE_CHAIN_OVERFLOW_MAX);
+	uint32_t target = UINT32_MAX, stored = 0, refused = 0;
+
+	(void)state;
+	assert_int_equal(table_geometry_for(100000, &g), 0);
+	for (uint32_t i = 0; stored + refused < chain_max + 5 && i < 40000000u; i++) {
+		char key[KEY_BUF];
+		int len = snprintf(key, sizeof(key), "chain:%u", i);
+		uint32_t bucket = keyhash_bucket(keyhash_local(&test_secret, key, (size_t)len),
+						 g.nbuckets);
+		enum we_status st;
+
+		if (target == UINT32_MAX)
+			target = bucket;
+		if (bucket != target)
+			continue;
+		st = put(f->s, key, (size_t)len, "v", 1);
+		if (st == WE_STATUS_OK)
+			stored++;
+		else if (st == WE_STATUS_NO_SPACE)
+			refused++;
+		else
+			fail_msg("unexpected status %d", st);
+	}
+	assert_int_equal(stored, chain_max);
+	assert_int_equal(refused, 5);
+	assert_int_equal(counters(f->s).overflow_buckets_used, TABLE_CHAIN_OVERFLOW_MAX);
+	assert_int_equal(put(f->s, "another", 7, "v", 1), WE_STATUS_OK);
+	assert_true(shard_check_invariants(f->s));
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -631,7 +726,11 @@ int main(void)
 		cmocka_unit_test(test_capacity_and_overhead),
 		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_random_with_tight_arena),
+		cmocka_unit_test(test_public_hash_flood_spreads),
+		cmocka_unit_test(test_chain_bound),
 	};
+
+	keyhash_secret_from_seed(&test_secret, 0x5eed);
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,87 @@
+/* addr_token.c - compute and check address tokens (see addr_token.h).
+ *
+ * DESIGN: SipHash-2-4 is a PRF built for short inputs under a secret key;
+ * libsodium's crypto_shorthash_siphashx24 gives its 128-bit form. Without
+ * the key an attacker cannot produce the token of an address whose traffic
+ * it does not see, which is all we need: the token says nothing else and
+ * carries no state. Comparisons are constant-time (sodium_memcmp), so a
+ * token cannot be guessed byte by byte from answer timing.
+ */
+#include "addr_token.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <sodium.h>
+
+_Static_assert(crypto_shorthash_siphashx24_KEYBYTES == ADDR_TOKEN_KEY_SIZE, "SipHash key size");
+_Static_assert(crypto_shorthash_siphashx24_BYTES == PROTO_TOKEN_SIZE, "SipHash-128 output");
+
+int addr_token_key_init(struct addr_token_key *key)
+{
+	size_t got = 0;
+
+	while (got < sizeof(key->bytes)) {
+		ssize_t n = getrandom(key->bytes + got, sizeof(key->bytes) - got, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+void addr_token_make(const struct addr_token_key *key, uint32_t ip_be, uint32_t epoch,
+		     uint8_t out[PROTO_TOKEN_SIZE])
+{
+	uint8_t in[8];
+
+	memcpy(in, &ip_be, 4);
+	in[4] = (uint8_t)epoch;
+	in[5] = (uint8_t)(epoch >> 8);
+	in[6] = (uint8_t)(epoch >> 16);
+	in[7] = (uint8_t)(epoch >> 24);
+	crypto_shorthash_siphashx24(out, in, sizeof(in), key->bytes);
+}
+
+void addr_token_cache_init(struct addr_token_cache *c, const struct addr_token_key *key)
+{
+	memset(c, 0, sizeof(*c));
+	c->key = key;
+}
+
+static struct addr_token_line *cache_line(struct addr_token_cache *c, uint32_t ip_be,
+					  uint32_t epoch)
+{
+	/* Fibonacci hashing of the address picks the line. */
+	uint32_t i = (uint32_t)(ip_be * 2654435761u) >> 24;
+	struct addr_token_line *l = &c->line[i & (ADDR_TOKEN_CACHE_LINES - 1)];
+
+	if (!l->valid || l->ip_be != ip_be || l->epoch != epoch) {
+		l->ip_be = ip_be;
+		l->epoch = epoch;
+		l->valid = true;
+		addr_token_make(c->key, ip_be, epoch, l->current);
+		addr_token_make(c->key, ip_be, epoch - 1, l->previous);
+		c->computed++;
+	}
+	return l;
+}
+
+const uint8_t *addr_token_current(struct addr_token_cache *c, uint32_t ip_be, uint32_t epoch)
+{
+	return cache_line(c, ip_be, epoch)->current;
+}
+
+bool addr_token_check(struct addr_token_cache *c, uint32_t ip_be, uint32_t epoch,
+		      const uint8_t token[PROTO_TOKEN_SIZE])
+{
+	const struct addr_token_line *l = cache_line(c, ip_be, epoch);
+
+	return sodium_memcmp(token, l->current, PROTO_TOKEN_SIZE) == 0 ||
+	       sodium_memcmp(token, l->previous, PROTO_TOKEN_SIZE) == 0;
+}
