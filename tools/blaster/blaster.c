@@ -76,7 +76,19 @@ static int blaster_check(const struct blaster_config *cfg, const char **why)
 			       "(key size + value size must be <= 1444)";
 			return -EINVAL;
 		}
+		if (cfg->token && (uint64_t)PROTO_HDR_SIZE + PROTO_TOKEN_SIZE + PROTO_ENTRY_HDR_SIZE +
+					  w->key_size_max + w->value_size_max >
+				  PROTO_PAYLOAD_MAX) {
+			*why = "key + value too large for one native datagram with the address "
+			       "token (key size + value size must be <= 1428; --no-token "
+			       "allows 1444)";
+			return -EINVAL;
+		}
 	} else {
+		if (cfg->token) {
+			*why = "the address token is native only";
+			return -EINVAL;
+		}
 		if (cfg->batch != 1) {
 			*why = "memcached mode sends one request per datagram: --batch must be 1";
 			return -EINVAL;
@@ -112,6 +124,23 @@ static uint32_t blaster_inflight_capacity(const struct blaster_config *cfg)
 	return (uint32_t)cap;
 }
 
+/* The fewest requests a native datagram holds when it is closed for want of
+ * room: it closes only when the next entry (at most 12 + key + value bytes)
+ * does not fit, so the entries in it fill more than the room less one entry,
+ * and there are at least room / largest entry of them. --batch caps it. */
+static uint32_t blaster_dgram_reqs_min(const struct blaster_config *cfg)
+{
+	uint32_t room = PROTO_PAYLOAD_MAX - PROTO_HDR_SIZE - (cfg->token ? PROTO_TOKEN_SIZE : 0);
+	uint32_t entry_max = PROTO_ENTRY_HDR_SIZE + cfg->workload.key_size_max +
+			     cfg->workload.value_size_max;
+	uint32_t n = room / entry_max;
+
+	if (cfg->proto != BLASTER_PROTO_NATIVE)
+		return 1;
+	WE_ASSERT(n >= 1); /* blaster_check() refused larger requests */
+	return n < cfg->batch ? n : cfg->batch;
+}
+
 static int blaster_alloc(struct blaster *b)
 {
 	const struct blaster_config *cfg = &b->cfg;
@@ -120,6 +149,7 @@ static int blaster_alloc(struct blaster *b)
 	int rc;
 
 	b->pool = cfg->burst + dests + 1;
+	b->dgram_reqs_min = blaster_dgram_reqs_min(cfg);
 	b->dgram_cap = cfg->proto == BLASTER_PROTO_NATIVE
 			       ? PROTO_PAYLOAD_MAX
 			       : codec_mc_set_size(cfg->workload.key_size_max,
@@ -196,6 +226,18 @@ void blaster_fini(struct blaster *b)
 	free(b->intended);
 	free(b->value_buf);
 	memset(b, 0, sizeof(*b));
+}
+
+void blaster_set_token(struct blaster *b, const uint8_t *token)
+{
+	WE_ASSERT(b->cfg.token);
+	WE_ASSERT(b->tx_count == 0);
+	if (token) {
+		memcpy(b->token_buf, token, PROTO_TOKEN_SIZE);
+		b->token = b->token_buf;
+	} else {
+		b->token = NULL;
+	}
 }
 
 void blaster_phase_begin(struct blaster *b, enum blaster_phase phase, uint64_t now_ns)
@@ -327,7 +369,7 @@ static struct blaster_dgram *blaster_dgram_new(struct blaster *b, uint16_t dest,
 	d->n_req = 0;
 	d->len = 0;
 	if (b->cfg.proto == BLASTER_PROTO_NATIVE)
-		codec_native_begin(&b->writers[slot], d->buf, b->dgram_cap, now_ns);
+		codec_native_begin(&b->writers[slot], d->buf, b->dgram_cap, now_ns, b->token);
 	*slot_out = slot;
 	return d;
 }
@@ -454,10 +496,11 @@ uint32_t blaster_tx_prepare(struct blaster *b, uint64_t now_ns)
 	/* Frees in-flight room (timeouts, exhausted memcached ids) first. */
 	blaster_expire(b, now_ns);
 	/* Each request opens at most one datagram; with batching, full ones
-	 * hold `batch` requests and at most one partial per destination. */
+	 * hold at least dgram_reqs_min requests and at most one partial per
+	 * destination is open. */
 	max = free_slots;
-	if (free_slots > dests && (free_slots - dests) * b->cfg.batch > max)
-		max = (free_slots - dests) * b->cfg.batch;
+	if (free_slots > dests && (free_slots - dests) * b->dgram_reqs_min > max)
+		max = (free_slots - dests) * b->dgram_reqs_min;
 	if (max > b->intended_cap)
 		max = b->intended_cap;
 	n = blaster_due(b, now_ns, max);

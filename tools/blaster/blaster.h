@@ -75,6 +75,8 @@ struct blaster_config {
 	uint32_t burst;              /* datagrams per send call, at most */
 	uint16_t workers;            /* native: destinations base .. base + workers - 1 */
 	uint8_t durability;          /* native entry flags (enum proto_durability) */
+	bool token;                  /* native: requests will carry an address token
+				      * (blaster_set_token() after the handshake) */
 	bool verify;
 	uint64_t duration_ns;        /* the run phase; the preload runs to its end */
 	uint64_t timeout_ns;         /* an unanswered request times out after this */
@@ -112,6 +114,7 @@ struct blaster {
 	uint8_t *dgram_mem;
 	uint32_t dgram_cap;
 	uint32_t pool;
+	uint32_t dgram_reqs_min;      /* requests a closed datagram holds at least */
 	uint32_t tx_head;
 	uint32_t tx_count;
 	struct proto_writer *writers; /* one per pool slot */
@@ -121,6 +124,10 @@ struct blaster {
 	uint64_t *intended;           /* scratch for pacer_take */
 	uint32_t intended_cap;
 	uint8_t *value_buf;
+	/* The address token every native request datagram carries; NULL for
+	 * plain datagrams (--no-token, or a server without validation). */
+	const uint8_t *token;
+	uint8_t token_buf[PROTO_TOKEN_SIZE];
 
 	/* The phase. */
 	enum blaster_phase phase;
@@ -142,6 +149,11 @@ struct blaster {
 int blaster_init(struct blaster *b, const struct blaster_config *cfg,
 		 const char **why) we_must_check;
 void blaster_fini(struct blaster *b);
+
+/* The address token for every native request from now on (handshake.c);
+ * NULL: plain requests (the server does not validate addresses). Only with
+ * cfg.token, and between phases. */
+void blaster_set_token(struct blaster *b, const uint8_t *token);
 
 void blaster_phase_begin(struct blaster *b, enum blaster_phase phase, uint64_t now_ns);
 /* Final sample, durations, drops for the backlog. */

@@ -110,6 +110,7 @@ static void blaster_complete(struct blaster *b, struct inflight_entry *e,
 
 	c->answered++;
 	c->status[r->status < WE_STATUS_COUNT ? r->status : WE_STATUS_COUNT]++;
+	c->need_token += r->status == WE_STATUS_NEED_TOKEN;
 	hist_record(&b->rep->interval, now_ns > e->intended_ns ? now_ns - e->intended_ns : 0);
 	hist_record(&b->rep->rtt, now_ns > e->sent_ns ? now_ns - e->sent_ns : 0);
 	if (e->vflags & BLASTER_VF_TRACKED)
@@ -134,8 +135,11 @@ static void blaster_rx_native(struct blaster *b, const uint8_t *buf, uint32_t le
 		b->rep->c.rx_batch_errors++;
 	for (unsigned i = 0; i < n; i++) {
 		struct codec_reply *r = &replies[i];
-		struct inflight_entry *e = inflight_find(&b->inflight, r->opaque);
+		struct inflight_entry *e;
 
+		/* A late copy of the handshake's answer (handshake.c) answers
+		 * no request, whatever its opaque. */
+		e = r->op == PROTO_OP_TOKEN ? NULL : inflight_find(&b->inflight, r->opaque);
 		if (e == NULL) {
 			b->rep->c.rx_unmatched++;
 			continue;

@@ -7,6 +7,9 @@
  * struct codec_reply; an entry of a GET that succeeded carries the value.
  * A header-only error reply (MALFORMED, BAD_VERSION, ...) has no entries: its
  * status comes back in *batch_status and the requests it refused time out.
+ * With the address token (handshake.c) every request datagram carries it
+ * right after the header; the writer then budgets PROTO_PAYLOAD_MAX -
+ * PROTO_TOKEN_SIZE bytes for entries, so batches fill no further.
  */
 #include "codec_native.h"
 
@@ -20,8 +23,13 @@ _Static_assert((int)WORKLOAD_OP_GET == (int)PROTO_OP_GET, "op numbering");
 _Static_assert((int)WORKLOAD_OP_PUT == (int)PROTO_OP_PUT, "op numbering");
 _Static_assert((int)WORKLOAD_OP_DELETE == (int)PROTO_OP_DELETE, "op numbering");
 
-void codec_native_begin(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint64_t echo)
+void codec_native_begin(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint64_t echo,
+			const uint8_t *token)
 {
+	if (token) {
+		proto_writer_init_token(w, buf, cap, echo, token);
+		return;
+	}
 	WE_ASSERT(cap >= PROTO_HDR_SIZE);
 	proto_writer_init(w, buf, cap, 0, echo);
 }

@@ -23,8 +23,11 @@ static inline uint16_t codec_native_worker(const struct region_map *map, const u
 }
 
 /* Start a request datagram; echo is copied into every answer datagram (the
- * blaster puts its send timestamp there). */
-void codec_native_begin(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint64_t echo);
+ * blaster puts its send timestamp there). With a token (the address token of
+ * handshake.c), the datagram carries it (TOKEN flag) and PROTO_TOKEN_SIZE
+ * bytes less room is left for entries; NULL: a plain datagram. */
+void codec_native_begin(struct proto_writer *w, uint8_t *buf, uint32_t cap, uint64_t echo,
+			const uint8_t *token);
 bool codec_native_fits(const struct proto_writer *w, uint32_t key_len, uint32_t value_len);
 /* flags: durability (enum proto_durability). value only for a PUT. */
 void codec_native_add(struct proto_writer *w, uint8_t op, uint8_t flags, uint32_t opaque,

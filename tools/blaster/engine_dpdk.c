@@ -8,7 +8,8 @@
  * plane answers with) and received frames classified by it: our own ARP
  * requests and ICMP echos are answered, UDP for our ports goes to the core.
  * The server's MAC is learnt with ARP before the first phase, which also tells
- * a silent target apart from a slow one.
+ * a silent target apart from a slow one; then, for native runs, the address
+ * token is asked for (handshake.h) over the same frames.
  *
  * Time comes from the TSC, converted to nanoseconds once per iteration; the
  * loop busy-polls (a load generator that sleeps measures its own wake-ups).
@@ -342,6 +343,70 @@ static uint32_t engine_dpdk_recv(struct engine_dpdk_ctx *d, struct blaster *b, u
 	return total;
 }
 
+/* Send one handshake try to worker h->dest, on that worker's queue. */
+static void engine_dpdk_handshake_send(struct engine_dpdk_ctx *d, const struct handshake *h)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(d->pool);
+	struct netio_udp hdr = d->peer;
+	uint16_t q = h->dest % d->n_queues;
+	uint8_t *frame;
+
+	if (m == NULL)
+		return; /* a lost try; the next one comes HANDSHAKE_RESEND_NS later */
+	frame = rte_pktmbuf_mtod(m, uint8_t *);
+	memcpy(frame + NETIO_UDP_HEADROOM, h->req, h->req_len);
+	hdr.src_port = (uint16_t)(ENGINE_DPDK_SRC_PORT + q);
+	hdr.dst_port = (uint16_t)(d->server_port_base + h->dest);
+	m->data_len = (uint16_t)netio_write_udp_copy(frame, &hdr, h->req_len, true);
+	m->pkt_len = m->data_len;
+	if (rte_eth_tx_burst(d->port_id, q, &m, 1) != 1)
+		rte_pktmbuf_free(m);
+}
+
+/* The handshake after ARP, before the first phase: the same frames and
+ * classification as the load, polling every queue (the answer comes back on
+ * whichever queue the answering worker's port maps to). */
+static int engine_dpdk_handshake(void *ctx, struct handshake *h, char *err, size_t err_len)
+{
+	struct engine_dpdk_ctx *d = ctx;
+	struct rte_mbuf *rx[ENGINE_DPDK_RX_BURST];
+
+	(void)err;
+	(void)err_len;
+	for (;;) {
+		uint64_t now_ns = engine_dpdk_now_ns(d);
+
+		if (h->state != HANDSHAKE_WAITING || handshake_expired(h, now_ns))
+			return 0;
+		if (handshake_due(h, now_ns))
+			engine_dpdk_handshake_send(d, h);
+		for (uint16_t q = 0; q < d->n_queues; q++) {
+			uint16_t n = rte_eth_rx_burst(d->port_id, q, rx, ENGINE_DPDK_RX_BURST);
+
+			for (uint16_t i = 0; i < n; i++) {
+				uint8_t *frame = rte_pktmbuf_mtod(rx[i], uint8_t *);
+				struct netio_udp udp;
+				uint32_t reply_len = 0;
+				enum netio_verdict v = netio_classify(&d->self, frame,
+								      rx[i]->data_len, &udp,
+								      &reply_len);
+
+				if (v == NETIO_UDP) {
+					handshake_rx(h, frame + udp.payload_off, udp.payload_len);
+				} else if (v == NETIO_REPLY_IN_PLACE) {
+					rx[i]->data_len = (uint16_t)reply_len;
+					rx[i]->pkt_len = reply_len;
+					if (rte_eth_tx_burst(d->port_id, q, &rx[i], 1) == 1)
+						continue;
+				} else {
+					d->rx_other++;
+				}
+				rte_pktmbuf_free(rx[i]);
+			}
+		}
+	}
+}
+
 static int engine_dpdk_run_phase(void *ctx, struct blaster *b, char *err, size_t err_len)
 {
 	struct engine_dpdk_ctx *d = ctx;
@@ -378,6 +443,7 @@ const struct engine engine_dpdk = {
 	.name = "dpdk",
 	.open = engine_dpdk_open,
 	.run_phase = engine_dpdk_run_phase,
+	.handshake = engine_dpdk_handshake,
 	.diagnose = engine_dpdk_diagnose,
 	.close = engine_dpdk_close,
 };

@@ -268,6 +268,52 @@ static int engine_kernel_run_phase(void *ctx, struct blaster *b, char *err, size
 	}
 }
 
+/* The handshake's tries over the same socket; the load has not begun, so
+ * whatever arrives is the handshake's business (handshake_rx() sorts it). */
+static int engine_kernel_handshake(void *ctx, struct handshake *h, char *err, size_t err_len)
+{
+	struct engine_kernel_ctx *k = ctx;
+	uint8_t *buf = k->rx_bufs;
+
+	for (;;) {
+		uint64_t now_ns = we_monotonic_ns();
+		struct pollfd pfd = {.fd = k->fd, .events = POLLIN};
+		struct timespec ts;
+		uint64_t wait_ns;
+		ssize_t got;
+
+		if (h->state != HANDSHAKE_WAITING || handshake_expired(h, now_ns))
+			return 0;
+		if (handshake_due(h, now_ns)) {
+			uint16_t dest = (uint16_t)(h->dest % k->n_dest);
+			ssize_t sent = k->connected
+					       ? send(k->fd, h->req, h->req_len, 0)
+					       : sendto(k->fd, h->req, h->req_len, 0,
+							(struct sockaddr *)&k->dest[dest], k->dest_len);
+
+			/* A refused or congested try is just a lost one. */
+			if (sent < 0 && errno == ECONNREFUSED)
+				k->refused++;
+			else if (sent < 0 && errno != EAGAIN && errno != ENOBUFS && errno != EINTR) {
+				snprintf(err, err_len, "send: %s", strerror(errno));
+				return -errno;
+			}
+		}
+		while ((got = recv(k->fd, buf, ENGINE_KERNEL_RX_BUF, MSG_DONTWAIT | MSG_TRUNC)) >= 0)
+			if (got <= ENGINE_KERNEL_RX_BUF)
+				handshake_rx(h, buf, (uint32_t)got);
+		if (errno == ECONNREFUSED)
+			k->refused++;
+		if (h->state != HANDSHAKE_WAITING)
+			return 0;
+		now_ns = we_monotonic_ns();
+		wait_ns = handshake_next_ns(h) > now_ns ? handshake_next_ns(h) - now_ns : 0;
+		ts.tv_sec = (time_t)(wait_ns / 1000000000ull);
+		ts.tv_nsec = (long)(wait_ns % 1000000000ull);
+		(void)ppoll(&pfd, 1, &ts, NULL);
+	}
+}
+
 static const char *engine_kernel_diagnose(void *ctx)
 {
 	struct engine_kernel_ctx *k = ctx;
@@ -290,6 +336,7 @@ const struct engine engine_kernel = {
 	.name = "kernel",
 	.open = engine_kernel_open,
 	.run_phase = engine_kernel_run_phase,
+	.handshake = engine_kernel_handshake,
 	.diagnose = engine_kernel_diagnose,
 	.close = engine_kernel_close,
 };

@@ -2,11 +2,12 @@
  *
  * DESIGN: main only sequences. Options are parsed and checked (options.c,
  * blaster_init) before any socket is opened; the engine named by --engine
+ * asks for the address token (native, unless --no-token: handshake.c), then
  * runs each phase over the engine-independent core (blaster.c); the report is
  * printed and written at the end, also after a failed run, so a silent target
  * or wrong values leave evidence behind. Exit status (sysexits.h): 0 ok,
  * 64 bad arguments, 65 wrong values seen, 68 unknown host, 69 the target never
- * answered, 71 system error, 73 the JSON file could not be written.
+ * answered (the load or the address-token handshake), 71 system error, 73 the JSON file could not be written.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,6 +20,7 @@
 #include "engine.h"
 #include "we_time.h"
 #include "options.h"
+#include "we_status.h"
 
 static const struct engine *const main_engines[] = {
 	&engine_kernel,
@@ -65,6 +67,53 @@ static void main_banner(const struct options *o)
 	fflush(stdout);
 }
 
+/* The address-token handshake of a native run (handshake.h). Returns 0 with
+ * the token set (or none: an older server without validation), or an exit
+ * status after saying why. *mode is what the JSON report records. */
+static int main_handshake(const struct engine *eng, void *ctx, struct blaster *b,
+			  const struct options *o, const char **mode)
+{
+	struct handshake h;
+	char err[256] = "";
+	int rc;
+
+	handshake_begin(&h, we_monotonic_ns(), o->bc.workers);
+	rc = eng->handshake(ctx, &h, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "warp-blaster: address-token handshake: %s\n", err);
+		return EX_OSERR;
+	}
+	switch (h.state) {
+	case HANDSHAKE_GOT_TOKEN:
+		blaster_set_token(b, h.token);
+		*mode = "on";
+		if (!o->quiet)
+			printf("warp-blaster: address token received (%u tr%s)\n", h.tries,
+			       h.tries == 1 ? "y" : "ies");
+		return 0;
+	case HANDSHAKE_UNSUPPORTED:
+		blaster_set_token(b, NULL);
+		*mode = "unsupported";
+		fprintf(stderr, "warp-blaster: note: the server does not know the address-token "
+				"handshake (no address validation): requests go without a token\n");
+		return 0;
+	case HANDSHAKE_WAITING:
+		break;
+	}
+	fprintf(stderr,
+		"warp-blaster: no answer to the address-token handshake from %s port %u%s within "
+		"%.0f s (%u tries)",
+		o->server, o->port, o->bc.workers > 1 ? " and up" : "",
+		(double)HANDSHAKE_TIMEOUT_NS / 1e9, h.tries);
+	if (h.refused_status)
+		fprintf(stderr, ": the server answered %s (%s)", we_status_name(h.refused_status),
+			we_status_text(h.refused_status));
+	else if (eng->diagnose(ctx))
+		fprintf(stderr, ": %s", eng->diagnose(ctx));
+	fputs(" (--no-token skips the handshake)\n", stderr);
+	return EX_UNAVAILABLE;
+}
+
 /* Run one phase; returns 0, or an exit status. */
 static int main_phase(const struct engine *eng, void *ctx, struct blaster *b,
 		      enum blaster_phase phase, const struct options *o)
@@ -103,6 +152,7 @@ int main(int argc, char **argv)
 	const struct engine *eng;
 	void *ctx;
 	const char *why = "";
+	const char *token_mode = "off";
 	char err[256] = "";
 	int status = 0, rc;
 
@@ -160,12 +210,18 @@ int main(int argc, char **argv)
 	signal(SIGTERM, main_on_signal);
 	if (!o.quiet)
 		main_banner(&o);
-	if (o.preload)
+	if (o.bc.token)
+		status = main_handshake(eng, ctx, &b, &o, &token_mode);
+	if (status == 0 && o.preload)
 		status = main_phase(eng, ctx, &b, BLASTER_PHASE_PRELOAD, &o);
 	if (status == 0 && !main_stop)
 		status = main_phase(eng, ctx, &b, BLASTER_PHASE_RUN, &o);
 	if (o.json_path) {
 		json_t *config = options_json(&o);
+
+		/* What the handshake found: on, off (--no-token, memcached) or
+		 * unsupported (an older server). */
+		json_object_set_new(config, "address_token", json_string(token_mode));
 
 		rc = report_write_json(o.json_path, config,
 				       o.preload ? &b.preload_report : NULL, &b.run_report);

@@ -53,6 +53,8 @@
 	X(JSON, "json", "FILE", "-", "write the JSON report to FILE")                          \
 	X(QUIET, "quiet", 0, "off", "no progress lines")                                       \
 	X(NO_SPIN, "no-spin", 0, "off", "sleep in poll() when idle instead of busy-polling")   \
+	X(NO_TOKEN, "no-token", 0, "off",                                                       \
+	  "native: no address-token handshake; requests go without a token")                  \
 	X(HELP, "help", 0, "", "this text")
 
 enum options_id {
@@ -166,6 +168,7 @@ static void options_defaults(struct options *o)
 	bc->window = 64;
 	bc->preload_window = 64;
 	bc->batch = 1;
+	bc->token = true;
 	bc->burst = 32;
 	bc->duration_ns = 10ull * 1000000000;
 	bc->timeout_ns = 1000ull * 1000000;
@@ -366,6 +369,9 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 	case OPT_NO_SPIN:
 		o->spin = false;
 		break;
+	case OPT_NO_TOKEN:
+		bc->token = false;
+		break;
 	}
 	return OPTIONS_OK;
 }
@@ -403,6 +409,7 @@ static enum options_result options_combine(struct options *o, bool port_set, boo
 		if (bc->durability != PROTO_DUR_DEFAULT)
 			return options_fail(err, len, "--durability: native protocol only");
 		bc->workers = 1;
+		bc->token = false; /* memcached has no address tokens */
 	}
 	return OPTIONS_OK;
 }
@@ -456,7 +463,7 @@ json_t *options_json(const struct options *o)
 
 	return json_pack("{s:s, s:s, s:i, s:s, s:i, s:I, s:[i,i], s:[i,i], s:{s:f,s:f,s:f},"
 			 " s:s, s:f, s:s, s:f, s:s, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:I,"
-			 " s:b, s:b, s:s}",
+			 " s:b, s:b, s:s, s:b}",
 			 "engine", o->engine, "server", o->server, "port", (int)o->port,
 			 "proto", bc->proto == BLASTER_PROTO_NATIVE ? "native" : "memcached",
 			 "workers", (int)bc->workers, "keys", (json_int_t)w->keys,
@@ -474,5 +481,5 @@ json_t *options_json(const struct options *o)
 			 "timeout_ms", (double)bc->timeout_ns / 1e6,
 			 "no_answer_s", (double)bc->no_answer_ns / 1e9,
 			 "seed", (json_int_t)w->seed, "verify", bc->verify, "preload", o->preload,
-			 "durability", options_durability_name(bc->durability));
+			 "durability", options_durability_name(bc->durability), "token", bc->token);
 }

@@ -135,13 +135,14 @@ void report_print_summary(FILE *out, const struct report_phase *p)
 	report_fmt_ns(max, sizeof(max), (double)l.max);
 	fprintf(out,
 		"%s: %.2fs  sent %llu (%.0f/s)  answered %llu (%.0f/s)  timeouts %llu  drops %llu"
-		"  errors %llu  wrong values %llu\n"
+		"  errors %llu  wrong values %llu  need_token %llu\n"
 		"%s: latency p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n",
 		p->name, p->duration_s, (unsigned long long)p->c.sent,
 		report_rate(p->c.sent, p->duration_s), (unsigned long long)p->c.answered,
 		report_rate(p->c.answered, p->duration_s), (unsigned long long)p->c.timeouts,
 		(unsigned long long)p->c.drops, (unsigned long long)report_errors(&p->c),
-		(unsigned long long)p->c.wrong_values, p->name, p50, p90, p99, p999, max);
+		(unsigned long long)p->c.wrong_values, (unsigned long long)p->c.need_token,
+		p->name, p50, p90, p99, p999, max);
 	for (unsigned s = 0; s < WE_STATUS_COUNT; s++)
 		if (s != WE_STATUS_OK && s != WE_STATUS_NOT_FOUND && p->c.status[s])
 			fprintf(out, "%s: status %s: %llu (%s)\n", p->name, we_status_name(s),

@@ -37,7 +37,8 @@
 	X(rx_unmatched, "answers matching no outstanding request (late, stale)")   \
 	X(rx_malformed, "datagrams or answers that could not be decoded")          \
 	X(rx_batch_errors, "header-only error replies (their requests time out)")   \
-	X(stalls, "times the in-flight table was full while requests were due")
+	X(stalls, "times the in-flight table was full while requests were due")      \
+	X(need_token, "answers withheld for want of an address token (NEED_TOKEN)")
 
 struct report_counters {
 #define REPORT_COUNTER_FIELD(name, text) uint64_t name;

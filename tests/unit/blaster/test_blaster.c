@@ -46,12 +46,19 @@ struct fake {
 	unsigned header_error_every;
 	bool silent;
 	bool reverse_fragments;
+	/* Address validation (native): with a token set, a GET hit whose answer
+	 * would pass PROTO_AMPLIFICATION_MAX x the request's bytes is withheld
+	 * (NEED_TOKEN) from a datagram without that token. */
+	const uint8_t *token;
 	/* Observations. */
 	uint64_t dgrams;
 	uint64_t requests;
 	uint64_t misrouted;
 	uint64_t corrupted;
 	unsigned max_batch_seen;
+	uint32_t max_dgram_len;
+	uint64_t tokenless;      /* native request datagrams without the right token */
+	uint64_t withheld;       /* answers withheld (NEED_TOKEN) */
 	/* Answers in flight, delivered in order of at_ns (FIFO: equal delays). */
 	struct answer *q;
 	size_t q_head, q_tail, q_cap;
@@ -104,12 +111,20 @@ static void fake_native(struct fake *f, const struct blaster_dgram *d, uint64_t 
 	struct proto_request reqs[PROTO_BATCH_MAX];
 	struct proto_writer w;
 	struct answer *a;
+	const uint8_t *token;
+	bool validated;
+	uint32_t answered_bytes = 0;
 	unsigned n;
 
 	assert_int_equal(proto_decode_batch(d->buf, d->len, &hdr, reqs, PROTO_BATCH_MAX, &n),
 			 PROTO_DECODE_OK);
 	if (n > f->max_batch_seen)
 		f->max_batch_seen = n;
+	if (d->len > f->max_dgram_len)
+		f->max_dgram_len = d->len;
+	token = proto_batch_token(d->buf, &hdr);
+	validated = token && f->token && memcmp(token, f->token, PROTO_TOKEN_SIZE) == 0;
+	f->tokenless += !validated;
 	a = fake_push(f, now_ns);
 	proto_writer_init(&w, a->buf, sizeof(a->buf), PROTO_F_RESPONSE, hdr.echo);
 	if (f->header_error_every && f->dgrams % f->header_error_every == 0) {
@@ -120,11 +135,25 @@ static void fake_native(struct fake *f, const struct blaster_dgram *d, uint64_t 
 	for (unsigned i = 0; i < n; i++) {
 		struct proto_request *r = &reqs[i];
 		uint64_t k = key_index(r->key, r->key_len);
+		uint32_t vlen = r->op == PROTO_OP_GET && f->present[k] ? f->len[k] : 0;
 
 		f->requests++;
 		if (region_map_owner_of_hash(&f->map, keyhash(r->key, r->key_len)) != d->dest)
 			f->misrouted++;
-		if (r->op == PROTO_OP_GET && f->present[k]) {
+		if (!proto_writer_fits(&w, 0, vlen)) {
+			/* Answers split over datagrams, as the data plane's do. */
+			a->len = proto_writer_finish(&w);
+			answered_bytes += a->len;
+			a = fake_push(f, now_ns);
+			proto_writer_init(&w, a->buf, sizeof(a->buf), PROTO_F_RESPONSE, hdr.echo);
+		}
+		if (vlen && f->token && !validated &&
+		    answered_bytes + w.len + PROTO_ENTRY_HDR_SIZE + vlen >
+			    PROTO_AMPLIFICATION_MAX * d->len) {
+			f->withheld++;
+			proto_writer_append(&w, r->op, 0, WE_STATUS_NEED_TOKEN, r->opaque, NULL, 0,
+					    NULL, 0);
+		} else if (r->op == PROTO_OP_GET && f->present[k]) {
 			uint8_t v[VALUE_MAX];
 
 			memcpy(v, f->val[k], f->len[k]);
@@ -575,6 +604,93 @@ static void test_blaster_memcached_verify(void **state)
 	fake_free(f);
 }
 
+static const uint8_t test_token[PROTO_TOKEN_SIZE] = {7, 7, 7, 7, 1, 2, 3, 4,
+						     5, 6, 7, 8, 9, 10, 11, 12};
+
+/* Values of 600..1400 bytes, batches of up to 8, GET-heavy: the run that a
+ * validating server answers NEED_TOKEN without the token. */
+static struct blaster_config token_config(uint64_t seed, bool token)
+{
+	struct blaster_config c = base_config(false, seed);
+
+	c.batch = 8;
+	c.token = token;
+	c.workload.value_size_min = 600;
+	c.workload.value_size_max = 1400;
+	c.workload.mix_get = 90;
+	c.workload.mix_put = 10;
+	c.workload.mix_delete = 0;
+	return c;
+}
+
+/* With the token set, every request datagram (preload and run) carries it,
+ * none passes the MTU though the token takes 16 bytes of each, and a
+ * validating server withholds nothing: need_token stays 0. */
+static void test_blaster_token_carried(void **state)
+{
+	struct blaster_config c = token_config(blaster_test_seed("token_carried"), true);
+	struct fake *f = fake_new(false, 4);
+	struct blaster *b;
+	uint64_t now;
+
+	(void)state;
+	b = blaster_new(&c);
+	blaster_set_token(b, test_token);
+	f->token = test_token;
+	now = run_phase(b, f, BLASTER_PHASE_PRELOAD, 0, 10 * US, NULL);
+	run_phase(b, f, BLASTER_PHASE_RUN, now, 10 * US, NULL);
+	assert_true(f->dgrams > 1000);
+	assert_int_equal(f->tokenless, 0);
+	assert_int_equal(f->withheld, 0);
+	assert_true(f->max_dgram_len <= PROTO_PAYLOAD_MAX);
+	assert_true(f->max_dgram_len > PROTO_PAYLOAD_MAX - 400); /* large values did go */
+	assert_int_equal(b->run_report.c.need_token, 0);
+	assert_int_equal(b->run_report.c.answered, b->run_report.c.sent);
+	assert_int_equal(b->run_report.c.wrong_values, 0);
+	assert_true(b->run_report.c.verified > b->run_report.c.sent / 2);
+	blaster_free(b);
+	fake_free(f);
+}
+
+/* Without a token (--no-token), large GET answers are withheld: each is
+ * counted in need_token, as its status, and not taken for a wrong value; a
+ * late copy of the handshake's answer matches no request. */
+static void test_blaster_need_token_counted(void **state)
+{
+	struct blaster_config c = token_config(blaster_test_seed("need_token_counted"), false);
+	struct fake *f = fake_new(false, 4);
+	struct blaster *b;
+	struct proto_writer w;
+	uint8_t late[64];
+	uint64_t now, answered, unmatched;
+
+	(void)state;
+	b = blaster_new(&c);
+	f->token = test_token;
+	now = run_phase(b, f, BLASTER_PHASE_PRELOAD, 0, 10 * US, NULL);
+	assert_int_equal(b->preload_report.c.need_token, 0); /* PUT answers are small */
+	run_phase(b, f, BLASTER_PHASE_RUN, now, 10 * US, NULL);
+	assert_int_equal(f->tokenless, f->dgrams);
+	assert_true(f->withheld > 100);
+	assert_int_equal(b->run_report.c.need_token, f->withheld);
+	assert_int_equal(b->run_report.c.status[WE_STATUS_NEED_TOKEN], f->withheld);
+	assert_int_equal(b->run_report.c.wrong_values, 0);
+	assert_int_equal(b->run_report.c.answered, b->run_report.c.sent);
+
+	/* Opaque 0 names the run's first request, which is long answered. */
+	answered = b->run_report.c.answered;
+	unmatched = b->run_report.c.rx_unmatched;
+	proto_writer_init(&w, late, sizeof(late), PROTO_F_RESPONSE, 1);
+	proto_writer_append(&w, PROTO_OP_TOKEN, 0, WE_STATUS_OK, 0, NULL, 0, test_token,
+			    PROTO_TOKEN_SIZE);
+	blaster_rx(b, late, proto_writer_finish(&w), now);
+	assert_int_equal(b->run_report.c.rx_unmatched, unmatched + 1);
+	assert_int_equal(b->run_report.c.answered, answered);
+	assert_int_equal(b->run_report.c.rx_malformed, 0);
+	blaster_free(b);
+	fake_free(f);
+}
+
 /* Configurations the core cannot honour are refused with a reason. */
 static void test_blaster_invalid_config(void **state)
 {
@@ -600,6 +716,23 @@ static void test_blaster_invalid_config(void **state)
 	c = base_config(false, 1);
 	c.window = 0;
 	assert_int_equal(blaster_init(&b, &c, &why), -22);
+	/* 8-byte keys: 1420-byte values fit beside the token, 1421 do not,
+	 * unless there is no token (1436 then fits). */
+	c = base_config(false, 1);
+	c.token = true;
+	c.workload.value_size_max = 1420;
+	assert_int_equal(blaster_init(&b, &c, &why), 0);
+	blaster_fini(&b);
+	c.workload.value_size_max = 1421;
+	assert_int_equal(blaster_init(&b, &c, &why), -22);
+	assert_non_null(strstr(why, "1428"));
+	c.token = false;
+	c.workload.value_size_max = 1436;
+	assert_int_equal(blaster_init(&b, &c, &why), 0);
+	blaster_fini(&b);
+	c = base_config(true, 1);
+	c.token = true;
+	assert_int_equal(blaster_init(&b, &c, &why), -22);
 }
 
 int main(void)
@@ -614,6 +747,8 @@ int main(void)
 		cmocka_unit_test(test_blaster_open_loop_drops_backlog),
 		cmocka_unit_test(test_blaster_open_loop_end_grace),
 		cmocka_unit_test(test_blaster_memcached_verify),
+		cmocka_unit_test(test_blaster_token_carried),
+		cmocka_unit_test(test_blaster_need_token_counted),
 		cmocka_unit_test(test_blaster_invalid_config),
 	};
 

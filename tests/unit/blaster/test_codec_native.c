@@ -1,6 +1,7 @@
 /* test_codec_native.c - the blaster's native requests decode as the data
- * plane decodes them (lib/proto.c), answers decode into replies matched by
- * opaque, and malformed answers are refused rather than misread. */
+ * plane decodes them (lib/proto.c), with the address token when there is
+ * one; answers decode into replies matched by opaque, and malformed answers
+ * are refused rather than misread. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +24,7 @@ static void test_codec_native_requests(void **state)
 	uint32_t len;
 
 	(void)state;
-	codec_native_begin(&w, buf, sizeof(buf), 0x1122334455667788ull);
+	codec_native_begin(&w, buf, sizeof(buf), 0x1122334455667788ull, NULL);
 	codec_native_add(&w, PROTO_OP_GET, 0, 7, (const uint8_t *)"k01", 3, NULL, 0);
 	codec_native_add(&w, PROTO_OP_PUT, PROTO_DUR_STRONG, 8, (const uint8_t *)"k02", 3,
 			 (const uint8_t *)"hello", 5);
@@ -56,17 +57,83 @@ static void test_codec_native_fits(void **state)
 	unsigned n = 0;
 
 	(void)state;
-	codec_native_begin(&w, buf, sizeof(buf), 0);
+	codec_native_begin(&w, buf, sizeof(buf), 0, NULL);
 	while (codec_native_fits(&w, 4, 0))
 		codec_native_add(&w, PROTO_OP_GET, 0, n++, (const uint8_t *)"kkkk", 4, NULL, 0);
 	assert_int_equal(n, PROTO_BATCH_MAX);
-	codec_native_begin(&w, buf, sizeof(buf), 0);
+	codec_native_begin(&w, buf, sizeof(buf), 0, NULL);
 	assert_true(codec_native_fits(&w, 16, PROTO_PAYLOAD_MAX - PROTO_HDR_SIZE -
 						     PROTO_ENTRY_HDR_SIZE - 16));
 	assert_false(codec_native_fits(&w, 16, PROTO_PAYLOAD_MAX - PROTO_HDR_SIZE -
 						      PROTO_ENTRY_HDR_SIZE - 15));
 	codec_native_add(&w, PROTO_OP_PUT, 0, 1, (const uint8_t *)"k", 1, value, 1000);
 	assert_false(codec_native_fits(&w, 16, 1000));
+}
+
+/* With an address token the datagram carries it (TOKEN flag, the 16 bytes
+ * right after the header) and the server's decoder finds the same entries
+ * behind it; without one, no flag and no token. */
+static void test_codec_native_token(void **state)
+{
+	static const uint8_t token[PROTO_TOKEN_SIZE] = {1, 2, 3, 4, 5, 6, 7, 8,
+							9, 10, 11, 12, 13, 14, 15, 16};
+	uint8_t buf[PROTO_PAYLOAD_MAX];
+	struct proto_writer w;
+	struct proto_batch_hdr hdr;
+	struct proto_request reqs[PROTO_BATCH_MAX];
+	unsigned n;
+	uint32_t len;
+
+	(void)state;
+	codec_native_begin(&w, buf, sizeof(buf), 42, token);
+	codec_native_add(&w, PROTO_OP_GET, 0, 7, (const uint8_t *)"k01", 3, NULL, 0);
+	codec_native_add(&w, PROTO_OP_PUT, 0, 8, (const uint8_t *)"k02", 3,
+			 (const uint8_t *)"hello", 5);
+	len = codec_native_finish(&w);
+	assert_int_equal(len, PROTO_HDR_SIZE + PROTO_TOKEN_SIZE + 2 * PROTO_ENTRY_HDR_SIZE + 11);
+	assert_int_equal(buf[3], PROTO_F_TOKEN);
+	assert_memory_equal(buf + PROTO_HDR_SIZE, token, PROTO_TOKEN_SIZE);
+	assert_int_equal(proto_decode_batch(buf, len, &hdr, reqs, PROTO_BATCH_MAX, &n),
+			 PROTO_DECODE_OK);
+	assert_int_equal(n, 2);
+	assert_int_equal(hdr.echo, 42);
+	assert_ptr_equal(proto_batch_token(buf, &hdr), buf + PROTO_HDR_SIZE);
+	assert_memory_equal(reqs[0].key, "k01", 3);
+	assert_int_equal(reqs[1].opaque, 8);
+	assert_memory_equal(reqs[1].value, "hello", 5);
+
+	codec_native_begin(&w, buf, sizeof(buf), 42, NULL);
+	codec_native_add(&w, PROTO_OP_GET, 0, 7, (const uint8_t *)"k01", 3, NULL, 0);
+	len = codec_native_finish(&w);
+	assert_int_equal(len, PROTO_HDR_SIZE + PROTO_ENTRY_HDR_SIZE + 3);
+	assert_int_equal(buf[3], 0);
+	assert_int_equal(proto_decode_batch(buf, len, &hdr, reqs, PROTO_BATCH_MAX, &n),
+			 PROTO_DECODE_OK);
+	assert_null(proto_batch_token(buf, &hdr));
+}
+
+/* The token costs entries PROTO_TOKEN_SIZE bytes of the payload: the largest
+ * single entry is 16 bytes smaller, and a batch of large entries holds what
+ * fits in PROTO_PAYLOAD_MAX - 16, never a datagram over the MTU. */
+static void test_codec_native_token_budget(void **state)
+{
+	static const uint8_t token[PROTO_TOKEN_SIZE] = {0xaa};
+	const uint32_t room = PROTO_PAYLOAD_MAX - PROTO_HDR_SIZE - PROTO_TOKEN_SIZE;
+	uint8_t buf[PROTO_PAYLOAD_MAX];
+	uint8_t value[PROTO_PAYLOAD_MAX] = {0};
+	struct proto_writer w;
+	unsigned n = 0;
+
+	(void)state;
+	codec_native_begin(&w, buf, sizeof(buf), 0, token);
+	assert_true(codec_native_fits(&w, 16, room - PROTO_ENTRY_HDR_SIZE - 16));
+	assert_false(codec_native_fits(&w, 16, room - PROTO_ENTRY_HDR_SIZE - 15));
+	/* Entries of 12 + 16 + 100 bytes: 11 fit in 1440 bytes, 12 do not. */
+	while (codec_native_fits(&w, 16, 100))
+		codec_native_add(&w, PROTO_OP_PUT, 0, n++, (const uint8_t *)"k000000000000000",
+				 16, value, 100);
+	assert_int_equal(n, room / (PROTO_ENTRY_HDR_SIZE + 16 + 100));
+	assert_true(codec_native_finish(&w) <= PROTO_PAYLOAD_MAX);
 }
 
 /* Build an answer datagram the way the data plane does. */
@@ -184,6 +251,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_codec_native_requests),
 		cmocka_unit_test(test_codec_native_fits),
+		cmocka_unit_test(test_codec_native_token),
+		cmocka_unit_test(test_codec_native_token_budget),
 		cmocka_unit_test(test_codec_native_answers),
 		cmocka_unit_test(test_codec_native_header_only),
 		cmocka_unit_test(test_codec_native_malformed),

@@ -1,6 +1,8 @@
 /* test_engine_kernel.c - the kernel-socket engine runs real phases over
- * loopback: against a fake native server on two worker ports (every request
- * on its owner's port, all answered, all verified), open and closed loop;
+ * loopback: against a fake native server on two worker ports (one address-
+ * token handshake, then every request with the token on its owner's port,
+ * all answered, all verified), open and closed loop; against an older server
+ * (no token, plain requests) and a silent one (the handshake gives up);
  * against a port where nothing listens (a clear "no answer" with the reason);
  * and against Debian's memcached when it is installed (skipped otherwise). */
 #include <errno.h>
@@ -38,6 +40,12 @@ struct srv {
 	volatile int stop;
 	uint64_t requests;
 	uint64_t misrouted;
+	/* Address tokens: a server that issues them (TOKEN op answered with
+	 * srv_token), or an older one that knows neither op nor flag. */
+	bool old_server;
+	uint64_t token_ops;      /* TOKEN requests seen */
+	uint64_t with_token;     /* datagrams that carried srv_token */
+	uint64_t without_token;  /* datagrams of other ops that did not */
 	struct region_map map;
 	bool present[SRV_KEYS];
 	uint8_t len[SRV_KEYS];
@@ -91,6 +99,9 @@ static uint64_t srv_key(const uint8_t *k, uint32_t len)
 	return v < SRV_KEYS ? v : 0;
 }
 
+static const uint8_t srv_token[PROTO_TOKEN_SIZE] = {0x70, 0x6b, 1, 2, 3, 4, 5, 6,
+						    7, 8, 9, 10, 11, 12, 13, 14};
+
 static void srv_answer(struct srv *s, int worker, const uint8_t *buf, uint32_t len,
 		       const struct sockaddr_storage *from, socklen_t from_len)
 {
@@ -98,11 +109,24 @@ static void srv_answer(struct srv *s, int worker, const uint8_t *buf, uint32_t l
 	struct proto_request reqs[PROTO_BATCH_MAX];
 	uint8_t out[PROTO_PAYLOAD_MAX];
 	struct proto_writer w;
+	const uint8_t *token;
 	unsigned n;
 
 	if (proto_decode_batch(buf, len, &hdr, reqs, PROTO_BATCH_MAX, &n) != PROTO_DECODE_OK)
 		return;
 	proto_writer_init(&w, out, sizeof(out), PROTO_F_RESPONSE, hdr.echo);
+	token = proto_batch_token(buf, &hdr);
+	if (token && s->old_server) {
+		/* An older server refuses an unknown flag, header only. */
+		proto_writer_set_status(&w, WE_STATUS_UNSUPPORTED);
+		len = proto_writer_finish(&w);
+		(void)sendto(s->fd[worker], out, len, 0, (const struct sockaddr *)from, from_len);
+		return;
+	}
+	if (token && memcmp(token, srv_token, PROTO_TOKEN_SIZE) == 0)
+		s->with_token++;
+	else if (reqs[0].op != PROTO_OP_TOKEN)
+		s->without_token++;
 	for (unsigned i = 0; i < n; i++) {
 		struct proto_request *r = &reqs[i];
 		uint64_t k = srv_key(r->key, r->key_len);
@@ -110,6 +134,15 @@ static void srv_answer(struct srv *s, int worker, const uint8_t *buf, uint32_t l
 		const uint8_t *v = NULL;
 		uint32_t vlen = 0;
 
+		if (r->op == PROTO_OP_TOKEN) {
+			s->token_ops++;
+			if (s->old_server)
+				st = WE_STATUS_UNKNOWN_OP;
+			else
+				v = srv_token, vlen = PROTO_TOKEN_SIZE;
+			proto_writer_append(&w, r->op, 0, st, r->opaque, NULL, 0, v, vlen);
+			continue;
+		}
 		s->requests++;
 		if (region_map_owner_of_hash(&s->map, keyhash(r->key, r->key_len)) != worker)
 			s->misrouted++;
@@ -196,6 +229,25 @@ static void run_open(struct run *r, const char **args)
 		fail_msg("engine open: %s", err);
 }
 
+/* The address-token handshake as main.c runs it; returns how it ended and
+ * sets the token when one came. */
+static enum handshake_state run_handshake(struct run *r, uint16_t workers)
+{
+	struct handshake h;
+	char err[256];
+
+	handshake_begin(&h, mono_ns(), workers);
+	if (engine_kernel.handshake(r->ctx, &h, err, sizeof(err)) != 0)
+		fail_msg("handshake: %s", err);
+	if (h.state == HANDSHAKE_GOT_TOKEN) {
+		assert_memory_equal(h.token, srv_token, PROTO_TOKEN_SIZE);
+		blaster_set_token(&r->b, h.token);
+	} else if (h.state == HANDSHAKE_UNSUPPORTED) {
+		blaster_set_token(&r->b, NULL);
+	}
+	return h.state;
+}
+
 static void run_phase(struct run *r, enum blaster_phase phase)
 {
 	char err[256];
@@ -248,6 +300,7 @@ static void test_engine_kernel_native_closed(void **state)
 	(void)state;
 	snprintf(port, sizeof(port), "%u", s->base);
 	run_open(r, args);
+	assert_int_equal(run_handshake(r, 2), HANDSHAKE_GOT_TOKEN);
 	run_phase(r, BLASTER_PHASE_PRELOAD);
 	assert_int_equal(r->b.preload_report.c.answered, 2000);
 	run_phase(r, BLASTER_PHASE_RUN);
@@ -257,12 +310,93 @@ static void test_engine_kernel_native_closed(void **state)
 	assert_int_equal(r->b.run_report.c.wrong_values, 0);
 	assert_true(r->b.run_report.c.verified > r->b.run_report.c.sent / 2);
 	assert_true(r->b.run_report.c.dgrams_sent < r->b.run_report.c.sent); /* batching */
+	assert_int_equal(r->b.run_report.c.need_token, 0);
 	run_close(r);
 	free(r);
 	srv_stop(s, t);
 	assert_true(s->requests > 1000);
 	assert_int_equal(s->misrouted, 0);
+	/* One handshake; then every request datagram carried the token. */
+	assert_int_equal(s->token_ops, 1);
+	assert_true(s->with_token > 100);
+	assert_int_equal(s->without_token, 0);
 	free(s);
+}
+
+/* An older server (TOKEN unknown): the handshake says so at once and the
+ * run goes on with plain datagrams, all answered. With --no-token there is
+ * no handshake and no token either. */
+static void test_engine_kernel_older_server(void **state)
+{
+	pthread_t t;
+	struct srv *s = srv_start(&t);
+	struct run *r = calloc(1, sizeof(*r));
+	char port[8];
+	const char *args[] = {"--port", port, "--workers", "2", "--keys", "500",
+			      "--batch", "4", "--duration", "0.2", "--no-spin", NULL};
+	const char *args_off[] = {"--port", port, "--workers", "2", "--keys", "500",
+				  "--duration", "0.2", "--no-spin", "--no-token", NULL};
+	uint64_t t0;
+
+	(void)state;
+	s->old_server = true;
+	snprintf(port, sizeof(port), "%u", s->base);
+	run_open(r, args);
+	t0 = mono_ns();
+	assert_int_equal(run_handshake(r, 2), HANDSHAKE_UNSUPPORTED);
+	assert_true(mono_ns() - t0 < HANDSHAKE_RESEND_NS);
+	run_phase(r, BLASTER_PHASE_RUN);
+	assert_true(r->b.run_report.c.sent > 100);
+	assert_int_equal(r->b.run_report.c.answered, r->b.run_report.c.sent);
+	assert_int_equal(r->b.run_report.c.rx_batch_errors, 0);
+	run_close(r);
+	assert_int_equal(s->token_ops, 1);
+	assert_int_equal(s->with_token, 0);
+
+	s->old_server = false;
+	memset(r, 0, sizeof(*r));
+	run_open(r, args_off);
+	assert_false(r->o.bc.token);
+	run_phase(r, BLASTER_PHASE_RUN);
+	assert_int_equal(r->b.run_report.c.answered, r->b.run_report.c.sent);
+	run_close(r);
+	free(r);
+	srv_stop(s, t);
+	assert_int_equal(s->token_ops, 1);
+	assert_int_equal(s->with_token, 0);
+	free(s);
+}
+
+/* Nothing answers the handshake: it gives up after HANDSHAKE_TIMEOUT_NS,
+ * having tried every HANDSHAKE_RESEND_NS, and the engine can say the port
+ * refused. */
+static void test_engine_kernel_handshake_no_answer(void **state)
+{
+	int fd;
+	uint16_t base;
+	struct run *r = calloc(1, sizeof(*r));
+	char port[8];
+	const char *args[] = {"--port", port, "--workers", "1", "--no-spin", NULL};
+	struct handshake h;
+	char err[256];
+	uint64_t t0;
+
+	(void)state;
+	base = bind_consecutive(&fd, 1);
+	close(fd);
+	snprintf(port, sizeof(port), "%u", base);
+	run_open(r, args);
+	t0 = mono_ns();
+	handshake_begin(&h, t0, 1);
+	assert_int_equal(engine_kernel.handshake(r->ctx, &h, err, sizeof(err)), 0);
+	assert_int_equal(h.state, HANDSHAKE_WAITING);
+	assert_true(mono_ns() - t0 >= HANDSHAKE_TIMEOUT_NS);
+	assert_true(mono_ns() - t0 < HANDSHAKE_TIMEOUT_NS + 500000000ull);
+	assert_int_equal(h.tries, HANDSHAKE_TIMEOUT_NS / HANDSHAKE_RESEND_NS);
+	assert_non_null(engine_kernel.diagnose(r->ctx));
+	assert_non_null(strstr(engine_kernel.diagnose(r->ctx), "refused"));
+	run_close(r);
+	free(r);
 }
 
 /* Open loop at 5000 requests/s for 0.4 s: about 2000 sent, all answered. */
@@ -371,6 +505,8 @@ int main(void)
 		cmocka_unit_test(test_engine_kernel_native_closed),
 		cmocka_unit_test(test_engine_kernel_native_open),
 		cmocka_unit_test(test_engine_kernel_no_answer),
+		cmocka_unit_test(test_engine_kernel_older_server),
+		cmocka_unit_test(test_engine_kernel_handshake_no_answer),
 		cmocka_unit_test(test_engine_kernel_real_memcached),
 	};
 

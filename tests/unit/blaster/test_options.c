@@ -53,6 +53,7 @@ static void test_options_full_example(void **state)
 	assert_non_null(j);
 	assert_string_equal(json_string_value(json_object_get(j, "load")), "open");
 	assert_int_equal(json_integer_value(json_object_get(j, "workers")), 4);
+	assert_true(json_is_true(json_object_get(j, "token")));
 	json_decref(j);
 }
 
@@ -61,6 +62,7 @@ static void test_options_defaults(void **state)
 {
 	char *native[] = {"warp-blaster", "--workers", "2", NULL};
 	char *mc[] = {"warp-blaster", "--proto", "memcached", "--window", "8", NULL};
+	char *no_token[] = {"warp-blaster", "--workers", "2", "--no-token", NULL};
 	struct options o;
 	char err[256];
 
@@ -71,8 +73,13 @@ static void test_options_defaults(void **state)
 	assert_int_equal(o.bc.window, 64);
 	assert_int_equal(o.bc.batch, 1);
 	assert_false(o.bc.verify);
+	assert_true(o.bc.token); /* native: the address-token handshake is on */
 	assert_string_equal(o.engine, "kernel");
+	assert_int_equal(options_parse(&o, ARGC(no_token), no_token, err, sizeof(err)),
+			 OPTIONS_OK);
+	assert_false(o.bc.token);
 	assert_int_equal(options_parse(&o, ARGC(mc), mc, err, sizeof(err)), OPTIONS_OK);
+	assert_false(o.bc.token); /* memcached has no tokens */
 	assert_int_equal(o.bc.proto, BLASTER_PROTO_MEMCACHED);
 	assert_int_equal(o.port, 11211);
 	assert_int_equal(o.bc.workers, 1);

@@ -138,6 +138,7 @@ static void test_report_json(void **state)
 	run->c.wrong_values = 1;
 	run->c.status[WE_STATUS_OK] = 3980;
 	run->c.status[WE_STATUS_BUSY] = 10;
+	run->c.need_token = 3;
 	for (int i = 0; i < 1000; i++)
 		hist_record(&run->interval, 10000 + (uint64_t)i);
 	hist_record(&run->rtt, 777);
@@ -157,6 +158,8 @@ static void test_report_json(void **state)
 							    "sent")), 4000);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "counters"),
 							    "wrong_values")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "counters"),
+							    "need_token")), 3);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(o, "status"), "OK")),
 			 3980);
 	assert_null(json_object_get(json_object_get(o, "status"), "NOT_FOUND")); /* zero */
@@ -184,6 +187,29 @@ static void test_report_json(void **state)
 	free_phase(pre);
 }
 
+/* The summary shows NEED_TOKEN answers as their own figure (after the
+ * figures scripts read) and, like every error status, by name. */
+static void test_report_summary_need_token(void **state)
+{
+	struct report_phase *run = new_phase();
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	(void)state;
+	run->duration_s = 1.0;
+	run->c.sent = run->c.answered = 100;
+	run->c.status[WE_STATUS_OK] = 93;
+	run->c.status[WE_STATUS_NEED_TOKEN] = 7;
+	run->c.need_token = 7;
+	report_print_summary(f, run);
+	fclose(f);
+	assert_non_null(strstr(text, " wrong values 0  need_token 7\n"));
+	assert_non_null(strstr(text, "status NEED_TOKEN: 7 ("));
+	free(text);
+	free_phase(run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_report_errors),
 		cmocka_unit_test(test_report_progress_line),
 		cmocka_unit_test(test_report_json),
+		cmocka_unit_test(test_report_summary_need_token),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
