@@ -142,6 +142,8 @@ static int main_setup_workers(struct main_state *st)
 		w->self.ip_be = st->cfg.ip_be;
 		w->self.udp_port_base = st->cfg.port_base;
 		w->self.udp_port_count = (uint16_t)st->n_workers;
+		w->self.mtu = NETIO_MTU_DEFAULT; /* the port's MTU is not changed */
+		w->self.udp_payload_max = PROTO_PAYLOAD_MAX;
 		w->exec.shard = shard;
 		w->exec.map = st->map;
 		w->exec.stats = &w->stats;

@@ -9,6 +9,14 @@
  * checked against the bytes actually received before it is used; a hostile
  * frame is a drop, never an assertion.
  *
+ * Nothing is answered that could make us an amplifier or a reflector: no
+ * reply goes to a group MAC or to a martian source address (see netio.h), an
+ * ARP reply is exactly 42 bytes, an echo reply never carries the request's IP
+ * options and never exceeds the MTU. The checks on the UDP path are compares
+ * on words already loaded (the destination MAC as 4 + 2 bytes, the first
+ * octet of the source address, the source port), so the request path pays a
+ * few predictable branches for them.
+ *
  * Frames may carry Ethernet padding after the IPv4 packet (minimum frame
  * size), so lengths come from the IPv4 total length, not the frame length.
  * UDP checksums are not verified on receive (peers use checksum offload and
@@ -75,6 +83,37 @@ static inline uint32_t get_u32(const uint8_t *p)
 	return v;
 }
 
+static inline uint16_t get_u16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* Two MAC addresses equal, compared as one 32-bit and one 16-bit word. */
+static inline bool mac_equal(const uint8_t *a, const uint8_t *b)
+{
+	return ((get_u32(a) ^ get_u32(b)) | (uint32_t)(get_u16(a + 4) ^ get_u16(b + 4))) == 0;
+}
+
+static inline bool mac_is_broadcast(const uint8_t *a)
+{
+	return get_u32(a) == 0xffffffffu && get_u16(a + 4) == 0xffffu;
+}
+
+/* A source address no answer may go to: 0.0.0.0/8 ("this network", and the
+ * sender of RFC 5227 probes), 127.0.0.0/8 (loopback), 224.0.0.0/4
+ * (multicast), 240.0.0.0/4 (reserved, with 255.255.255.255), or our own
+ * address (a spoofed source would have us talk to ourselves). */
+static inline bool ip_is_martian(const struct netio_self *self, uint32_t src_be)
+{
+	uint8_t first = (uint8_t)(ntohl(src_be) >> 24);
+
+	/* first - 1 wraps 0 to 255: one compare covers 0/8 and 224..255. */
+	return (uint8_t)(first - 1) >= 223 || first == 127 || src_be == self->ip_be;
+}
+
 /* Sum of p[0..len) as host-order 32-bit words (the tail zero-padded),
  * added to `sum`. Fold with csum_fold(). */
 static uint64_t csum_add(uint64_t sum, const uint8_t *p, uint32_t len)
@@ -124,7 +163,10 @@ uint16_t netio_udp_checksum(const uint8_t *ip_hdr, const uint8_t *udp_hdr, uint3
 	return csum_fold(csum_add(sum, udp_hdr, udp_len));
 }
 
-/* ARP request for our address: turn it into the reply, in place. */
+/* ARP request for our address: turn it into the reply, in place. The
+ * Ethernet source is already known to be unicast; the sender hardware address
+ * must be that same address (we answer the station that asked, not one it
+ * names), and the sender IP must be one we could talk to. */
 static enum netio_verdict classify_arp(const struct netio_self *self, uint8_t *frame,
 				       uint32_t frame_len, uint32_t *reply_len)
 {
@@ -137,6 +179,8 @@ static enum netio_verdict classify_arp(const struct netio_self *self, uint8_t *f
 	if (get_be16(arp) != 1 || get_be16(arp + 2) != ETHERTYPE_IPV4 || arp[4] != 6 ||
 	    arp[5] != 4 || get_be16(arp + 6) != 1 || get_u32(arp + 24) != self->ip_be)
 		return NETIO_DROP_ARP_IGNORED;
+	if (!mac_equal(arp + 8, frame + 6) || ip_is_martian(self, get_u32(arp + 14)))
+		return NETIO_DROP_ARP_BAD_SENDER;
 
 	memcpy(sender_mac, arp + 8, 6);
 	memcpy(sender_ip, arp + 14, 4);
@@ -147,12 +191,18 @@ static enum netio_verdict classify_arp(const struct netio_self *self, uint8_t *f
 	memcpy(arp + 24, sender_ip, 4);
 	memcpy(frame, sender_mac, 6);
 	memcpy(frame + 6, self->mac, 6);
-	*reply_len = frame_len;
+	/* Exactly the ARP packet: whatever followed it in the request (padding
+	 * to 60 bytes, or anything a sender put there) is not echoed. */
+	*reply_len = NETIO_ETH_HDR + ARP_LEN;
 	return NETIO_REPLY_IN_PLACE;
 }
 
-/* ICMP echo request: answer in place. IP options, if any, are sent back
- * unchanged with the reply (RFC 1122 3.2.2.6 asks for them to be returned). */
+/* ICMP echo request: answer in place, with a plain 20-byte IPv4 header. The
+ * request's IP options are not returned (RFC 1122 3.2.2.6 would reverse a
+ * source route and fill in record-route options; we honour none of them, and
+ * echoing a source route back would let a sender steer our replies), so the
+ * ICMP message moves up to follow the 20-byte header. A reply larger than the
+ * MTU is not sent: we do not fragment. */
 static enum netio_verdict classify_icmp(const struct netio_self *self, uint8_t *frame,
 					uint32_t ihl_bytes, uint32_t total_len,
 					uint32_t *reply_len)
@@ -160,26 +210,42 @@ static enum netio_verdict classify_icmp(const struct netio_self *self, uint8_t *
 	uint8_t *ip = frame + NETIO_ETH_HDR;
 	uint8_t *icmp = ip + ihl_bytes;
 	uint32_t icmp_len = total_len - ihl_bytes;
+	uint32_t mtu = self->mtu ? self->mtu : NETIO_MTU_DEFAULT;
+	uint32_t reply_total = NETIO_IPV4_HDR + icmp_len;
 	uint8_t peer_mac[6];
+	uint32_t peer_ip;
 
 	if (icmp_len < ICMP_HDR || icmp[0] != ICMP_ECHO_REQUEST || icmp[1] != 0)
 		return NETIO_DROP_ICMP_NOT_ECHO;
+	/* Before the checksum: a large request costs nothing to refuse. */
+	if (reply_total > mtu)
+		return NETIO_DROP_ICMP_TOO_LARGE;
 	if (inet_checksum(icmp, icmp_len) != 0)
 		return NETIO_DROP_ICMP_NOT_ECHO; /* corrupted: not a valid echo request */
 
 	memcpy(peer_mac, frame + 6, 6);
 	memcpy(frame, peer_mac, 6);
 	memcpy(frame + 6, self->mac, 6);
-	memcpy(ip + 16, ip + 12, 4);
-	memcpy(ip + 12, &self->ip_be, 4);
+	if (ihl_bytes != NETIO_IPV4_HDR) {
+		memmove(ip + NETIO_IPV4_HDR, icmp, icmp_len);
+		icmp = ip + NETIO_IPV4_HDR;
+	}
+	peer_ip = get_u32(ip + 12);
+	ip[0] = 0x45; /* version 4, no options; ip[1], the TOS, is kept */
+	put_be16(ip + 2, (uint16_t)reply_total);
+	put_be16(ip + 4, 0); /* id: unused, DF is set and the reply fits the MTU */
+	put_be16(ip + 6, IPV4_DF);
 	ip[8] = IPV4_TTL;
+	ip[9] = IPPROTO_ICMP_;
+	memcpy(ip + 12, &self->ip_be, 4);
+	memcpy(ip + 16, &peer_ip, 4);
 	put_be16(ip + 10, 0);
-	put_be16(ip + 10, netio_ipv4_checksum(ip, ihl_bytes));
+	put_be16(ip + 10, netio_ipv4_checksum(ip, NETIO_IPV4_HDR));
 	icmp[0] = ICMP_ECHO_REPLY;
 	put_be16(icmp + 2, 0);
 	put_be16(icmp + 2, inet_checksum(icmp, icmp_len));
-	/* Ethernet padding, if the request had any, is not sent back. */
-	*reply_len = NETIO_ETH_HDR + total_len;
+	/* Neither the request's options nor its Ethernet padding are sent back. */
+	*reply_len = NETIO_ETH_HDR + reply_total;
 	return NETIO_REPLY_IN_PLACE;
 }
 
@@ -189,8 +255,9 @@ static enum netio_verdict classify_ipv4(const struct netio_self *self, uint8_t *
 {
 	uint8_t *ip = frame + NETIO_ETH_HDR;
 	uint32_t ip_avail = frame_len - NETIO_ETH_HDR;
-	uint32_t ihl_bytes, total_len, l4_len, udp_len, port_index;
+	uint32_t ihl_bytes, total_len, l4_len, udp_len, port_index, payload_max, src_ip_be;
 	const uint8_t *uh;
+	uint8_t proto;
 
 	if (ip_avail < NETIO_IPV4_HDR)
 		return NETIO_DROP_TRUNCATED;
@@ -212,10 +279,14 @@ static enum netio_verdict classify_ipv4(const struct netio_self *self, uint8_t *
 	if (get_be16(ip + 6) & IPV4_MF_OFFSET_MASK)
 		return NETIO_DROP_IP_FRAGMENT;
 
-	if (ip[9] == IPPROTO_ICMP_)
-		return classify_icmp(self, frame, ihl_bytes, total_len, reply_len);
-	if (ip[9] != IPPROTO_UDP_)
+	proto = ip[9];
+	if (proto != IPPROTO_UDP_ && proto != IPPROTO_ICMP_)
 		return NETIO_DROP_IP_PROTO;
+	src_ip_be = get_u32(ip + 12);
+	if (we_unlikely(ip_is_martian(self, src_ip_be)))
+		return NETIO_DROP_IP_MARTIAN_SRC;
+	if (proto == IPPROTO_ICMP_)
+		return classify_icmp(self, frame, ihl_bytes, total_len, reply_len);
 
 	l4_len = total_len - ihl_bytes;
 	uh = ip + ihl_bytes;
@@ -229,11 +300,17 @@ static enum netio_verdict classify_ipv4(const struct netio_self *self, uint8_t *
 	port_index = (uint32_t)udp->dst_port - self->udp_port_base;
 	if (port_index >= self->udp_port_count)
 		return NETIO_DROP_UDP_PORT_CLOSED;
-
 	udp->src_port = get_be16(uh);
+	if (we_unlikely(udp->src_port == 0))
+		return NETIO_DROP_UDP_SRC_PORT_ZERO; /* no port to answer to */
+	payload_max = self->udp_payload_max ? self->udp_payload_max
+					    : NETIO_UDP_PAYLOAD_MAX_DEFAULT;
+	if (we_unlikely(udp_len - NETIO_UDP_HDR > payload_max))
+		return NETIO_DROP_UDP_TOO_LARGE;
+
 	udp->payload_off = NETIO_ETH_HDR + ihl_bytes + NETIO_UDP_HDR;
 	udp->payload_len = udp_len - NETIO_UDP_HDR;
-	udp->src_ip_be = get_u32(ip + 12);
+	udp->src_ip_be = src_ip_be;
 	udp->dst_ip_be = get_u32(ip + 16);
 	memcpy(udp->dst_mac, frame, 6);
 	memcpy(udp->src_mac, frame + 6, 6);
@@ -248,6 +325,14 @@ enum netio_verdict netio_classify(const struct netio_self *self, uint8_t *frame,
 
 	if (we_unlikely(frame_len < NETIO_ETH_HDR))
 		return NETIO_DROP_TRUNCATED;
+	/* Unicast to us (UDP, ICMP, a unicast ARP refresh) or broadcast (ARP
+	 * requests); anything else is another host's or a group's frame, which
+	 * a promiscuous port hands us too. */
+	if (we_unlikely(!mac_equal(frame, self->mac)) && !mac_is_broadcast(frame))
+		return NETIO_DROP_ETH_NOT_FOR_US;
+	/* The group bit of the source: every answer goes to the source. */
+	if (we_unlikely(frame[6] & 1))
+		return NETIO_DROP_ETH_SRC_GROUP;
 	ethertype = get_be16(frame + 12);
 	if (we_likely(ethertype == ETHERTYPE_IPV4))
 		return classify_ipv4(self, frame, frame_len, udp, reply_len);

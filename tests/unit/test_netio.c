@@ -1,7 +1,11 @@
 /* test_netio.c - L2-L4 handling over bytes: ARP and ICMP answered in place,
  * every drop reason produced by a crafted frame, UDP located behind IP
  * options and in front of Ethernet padding, reply headers whose checksums
- * verify by an independent computation, and a mutation test.
+ * verify by an independent computation, and a mutation test. The hostile
+ * network rules of netio.h each have a test: frames for other MACs, group
+ * source MACs, martian source addresses, source port 0, ARP whose sender is
+ * not the frame's source or is a probe, exact-size ARP replies, echo replies
+ * without the request's IP options and within the MTU, oversize datagrams.
  *
  * Checksums are checked here with a deliberately plain RFC 1071 routine
  * (16-bit big-endian words, 32-bit sum, folded), not with netio's helpers.
@@ -22,6 +26,7 @@
 #include "we_test.h"
 
 #define FRAME_CAP 2048
+#define JUMBO_CAP 9100 /* a 9000-byte MTU frame and then some */
 
 static const uint8_t self_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t peer_mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x02};
@@ -43,6 +48,7 @@ static struct netio_self make_self(void)
 {
 	struct netio_self s;
 
+	memset(&s, 0, sizeof(s)); /* mtu and udp_payload_max: the defaults */
 	memcpy(s.mac, self_mac, 6);
 	s.ip_be = ip_be(SELF_IP);
 	s.udp_port_base = PORT_BASE;
@@ -147,18 +153,30 @@ static uint32_t build_udp(uint8_t *f, uint16_t dst_port, const void *payload, ui
 	return 14 + total + padding;
 }
 
-static uint32_t build_icmp(uint8_t *f, uint8_t type, uint8_t code, uint16_t data_len,
-			   unsigned padding)
+/* Ethernet + IPv4 + ICMP with data_len data bytes. options_len (0, or a
+ * multiple of 4 from 8 to 40) bytes of IP options hold a loose source route
+ * through 192.0.2.x, which a reply must not carry back. */
+static uint32_t build_icmp_opt(uint8_t *f, uint8_t type, uint8_t code, uint16_t data_len,
+			       unsigned options_len, unsigned padding)
 {
 	uint8_t *ip = f + 14;
-	uint8_t *icmp = ip + 20;
-	uint16_t total = (uint16_t)(20 + 8 + data_len);
+	uint32_t ihl = 20 + options_len;
+	uint8_t *icmp = ip + ihl;
+	uint16_t total = (uint16_t)(ihl + 8 + data_len);
 
 	memcpy(f, self_mac, 6);
 	memcpy(f + 6, peer_mac, 6);
 	wr16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
+	memset(ip, 0, ihl);
+	ip[0] = (uint8_t)(0x40 | (ihl / 4));
+	if (options_len) {
+		ip[20] = 0x83; /* loose source and record route */
+		ip[21] = (uint8_t)(options_len - 1);
+		ip[22] = 4;
+		for (unsigned a = 0; a < (options_len - 4) / 4; a++)
+			wr32(ip + 23 + 4 * a, htonl(0xc0000200u + a + 1));
+		ip[20 + options_len - 1] = 0; /* end of options */
+	}
 	wr16(ip + 2, total);
 	wr16(ip + 4, 0x77);
 	ip[8] = 64;
@@ -176,6 +194,12 @@ static uint32_t build_icmp(uint8_t *f, uint8_t type, uint8_t code, uint16_t data
 	memset(icmp + 8 + data_len, 0, padding);
 	fix_ip_checksum(f);
 	return 14 + total + padding;
+}
+
+static uint32_t build_icmp(uint8_t *f, uint8_t type, uint8_t code, uint16_t data_len,
+			   unsigned padding)
+{
+	return build_icmp_opt(f, type, code, data_len, 0, padding);
 }
 
 static uint32_t build_arp(uint8_t *f, uint16_t oper, const char *target_ip)
@@ -200,19 +224,52 @@ static uint32_t build_arp(uint8_t *f, uint16_t oper, const char *target_ip)
 
 /* Classify a heap copy of exactly frame_len bytes (so ASan sees overreads)
  * and copy the possibly rewritten frame back. */
-static enum netio_verdict classify(uint8_t *frame, uint32_t frame_len, struct netio_udp *udp,
-				   uint32_t *reply_len)
+static enum netio_verdict classify_as(const struct netio_self *self, uint8_t *frame,
+				      uint32_t frame_len, struct netio_udp *udp,
+				      uint32_t *reply_len)
 {
-	struct netio_self self = make_self();
 	uint8_t *copy = malloc(frame_len ? frame_len : 1);
 	enum netio_verdict v;
 
 	assert_non_null(copy);
 	memcpy(copy, frame, frame_len);
-	v = netio_classify(&self, copy, frame_len, udp, reply_len);
+	v = netio_classify(self, copy, frame_len, udp, reply_len);
 	memcpy(frame, copy, frame_len);
 	free(copy);
 	return v;
+}
+
+static enum netio_verdict classify(uint8_t *frame, uint32_t frame_len, struct netio_udp *udp,
+				   uint32_t *reply_len)
+{
+	struct netio_self self = make_self();
+
+	return classify_as(&self, frame, frame_len, udp, reply_len);
+}
+
+/* Classify and expect a drop that leaves the frame as it was. */
+static void expect_drop(uint8_t *f, uint32_t len, enum netio_verdict want, const char *what)
+{
+	uint8_t *orig = malloc(len ? len : 1);
+	struct netio_udp udp;
+	uint32_t reply_len = 0;
+	enum netio_verdict v;
+
+	assert_non_null(orig);
+	memcpy(orig, f, len);
+	v = classify(f, len, &udp, &reply_len);
+	if (v != want)
+		fail_msg("%s: got %s, want %s", what, netio_verdict_name(v),
+			 netio_verdict_name(want));
+	assert_memory_equal(f, orig, len);
+	free(orig);
+}
+
+/* Overwrite the IPv4 source of a frame without IP options, checksum fixed. */
+static void set_src_ip(uint8_t *f, const char *src)
+{
+	wr32(f + 14 + 12, ip_be(src));
+	fix_ip_checksum(f);
 }
 
 /* A known header (the usual textbook example) checksums to 0xb861, and a
@@ -232,8 +289,8 @@ static void test_checksum_vector(void **state)
 		assert_int_equal(netio_ipv4_checksum(h, len), ref_checksum(h, len));
 }
 
-/* An ARP request for our address becomes a correct reply in place, with the
- * frame length unchanged. */
+/* An ARP request for our address becomes a correct reply in place, exactly
+ * 14 + 28 bytes long: the request's padding to 60 bytes is not sent back. */
 static void test_arp_request_answered(void **state)
 {
 	uint8_t f[FRAME_CAP];
@@ -243,8 +300,9 @@ static void test_arp_request_answered(void **state)
 	const uint8_t *a = f + 14;
 
 	(void)state;
+	assert_int_equal(len, 60);
 	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
-	assert_int_equal(reply_len, len);
+	assert_int_equal(reply_len, 42);
 	assert_memory_equal(f, peer_mac, 6);
 	assert_memory_equal(f + 6, self_mac, 6);
 	assert_int_equal(rd16(f + 12), 0x0806);
@@ -284,6 +342,10 @@ static void check_echo_reply(const uint8_t *f, uint32_t reply_len, uint16_t data
 	assert_int_equal(reply_len, 14 + 20 + 8 + data_len);
 	assert_memory_equal(f, peer_mac, 6);
 	assert_memory_equal(f + 6, self_mac, 6);
+	assert_int_equal(rd16(f + 12), 0x0800);
+	assert_int_equal(ip[0], 0x45); /* no options */
+	assert_int_equal(ip[9], 1);
+	assert_int_equal(rd16(ip + 6) & 0x3fff, 0); /* not a fragment */
 	assert_true(rd32(ip + 12) == ip_be(SELF_IP));
 	assert_true(rd32(ip + 16) == ip_be(PEER_IP));
 	assert_int_equal(rd16(ip + 2), 20 + 8 + data_len);
@@ -301,7 +363,7 @@ static void check_echo_reply(const uint8_t *f, uint32_t reply_len, uint16_t data
  * replies whose IPv4 and ICMP checksums verify independently. */
 static void test_icmp_echo_reply(void **state)
 {
-	static const uint16_t sizes[] = {0, 1, 7, 56, 1000, 1473};
+	static const uint16_t sizes[] = {0, 1, 7, 56, 1000, 1472};
 
 	(void)state;
 	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
@@ -384,7 +446,9 @@ static void test_udp_ethernet_padding(void **state)
 static const struct drop_case {
 	const char *name;
 	char base;       /* 'u': UDP "x" to PORT_BASE, 'i': ICMP echo request with
-			  * 8 data bytes, 'a': ARP request for our address */
+			  * 8 data bytes, 'a': ARP request for our address,
+			  * 'U': UDP with 1473 payload bytes, 'I': ICMP echo
+			  * request with 1473 data bytes (a 1501-byte reply) */
 	uint16_t at;     /* field offset, 0 for none */
 	uint8_t width;
 	uint16_t value;
@@ -393,6 +457,9 @@ static const struct drop_case {
 	enum netio_verdict expect;
 } drop_cases[] = {
 	{"frame shorter than Ethernet", 'u', 0, 0, 0, false, 13, NETIO_DROP_TRUNCATED},
+	{"Ethernet destination another host", 'u', 5, 1, 3, false, 0, NETIO_DROP_ETH_NOT_FOR_US},
+	{"Ethernet destination multicast", 'u', 0, 1, 0x03, false, 0, NETIO_DROP_ETH_NOT_FOR_US},
+	{"Ethernet source multicast", 'u', 6, 1, 0x03, false, 0, NETIO_DROP_ETH_SRC_GROUP},
 	{"frame shorter than IPv4 header", 'u', 0, 0, 0, false, 33, NETIO_DROP_TRUNCATED},
 	{"IHL beyond frame", 'u', IP_AT(0), 1, 0x4f, false, 54, NETIO_DROP_TRUNCATED},
 	{"total length beyond frame", 'u', 0, 0, 0, false, -1, NETIO_DROP_TRUNCATED},
@@ -402,6 +469,8 @@ static const struct drop_case {
 	{"ARP for 10.0.0.3", 'a', 14 + 27, 1, 3, false, 0, NETIO_DROP_ARP_IGNORED},
 	{"ARP reply", 'a', 14 + 6, 2, 2, false, 0, NETIO_DROP_ARP_IGNORED},
 	{"ARP hardware length 8", 'a', 14 + 4, 1, 8, false, 0, NETIO_DROP_ARP_IGNORED},
+	{"ARP sender MAC not the source", 'a', 14 + 13, 1, 9, false, 0, NETIO_DROP_ARP_BAD_SENDER},
+	{"ARP sender 0.0.0.2 (0/8)", 'a', 14 + 14, 2, 0, false, 0, NETIO_DROP_ARP_BAD_SENDER},
 	{"IP version 6", 'u', IP_AT(0), 1, 0x65, true, 0, NETIO_DROP_IP_BAD_HEADER},
 	{"IHL 4", 'u', IP_AT(0), 1, 0x44, false, 0, NETIO_DROP_IP_BAD_HEADER},
 	{"total length below IHL", 'u', IP_AT(2), 2, 19, true, 0, NETIO_DROP_IP_BAD_HEADER},
@@ -410,13 +479,18 @@ static const struct drop_case {
 	{"more fragments", 'u', IP_AT(6), 2, 0x2000, true, 0, NETIO_DROP_IP_FRAGMENT},
 	{"fragment offset", 'u', IP_AT(6), 2, 0x4000 | 185, true, 0, NETIO_DROP_IP_FRAGMENT},
 	{"TCP", 'u', IP_AT(9), 1, 6, true, 0, NETIO_DROP_IP_PROTO},
+	{"UDP from 127.0.0.2", 'u', IP_AT(12), 1, 127, true, 0, NETIO_DROP_IP_MARTIAN_SRC},
+	{"ICMP from 224.0.0.2", 'i', IP_AT(12), 1, 224, true, 0, NETIO_DROP_IP_MARTIAN_SRC},
 	{"ICMP echo reply", 'i', L4_AT(0), 1, 0, false, 0, NETIO_DROP_ICMP_NOT_ECHO},
 	{"ICMP echo code 1", 'i', L4_AT(1), 1, 1, false, 0, NETIO_DROP_ICMP_NOT_ECHO},
 	{"ICMP shorter than 8", 'i', IP_AT(2), 2, 20 + 4, true, 0, NETIO_DROP_ICMP_NOT_ECHO},
 	{"ICMP checksum", 'i', L4_AT(9), 1, 0x4a, false, 0, NETIO_DROP_ICMP_NOT_ECHO},
+	{"ICMP reply above 1500", 'I', 0, 0, 0, false, 0, NETIO_DROP_ICMP_TOO_LARGE},
 	{"UDP length beyond IP", 'u', L4_AT(4), 2, 8 + 4, false, 0, NETIO_DROP_UDP_BAD_LENGTH},
 	{"UDP length short of IP", 'u', L4_AT(4), 2, 8, false, 0, NETIO_DROP_UDP_BAD_LENGTH},
 	{"UDP header cut", 'u', IP_AT(2), 2, 20 + 6, true, 0, NETIO_DROP_UDP_BAD_LENGTH},
+	{"UDP source port 0", 'u', L4_AT(0), 2, 0, false, 0, NETIO_DROP_UDP_SRC_PORT_ZERO},
+	{"UDP payload 1473", 'U', 0, 0, 0, false, 0, NETIO_DROP_UDP_TOO_LARGE},
 	{"port below base", 'u', L4_AT(2), 2, PORT_BASE - 1, false, 0, NETIO_DROP_UDP_PORT_CLOSED},
 	{"port base+count", 'u', L4_AT(2), 2, PORT_BASE + PORT_COUNT, false, 0,
 	 NETIO_DROP_UDP_PORT_CLOSED},
@@ -428,10 +502,16 @@ static uint32_t make_drop_frame(uint8_t *f, const struct drop_case *dc)
 {
 	uint32_t len;
 
+	static const uint8_t big[1473];
+
 	if (dc->base == 'u')
 		len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+	else if (dc->base == 'U')
+		len = build_udp(f, PORT_BASE, big, sizeof(big), 0, 0);
 	else if (dc->base == 'i')
 		len = build_icmp(f, 8, 0, 8, 0);
+	else if (dc->base == 'I')
+		len = build_icmp(f, 8, 0, 1473, 0);
 	else
 		len = build_arp(f, 1, SELF_IP);
 	if (dc->width == 1)
@@ -510,7 +590,7 @@ static void test_write_udp_reply(void **state)
 		for (int csum = 0; csum <= 1; csum++) {
 			uint8_t f[FRAME_CAP], out[FRAME_CAP];
 			struct netio_udp req, back;
-			struct netio_self peer;
+			struct netio_self peer = {.mtu = 0};
 			uint32_t reply_len, len = build_udp(f, PORT_BASE + 2, "q", 1, 8, 0);
 			uint16_t plen = sizes[i];
 
@@ -611,6 +691,356 @@ static void test_udp_checksum_zero_sent_as_ffff(void **state)
 	assert_int_equal(netio_udp_checksum(out + 14, out + 34, 10), 0);
 }
 
+/* ---- the hostile network (the rules in netio.h) --------------------------- */
+
+/* A frame for another host's MAC or for a group (what a promiscuous port
+ * delivers) is dropped whatever it carries, and left as it was. A MAC that
+ * differs from ours in any one byte, in either half of the comparison, is
+ * another host's; so is an address one bit short of broadcast. */
+static void test_eth_destination_not_ours(void **state)
+{
+	static const uint8_t others[][6] = {
+		{0x03, 0x00, 0x00, 0x00, 0x00, 0x01}, /* byte 0, group bit set */
+		{0x02, 0x00, 0x00, 0x80, 0x00, 0x01}, /* byte 3 */
+		{0x02, 0x00, 0x00, 0x00, 0x01, 0x01}, /* byte 4 */
+		{0x02, 0x00, 0x00, 0x00, 0x00, 0x81}, /* byte 5 */
+		{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}, /* IPv4 multicast */
+		{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}, /* IPv6 multicast */
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xfe},
+		{0xff, 0xff, 0xff, 0x7f, 0xff, 0xff},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		uint8_t f[FRAME_CAP];
+		char what[64];
+		uint32_t len;
+
+		snprintf(what, sizeof(what), "UDP to MAC #%u", i);
+		len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+		memcpy(f, others[i], 6);
+		expect_drop(f, len, NETIO_DROP_ETH_NOT_FOR_US, what);
+		snprintf(what, sizeof(what), "ICMP to MAC #%u", i);
+		len = build_icmp(f, 8, 0, 8, 0);
+		memcpy(f, others[i], 6);
+		expect_drop(f, len, NETIO_DROP_ETH_NOT_FOR_US, what);
+		snprintf(what, sizeof(what), "ARP to MAC #%u", i);
+		len = build_arp(f, 1, SELF_IP);
+		memcpy(f, others[i], 6);
+		expect_drop(f, len, NETIO_DROP_ETH_NOT_FOR_US, what);
+	}
+}
+
+/* Our MAC and broadcast are both accepted, for every kind of frame: a UDP
+ * datagram or echo request sent to broadcast is served (the answer goes to
+ * the unicast source), and an ARP request sent unicast to our MAC (a
+ * neighbour refreshing its cache) is answered like a broadcast one. */
+static void test_eth_destination_ours_or_broadcast(void **state)
+{
+	uint8_t f[FRAME_CAP];
+	struct netio_udp udp;
+	uint32_t reply_len = 0, len;
+
+	(void)state;
+	len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+	memset(f, 0xff, 6);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_UDP);
+	assert_memory_equal(udp.src_mac, peer_mac, 6);
+
+	len = build_icmp(f, 8, 0, 8, 0);
+	memset(f, 0xff, 6);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+	check_echo_reply(f, reply_len, 8);
+
+	len = build_arp(f, 1, SELF_IP);
+	memcpy(f, self_mac, 6);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+	assert_int_equal(reply_len, 42);
+	assert_memory_equal(f, peer_mac, 6);
+}
+
+/* No answer is ever sent to a group address: a frame whose Ethernet source
+ * has the group bit set (broadcast, IPv4 or IPv6 multicast, any odd first
+ * octet) is dropped, UDP, ICMP or ARP, and left as it was. For ARP the
+ * sender hardware address is set to the same group, so only the group rule
+ * can refuse it. (peer_mac, 02:..., is a locally administered unicast
+ * address, accepted by every other test.) */
+static void test_eth_source_group(void **state)
+{
+	static const uint8_t groups[][6] = {
+		{0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+		{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01},
+		{0x33, 0x33, 0x00, 0x00, 0x00, 0x01},
+		{0x03, 0x00, 0x00, 0x00, 0x00, 0x02},
+	};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+		uint8_t f[FRAME_CAP];
+		char what[64];
+		uint32_t len;
+
+		snprintf(what, sizeof(what), "UDP from group MAC #%u", i);
+		len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+		memcpy(f + 6, groups[i], 6);
+		expect_drop(f, len, NETIO_DROP_ETH_SRC_GROUP, what);
+		snprintf(what, sizeof(what), "ICMP from group MAC #%u", i);
+		len = build_icmp(f, 8, 0, 8, 0);
+		memcpy(f + 6, groups[i], 6);
+		expect_drop(f, len, NETIO_DROP_ETH_SRC_GROUP, what);
+		snprintf(what, sizeof(what), "ARP from group MAC #%u", i);
+		len = build_arp(f, 1, SELF_IP);
+		memcpy(f + 6, groups[i], 6);
+		memcpy(f + 14 + 8, groups[i], 6);
+		expect_drop(f, len, NETIO_DROP_ETH_SRC_GROUP, what);
+	}
+}
+
+static const char *const martian_ips[] = {
+	"0.0.0.0",   "0.255.255.255",   "127.0.0.1",       "127.255.255.255", "224.0.0.1",
+	"224.0.0.0", "239.255.255.255", "240.0.0.1",       "254.1.2.3",       "255.255.255.255",
+	SELF_IP,
+};
+/* The neighbours of each martian range, and another host on our subnet. */
+static const char *const sane_ips[] = {
+	"1.0.0.0", "126.255.255.255", "128.0.0.0", "223.255.255.255", "10.0.0.3",
+};
+
+/* UDP and ICMP from a martian source (0/8, 127/8, multicast, 240/4 with the
+ * limited broadcast, our own address) are dropped unanswered; the addresses
+ * just outside each range are served. */
+static void test_martian_sources(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < sizeof(martian_ips) / sizeof(martian_ips[0]); i++) {
+		uint8_t f[FRAME_CAP];
+		char what[64];
+		uint32_t len;
+
+		snprintf(what, sizeof(what), "UDP from %s", martian_ips[i]);
+		len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+		set_src_ip(f, martian_ips[i]);
+		expect_drop(f, len, NETIO_DROP_IP_MARTIAN_SRC, what);
+		snprintf(what, sizeof(what), "ICMP from %s", martian_ips[i]);
+		len = build_icmp(f, 8, 0, 8, 0);
+		set_src_ip(f, martian_ips[i]);
+		expect_drop(f, len, NETIO_DROP_IP_MARTIAN_SRC, what);
+	}
+	for (unsigned i = 0; i < sizeof(sane_ips) / sizeof(sane_ips[0]); i++) {
+		uint8_t f[FRAME_CAP];
+		struct netio_udp udp;
+		uint32_t reply_len = 0, len;
+
+		len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+		set_src_ip(f, sane_ips[i]);
+		assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_UDP);
+		assert_true(udp.src_ip_be == ip_be(sane_ips[i]));
+		len = build_icmp(f, 8, 0, 8, 0);
+		set_src_ip(f, sane_ips[i]);
+		assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+		assert_true(rd32(f + 14 + 16) == ip_be(sane_ips[i]));
+	}
+}
+
+/* A datagram from UDP source port 0 has nowhere to be answered: dropped,
+ * also behind IP options; source port 1 is served. */
+static void test_udp_source_port_zero(void **state)
+{
+	uint8_t f[FRAME_CAP];
+	struct netio_udp udp;
+	uint32_t reply_len, len;
+
+	(void)state;
+	len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+	wr16(f + 34, 0);
+	expect_drop(f, len, NETIO_DROP_UDP_SRC_PORT_ZERO, "source port 0");
+	len = build_udp(f, PORT_BASE, "x", 1, 8, 0);
+	wr16(f + 34 + 8, 0);
+	expect_drop(f, len, NETIO_DROP_UDP_SRC_PORT_ZERO, "source port 0 behind options");
+	len = build_udp(f, PORT_BASE, "x", 1, 0, 0);
+	wr16(f + 34, 1);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_UDP);
+	assert_int_equal(udp.src_port, 1);
+}
+
+/* ARP is answered only to the station that asks: a request whose sender
+ * hardware address is not its Ethernet source (it would have us teach a
+ * third host's cache, or answer to an address the sender made up) is
+ * dropped and left as it was. When both name the same unicast station, the
+ * reply goes there. */
+static void test_arp_sender_mac_must_be_source(void **state)
+{
+	static const uint8_t third[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x09};
+	uint8_t f[FRAME_CAP];
+	struct netio_udp udp;
+	uint32_t reply_len = 0, len;
+
+	(void)state;
+	len = build_arp(f, 1, SELF_IP);
+	memcpy(f + 14 + 8, third, 6);
+	expect_drop(f, len, NETIO_DROP_ARP_BAD_SENDER, "sender MAC a third host");
+	len = build_arp(f, 1, SELF_IP);
+	memcpy(f + 6, third, 6);
+	expect_drop(f, len, NETIO_DROP_ARP_BAD_SENDER, "Ethernet source a third host");
+	len = build_arp(f, 1, SELF_IP);
+	f[14 + 8 + 5] ^= 0x01; /* the 16-bit half of the comparison */
+	expect_drop(f, len, NETIO_DROP_ARP_BAD_SENDER, "sender MAC last byte");
+
+	len = build_arp(f, 1, SELF_IP);
+	memcpy(f + 6, third, 6);
+	memcpy(f + 14 + 8, third, 6);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+	assert_memory_equal(f, third, 6);
+	assert_memory_equal(f + 14 + 18, third, 6);
+}
+
+/* ARP requests from a martian sender address get no answer: RFC 5227 probes
+ * (sender 0.0.0.0), loopback, multicast, the limited broadcast, our own
+ * address. Another host of the subnet is answered, at its address. */
+static void test_arp_martian_sender(void **state)
+{
+	uint8_t f[FRAME_CAP];
+	struct netio_udp udp;
+	uint32_t reply_len = 0, len;
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(martian_ips) / sizeof(martian_ips[0]); i++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "ARP from %s", martian_ips[i]);
+		len = build_arp(f, 1, SELF_IP);
+		wr32(f + 14 + 14, ip_be(martian_ips[i]));
+		expect_drop(f, len, NETIO_DROP_ARP_BAD_SENDER, what);
+	}
+	len = build_arp(f, 1, SELF_IP);
+	wr32(f + 14 + 14, ip_be("10.0.0.3"));
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+	assert_true(rd32(f + 14 + 24) == ip_be("10.0.0.3"));
+}
+
+/* The ARP reply is exactly 42 bytes whatever followed the request: nothing
+ * of a request's padding or trailing garbage is sent back, and a request of
+ * exactly 42 bytes (no padding, as memif delivers it) is answered too. */
+static void test_arp_reply_exact_size(void **state)
+{
+	static const uint32_t lens[] = {42, 43, 60, 1000};
+
+	(void)state;
+	for (unsigned i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		uint8_t f[FRAME_CAP];
+		struct netio_udp udp;
+		uint32_t reply_len = 0;
+
+		build_arp(f, 1, SELF_IP);
+		memset(f + 42, 0xa5, sizeof(f) - 42);
+		assert_int_equal(classify(f, lens[i], &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+		assert_int_equal(reply_len, 42);
+		assert_int_equal(rd16(f + 14 + 6), 2);
+		assert_memory_equal(f, peer_mac, 6);
+	}
+}
+
+/* An echo request with IP options (a loose source route) is answered with a
+ * plain 20-byte IPv4 header: the route is not sent back, the ICMP message
+ * follows the 20-byte header, the reply is that much shorter, and both
+ * checksums verify. */
+static void test_icmp_echo_options_not_echoed(void **state)
+{
+	static const unsigned options[] = {8, 12, 20, 40};
+	static const uint16_t sizes[] = {0, 1, 56, 1000};
+
+	(void)state;
+	for (unsigned o = 0; o < sizeof(options) / sizeof(options[0]); o++) {
+		for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+			uint8_t f[FRAME_CAP];
+			struct netio_udp udp;
+			uint32_t reply_len = 0;
+			uint32_t len = build_icmp_opt(f, 8, 0, sizes[i], options[o], 0);
+
+			assert_int_equal(len, 14 + 20 + options[o] + 8 + sizes[i]);
+			assert_int_equal(classify(f, len, &udp, &reply_len),
+					 NETIO_REPLY_IN_PLACE);
+			check_echo_reply(f, reply_len, sizes[i]);
+		}
+	}
+}
+
+/* An echo reply never exceeds the MTU. Default 1500: a 1472-byte echo is
+ * answered, 1473 bytes dropped, a jumbo echo dropped. A configured MTU moves
+ * the limit both ways. The limit is on the reply, which drops the options,
+ * so a 1540-byte request with 40 bytes of options gets its 1500-byte reply. */
+static void test_icmp_echo_mtu(void **state)
+{
+	struct netio_self self = make_self();
+	uint8_t *f = malloc(JUMBO_CAP);
+	struct netio_udp udp;
+	uint32_t reply_len = 0, len;
+
+	(void)state;
+	assert_non_null(f);
+	len = build_icmp(f, 8, 0, 1473, 0);
+	expect_drop(f, len, NETIO_DROP_ICMP_TOO_LARGE, "1473 bytes, default MTU");
+	len = build_icmp(f, 8, 0, 8000, 0);
+	expect_drop(f, len, NETIO_DROP_ICMP_TOO_LARGE, "8000 bytes, default MTU");
+	len = build_icmp_opt(f, 8, 0, 1472, 40, 0);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+	check_echo_reply(f, reply_len, 1472);
+
+	self.mtu = 576;
+	len = build_icmp(f, 8, 0, 576 - 28, 0);
+	assert_int_equal(classify_as(&self, f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+	check_echo_reply(f, reply_len, 576 - 28);
+	len = build_icmp(f, 8, 0, 576 - 27, 0);
+	assert_int_equal(classify_as(&self, f, len, &udp, &reply_len),
+			 NETIO_DROP_ICMP_TOO_LARGE);
+
+	self.mtu = 9000;
+	len = build_icmp(f, 8, 0, 8000, 0);
+	assert_int_equal(classify_as(&self, f, len, &udp, &reply_len), NETIO_REPLY_IN_PLACE);
+	check_echo_reply(f, reply_len, 8000);
+	free(f);
+}
+
+/* The largest accepted UDP payload is the protocol's 1472 bytes by default,
+ * also when a jumbo frame (9000-byte MTU) or a datagram the kernel
+ * reassembled brings more; udp_payload_max moves the limit both ways. */
+static void test_udp_payload_max(void **state)
+{
+	struct netio_self self = make_self();
+	uint8_t *f = malloc(JUMBO_CAP), *payload = malloc(8972);
+	struct netio_udp udp;
+	uint32_t reply_len, len;
+
+	(void)state;
+	assert_non_null(f);
+	assert_non_null(payload);
+	for (unsigned i = 0; i < 8972; i++)
+		payload[i] = (uint8_t)(i * 31 + 5);
+	len = build_udp(f, PORT_BASE, payload, 1472, 0, 0);
+	assert_int_equal(classify(f, len, &udp, &reply_len), NETIO_UDP);
+	assert_int_equal(udp.payload_len, 1472);
+	len = build_udp(f, PORT_BASE, payload, 1473, 0, 0);
+	expect_drop(f, len, NETIO_DROP_UDP_TOO_LARGE, "1473 bytes");
+	len = build_udp(f, PORT_BASE, payload, 1473, 40, 0);
+	expect_drop(f, len, NETIO_DROP_UDP_TOO_LARGE, "1473 bytes behind options");
+	len = build_udp(f, PORT_BASE, payload, 8972, 0, 0);
+	expect_drop(f, len, NETIO_DROP_UDP_TOO_LARGE, "8972 bytes (jumbo)");
+
+	self.udp_payload_max = 100;
+	len = build_udp(f, PORT_BASE, payload, 100, 0, 0);
+	assert_int_equal(classify_as(&self, f, len, &udp, &reply_len), NETIO_UDP);
+	len = build_udp(f, PORT_BASE, payload, 101, 0, 0);
+	assert_int_equal(classify_as(&self, f, len, &udp, &reply_len), NETIO_DROP_UDP_TOO_LARGE);
+
+	self.udp_payload_max = 8972;
+	len = build_udp(f, PORT_BASE, payload, 8972, 0, 0);
+	assert_int_equal(classify_as(&self, f, len, &udp, &reply_len), NETIO_UDP);
+	assert_int_equal(udp.payload_len, 8972);
+	assert_memory_equal(f + udp.payload_off, payload, 8972);
+	free(payload);
+	free(f);
+}
+
 /* Names exist for every verdict. */
 static void test_verdict_names(void **state)
 {
@@ -669,10 +1099,23 @@ static void test_mutation_fuzz(void **state)
 			    udp.payload_off + udp.payload_len > 14u + rd16(f + 16))
 				fail_msg("WE_TEST_SEED=%llu iteration %u: payload outside frame",
 					 (unsigned long long)seed, it);
+			/* Only what can be answered is accepted. */
+			if ((udp.src_mac[0] & 1) || udp.src_port == 0 || udp.payload_len > 1472 ||
+			    f[14 + 12] == 0 || f[14 + 12] == 127 || f[14 + 12] >= 224)
+				fail_msg("WE_TEST_SEED=%llu iteration %u: unanswerable datagram "
+					 "accepted", (unsigned long long)seed, it);
 		} else if (v == NETIO_REPLY_IN_PLACE) {
 			if (reply_len > len || reply_len < 42)
 				fail_msg("WE_TEST_SEED=%llu iteration %u: reply_len %u of %u",
 					 (unsigned long long)seed, it, reply_len, len);
+			/* Never to a group; ARP exactly 42 bytes; echo without
+			 * options and within the MTU. */
+			if ((f[0] & 1) ||
+			    (rd16(f + 12) == 0x0806 ? reply_len != 42
+						    : f[14] != 0x45 || reply_len > 14 + 1500 ||
+							      reply_len != 14u + rd16(f + 16)))
+				fail_msg("WE_TEST_SEED=%llu iteration %u: bad reply",
+					 (unsigned long long)seed, it);
 		}
 	}
 	if (hits[NETIO_UDP] == 0 || hits[NETIO_REPLY_IN_PLACE] == 0)
@@ -695,6 +1138,17 @@ int main(void)
 		cmocka_unit_test(test_write_udp_reply_in_place),
 		cmocka_unit_test(test_write_udp_copy),
 		cmocka_unit_test(test_udp_checksum_zero_sent_as_ffff),
+		cmocka_unit_test(test_eth_destination_not_ours),
+		cmocka_unit_test(test_eth_destination_ours_or_broadcast),
+		cmocka_unit_test(test_eth_source_group),
+		cmocka_unit_test(test_martian_sources),
+		cmocka_unit_test(test_udp_source_port_zero),
+		cmocka_unit_test(test_arp_sender_mac_must_be_source),
+		cmocka_unit_test(test_arp_martian_sender),
+		cmocka_unit_test(test_arp_reply_exact_size),
+		cmocka_unit_test(test_icmp_echo_options_not_echoed),
+		cmocka_unit_test(test_icmp_echo_mtu),
+		cmocka_unit_test(test_udp_payload_max),
 		cmocka_unit_test(test_verdict_names),
 		cmocka_unit_test(test_mutation_fuzz),
 	};
