@@ -1,13 +1,27 @@
-/* execute.c - answer a decoded datagram's entries from the local shard.
+/* execute.c - route, forward and answer a decoded datagram's entries.
  *
- * DESIGN: each entry is either answered here (this worker owns its region),
- * answered with its decode error, or handed to its owner through
- * io->forward(). Answers are written into the reply datagram in request
- * order; when one does not fit, io->reply_next() sends the datagram and opens
+ * DESIGN: execute_route decides once, per entry, whether it is answered
+ * here (this worker owns its region; or it is invalid, a PING or a TOKEN;
+ * or it is out of hops) or handed to its owner. The shell forwards what is
+ * foreign (execute_forward_fill builds each owner's datagram), then
+ * execute_batch runs the rest in request order into the reply datagram.
+ * When an answer does not fit, execute_batch stops before running that
+ * entry and says where to resume; the shell sends the datagram and opens
  * another one carrying the same echo, so a client may receive one request's
- * answers in several self-describing datagrams. A GET's value is copied into
- * the reply before the next entry runs, because a later PUT in the same batch
- * may free the item it points at.
+ * answers in several self-describing datagrams, and no entry ever runs
+ * twice. A GET's value is copied into the reply before the next entry runs,
+ * because a later PUT in the same batch may free the item it points at.
+ *
+ * Address validation: the answers to a sender that has not shown a valid
+ * token are held to PROTO_AMPLIFICATION_MAX times the bytes it sent, so a
+ * spoofed request cannot aim a large answer at someone else. Every entry
+ * answered here adds its share to the budget, and a status without a value
+ * always fits that share (12 bytes of answer, plus a 16-byte header at most
+ * once per datagram, against 3 x 13 bytes or more per entry and 3 x 16 for
+ * the client's header), so only values are ever withheld, answered
+ * NEED_TOKEN. Entries forwarded to their owner take their share with them
+ * (the owner counts them), so all the owners' answers together stay within
+ * the same multiple.
  *
  * Durability: no write-ahead log exists yet, so every write lives in memory
  * only (the `weak` consistency model). A request that asks for `strong` or
@@ -53,6 +67,63 @@ void execute_prefetch_items(const struct execute_ctx *x, const struct proto_requ
 			shard_prefetch_item(x->shard, reqs[i].lhash);
 }
 
+void execute_route(const struct execute_ctx *x, const struct proto_request *reqs, unsigned n,
+		   unsigned hops, struct execute_route *rt)
+{
+	WE_ASSERT(n <= PROTO_BATCH_MAX);
+	rt->n_forward = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const struct proto_request *req = &reqs[i];
+		uint16_t owner;
+
+		if (req->status != WE_STATUS_OK || req->op == PROTO_OP_PING ||
+		    req->op == PROTO_OP_TOKEN) {
+			rt->owner[i] = EXECUTE_HERE;
+			continue;
+		}
+		owner = region_map_owner_of_hash(x->map, req->hash);
+		if (we_likely(owner == x->self)) {
+			rt->owner[i] = EXECUTE_HERE;
+		} else if (hops >= EXECUTE_HOPS_MAX) {
+			rt->owner[i] = EXECUTE_HOP_LIMIT;
+		} else {
+			WE_ASSERT(owner < EXECUTE_REFUSED);
+			rt->owner[i] = owner;
+			rt->n_forward++;
+		}
+	}
+}
+
+unsigned execute_forward_fill(const struct proto_request *reqs, unsigned n,
+			      const struct execute_route *rt, uint16_t owner, unsigned *next,
+			      struct proto_writer *w, uint8_t idx[PROTO_BATCH_MAX])
+{
+	unsigned k = 0, i;
+
+	for (i = *next; i < n; i++) {
+		const struct proto_request *req = &reqs[i];
+
+		if (rt->owner[i] != owner)
+			continue;
+		if (!proto_writer_fits(w, req->key_len, req->value_len))
+			break;
+		proto_writer_append(w, req->op, req->flags, 0, req->opaque, req->key,
+				    req->key_len, req->value, req->value_len);
+		idx[k++] = (uint8_t)i;
+	}
+	*next = i;
+	return k;
+}
+
+void execute_forward_refused(struct execute_route *rt, const uint8_t *idx, unsigned k)
+{
+	for (unsigned j = 0; j < k; j++) {
+		WE_ASSERT(rt->owner[idx[j]] < EXECUTE_REFUSED);
+		rt->owner[idx[j]] = EXECUTE_REFUSED;
+		rt->n_forward--;
+	}
+}
+
 static void count_entry_error(struct worker_stats *st, uint8_t status)
 {
 	switch (status) {
@@ -74,35 +145,40 @@ static void count_entry_error(struct worker_stats *st, uint8_t status)
 	}
 }
 
-/* Bytes an answer adds on the wire: its entry, and a header when it opens
- * a datagram (the first answer, or one that does not fit the current one). */
-static uint32_t answer_cost(const struct execute_io *io, uint32_t value_len)
+/* Bytes an answer adds on the wire: its entry, and the datagram's header
+ * when it is the first answer in it. */
+static uint32_t answer_cost(const struct proto_writer *w, uint32_t value_len)
 {
-	bool opens = io->reply->count == 0 || !proto_writer_fits(io->reply, 0, value_len);
-
-	return PROTO_ENTRY_HDR_SIZE + value_len + (opens ? PROTO_HDR_SIZE : 0);
+	return PROTO_ENTRY_HDR_SIZE + value_len + (w->count == 0 ? PROTO_HDR_SIZE : 0);
 }
 
-bool execute_answer(struct execute_io *io, uint8_t op, uint8_t status, uint32_t opaque,
-		   const uint8_t *value, uint32_t value_len)
+/* Write one answer, whose entry brings `share` to the budget. An answer
+ * with a value that would pass an unvalidated sender's budget is written
+ * as NEED_TOKEN without it. Returns false, writing nothing, when the answer
+ * does not fit the reply: the caller stops and resumes at this entry. */
+static bool answer(const struct execute_ctx *x, struct execute_reply *out, uint32_t share,
+		   uint8_t op, uint8_t status, uint32_t opaque, const uint8_t *value,
+		   uint32_t value_len)
 {
-	if (!io->validated && value_len != 0 &&
-	    we_unlikely(io->spent_bytes + answer_cost(io, value_len) > io->budget_bytes)) {
+	struct proto_writer *w = out->w;
+	bool withheld = false;
+
+	if (!out->validated && value_len != 0 &&
+	    we_unlikely(out->spent_bytes + answer_cost(w, value_len) > out->budget_bytes + share)) {
 		status = WE_STATUS_NEED_TOKEN;
 		value = 0;
 		value_len = 0;
-		io->withheld++;
+		withheld = true;
 	}
-	if (we_unlikely(!proto_writer_fits(io->reply, 0, value_len))) {
-		/* An empty reply always fits a value a request could carry. */
-		WE_ASSERT(io->reply->count != 0);
-		if (io->reply_next(io) != 0)
-			return false;
-		WE_ASSERT(proto_writer_fits(io->reply, 0, value_len));
+	if (we_unlikely(!proto_writer_fits(w, 0, value_len))) {
+		/* A fresh reply takes any answer a request can get. */
+		WE_ASSERT(w->count != 0);
+		return false;
 	}
-	io->spent_bytes += PROTO_ENTRY_HDR_SIZE + value_len +
-			   (io->reply->count == 0 ? PROTO_HDR_SIZE : 0);
-	proto_writer_append(io->reply, op, 0, status, opaque, 0, 0, value, value_len);
+	x->stats->req_withheld_need_token += withheld;
+	out->budget_bytes += share;
+	out->spent_bytes += answer_cost(w, value_len);
+	proto_writer_append(w, op, 0, status, opaque, 0, 0, value, value_len);
 	return true;
 }
 
@@ -112,116 +188,114 @@ static bool durability_supported(uint8_t flags)
 	return dur == PROTO_DUR_DEFAULT || dur == PROTO_DUR_WEAK;
 }
 
-/* Op TOKEN: the sender's address token, which it echoes in later requests
- * to be served in full (addr_token.h). Answered by the worker that receives
- * it, like PING: tokens do not depend on the worker. */
-static bool answer_token(const struct execute_ctx *x, const struct proto_request *req,
-			 struct execute_io *io)
-{
-	const uint8_t *token = addr_token_current(x->tokens, io->src_ip_be, x->token_epoch);
-
-	x->stats->req_token++;
-	return execute_answer(io, req->op, WE_STATUS_OK, req->opaque, token, PROTO_TOKEN_SIZE);
-}
-
-/* Run one well-formed entry that this worker owns. */
+/* Run one well-formed entry that this worker owns and answer it. Returns
+ * false, having changed nothing, when its answer does not fit the reply:
+ * writes check that a status answer fits before they change the shard, and
+ * a GET is only a lookup until its answer is written. */
 static bool run_local(const struct execute_ctx *x, const struct proto_request *req,
-		      struct execute_io *io)
+		      uint32_t share, struct execute_reply *out)
 {
 	struct worker_stats *st = x->stats;
 	const uint8_t *value = 0;
 	uint32_t value_len = 0;
 	enum we_status s;
 
-	switch (req->op) {
-	case PROTO_OP_GET:
-		st->req_get++;
+	if (req->op == PROTO_OP_GET) {
 		s = shard_get(x->shard, req->lhash, req->key, req->key_len, &value, &value_len);
+		if (!answer(x, out, share, req->op, (uint8_t)s, req->opaque, value, value_len))
+			return false;
+		st->req_get++;
 		if (s == WE_STATUS_OK)
 			st->req_get_hit++;
 		else
 			st->req_get_miss++;
-		return execute_answer(io, req->op, (uint8_t)s, req->opaque, value, value_len);
-	case PROTO_OP_PUT:
-		if (!durability_supported(req->flags)) {
-			st->req_err_unsupported++;
-			return execute_answer(io, req->op, WE_STATUS_UNSUPPORTED, req->opaque, 0, 0);
-		}
+		return true;
+	}
+	WE_ASSERT(req->op == PROTO_OP_PUT || req->op == PROTO_OP_DELETE);
+	if (!proto_writer_fits(out->w, 0, 0))
+		return false;
+	if (!durability_supported(req->flags)) {
+		st->req_err_unsupported++;
+		return answer(x, out, share, req->op, WE_STATUS_UNSUPPORTED, req->opaque, 0, 0);
+	}
+	if (req->op == PROTO_OP_PUT) {
 		st->req_put++;
 		s = shard_put(x->shard, req->lhash, req->key, req->key_len, req->value,
 			      req->value_len, 0);
 		if (s == WE_STATUS_NO_SPACE)
 			st->req_put_no_space++;
-		return execute_answer(io, req->op, (uint8_t)s, req->opaque, 0, 0);
-	case PROTO_OP_DELETE:
-		if (!durability_supported(req->flags)) {
-			st->req_err_unsupported++;
-			return execute_answer(io, req->op, WE_STATUS_UNSUPPORTED, req->opaque, 0, 0);
-		}
+	} else {
 		st->req_delete++;
 		s = shard_delete(x->shard, req->lhash, req->key, req->key_len);
 		if (s == WE_STATUS_NOT_FOUND)
 			st->req_delete_miss++;
-		return execute_answer(io, req->op, (uint8_t)s, req->opaque, 0, 0);
-	default:
-		/* The decoder marks every other op with an error status. */
-		WE_ASSERT(0);
 	}
-	return false;
+	return answer(x, out, share, req->op, (uint8_t)s, req->opaque, 0, 0);
 }
 
-unsigned execute_batch(const struct execute_ctx *x, struct proto_request *reqs, unsigned n,
-		       unsigned hops, struct execute_io *io)
+/* Answer one entry that stays here. False when its answer does not fit. */
+static bool answer_entry(const struct execute_ctx *x, const struct proto_request *req,
+			 uint16_t fate, struct execute_reply *out)
 {
 	struct worker_stats *st = x->stats;
-	unsigned unanswered = 0;
-	bool can_answer = true;
+	/* This entry's share of an unvalidated sender's budget. */
+	uint32_t share = PROTO_AMPLIFICATION_MAX * proto_request_size(req);
 
-	for (unsigned i = 0; i < n; i++) {
-		const struct proto_request *req = &reqs[i];
-		/* This entry's share of an unvalidated sender's budget, taken
-		 * here unless the entry goes to its owner. */
-		uint32_t share = PROTO_AMPLIFICATION_MAX * proto_request_size(req);
-		bool ok;
+	if (req->status != WE_STATUS_OK) {
+		if (!answer(x, out, share, req->op, req->status, req->opaque, 0, 0))
+			return false;
+		count_entry_error(st, req->status);
+		return true;
+	}
+	if (fate == EXECUTE_HOP_LIMIT) {
+		if (!answer(x, out, share, req->op, WE_STATUS_WRONG_OWNER, req->opaque, 0, 0))
+			return false;
+		st->fwd_err_hop_limit++;
+		return true;
+	}
+	if (fate == EXECUTE_REFUSED) {
+		if (!answer(x, out, share, req->op, WE_STATUS_BUSY, req->opaque, 0, 0))
+			return false;
+		st->fwd_err_busy++;
+		return true;
+	}
+	if (req->op == PROTO_OP_PING) {
+		if (!answer(x, out, share, req->op, WE_STATUS_OK, req->opaque, 0, 0))
+			return false;
+		st->req_ping++;
+		return true;
+	}
+	if (req->op == PROTO_OP_TOKEN) {
+		/* The sender's address token, which it echoes in later requests
+		 * to be served in full (addr_token.h). Tokens do not depend on
+		 * the worker, so the receiving one answers. */
+		const uint8_t *token = addr_token_current(x->tokens, out->src_ip_be, x->token_epoch);
 
-		if (req->status != WE_STATUS_OK) {
-			count_entry_error(st, req->status);
-			io->budget_bytes += share;
-			ok = can_answer && execute_answer(io, req->op, req->status, req->opaque, 0, 0);
-		} else if (req->op == PROTO_OP_PING) {
-			st->req_ping++;
-			io->budget_bytes += share;
-			ok = can_answer && execute_answer(io, req->op, WE_STATUS_OK, req->opaque, 0, 0);
-		} else if (req->op == PROTO_OP_TOKEN) {
-			io->budget_bytes += share;
-			ok = can_answer && answer_token(x, req, io);
-		} else {
-			uint16_t owner = region_map_owner_of_hash(x->map, req->hash);
+		if (!answer(x, out, share, req->op, WE_STATUS_OK, req->opaque, token,
+			    PROTO_TOKEN_SIZE))
+			return false;
+		st->req_token++;
+		return true;
+	}
+	return run_local(x, req, share, out);
+}
 
-			if (owner == x->self) {
-				io->budget_bytes += share;
-				ok = can_answer && run_local(x, req, io);
-			} else if (hops >= EXECUTE_HOPS_MAX) {
-				st->fwd_err_hop_limit++;
-				io->budget_bytes += share;
-				ok = can_answer && execute_answer(io, req->op, WE_STATUS_WRONG_OWNER,
-							  req->opaque, 0, 0);
-			} else if (io->forward(io, owner, req) == 0) {
-				st->fwd_out++;
-				ok = true;
-			} else {
-				st->fwd_err_busy++;
-				io->budget_bytes += share;
-				ok = can_answer &&
-				     execute_answer(io, req->op, WE_STATUS_BUSY, req->opaque, 0, 0);
-			}
+enum execute_step execute_batch(const struct execute_ctx *x, const struct proto_request *reqs,
+				unsigned n, const struct execute_route *rt, unsigned *next,
+				struct execute_reply *out)
+{
+	for (unsigned i = *next; i < n; i++) {
+		uint16_t fate = rt->owner[i];
+
+		if (fate < EXECUTE_REFUSED) {
+			x->stats->fwd_out++; /* forwarded: its owner answers it */
+			continue;
 		}
-		if (!ok) {
-			can_answer = false;
-			unanswered++;
+		if (!answer_entry(x, &reqs[i], fate, out)) {
+			*next = i;
+			return EXECUTE_REPLY_FULL;
 		}
 	}
-	st->req_withheld_need_token += io->withheld;
-	io->withheld = 0;
-	return unanswered;
+	*next = n;
+	return EXECUTE_DONE;
 }

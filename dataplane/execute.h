@@ -1,12 +1,27 @@
 /* execute.h - run one decoded request datagram against the local shard (no DPDK).
  *
- * The core decides, the shell acts: execute_batch() answers every entry the
- * worker owns into the current reply datagram and hands every entry owned by
- * another worker to io->forward(); the worker (worker.c) owns the buffers,
- * the rings and the NIC queue behind those callbacks.
+ * The core decides, the shell acts. For each datagram the worker (worker.c)
+ * calls, in this order:
  *
- * Before execute_batch(), the caller has hashed every key (req->hash) and,
- * across the whole burst, prefetched buckets and then items with
+ *   execute_route         decide each entry's fate once: answered here, or
+ *                         owned by another worker (to be forwarded)
+ *   execute_forward_fill  (per owner) copy that owner's entries into a
+ *                         forward datagram the shell provides; the shell
+ *                         puts it on the owner's ring, and when the ring
+ *                         refuses it calls execute_forward_refused for
+ *                         the entries it held
+ *   execute_batch         run and answer every entry that stays here, in
+ *                         request order, into the reply the shell provides;
+ *                         when the reply is full it returns
+ *                         EXECUTE_REPLY_FULL and where to resume, and the
+ *                         shell sends the reply, opens another and calls
+ *                         again
+ *
+ * No callbacks: each call returns what the shell must do next, so a unit
+ * test or a fuzz harness plays the shell with plain buffers.
+ *
+ * Before execute_route(), the caller has hashed every key (execute_hash)
+ * and, across the whole burst, prefetched buckets and then items with
  * execute_prefetch_*(), so the shard's accesses hit the cache.
  */
 #ifndef EXECUTE_H
@@ -25,41 +40,6 @@
  * but no more than this many times; then its entries get WRONG_OWNER. */
 #define EXECUTE_HOPS_MAX 2
 
-struct execute_io {
-	/* The reply datagram being filled (RESPONSE flag, the request's echo). */
-	struct proto_writer *reply;
-	/* The reply is full: send it and start a new one with the same echo.
-	 * Returns 0, or a negative errno when no buffer can be had (the
-	 * remaining answers of this datagram are then dropped and counted). */
-	int (*reply_next)(struct execute_io *io);
-	/* Entry req belongs to worker `owner`: hand it over. Returns 0, or a
-	 * negative errno when it cannot be handed over (answered BUSY). */
-	int (*forward)(struct execute_io *io, uint16_t owner, const struct proto_request *req);
-
-	/* Address validation (docs/protocol.md, section 8). The sender of the
-	 * datagram, and whether it proved that it receives our packets (a
-	 * valid token, or validation off). An unvalidated sender's answers
-	 * stay within budget_bytes: PROTO_AMPLIFICATION_MAX times the request
-	 * bytes executed here, header included for the datagram the client
-	 * sent (execute_batch adds each entry's share before answering it).
-	 * An answer that would pass it goes out as NEED_TOKEN without its
-	 * value. spent_bytes counts what was written; withheld what was
-	 * replaced. */
-	uint32_t src_ip_be;
-	bool validated;
-	uint32_t budget_bytes;
-	uint32_t spent_bytes;
-	uint32_t withheld;
-};
-
-/* Budget of a datagram's own bytes outside its entries (the header, and the
- * token when present): given to the worker that executes the datagram the
- * client sent, not to the owners of entries forwarded out of it. */
-static inline uint32_t execute_header_budget(bool has_token)
-{
-	return PROTO_AMPLIFICATION_MAX * (PROTO_HDR_SIZE + (has_token ? PROTO_TOKEN_SIZE : 0));
-}
-
 struct execute_ctx {
 	struct shard *shard;
 	const struct keyhash_secret *secret; /* the shard's bucket/tag hash secret */
@@ -70,27 +50,74 @@ struct execute_ctx {
 	uint16_t self;                   /* this worker's index */
 };
 
-void execute_prefetch_buckets(const struct execute_ctx *x, const struct proto_request *reqs,
-			      unsigned n);
-void execute_prefetch_items(const struct execute_ctx *x, const struct proto_request *reqs,
-			    unsigned n);
+/* The fate of each entry of one datagram: a worker index (< EXECUTE_HERE)
+ * to forward it to, or one of the codes below, all answered here. */
+#define EXECUTE_HERE 0xffffu      /* run or answered by this worker */
+#define EXECUTE_HOP_LIMIT 0xfffeu /* foreign, but out of hops: WRONG_OWNER */
+#define EXECUTE_REFUSED 0xfffdu   /* foreign, the owner's ring refused it: BUSY */
+
+struct execute_route {
+	uint16_t owner[PROTO_BATCH_MAX];
+	uint16_t n_forward; /* entries with a worker index as owner */
+};
+
+/* The answers of one datagram and what they may cost (address validation,
+ * docs/protocol.md section 14). The sender, and whether it proved that it
+ * receives our packets (a valid token, or validation off). An unvalidated
+ * sender's answers stay within budget_bytes: PROTO_AMPLIFICATION_MAX times
+ * the request bytes answered here, plus execute_header_budget() for the
+ * datagram the client sent itself. An answer that would pass it goes out as
+ * NEED_TOKEN without its value. spent_bytes counts what was written. */
+struct execute_reply {
+	struct proto_writer *w; /* the reply datagram being filled */
+	uint32_t src_ip_be;
+	bool validated;
+	uint32_t budget_bytes;
+	uint32_t spent_bytes;
+};
+
+static inline uint32_t execute_header_budget(bool has_token)
+{
+	return PROTO_AMPLIFICATION_MAX * (PROTO_HDR_SIZE + (has_token ? PROTO_TOKEN_SIZE : 0));
+}
 
 /* Hash every key of reqs[0..n) (entries with an error status are skipped):
  * req->hash, the public hash that picks the region and so the owner, and
  * req->lhash, the shard's keyed bucket/tag hash (keyhash.h). */
 void execute_hash(const struct execute_ctx *x, struct proto_request *reqs, unsigned n);
 
-/* Append one answer to io->reply, opening a new reply datagram when it does
- * not fit; an answer with a value that would pass an unvalidated sender's
- * budget is sent as NEED_TOKEN without it. Returns false when no reply
- * buffer could be had. */
-bool execute_answer(struct execute_io *io, uint8_t op, uint8_t status, uint32_t opaque,
-		    const uint8_t *value, uint32_t value_len);
+void execute_prefetch_buckets(const struct execute_ctx *x, const struct proto_request *reqs,
+			      unsigned n);
+void execute_prefetch_items(const struct execute_ctx *x, const struct proto_request *reqs,
+			    unsigned n);
 
-/* Execute or forward reqs[0..n) of one datagram that has travelled `hops`
- * times between workers. Returns the number of answers that could not be
- * written because io->reply_next() failed (0 normally). */
-unsigned execute_batch(const struct execute_ctx *x, struct proto_request *reqs, unsigned n,
-		       unsigned hops, struct execute_io *io);
+/* Decide where each of reqs[0..n) goes, for a datagram that has travelled
+ * `hops` times between workers. Invalid entries, PING and TOKEN stay here. */
+void execute_route(const struct execute_ctx *x, const struct proto_request *reqs, unsigned n,
+		   unsigned hops, struct execute_route *rt);
+
+/* Append to w the entries routed to `owner`, from index *next on, in
+ * request order, until w is full; store their indices in idx[] and return
+ * how many. *next becomes the index to continue from (n when all are in).
+ * A fresh w (PROTO_PAYLOAD_MAX) always takes at least one entry. */
+unsigned execute_forward_fill(const struct proto_request *reqs, unsigned n,
+			      const struct execute_route *rt, uint16_t owner, unsigned *next,
+			      struct proto_writer *w, uint8_t idx[PROTO_BATCH_MAX]);
+
+/* The owner's ring refused the entries idx[0..k): answer them BUSY here. */
+void execute_forward_refused(struct execute_route *rt, const uint8_t *idx, unsigned k);
+
+enum execute_step {
+	EXECUTE_DONE,       /* every entry from *next on is answered or forwarded */
+	EXECUTE_REPLY_FULL, /* send the reply, open a fresh one, call again */
+};
+
+/* Run and answer the entries of reqs[0..n) that rt keeps here, from *next
+ * on, in request order, into out->w. Returns EXECUTE_REPLY_FULL with *next
+ * at the first entry not yet answered (not yet executed either) when the
+ * next answer does not fit; a fresh reply always takes any answer. */
+enum execute_step execute_batch(const struct execute_ctx *x, const struct proto_request *reqs,
+				unsigned n, const struct execute_route *rt, unsigned *next,
+				struct execute_reply *out);
 
 #endif

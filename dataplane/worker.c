@@ -34,36 +34,10 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 
+#include "reply.h"
 #include "we_assert.h"
 #include "we_time.h"
-
-/* ---- transmit ---------------------------------------------------------- */
-
-static void worker_tx_flush(struct worker *w)
-{
-	uint16_t sent;
-
-	if (w->n_tx == 0)
-		return;
-	sent = rte_eth_tx_burst(w->port_id, w->queue_id, w->tx, w->n_tx);
-	for (uint16_t i = 0; i < sent; i++)
-		w->stats.tx_bytes += rte_pktmbuf_pkt_len(w->tx[i]);
-	w->stats.tx_packets += sent;
-	if (unlikely(sent < w->n_tx)) {
-		w->stats.tx_drop_full += w->n_tx - sent;
-		rte_pktmbuf_free_bulk(&w->tx[sent], w->n_tx - sent);
-	}
-	w->n_tx = 0;
-}
-
-static void worker_tx(struct worker *w, struct rte_mbuf *m, uint32_t frame_len)
-{
-	m->data_len = (uint16_t)frame_len;
-	m->pkt_len = frame_len;
-	if (unlikely(w->n_tx == WORKER_TX_MAX))
-		worker_tx_flush(w);
-	w->tx[w->n_tx++] = m;
-}
+#include "worker_tx.h"
 
 /* The loop's one shared word: stop, or pause (the port is being restarted
  * under the workers). One load per iteration covers both. */
@@ -119,178 +93,6 @@ static void worker_park(struct worker *w)
 	while (__atomic_load_n(&worker_control, __ATOMIC_ACQUIRE) == WORKER_CTL_PAUSE)
 		nanosleep(&ts, NULL);
 	__atomic_store_n(&w->paused, false, __ATOMIC_RELEASE);
-}
-
-/* ---- replies and forwarding (the execute_io callbacks) ----------------- */
-
-/* The execute_io of one datagram, with what the callbacks need. */
-struct worker_io {
-	struct execute_io io;
-	struct worker *w;
-	const struct worker_dgram *d;
-	struct rte_mbuf *reply_m;
-	struct proto_writer reply;
-};
-
-static uint8_t *worker_payload(struct rte_mbuf *m)
-{
-	return rte_pktmbuf_mtod(m, uint8_t *) + NETIO_UDP_HEADROOM;
-}
-
-static bool worker_reply_open(struct worker_io *x)
-{
-	x->reply_m = rte_pktmbuf_alloc(x->w->pool);
-	if (unlikely(x->reply_m == NULL)) {
-		x->w->stats.tx_drop_nobuf++;
-		return false;
-	}
-	proto_writer_init(&x->reply, worker_payload(x->reply_m), PROTO_PAYLOAD_MAX,
-			  PROTO_F_RESPONSE, x->d->echo);
-	return true;
-}
-
-/* Send the reply datagram if it holds answers; free it otherwise. */
-static void worker_reply_close(struct worker_io *x)
-{
-	struct worker *w = x->w;
-	uint32_t len, frame_len;
-
-	if (x->reply_m == NULL)
-		return;
-	if (x->reply.count == 0) {
-		rte_pktmbuf_free(x->reply_m);
-		x->reply_m = NULL;
-		return;
-	}
-	len = proto_writer_finish(&x->reply);
-	frame_len = netio_write_udp_reply(rte_pktmbuf_mtod(x->reply_m, uint8_t *), &x->d->udp,
-					  len, w->udp_checksum);
-	w->stats.tx_reply_datagrams++;
-	worker_tx(w, x->reply_m, frame_len);
-	x->reply_m = NULL;
-}
-
-static int worker_reply_next(struct execute_io *io)
-{
-	struct worker_io *x = (struct worker_io *)((char *)io - offsetof(struct worker_io, io));
-
-	worker_reply_close(x);
-	if (!worker_reply_open(x))
-		return -ENOBUFS;
-	x->w->stats.tx_reply_splits++;
-	return 0;
-}
-
-static void worker_forward_send(struct worker_io *x, uint16_t owner);
-
-static int worker_forward(struct execute_io *io, uint16_t owner, const struct proto_request *req)
-{
-	struct worker_io *x = (struct worker_io *)((char *)io - offsetof(struct worker_io, io));
-	struct worker *w = x->w;
-	struct proto_writer *fw = &w->fwd_w[owner];
-
-	/* Datagrams above PROTO_PAYLOAD_MAX are dropped on arrival (netio), so
-	 * a subset of one's entries fits one forward datagram. Should an entry
-	 * still not fit, the owner's datagram so far goes now and a new one
-	 * starts: requests from the network never reach an assertion. */
-	if (w->fwd_m[owner] != NULL && unlikely(!proto_writer_fits(fw, req->key_len,
-								    req->value_len)))
-		worker_forward_send(x, owner);
-	if (w->fwd_m[owner] == NULL) {
-		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
-
-		if (unlikely(m == NULL))
-			return -ENOBUFS;
-		w->fwd_m[owner] = m;
-		w->fwd_pending[w->n_fwd_pending++] = owner;
-		proto_writer_init(fw, worker_payload(m), PROTO_PAYLOAD_MAX, 0, x->d->echo);
-	}
-	if (unlikely(!proto_writer_fits(fw, req->key_len, req->value_len)))
-		return -EMSGSIZE; /* larger than any datagram: answered BUSY */
-	proto_writer_append(fw, req->op, req->flags, 0, req->opaque, req->key, req->key_len,
-			    req->value, req->value_len);
-	return 0;
-}
-
-/* The owner's ring is full: answer every entry we meant to forward BUSY. */
-static void worker_forward_refused(struct worker_io *x, struct rte_mbuf *m, uint32_t len)
-{
-	struct worker *w = x->w;
-	struct proto_request refused[PROTO_BATCH_MAX];
-	struct proto_batch_hdr hdr;
-	unsigned n = 0;
-
-	if (proto_decode_batch(worker_payload(m), len, &hdr, refused, PROTO_BATCH_MAX, &n) ==
-	    PROTO_DECODE_OK) {
-		for (unsigned i = 0; i < n; i++) {
-			/* Answered here after all: the entry's budget share too. */
-			x->io.budget_bytes +=
-				PROTO_AMPLIFICATION_MAX * proto_request_size(&refused[i]);
-			if (x->reply_m != NULL)
-				execute_answer(&x->io, refused[i].op, WE_STATUS_BUSY,
-					       refused[i].opaque, 0, 0);
-		}
-	}
-	w->stats.fwd_out -= n;
-	w->stats.fwd_err_busy += n;
-	rte_pktmbuf_free(m);
-}
-
-/* Hand the datagram being built for owner to its ring. */
-static void worker_forward_send(struct worker_io *x, uint16_t owner)
-{
-	struct worker *w = x->w;
-	struct rte_mbuf *m = w->fwd_m[owner];
-	uint32_t len, frame_len;
-
-	/* The hop count, and whether the sender was validated, travel in
-	 * the batch header's reserved byte (proto.h, PROTO_FWD_*). */
-	proto_writer_set_hops(&w->fwd_w[owner],
-			      (uint8_t)((x->d->hops + 1) |
-					(x->d->validated ? PROTO_FWD_VALIDATED : 0)));
-	len = proto_writer_finish(&w->fwd_w[owner]);
-	w->fwd_m[owner] = NULL;
-	frame_len = netio_write_udp_copy(rte_pktmbuf_mtod(m, uint8_t *), &x->d->udp, len, false);
-	m->data_len = (uint16_t)frame_len;
-	m->pkt_len = frame_len;
-	if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
-		proto_take_hops(worker_payload(m), len);
-		worker_forward_refused(x, m, len);
-	}
-}
-
-static void worker_forward_flush(struct worker_io *x)
-{
-	struct worker *w = x->w;
-
-	for (uint16_t i = 0; i < w->n_fwd_pending; i++) {
-		uint16_t owner = w->fwd_pending[i];
-
-		if (w->fwd_m[owner] != NULL)
-			worker_forward_send(x, owner);
-	}
-	w->n_fwd_pending = 0;
-}
-
-static void worker_answer_dgram(struct worker *w, const struct worker_dgram *d)
-{
-	struct worker_io x = {
-		.io = {.reply = NULL,
-		       .reply_next = worker_reply_next,
-		       .forward = worker_forward,
-		       .src_ip_be = d->udp.src_ip_be,
-		       .validated = d->validated,
-		       .budget_bytes = d->whole ? execute_header_budget(d->has_token) : 0},
-		.w = w,
-		.d = d,
-	};
-
-	if (!worker_reply_open(&x))
-		return; /* counted; the client times out and retries */
-	x.io.reply = &x.reply;
-	execute_batch(&w->exec, &w->reqs[d->first], d->n, d->hops, &x.io);
-	worker_forward_flush(&x);
-	worker_reply_close(&x);
 }
 
 /* ---- classify and decode ---------------------------------------------- */
@@ -509,7 +311,7 @@ static void worker_process_burst(struct worker *w, struct rte_mbuf **frames, uns
 	execute_prefetch_buckets(&w->exec, w->reqs, n_reqs);
 	execute_prefetch_items(&w->exec, w->reqs, n_reqs);
 	for (uint16_t i = 0; i < w->n_dgrams; i++) {
-		worker_answer_dgram(w, &w->dgrams[i]);
+		reply_answer_dgram(w, &w->dgrams[i]);
 		done[i] = w->dgrams[i].m;
 	}
 	rte_pktmbuf_free_bulk(done, w->n_dgrams);

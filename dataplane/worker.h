@@ -84,11 +84,6 @@ struct worker {
 	struct rte_mbuf *frames[WORKER_BURST];
 	struct worker_dgram dgrams[WORKER_BURST];
 	struct proto_request reqs[WORKER_BURST * PROTO_BATCH_MAX];
-	/* Datagrams being built for other workers, one per owner. */
-	struct rte_mbuf *fwd_m[WORKER_MAX];
-	struct proto_writer fwd_w[WORKER_MAX];
-	uint16_t fwd_pending[WORKER_MAX + PROTO_BATCH_MAX]; /* owners, maybe repeated */
-	uint16_t n_fwd_pending;
 } we_cache_aligned;
 
 /* Field by field relaxed copy of the last published gauges. */

@@ -11,7 +11,11 @@
 
 #include <stdint.h>
 
+#include "execute.h"
+
 struct rte_ring;
+struct worker;
+struct worker_dgram;
 
 #define WORMHOLE_RING_SIZE 1024 /* datagrams in flight towards one worker */
 _Static_assert((WORMHOLE_RING_SIZE & (WORMHOLE_RING_SIZE - 1)) == 0, "ring size power of two");
@@ -24,5 +28,10 @@ struct wormhole {
 /* Create the rings on NUMA socket `socket`. NULL (after a message) on failure. */
 struct wormhole *wormhole_create(uint16_t n_workers, int socket);
 void wormhole_destroy(struct wormhole *w);
+
+/* Send the entries of datagram d that rt routes to other workers to their
+ * owners' rings; entries that cannot be handed over are marked refused in
+ * rt (answered BUSY by execute_batch). */
+void wormhole_forward(struct worker *w, const struct worker_dgram *d, struct execute_route *rt);
 
 #endif

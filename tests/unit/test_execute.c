@@ -17,8 +17,10 @@
 
 #define MAX_DGRAMS 16
 
+/* Plays the worker's part around execute.h: reply buffers, and the rings
+ * of other workers (which may refuse). */
 struct fake_io {
-	struct execute_io io;
+	struct execute_reply out;
 	struct proto_writer w;
 	uint8_t bufs[MAX_DGRAMS][PROTO_PAYLOAD_MAX];
 	uint32_t lens[MAX_DGRAMS];
@@ -44,34 +46,6 @@ struct fixture {
 	struct proto_request reqs[PROTO_BATCH_MAX];
 	unsigned n_reqs;
 };
-
-static struct fake_io *fake_of(struct execute_io *io)
-{
-	return (struct fake_io *)((char *)io - offsetof(struct fake_io, io));
-}
-
-static int fake_reply_next(struct execute_io *io)
-{
-	struct fake_io *f = fake_of(io);
-
-	f->lens[f->n_dgrams++] = proto_writer_finish(&f->w);
-	if (f->n_dgrams >= f->fail_next_after || f->n_dgrams >= MAX_DGRAMS)
-		return -ENOBUFS;
-	proto_writer_init(&f->w, f->bufs[f->n_dgrams], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
-	return 0;
-}
-
-static int fake_forward(struct execute_io *io, uint16_t owner, const struct proto_request *req)
-{
-	struct fake_io *f = fake_of(io);
-
-	if (f->forward_rc != 0)
-		return f->forward_rc;
-	f->fwd_owner[f->n_forwarded] = owner;
-	f->fwd_opaque[f->n_forwarded] = req->opaque;
-	f->n_forwarded++;
-	return 0;
-}
 
 static int setup(void **state)
 {
@@ -100,11 +74,9 @@ static int setup(void **state)
 	fx->x.token_epoch = 1000;
 	/* Execution tests run as for a validated sender; the address
 	 * validation tests below turn it off. */
-	fx->f.io.validated = true;
-	fx->f.io.src_ip_be = 0x0201000a; /* 10.0.1.2 */
-	fx->f.io.reply = &fx->f.w;
-	fx->f.io.reply_next = fake_reply_next;
-	fx->f.io.forward = fake_forward;
+	fx->f.out.validated = true;
+	fx->f.out.src_ip_be = 0x0201000a; /* 10.0.1.2 */
+	fx->f.out.w = &fx->f.w;
 	fx->f.fail_next_after = MAX_DGRAMS;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
 	*state = fx;
@@ -118,6 +90,41 @@ static int teardown(void **state)
 	free(fx->shard);
 	free(fx->mem);
 	free(fx);
+	return 0;
+}
+
+/* The shell's part for one datagram of n entries that travelled `hops`
+ * times: route, forward (recorded; refused when forward_rc is set), then
+ * answer into reply datagrams, opening the next one when execute_batch
+ * says the reply is full (the fake fails after fail_next_after of them).
+ * Returns how many entries stayed unanswered because no reply could be had. */
+static unsigned run(struct fixture *fx, unsigned n, unsigned hops)
+{
+	struct fake_io *f = &fx->f;
+	struct execute_route rt;
+	unsigned next = 0;
+
+	execute_route(&fx->x, fx->reqs, n, hops, &rt);
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t idx = (uint8_t)i;
+
+		if (rt.owner[i] >= EXECUTE_REFUSED)
+			continue;
+		if (f->forward_rc != 0) {
+			execute_forward_refused(&rt, &idx, 1);
+			continue;
+		}
+		f->fwd_owner[f->n_forwarded] = rt.owner[i];
+		f->fwd_opaque[f->n_forwarded] = fx->reqs[i].opaque;
+		f->n_forwarded++;
+	}
+	while (execute_batch(&fx->x, fx->reqs, n, &rt, &next, &f->out) == EXECUTE_REPLY_FULL) {
+		f->lens[f->n_dgrams++] = proto_writer_finish(&f->w);
+		if (f->n_dgrams >= f->fail_next_after || f->n_dgrams >= MAX_DGRAMS)
+			return n - next;
+		proto_writer_init(&f->w, f->bufs[f->n_dgrams], PROTO_PAYLOAD_MAX,
+				  PROTO_F_RESPONSE, 42);
+	}
 	return 0;
 }
 
@@ -194,7 +201,7 @@ static void test_put_get_in_order(void **state)
 	struct proto_request r[16];
 
 	make_batch(fx, ops, 6);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
 	assert_int_equal(collect(fx, r, 16), 6);
 	for (unsigned i = 0; i < 6; i++)
 		assert_int_equal(r[i].opaque, 100 + i);
@@ -230,12 +237,12 @@ static void test_large_gets_split(void **state)
 	}
 	for (unsigned i = 0; i < 3; i++) {
 		make_batch(fx, &puts[i], 1);
-		assert_int_equal(execute_batch(&fx->x, fx->reqs, 1, 0, &fx->f.io), 0);
+		assert_int_equal(run(fx, 1, 0), 0);
 	}
 	fx->f.n_dgrams = 0;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
 	make_batch(fx, gets, 3);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 3, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, 3, 0), 0);
 	assert_int_equal(fx->f.n_dgrams, 2); /* three 1000-byte values: 3 datagrams */
 	assert_int_equal(collect(fx, r, 16), 3);
 	for (unsigned i = 0; i < 3; i++) {
@@ -253,16 +260,16 @@ static void test_reply_buffer_exhausted(void **state)
 	struct op ops[2] = {{PROTO_OP_PUT, "a", NULL, 1000, 0}, {PROTO_OP_PUT, "b", NULL, 1000, 0}};
 
 	make_batch(fx, &ops[0], 1);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 1, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, 1, 0), 0);
 	make_batch(fx, &ops[1], 1);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 1, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, 1, 0), 0);
 	fx->f.n_dgrams = 0;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
 	ops[0] = (struct op){PROTO_OP_GET, "a", NULL, 0, 0};
 	ops[1] = (struct op){PROTO_OP_GET, "b", NULL, 0, 0};
 	fx->f.fail_next_after = 1;
 	make_batch(fx, ops, 2);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 2, 0, &fx->f.io), 1);
+	assert_int_equal(run(fx, 2, 0), 1);
 }
 
 /* Keys of regions owned by another worker are forwarded, not executed. */
@@ -284,7 +291,7 @@ static void test_forward_foreign(void **state)
 		else
 			foreign++;
 	}
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 4, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, 4, 0), 0);
 	n = collect(fx, r, 16);
 	assert_int_equal(n, local);
 	assert_int_equal(fx->f.n_forwarded, foreign);
@@ -314,7 +321,7 @@ static void test_forward_refused_and_hop_limit(void **state)
 	assert_true(foreign > 0);
 
 	fx->f.forward_rc = -ENOBUFS;
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 20, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, 20, 0), 0);
 	n = collect(fx, r, 64);
 	assert_int_equal(n, 20);
 	unsigned busy = 0;
@@ -326,7 +333,7 @@ static void test_forward_refused_and_hop_limit(void **state)
 	fx->f.n_dgrams = 0;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
 	fx->f.forward_rc = 0;
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 20, EXECUTE_HOPS_MAX, &fx->f.io), 0);
+	assert_int_equal(run(fx, 20, EXECUTE_HOPS_MAX), 0);
 	n = collect(fx, r, 64);
 	unsigned wrong = 0;
 	for (unsigned i = 0; i < n; i++)
@@ -351,7 +358,7 @@ static void test_durability_refused(void **state)
 	struct proto_request r[8];
 
 	make_batch(fx, ops, 5);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 5, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, 5, 0), 0);
 	assert_int_equal(collect(fx, r, 8), 5);
 	assert_int_equal(r[0].status, WE_STATUS_UNSUPPORTED);
 	assert_int_equal(r[1].status, WE_STATUS_UNSUPPORTED);
@@ -374,7 +381,7 @@ static void test_entry_errors_answered(void **state)
 	make_batch(fx, ops, 2);
 	fx->reqs[0].op = 77;
 	fx->reqs[0].status = WE_STATUS_UNKNOWN_OP;
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 2, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, 2, 0), 0);
 	assert_int_equal(collect(fx, r, 8), 2);
 	assert_int_equal(r[0].status, WE_STATUS_UNKNOWN_OP);
 	assert_int_equal(r[0].value_len, 0);
@@ -404,18 +411,18 @@ static void test_token_op(void **state)
 	struct proto_request r[4];
 	uint8_t expect[PROTO_TOKEN_SIZE];
 
-	fx->f.io.validated = false;
-	fx->f.io.budget_bytes = execute_header_budget(false);
+	fx->f.out.validated = false;
+	fx->f.out.budget_bytes = execute_header_budget(false);
 	make_batch(fx, ops, 1);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
 	assert_int_equal(collect(fx, r, 4), 1);
 	assert_int_equal(r[0].status, WE_STATUS_OK);
 	assert_int_equal(r[0].value_len, PROTO_TOKEN_SIZE);
-	addr_token_make(&fx->token_key, fx->f.io.src_ip_be, 1000, expect);
+	addr_token_make(&fx->token_key, fx->f.out.src_ip_be, 1000, expect);
 	assert_memory_equal(r[0].value, expect, PROTO_TOKEN_SIZE);
-	assert_true(addr_token_check(&fx->tokens, fx->f.io.src_ip_be, 1000, r[0].value));
-	assert_true(addr_token_check(&fx->tokens, fx->f.io.src_ip_be, 1001, r[0].value));
-	assert_false(addr_token_check(&fx->tokens, fx->f.io.src_ip_be, 1002, r[0].value));
+	assert_true(addr_token_check(&fx->tokens, fx->f.out.src_ip_be, 1000, r[0].value));
+	assert_true(addr_token_check(&fx->tokens, fx->f.out.src_ip_be, 1001, r[0].value));
+	assert_false(addr_token_check(&fx->tokens, fx->f.out.src_ip_be, 1002, r[0].value));
 	assert_false(addr_token_check(&fx->tokens, 0x0301000a, 1000, r[0].value));
 	assert_int_equal(fx->stats.req_token, 1);
 	/* 16 + 12 + 16 = 44 bytes for a 29-byte request: within 3x. */
@@ -437,17 +444,17 @@ static void test_unvalidated_budget(void **state)
 	unsigned withheld = 0, served = 0;
 
 	make_batch(fx, &put, 1);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
 	fx->f.n_dgrams = 0;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
 
 	for (unsigned i = 0; i < PROTO_BATCH_MAX; i++)
 		ops[i] = (struct op){PROTO_OP_GET, "big", NULL, 0, 0};
-	fx->f.io.validated = false;
-	fx->f.io.budget_bytes = execute_header_budget(false);
-	fx->f.io.spent_bytes = 0;
+	fx->f.out.validated = false;
+	fx->f.out.budget_bytes = execute_header_budget(false);
+	fx->f.out.spent_bytes = 0;
 	make_batch(fx, ops, PROTO_BATCH_MAX);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
 	assert_int_equal(collect(fx, r, PROTO_BATCH_MAX), PROTO_BATCH_MAX);
 	for (unsigned i = 0; i < PROTO_BATCH_MAX; i++) {
 		assert_int_equal(r[i].opaque, 100 + i);
@@ -468,8 +475,8 @@ static void test_unvalidated_budget(void **state)
 	 * reply datagrams). */
 	fx->f.n_dgrams = 0;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
-	fx->f.io.validated = true;
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, 8, 0, &fx->f.io), 0);
+	fx->f.out.validated = true;
+	assert_int_equal(run(fx, 8, 0), 0);
 	assert_int_equal(collect(fx, r, PROTO_BATCH_MAX), 8);
 	for (unsigned i = 0; i < 8; i++) {
 		assert_int_equal(r[i].status, WE_STATUS_OK);
@@ -491,10 +498,10 @@ static void test_unvalidated_small_answers(void **state)
 	};
 	struct proto_request r[8];
 
-	fx->f.io.validated = false;
-	fx->f.io.budget_bytes = execute_header_budget(false);
+	fx->f.out.validated = false;
+	fx->f.out.budget_bytes = execute_header_budget(false);
 	make_batch(fx, ops, 5);
-	assert_int_equal(execute_batch(&fx->x, fx->reqs, fx->n_reqs, 0, &fx->f.io), 0);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
 	assert_int_equal(collect(fx, r, 8), 5);
 	assert_int_equal(r[1].status, WE_STATUS_OK);
 	assert_int_equal(r[1].value_len, 1);
