@@ -1,0 +1,569 @@
+/* disk_fake.c - the in-memory disk of the unit tests.
+ *
+ * DESIGN
+ * A file is an object with a current image (what reads return) and a synced
+ * image (what survives a power cut); fdatasync copies one onto the other.
+ * Descriptors name objects, not paths, so a renamed or unlinked file stays
+ * writable through an open descriptor, as on Linux. Directories are a list
+ * of paths; a file belongs to the directory its path names up to the last
+ * '/'. Tables are fixed and small: the tests create tens of files.
+ *
+ * Faults are decided before an operation touches anything, so an injected
+ * error leaves the fake as it was, like a failed system call.
+ */
+#include "disk_fake.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "we_assert.h"
+
+#define FAKE_FILES 512
+#define FAKE_FDS 512
+#define FAKE_DIRS 64
+#define FAKE_FD_BASE 100
+
+struct fake_image {
+	uint8_t *data;
+	uint64_t size;
+	uint64_t cap;
+};
+
+struct fake_file {
+	bool used;   /* the object exists (named or held open) */
+	bool linked; /* it has a name */
+	char path[DISK_PATH_MAX];
+	uint32_t open_count;
+	struct fake_image cur;
+	struct fake_image synced;
+};
+
+struct fake_fault {
+	uint32_t countdown; /* calls before the first failure, 0 = no fault */
+	uint32_t times;     /* failures left once started */
+	int err;
+};
+
+struct disk_fake {
+	struct disk disk; /* first: a struct disk * is a struct disk_fake * */
+	pthread_mutex_t lock;
+	struct fake_file files[FAKE_FILES];
+	int fd_file[FAKE_FDS]; /* file index of each descriptor, -1 = closed */
+	char dirs[FAKE_DIRS][DISK_PATH_MAX];
+	uint32_t ndirs;
+	uint64_t calls[DISK_OP_COUNT];
+	struct fake_fault fault[DISK_OP_COUNT];
+	uint32_t short_countdown;
+	uint32_t short_max;
+};
+
+static struct disk_fake *fake_of(struct disk *d)
+{
+	return (struct disk_fake *)d;
+}
+
+/* Counts the call and says whether it must fail (and with what). */
+static int fake_enter(struct disk_fake *f, enum disk_op op)
+{
+	struct fake_fault *ft = &f->fault[op];
+
+	pthread_mutex_lock(&f->lock);
+	f->calls[op]++;
+	if (ft->countdown == 0)
+		return 0;
+	if (ft->countdown > 1) {
+		ft->countdown--;
+		return 0;
+	}
+	if (ft->times != DISK_FAKE_FAIL_FOREVER)
+		ft->times--;
+	if (ft->times == 0) {
+		int err = ft->err;
+
+		ft->countdown = 0;
+		return err;
+	}
+	return ft->err;
+}
+
+static int fake_leave(struct disk_fake *f, int r)
+{
+	pthread_mutex_unlock(&f->lock);
+	return r;
+}
+
+static int image_reserve(struct fake_image *im, uint64_t size)
+{
+	uint64_t cap = im->cap ? im->cap : 4096;
+	uint8_t *p;
+
+	if (size <= im->cap)
+		return 0;
+	while (cap < size)
+		cap *= 2;
+	p = realloc(im->data, cap);
+	if (p == NULL)
+		return -ENOMEM;
+	memset(p + im->cap, 0, cap - im->cap);
+	im->data = p;
+	im->cap = cap;
+	return 0;
+}
+
+static int image_resize(struct fake_image *im, uint64_t size)
+{
+	int r = image_reserve(im, size);
+
+	if (r != 0)
+		return r;
+	if (size < im->size)
+		memset(im->data + size, 0, im->size - size);
+	im->size = size;
+	return 0;
+}
+
+static int image_copy(struct fake_image *dst, const struct fake_image *src)
+{
+	int r = image_resize(dst, src->size);
+
+	if (r == 0 && src->size > 0)
+		memcpy(dst->data, src->data, src->size);
+	return r;
+}
+
+static void file_free(struct fake_file *file)
+{
+	free(file->cur.data);
+	free(file->synced.data);
+	memset(file, 0, sizeof(*file));
+}
+
+static int file_find(struct disk_fake *f, const char *path)
+{
+	for (int i = 0; i < FAKE_FILES; i++)
+		if (f->files[i].used && f->files[i].linked && strcmp(f->files[i].path, path) == 0)
+			return i;
+	return -1;
+}
+
+static bool dir_exists(struct disk_fake *f, const char *dir)
+{
+	for (uint32_t i = 0; i < f->ndirs; i++)
+		if (strcmp(f->dirs[i], dir) == 0)
+			return true;
+	return false;
+}
+
+/* The directory part of path exists (or path has no directory part). */
+static bool parent_exists(struct disk_fake *f, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[DISK_PATH_MAX];
+
+	if (slash == NULL || slash == path)
+		return true;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return dir_exists(f, dir);
+}
+
+static struct fake_file *file_of_fd(struct disk_fake *f, int fd)
+{
+	int i = fd - FAKE_FD_BASE;
+
+	if (i < 0 || i >= FAKE_FDS || f->fd_file[i] < 0)
+		return NULL;
+	return &f->files[f->fd_file[i]];
+}
+
+static int fake_open(struct disk *d, const char *path, int flags, int *fd)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_OPEN);
+	int fi;
+	int slot = -1;
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (strlen(path) >= DISK_PATH_MAX)
+		return fake_leave(f, -ENAMETOOLONG);
+	fi = file_find(f, path);
+	if (fi >= 0 && (flags & DISK_O_CREATE) && (flags & DISK_O_EXCL))
+		return fake_leave(f, -EEXIST);
+	if (fi < 0 && !(flags & DISK_O_CREATE))
+		return fake_leave(f, dir_exists(f, path) ? -EISDIR : -ENOENT);
+	if (fi < 0 && !parent_exists(f, path))
+		return fake_leave(f, -ENOENT);
+	for (int i = 0; i < FAKE_FDS && slot < 0; i++)
+		if (f->fd_file[i] < 0)
+			slot = i;
+	if (slot < 0)
+		return fake_leave(f, -EMFILE);
+	if (fi < 0) {
+		for (int i = 0; i < FAKE_FILES && fi < 0; i++)
+			if (!f->files[i].used)
+				fi = i;
+		if (fi < 0)
+			return fake_leave(f, -ENOSPC);
+		f->files[fi].used = true;
+		f->files[fi].linked = true;
+		strcpy(f->files[fi].path, path);
+	}
+	f->files[fi].open_count++;
+	f->fd_file[slot] = fi;
+	*fd = FAKE_FD_BASE + slot;
+	return fake_leave(f, 0);
+}
+
+static int fake_close(struct disk *d, int fd)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_CLOSE);
+	struct fake_file *file = file_of_fd(f, fd);
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (file == NULL)
+		return fake_leave(f, -EBADF);
+	f->fd_file[fd - FAKE_FD_BASE] = -1;
+	if (--file->open_count == 0 && !file->linked)
+		file_free(file);
+	return fake_leave(f, 0);
+}
+
+static int64_t fake_pread(struct disk *d, int fd, void *buf, size_t len, uint64_t off)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_PREAD);
+	struct fake_file *file = file_of_fd(f, fd);
+	uint64_t n;
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (file == NULL)
+		return fake_leave(f, -EBADF);
+	if (off >= file->cur.size)
+		return fake_leave(f, 0);
+	n = file->cur.size - off < len ? file->cur.size - off : len;
+	memcpy(buf, file->cur.data + off, n);
+	fake_leave(f, 0);
+	return (int64_t)n;
+}
+
+static int64_t fake_pwrite(struct disk *d, int fd, const void *buf, size_t len, uint64_t off)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_PWRITE);
+	struct fake_file *file = file_of_fd(f, fd);
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (file == NULL)
+		return fake_leave(f, -EBADF);
+	if (f->short_countdown > 0 && --f->short_countdown == 0 && len > f->short_max)
+		len = f->short_max;
+	if (off + len > file->cur.size && (r = image_resize(&file->cur, off + len)) != 0)
+		return fake_leave(f, r);
+	memcpy(file->cur.data + off, buf, len);
+	fake_leave(f, 0);
+	return (int64_t)len;
+}
+
+static int fake_fdatasync(struct disk *d, int fd)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_FDATASYNC);
+	struct fake_file *file = file_of_fd(f, fd);
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (file == NULL)
+		return fake_leave(f, -EBADF);
+	return fake_leave(f, image_copy(&file->synced, &file->cur));
+}
+
+static int fake_fsync_dir(struct disk *d, const char *dir)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_FSYNC_DIR);
+
+	if (r != 0)
+		return fake_leave(f, r);
+	return fake_leave(f, dir_exists(f, dir) ? 0 : -ENOENT);
+}
+
+static int fake_fallocate(struct disk *d, int fd, uint64_t off, uint64_t len)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_FALLOCATE);
+	struct fake_file *file = file_of_fd(f, fd);
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (file == NULL)
+		return fake_leave(f, -EBADF);
+	if (off + len > file->cur.size)
+		r = image_resize(&file->cur, off + len);
+	return fake_leave(f, r);
+}
+
+static int fake_ftruncate(struct disk *d, int fd, uint64_t len)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_FTRUNCATE);
+	struct fake_file *file = file_of_fd(f, fd);
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (file == NULL)
+		return fake_leave(f, -EBADF);
+	return fake_leave(f, image_resize(&file->cur, len));
+}
+
+static int fake_rename(struct disk *d, const char *from, const char *to)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_RENAME);
+	int src;
+	int dst;
+
+	if (r != 0)
+		return fake_leave(f, r);
+	src = file_find(f, from);
+	if (src < 0)
+		return fake_leave(f, -ENOENT);
+	if (strlen(to) >= DISK_PATH_MAX || !parent_exists(f, to))
+		return fake_leave(f, -ENOENT);
+	dst = file_find(f, to);
+	if (dst == src)
+		return fake_leave(f, 0);
+	if (dst >= 0) {
+		f->files[dst].linked = false;
+		if (f->files[dst].open_count == 0)
+			file_free(&f->files[dst]);
+	}
+	strcpy(f->files[src].path, to);
+	return fake_leave(f, 0);
+}
+
+static int fake_unlink(struct disk *d, const char *path)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_UNLINK);
+	int fi;
+
+	if (r != 0)
+		return fake_leave(f, r);
+	fi = file_find(f, path);
+	if (fi < 0)
+		return fake_leave(f, -ENOENT);
+	f->files[fi].linked = false;
+	if (f->files[fi].open_count == 0)
+		file_free(&f->files[fi]);
+	return fake_leave(f, 0);
+}
+
+static int fake_file_size(struct disk *d, int fd, uint64_t *bytes)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_FILE_SIZE);
+	struct fake_file *file = file_of_fd(f, fd);
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (file == NULL)
+		return fake_leave(f, -EBADF);
+	*bytes = file->cur.size;
+	return fake_leave(f, 0);
+}
+
+static int fake_mkdir(struct disk *d, const char *path)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_MKDIR);
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (dir_exists(f, path))
+		return fake_leave(f, 0);
+	if (strlen(path) >= DISK_PATH_MAX || f->ndirs == FAKE_DIRS)
+		return fake_leave(f, -ENOSPC);
+	if (!parent_exists(f, path))
+		return fake_leave(f, -ENOENT);
+	strcpy(f->dirs[f->ndirs++], path);
+	return fake_leave(f, 0);
+}
+
+static int fake_list(struct disk *d, const char *dir, struct disk_name *names, uint32_t max,
+		     uint32_t *count)
+{
+	struct disk_fake *f = fake_of(d);
+	int r = fake_enter(f, DISK_OP_LIST);
+	size_t dlen = strlen(dir);
+	uint32_t n = 0;
+
+	if (r != 0)
+		return fake_leave(f, r);
+	if (!dir_exists(f, dir))
+		return fake_leave(f, -ENOENT);
+	for (int i = 0; i < FAKE_FILES; i++) {
+		const struct fake_file *file = &f->files[i];
+		const char *name = file->path + dlen + 1;
+
+		if (!file->used || !file->linked || strncmp(file->path, dir, dlen) != 0 ||
+		    file->path[dlen] != '/' || strchr(name, '/') != NULL ||
+		    strlen(name) >= DISK_NAME_MAX)
+			continue;
+		if (n < max)
+			strcpy(names[n].name, name);
+		n++;
+	}
+	*count = n;
+	return fake_leave(f, 0);
+}
+
+static const struct disk_ops disk_fake_ops = {
+	.open = fake_open,
+	.close = fake_close,
+	.pread = fake_pread,
+	.pwrite = fake_pwrite,
+	.fdatasync = fake_fdatasync,
+	.fsync_dir = fake_fsync_dir,
+	.fallocate = fake_fallocate,
+	.ftruncate = fake_ftruncate,
+	.rename = fake_rename,
+	.unlink = fake_unlink,
+	.file_size = fake_file_size,
+	.mkdir = fake_mkdir,
+	.list = fake_list,
+};
+
+struct disk_fake *disk_fake_create(void)
+{
+	struct disk_fake *f = calloc(1, sizeof(*f));
+
+	if (f == NULL)
+		return NULL;
+	f->disk.ops = &disk_fake_ops;
+	f->disk.kernel_fds = false;
+	pthread_mutex_init(&f->lock, NULL);
+	for (int i = 0; i < FAKE_FDS; i++)
+		f->fd_file[i] = -1;
+	return f;
+}
+
+void disk_fake_destroy(struct disk_fake *f)
+{
+	if (f == NULL)
+		return;
+	for (int i = 0; i < FAKE_FILES; i++)
+		if (f->files[i].used)
+			file_free(&f->files[i]);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+struct disk *disk_fake_disk(struct disk_fake *f)
+{
+	return &f->disk;
+}
+
+uint64_t disk_fake_calls(struct disk_fake *f, enum disk_op op)
+{
+	uint64_t n;
+
+	WE_ASSERT((unsigned)op < DISK_OP_COUNT);
+	pthread_mutex_lock(&f->lock);
+	n = f->calls[op];
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+void disk_fake_fail(struct disk_fake *f, enum disk_op op, uint32_t nth, int err, uint32_t times)
+{
+	WE_ASSERT((unsigned)op < DISK_OP_COUNT);
+	WE_ASSERT(nth >= 1);
+	WE_ASSERT(err < 0);
+	WE_ASSERT(times >= 1);
+	pthread_mutex_lock(&f->lock);
+	f->fault[op] = (struct fake_fault){.countdown = nth, .times = times, .err = err};
+	pthread_mutex_unlock(&f->lock);
+}
+
+void disk_fake_short_write(struct disk_fake *f, uint32_t nth, uint32_t max_bytes)
+{
+	WE_ASSERT(nth >= 1);
+	WE_ASSERT(max_bytes >= 1);
+	pthread_mutex_lock(&f->lock);
+	f->short_countdown = nth;
+	f->short_max = max_bytes;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void disk_fake_clear_faults(struct disk_fake *f)
+{
+	pthread_mutex_lock(&f->lock);
+	memset(f->fault, 0, sizeof(f->fault));
+	f->short_countdown = 0;
+	pthread_mutex_unlock(&f->lock);
+}
+
+void disk_fake_cut(struct disk_fake *f, enum disk_cut how)
+{
+	WE_ASSERT(how == DISK_CUT_DROP_UNSYNCED);
+	pthread_mutex_lock(&f->lock);
+	for (int i = 0; i < FAKE_FILES; i++) {
+		struct fake_file *file = &f->files[i];
+
+		if (!file->used)
+			continue;
+		/* A file known only through an open descriptor is gone with
+		 * the process's memory; a named one keeps its synced image. */
+		WE_ASSERT(image_copy(&file->cur, &file->synced) == 0);
+	}
+	pthread_mutex_unlock(&f->lock);
+}
+
+int64_t disk_fake_read_file(struct disk_fake *f, const char *path, void *buf, uint64_t max)
+{
+	int64_t r;
+	int fi;
+
+	pthread_mutex_lock(&f->lock);
+	fi = file_find(f, path);
+	if (fi < 0) {
+		r = -ENOENT;
+	} else {
+		const struct fake_image *im = &f->files[fi].cur;
+
+		memcpy(buf, im->data, im->size < max ? im->size : max);
+		r = (int64_t)im->size;
+	}
+	pthread_mutex_unlock(&f->lock);
+	return r;
+}
+
+int disk_fake_write_file(struct disk_fake *f, const char *path, const void *buf, uint64_t len)
+{
+	int fd;
+	int r = disk_open(&f->disk, path, DISK_O_CREATE, &fd);
+
+	if (r != 0)
+		return r;
+	pthread_mutex_lock(&f->lock);
+	{
+		struct fake_file *file = file_of_fd(f, fd);
+
+		r = image_resize(&file->cur, len);
+		if (r == 0 && len > 0)
+			memcpy(file->cur.data, buf, len);
+		if (r == 0)
+			r = image_copy(&file->synced, &file->cur);
+	}
+	pthread_mutex_unlock(&f->lock);
+	disk_close(&f->disk, fd);
+	return r;
+}
