@@ -419,6 +419,13 @@ run_warpengine() {
 	BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" "${batch[@]}" --preload)
 	pair we-get95-uniform-batch8 "WarpEngine 95/5 uniform, batch 8, closed" warpengine \
 		"up to 8 requests per datagram, window $((WINDOW * 8))"
+	# The cost of address validation: the same 95/5 uniform closed run with
+	# the check off (no token sent, none checked), beside the default above.
+	DP_ARGS=(--busy-poll --capacity "$KEYS" --address-validation off)
+	BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload
+		--no-token)
+	pair we-get95-uniform-closed-novalidation "WarpEngine 95/5 uniform closed, validation off" \
+		warpengine "window $WINDOW; --address-validation off, blaster --no-token"
 }
 
 port_in_use() { # PROTO(u|t) PORT

@@ -116,6 +116,19 @@ static size_t build(uint8_t *f, const struct inject *in, const char *kind)
 		f[n] = 0x45;
 		return n + 10;
 	}
+	if (strcmp(kind, "arp-probe") == 0) { /* RFC 5227: sender IP 0.0.0.0 */
+		static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+		n = put_eth(f, in, 0x0806);
+		memcpy(f, bcast, 6);
+		uint8_t *a = f + n;
+		a[0] = 0, a[1] = 1, a[2] = 8, a[3] = 0, a[4] = 6, a[5] = 4, a[6] = 0, a[7] = 1;
+		memcpy(a + 8, in->src_mac, 6);
+		memset(a + 14, 0, 4);
+		memset(a + 18, 0, 6);
+		memcpy(a + 24, &in->dst_ip, 4);
+		return n + 28;
+	}
 	if (strcmp(kind, "arp-other") == 0) {
 		static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 		uint32_t other = in->dst_ip ^ htonl(0x0000007f);
@@ -172,6 +185,32 @@ static size_t build(uint8_t *f, const struct inject *in, const char *kind)
 		put_ipv4(ip, in, 17, PING_UDP_LEN, 0x4000, in->dst_ip);
 		return n + 20 + put_udp_ping(ip + 20, (uint16_t)(in->port - 1), PING_UDP_LEN);
 	}
+	if (strcmp(kind, "martian-src") == 0) { /* from 127.0.0.1 */
+		struct inject lo = *in;
+
+		lo.src_ip = htonl(0x7f000001);
+		put_ipv4(ip, &lo, 17, PING_UDP_LEN, 0x4000, in->dst_ip);
+		return n + 20 + put_udp_ping(ip + 20, in->port, PING_UDP_LEN);
+	}
+	if (strcmp(kind, "src-port-zero") == 0) {
+		put_ipv4(ip, in, 17, PING_UDP_LEN, 0x4000, in->dst_ip);
+		n += 20 + put_udp_ping(ip + 20, in->port, PING_UDP_LEN);
+		ip[20] = 0;
+		ip[21] = 0;
+		return n;
+	}
+	if (strcmp(kind, "group-src") == 0) { /* a multicast source MAC */
+		f[6] |= 0x01;
+		put_ipv4(ip, in, 17, PING_UDP_LEN, 0x4000, in->dst_ip);
+		return n + 20 + put_udp_ping(ip + 20, in->port, PING_UDP_LEN);
+	}
+	if (strcmp(kind, "other-mac") == 0) { /* unicast to someone else's MAC */
+		static const uint8_t other[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x42};
+
+		memcpy(f, other, 6);
+		put_ipv4(ip, in, 17, PING_UDP_LEN, 0x4000, in->dst_ip);
+		return n + 20 + put_udp_ping(ip + 20, in->port, PING_UDP_LEN);
+	}
 	if (strcmp(kind, "ping") == 0) { /* a valid request, for contrast */
 		put_ipv4(ip, in, 17, PING_UDP_LEN, 0x4000, in->dst_ip);
 		return n + 20 + put_udp_ping(ip + 20, in->port, PING_UDP_LEN);
@@ -193,7 +232,8 @@ static int parse_mac(const char *s, uint8_t mac[6])
 int main(int argc, char **argv)
 {
 	static const char *kinds = "ipv6 vlan truncated arp-other tcp icmp-not-echo fragment "
-				   "bad-checksum bad-ihl not-for-us udp-bad-length closed-port ping";
+				   "bad-checksum bad-ihl not-for-us udp-bad-length closed-port martian-src "
+				   "src-port-zero group-src other-mac arp-probe ping";
 	struct sockaddr_ll addr;
 	struct inject in;
 	struct ifreq ifr;

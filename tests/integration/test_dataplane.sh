@@ -167,10 +167,76 @@ check_drop bad-ihl rx_drop_ip_bad_header
 check_drop not-for-us rx_drop_ip_not_for_us
 check_drop udp-bad-length rx_drop_udp_bad_length
 check_drop closed-port rx_drop_udp_port_closed
+# The hardening rules (no answer to a spoofed, group or foreign frame).
+check_drop martian-src rx_drop_ip_martian_src
+check_drop src-port-zero rx_drop_udp_src_port_zero
+check_drop group-src rx_drop_eth_src_group
+check_drop other-mac rx_drop_eth_not_for_us
+check_drop arp-probe rx_drop_arp_bad_sender
 before=$(stat req_ping)
 inject ping
 [ $(( $(stat req_ping) - before )) -ge 3 ] || fail "a well-formed injected PING was not answered"
 pass "well-formed injected frames still answered"
+
+# --- oversize datagrams (the hardening issue's remote abort) -------------------
+# One well-formed PUT of a 250-byte key and a 1443-byte value: a 1721-byte
+# payload, larger than the protocol's 1472. The key (249 'k' then 'a') is
+# owned by worker 1 under the default map of 2 workers, and it is sent to
+# worker 0's port: before the fix, worker 0 tried to forward it in a
+# 1472-byte datagram and tripped an assertion (exit 134). It must be dropped
+# and counted, at MTU 1500 (the sender fragments it, af_packet's kernel
+# fanout reassembles it) and at MTU 9000 (it arrives whole).
+big_put_hex() {
+  local key value
+  key=$(printf 'k%.0s' $(seq 249))a
+  value=$(head -c 1443 /dev/zero | tr '\0' 'v')
+  printf '5745010001000000%016x' 77
+  printf '0200fa00a3050000%08x' 1
+  printf '%s%s' "$key" "$value" | od -An -v -tx1 | tr -d ' \n'
+}
+BIG=$(big_put_hex)
+[ ${#BIG} = $((1721 * 2)) ] || fail "oversize datagram is $(( ${#BIG} / 2 )) bytes, expected 1721"
+for mtu in 1500 9000; do
+  ip link set "$TN_HOST_IF" mtu $mtu
+  tn_exec ip link set "$TN_NS_IF" mtu $mtu
+  before=$(stat rx_drop_udp_too_large)
+  raw_expect "oversize PUT at MTU $mtu" "$BIG" none
+  kill -0 "$TN_DP_PID" 2>/dev/null || fail "the data plane died on an oversize datagram (MTU $mtu)"
+  [ $(( $(stat rx_drop_udp_too_large) - before )) -ge 1 ] ||
+    fail "oversize datagram at MTU $mtu not counted as rx_drop_udp_too_large"
+  pass "oversize datagram at MTU $mtu dropped and counted; data plane alive"
+done
+ip link set "$TN_HOST_IF" mtu 1500
+tn_exec ip link set "$TN_NS_IF" mtu 1500
+
+# --- address validation (protocol.md section 14) -------------------------------
+# raw_budget NAME HEX WANT: a reply containing WANT, and all reply datagrams
+# together at most 3 times the request's bytes (the unvalidated budget).
+raw_budget() {
+  local name=$1 hex=$2 want=$3 out rc=0 req_len rep_bytes
+  out=$(tn_exec "$CLIENT" --server "$TN_DP_IP" --port $PORT --timeout 300 \
+    raw --hex "$hex" 2>&1) || rc=$?
+  [ $rc = 0 ] || fail "$name: expected a reply, got (rc $rc): $out"
+  echo "$out" | grep -q "$want" || fail "$name: reply lacks $want: $out"
+  req_len=$(( ${#hex} / 2 ))
+  rep_bytes=$(echo "$out" | sed -n 's/.*reply_bytes=\([0-9]*\).*/\1/p')
+  [ -n "$rep_bytes" ] || fail "$name: client printed no reply size: $out"
+  [ "$rep_bytes" -le $((3 * req_len)) ] ||
+    fail "$name: $rep_bytes reply bytes > 3 x $req_len request bytes"
+  pass "$name: $rep_bytes reply bytes for $req_len request bytes, $want"
+}
+# Op TOKEN (6) is answered OK with the sender's 16-byte token.
+raw_budget "token op" ${HDR_OK}0600030000000000090000006b6579 OK
+[ "$(stat req_token)" -ge 1 ] || fail "TOKEN op not counted"
+# The reflection case: one stored 1400-byte value, then 64 GETs of it in one
+# datagram without a token (as a spoofed sender would send them). The
+# answers stay within 3x; the values that would pass it come back NEED_TOKEN.
+client put refl "$(head -c 1400 /dev/zero | tr '\0' 'r')" >/dev/null || fail "put refl"
+GETS=""
+for i in $(seq 64); do GETS="${GETS}0100040000000000$(printf '%02x' $i)0000007265666c"; done
+before=$(stat req_withheld_need_token)
+raw_budget "64 GETs of a 1400-byte value, no token" "5745010040000000$(printf '%016x' 5)$GETS" NEED_TOKEN
+[ $(( $(stat req_withheld_need_token) - before )) -ge 1 ] || fail "withheld answers not counted"
 
 # --- still serving -------------------------------------------------------------
 client --timeout 200 load --keys 5000 --value-size 1000 --batch 4 --window 8 --json \
