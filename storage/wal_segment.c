@@ -311,6 +311,9 @@ int wal_segment_retire(struct wal_segdir *sd, uint16_t worker, uint64_t sequence
 	char name[WAL_SEGMENT_NAME_MAX];
 	char path[DISK_PATH_MAX];
 	char to[DISK_PATH_MAX];
+	uint64_t size = 0;
+	uint8_t *zero;
+	int fd;
 	int r;
 
 	wal_segment_name(name, sizeof(name), worker, sequence);
@@ -319,7 +322,26 @@ int wal_segment_retire(struct wal_segdir *sd, uint16_t worker, uint64_t sequence
 	spare_name(name, sizeof(name), sd->next_spare_id);
 	if ((r = path_of(sd, name, to)) != 0)
 		return r;
-	r = disk_rename(sd->disk, path, to);
+	/* Zeroed before it becomes a spare, so a reused segment holds nothing
+	 * after its new records. The header goes first: a crash half-way leaves
+	 * a segment without a valid header, which recovery ignores. */
+	if ((r = disk_open(sd->disk, path, 0, &fd)) != 0)
+		return r;
+	zero = calloc(1, ZERO_CHUNK);
+	r = zero == NULL ? -ENOMEM : disk_file_size(sd->disk, fd, &size);
+	if (r == 0)
+		r = disk_pwrite_all(sd->disk, fd, zero, WAL_SEGMENT_HDR_BYTES, 0);
+	if (r == 0)
+		r = disk_fdatasync(sd->disk, fd);
+	for (uint64_t off = 0; r == 0 && off < size; off += ZERO_CHUNK)
+		r = disk_pwrite_all(sd->disk, fd, zero, size - off < ZERO_CHUNK ? size - off : ZERO_CHUNK,
+				    off);
+	if (r == 0)
+		r = disk_fdatasync(sd->disk, fd);
+	free(zero);
+	disk_close(sd->disk, fd);
+	if (r == 0)
+		r = disk_rename(sd->disk, path, to);
 	if (r != 0)
 		return r;
 	sd->next_spare_id++;

@@ -31,12 +31,12 @@
  *   first_lsn   LSN of the first record; records that follow have larger ones
  *   checksum    XXH3-64 of bytes [0, 56)
  *
- * Recycling: an obsolete segment is renamed to a spare and later renamed to
- * a new segment name, never unlinked on the hot path (unlinking is slow with
- * discard, and a reused file's blocks are already allocated). A reused file
- * still holds its old records after the new ones. They never replay: a
- * segment's records end at the first one that is not of the segment's worker
- * or whose LSN does not exceed the previous one, and LSNs only grow per
+ * Recycling: an obsolete segment is zeroed and renamed to a spare (off the
+ * commit path), later renamed to a new segment name; never unlinked (that
+ * is slow with discard, and a reused file's blocks are already allocated
+ * and written). As a second line of defence against old content, a
+ * segment's records end at the first one that is not of the segment's
+ * worker or whose LSN does not exceed the previous one: LSNs only grow per
  * worker index over a directory's life (docs/storage.md, the LSN contract).
  */
 #ifndef WAL_SEGMENT_H
@@ -126,7 +126,9 @@ int wal_segment_make_spare(struct wal_segdir *sd) we_must_check;
  * the name durable (fsync of the directory) before returning. */
 int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t generation,
 			 uint64_t first_lsn, struct wal_segment *seg) we_must_check;
-/* Turns segment (worker, sequence) into a spare; its content is left as is. */
+/* Turns segment (worker, sequence) into a spare: zeroes it (header first),
+ * syncs, renames. Costs a write of the whole file: for the checkpointer's
+ * thread, never the commit path. */
 int wal_segment_retire(struct wal_segdir *sd, uint16_t worker, uint64_t sequence) we_must_check;
 void wal_segment_close(struct wal_segdir *sd, struct wal_segment *seg);
 
