@@ -23,16 +23,23 @@
  * (the owner counts them), so all the owners' answers together stay within
  * the same multiple.
  *
- * Durability: no write-ahead log exists yet, so every write lives in memory
- * only (the `weak` consistency model). A request that asks for `strong` or
- * `eventual` durability is answered UNSUPPORTED rather than acknowledged
- * without the guarantee it asked for.
+ * Durability: a write that is to be logged (STRONG or EVENTUAL, or DEFAULT
+ * under a data directory whose default is one of them) first reserves room
+ * for its record in the worker's log ring and, if STRONG, a place in the
+ * park table; only then does it change the shard, encode its record into
+ * the ring and publish it. Anything that cannot be had (ring full, park
+ * table full, storage failing) refuses the write before it runs: BUSY or
+ * NOT_DURABLE, never an acknowledgement the log cannot keep. An EVENTUAL
+ * write is answered at once; a STRONG one is parked and answered by the
+ * worker's service step once storage reports its LSN durable. Without a
+ * log (no data directory), STRONG and EVENTUAL are answered UNSUPPORTED.
  */
 #include "execute.h"
 
 #include <errno.h>
 
 #include "keyhash.h"
+#include "wal_record.h"
 #include "we_assert.h"
 
 void execute_hash(const struct execute_ctx *x, struct proto_request *reqs, unsigned n)
@@ -182,10 +189,82 @@ static bool answer(const struct execute_ctx *x, struct execute_reply *out, uint3
 	return true;
 }
 
-static bool durability_supported(uint8_t flags)
+/* The durability a write gets: its flag, or the universe's default. */
+static uint8_t write_durability(const struct execute_ctx *x, uint8_t flags)
 {
 	uint8_t dur = flags & PROTO_ENTRY_F_DUR_MASK;
-	return dur == PROTO_DUR_DEFAULT || dur == PROTO_DUR_WEAK;
+
+	if (dur == PROTO_DUR_DEFAULT)
+		dur = x->log != NULL ? x->durability_default : PROTO_DUR_WEAK;
+	return dur;
+}
+
+/* A write that is logged: refuse it before it runs when the log cannot take
+ * it, else run it, log it and answer it (EVENTUAL) or park its answer
+ * (STRONG). The caller has checked that a status answer fits the reply. */
+static bool run_logged_write(const struct execute_ctx *x, const struct proto_request *req,
+			     uint8_t dur, uint32_t share, struct execute_reply *out)
+{
+	struct worker_stats *st = x->stats;
+	uint32_t rec_bytes = wal_record_size(req->key_len, req->value_len);
+	struct wal_record rec = {
+		.type = req->op == PROTO_OP_PUT ? WAL_REC_PUT : WAL_REC_DELETE,
+		.worker = x->self,
+		.region = (uint16_t)keyhash_region(req->hash),
+		.lsn = *x->lsn + 1,
+		.key = req->key,
+		.key_len = req->key_len,
+		.value = req->value,
+		.value_len = req->op == PROTO_OP_PUT ? req->value_len : 0,
+	};
+	enum we_status s;
+	void *slot;
+
+	if (we_unlikely(__atomic_load_n(x->log_failed, __ATOMIC_ACQUIRE) != 0)) {
+		st->req_refused_not_durable++;
+		return answer(x, out, share, req->op, WE_STATUS_NOT_DURABLE, req->opaque, 0, 0);
+	}
+	if (dur == PROTO_DUR_STRONG && we_unlikely(park_full(x->park))) {
+		st->req_busy_park_full++;
+		return answer(x, out, share, req->op, WE_STATUS_BUSY, req->opaque, 0, 0);
+	}
+	slot = wal_ring_reserve(x->log, rec_bytes);
+	if (we_unlikely(slot == NULL)) {
+		st->req_busy_log_full++;
+		return answer(x, out, share, req->op, WE_STATUS_BUSY, req->opaque, 0, 0);
+	}
+	if (req->op == PROTO_OP_PUT) {
+		st->req_put++;
+		s = shard_put(x->shard, req->lhash, req->key, req->key_len, req->value,
+			      req->value_len, rec.lsn);
+		if (s == WE_STATUS_NO_SPACE)
+			st->req_put_no_space++;
+	} else {
+		st->req_delete++;
+		s = shard_delete(x->shard, req->lhash, req->key, req->key_len);
+		if (s == WE_STATUS_NOT_FOUND)
+			st->req_delete_miss++;
+	}
+	if (s != WE_STATUS_OK) /* nothing changed: nothing to log (the reservation lapses) */
+		return answer(x, out, share, req->op, (uint8_t)s, req->opaque, 0, 0);
+	WE_ASSERT(wal_record_encode(slot, rec_bytes, &rec) == (int64_t)rec_bytes);
+	wal_ring_commit(x->log);
+	*x->lsn = rec.lsn;
+	st->log_records++;
+	if (dur == PROTO_DUR_EVENTUAL)
+		return answer(x, out, share, req->op, WE_STATUS_OK, req->opaque, 0, 0);
+
+	struct park_entry e = {
+		.lsn = rec.lsn,
+		.echo = out->echo,
+		.opaque = req->opaque,
+		.op = req->op,
+		.status = WE_STATUS_OK,
+		.udp = *out->udp,
+	};
+	park_add(x->park, &e);
+	st->req_parked++;
+	return true;
 }
 
 /* Run one well-formed entry that this worker owns and answer it. Returns
@@ -199,6 +278,7 @@ static bool run_local(const struct execute_ctx *x, const struct proto_request *r
 	const uint8_t *value = 0;
 	uint32_t value_len = 0;
 	enum we_status s;
+	uint8_t dur;
 
 	if (req->op == PROTO_OP_GET) {
 		s = shard_get(x->shard, req->lhash, req->key, req->key_len, &value, &value_len);
@@ -214,9 +294,14 @@ static bool run_local(const struct execute_ctx *x, const struct proto_request *r
 	WE_ASSERT(req->op == PROTO_OP_PUT || req->op == PROTO_OP_DELETE);
 	if (!proto_writer_fits(out->w, 0, 0))
 		return false;
-	if (!durability_supported(req->flags)) {
-		st->req_err_unsupported++;
-		return answer(x, out, share, req->op, WE_STATUS_UNSUPPORTED, req->opaque, 0, 0);
+	dur = write_durability(x, req->flags);
+	if (dur != PROTO_DUR_WEAK) {
+		if (x->log == NULL) {
+			st->req_err_unsupported++;
+			return answer(x, out, share, req->op, WE_STATUS_UNSUPPORTED, req->opaque, 0,
+				      0);
+		}
+		return run_logged_write(x, req, dur, share, out);
 	}
 	if (req->op == PROTO_OP_PUT) {
 		st->req_put++;

@@ -31,9 +31,11 @@
 
 #include "addr_token.h"
 #include "keyhash.h"
+#include "park.h"
 #include "proto.h"
 #include "region_map.h"
 #include "shard.h"
+#include "wal_ring.h"
 #include "worker_stats.h"
 
 /* A forwarded datagram may be forwarded again if the region moved meanwhile,
@@ -48,6 +50,19 @@ struct execute_ctx {
 	struct addr_token_cache *tokens; /* answers op TOKEN */
 	uint32_t token_epoch;            /* current epoch, set by the worker */
 	uint16_t self;                   /* this worker's index */
+
+	/* Durability (docs/protocol.md section 4). log is the worker's ring of
+	 * log records to the storage threads; NULL without a data directory,
+	 * and then STRONG and EVENTUAL writes are answered UNSUPPORTED and
+	 * DEFAULT means WEAK. A logged write takes LSN *lsn + 1. A STRONG
+	 * write's answer waits in park until its LSN is durable. While
+	 * *log_failed is nonzero (storage cannot write), logged writes are
+	 * refused NOT_DURABLE and not executed. */
+	struct wal_ring *log;
+	struct park_table *park;
+	uint64_t *lsn;
+	const uint32_t *log_failed;
+	uint8_t durability_default; /* PROTO_DUR_STRONG, _EVENTUAL or _WEAK */
 };
 
 /* The fate of each entry of one datagram: a worker index (< EXECUTE_HERE)
@@ -70,6 +85,10 @@ struct execute_route {
  * NEED_TOKEN without its value. spent_bytes counts what was written. */
 struct execute_reply {
 	struct proto_writer *w; /* the reply datagram being filled */
+	/* The request's addressing and echo, for answers parked until their
+	 * write is durable (they go out later, in a datagram of their own). */
+	const struct netio_udp *udp;
+	uint64_t echo;
 	uint32_t src_ip_be;
 	bool validated;
 	uint32_t budget_bytes;
@@ -113,7 +132,8 @@ enum execute_step {
 };
 
 /* Run and answer the entries of reqs[0..n) that rt keeps here, from *next
- * on, in request order, into out->w. Returns EXECUTE_REPLY_FULL with *next
+ * on, in request order, into out->w (a STRONG write's answer goes to the
+ * park table instead, and out->w gets nothing for it). Returns EXECUTE_REPLY_FULL with *next
  * at the first entry not yet answered (not yet executed either) when the
  * next answer does not fit; a fresh reply always takes any answer. */
 enum execute_step execute_batch(const struct execute_ctx *x, const struct proto_request *reqs,

@@ -57,6 +57,8 @@ void reply_answer_dgram(struct worker *w, const struct worker_dgram *d)
 	struct reply r;
 	struct execute_reply out = {
 		.w = &r.w,
+		.udp = &d->udp,
+		.echo = d->echo,
 		.src_ip_be = d->udp.src_ip_be,
 		.validated = d->validated,
 		.budget_bytes = d->whole ? execute_header_budget(d->has_token) : 0,

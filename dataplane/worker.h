@@ -13,6 +13,7 @@
 #include "addr_token.h"
 #include "execute.h"
 #include "netio.h"
+#include "park.h"
 #include "proto.h"
 #include "shard.h"
 #include "worker_stats.h"
@@ -73,6 +74,13 @@ struct worker {
 
 	/* Address tokens computed lately (keyed by the process's token key). */
 	struct addr_token_cache tokens;
+
+	/* Durability (exec.log != NULL with a data directory): this worker's
+	 * last logged LSN, the answers waiting for the log, and where storage
+	 * publishes how far this worker's log is durable. */
+	uint64_t lsn;
+	struct park_table park;
+	const uint64_t *durable_lsn;
 
 	/* Per-burst scratch. */
 	uint32_t iterations;

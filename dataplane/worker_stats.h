@@ -53,6 +53,7 @@
 	X(tx_icmp_replies, "ICMP echo replies sent")                                         \
 	X(tx_reply_datagrams, "response datagrams built")                                    \
 	X(tx_reply_splits, "extra response datagrams because answers did not fit in one")   \
+	X(tx_parked_replies, "response datagrams of answers released from the park table")   \
 	X(req_get, "GET requests executed")                                                  \
 	X(req_get_hit, "GETs that found the key")                                            \
 	X(req_get_miss, "GETs that did not find the key")                                    \
@@ -68,6 +69,11 @@
 	X(req_err_key_too_long, "entries answered KEY_TOO_LONG")                             \
 	X(req_err_value_too_large, "entries answered VALUE_TOO_LARGE")                       \
 	X(req_err_unsupported, "entries answered UNSUPPORTED")                               \
+	X(req_parked, "STRONG writes whose answer waits for the log (park table)")          \
+	X(req_busy_park_full, "STRONG writes refused BUSY: park table full")                \
+	X(req_busy_log_full, "logged writes refused BUSY: log ring full")                    \
+	X(req_refused_not_durable, "logged writes refused NOT_DURABLE: storage failing")     \
+	X(log_records, "records appended to the worker's log ring")                          \
 	X(fwd_steered, "datagrams handed whole to the worker of their UDP port")            \
 	X(fwd_out, "requests forwarded to their owner over a ring")                          \
 	X(fwd_in, "forwarded datagrams received from other workers")                         \

@@ -14,6 +14,7 @@
 
 #include "execute.h"
 #include "keyhash.h"
+#include "wal_record.h"
 
 #define MAX_DGRAMS 16
 
@@ -32,7 +33,18 @@ struct fake_io {
 	int forward_rc;
 };
 
+#define LOG_RING_BYTES 8192u
+#define PARK_CAP 4u
+
 struct fixture {
+	/* Durability (setup_logged): the worker's log ring, park table, LSN. */
+	struct wal_ring ring;
+	uint8_t ring_mem[LOG_RING_BYTES] __attribute__((aligned(64)));
+	struct park_entry park_mem[PARK_CAP];
+	struct park_table park;
+	uint64_t lsn;
+	uint32_t log_failed;
+	struct netio_udp udp;
 	struct keyhash_secret secret;
 	struct addr_token_key token_key;
 	struct addr_token_cache tokens;
@@ -49,11 +61,13 @@ struct fixture {
 
 static int setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
+	/* The log ring's memory is cache-line aligned, so the fixture is too. */
+	struct fixture *fx = aligned_alloc(64, (sizeof(*fx) + 63) & ~(size_t)63);
 	struct shard_config cfg = {.capacity_items = 4096, .arena_bytes = 4 << 20};
 	size_t bytes;
 
 	assert_non_null(fx);
+	memset(fx, 0, sizeof(*fx));
 	keyhash_secret_from_seed(&fx->secret, 7);
 	memset(fx->token_key.bytes, 0x5a, sizeof(fx->token_key.bytes));
 	addr_token_cache_init(&fx->tokens, &fx->token_key);
@@ -80,6 +94,28 @@ static int setup(void **state)
 	fx->f.fail_next_after = MAX_DGRAMS;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
 	*state = fx;
+	return 0;
+}
+
+/* As setup, with a log ring and a park table: a data directory in use. */
+static int setup_logged(void **state)
+{
+	struct fixture *fx;
+
+	setup(state);
+	fx = *state;
+	assert_int_equal(wal_ring_init(&fx->ring, fx->ring_mem, LOG_RING_BYTES), 0);
+	assert_int_equal(park_table_init(&fx->park, fx->park_mem, PARK_CAP), 0);
+	fx->x.log = &fx->ring;
+	fx->x.park = &fx->park;
+	fx->x.lsn = &fx->lsn;
+	fx->x.log_failed = &fx->log_failed;
+	fx->x.durability_default = PROTO_DUR_EVENTUAL;
+	fx->udp.src_ip_be = 0x0201000a;
+	fx->udp.src_port = 40000;
+	fx->udp.dst_port = 9000;
+	fx->f.out.udp = &fx->udp;
+	fx->f.out.echo = 42;
 	return 0;
 }
 
@@ -508,9 +544,192 @@ static void test_unvalidated_small_answers(void **state)
 	assert_int_equal(fx->stats.req_withheld_need_token, 0);
 }
 
+/* Decode every record in the log ring, in order, into recs[] (keys and
+ * values point into the ring). Returns how many. */
+static unsigned log_records(struct fixture *fx, struct wal_record *recs, unsigned max)
+{
+	struct wal_ring_span span;
+	unsigned n = 0;
+
+	while (wal_ring_span(&fx->ring, LOG_RING_BYTES, &span) != 0) {
+		const uint8_t *p = span.data;
+
+		for (uint32_t i = 0; i < span.records; i++) {
+			uint32_t bytes;
+
+			assert_true(n < max);
+			assert_int_equal(wal_record_decode(p, span.bytes - (uint32_t)(p - span.data),
+							   &recs[n], &bytes),
+					 WAL_DECODE_OK);
+			p += bytes;
+			n++;
+		}
+		wal_ring_release(&fx->ring, span.release);
+	}
+	return n;
+}
+
+/* An EVENTUAL PUT (and DEFAULT, the universe's default here) is answered at
+ * once and logged: one record with the key, value, region, worker and the
+ * next LSN, which the item carries too. A WEAK PUT is not logged. */
+static void test_eventual_logged(void **state)
+{
+	struct fixture *fx = *state;
+	const struct op ops[] = {
+		{PROTO_OP_PUT, "e1", "one", 0, PROTO_DUR_EVENTUAL},
+		{PROTO_OP_PUT, "d1", "two", 0, PROTO_DUR_DEFAULT},
+		{PROTO_OP_PUT, "w1", "three", 0, PROTO_DUR_WEAK},
+		{PROTO_OP_DELETE, "e1", NULL, 0, PROTO_DUR_EVENTUAL},
+	};
+	struct proto_request r[8];
+	struct wal_record recs[8];
+
+	make_batch(fx, ops, 4);
+	assert_int_equal(run(fx, 4, 0), 0);
+	assert_int_equal(collect(fx, r, 8), 4);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(r[i].status, WE_STATUS_OK);
+	assert_int_equal(log_records(fx, recs, 8), 3);
+	assert_int_equal(recs[0].type, WAL_REC_PUT);
+	assert_int_equal(recs[0].lsn, 1);
+	assert_int_equal(recs[0].key_len, 2);
+	assert_memory_equal(recs[0].key, "e1", 2);
+	assert_int_equal(recs[0].value_len, 3);
+	assert_memory_equal(recs[0].value, "one", 3);
+	assert_int_equal(recs[0].region, keyhash_region(keyhash("e1", 2)));
+	assert_int_equal(recs[0].worker, 0);
+	assert_memory_equal(recs[1].key, "d1", 2);
+	assert_int_equal(recs[1].lsn, 2);
+	assert_int_equal(recs[2].type, WAL_REC_DELETE);
+	assert_int_equal(recs[2].lsn, 3);
+	assert_int_equal(recs[2].value_len, 0);
+	assert_int_equal(fx->lsn, 3);
+	assert_int_equal(fx->stats.log_records, 3);
+	assert_int_equal(park_count(&fx->park), 0);
+}
+
+/* A STRONG PUT is logged and its answer parked (nothing in the reply), with
+ * the request's addressing, echo and opaque; its value is readable at once
+ * (the acknowledgement, not the visibility, waits). */
+static void test_strong_parked(void **state)
+{
+	struct fixture *fx = *state;
+	const struct op ops[] = {
+		{PROTO_OP_PUT, "s1", "v", 0, PROTO_DUR_STRONG},
+		{PROTO_OP_GET, "s1", NULL, 0, 0},
+	};
+	struct proto_request r[8];
+	struct park_entry out[PARK_CAP];
+
+	make_batch(fx, ops, 2);
+	assert_int_equal(run(fx, 2, 0), 0);
+	assert_int_equal(collect(fx, r, 8), 1);
+	assert_int_equal(r[0].opaque, 101);
+	assert_int_equal(r[0].status, WE_STATUS_OK);
+	assert_int_equal(r[0].value_len, 1);
+	assert_int_equal(park_count(&fx->park), 1);
+	assert_int_equal(park_release(&fx->park, 0, out, PARK_CAP), 0);
+	assert_int_equal(park_release(&fx->park, 1, out, PARK_CAP), 1);
+	assert_int_equal(out[0].lsn, 1);
+	assert_int_equal(out[0].opaque, 100);
+	assert_int_equal(out[0].echo, 42);
+	assert_int_equal(out[0].op, PROTO_OP_PUT);
+	assert_int_equal(out[0].status, WE_STATUS_OK);
+	assert_int_equal(out[0].udp.src_port, 40000);
+	assert_int_equal(fx->stats.req_parked, 1);
+}
+
+/* What the log cannot take is refused before it runs, the shard untouched:
+ * BUSY when the park table is full (STRONG) or the ring is full, and
+ * NOT_DURABLE while storage is failing. A DELETE of a missing key changes
+ * nothing and logs nothing. */
+static void test_log_refusals(void **state)
+{
+	struct fixture *fx = *state;
+	struct op ops[PARK_CAP + 1];
+	char keys[PARK_CAP + 1][8];
+	struct proto_request r[16];
+	struct wal_record recs[16];
+	const uint8_t *v;
+	uint32_t vl;
+
+	for (unsigned i = 0; i <= PARK_CAP; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "p%u", i);
+		ops[i] = (struct op){PROTO_OP_PUT, keys[i], "x", 0, PROTO_DUR_STRONG};
+	}
+	make_batch(fx, ops, PARK_CAP + 1);
+	assert_int_equal(run(fx, PARK_CAP + 1, 0), 0);
+	assert_int_equal(collect(fx, r, 16), 1); /* the one that found no room */
+	assert_int_equal(r[0].status, WE_STATUS_BUSY);
+	assert_int_equal(r[0].opaque, 100 + PARK_CAP);
+	assert_int_equal(fx->stats.req_busy_park_full, 1);
+	assert_int_equal(shard_get(fx->shard, shard_hash(fx->shard, (const uint8_t *)"p4", 2),
+				   (const uint8_t *)"p4", 2, &v, &vl),
+			 WE_STATUS_NOT_FOUND);
+
+	/* Storage failing: refused, not run. */
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+	fx->log_failed = 1;
+	ops[0] = (struct op){PROTO_OP_PUT, "f1", "x", 0, PROTO_DUR_EVENTUAL};
+	make_batch(fx, ops, 1);
+	assert_int_equal(run(fx, 1, 0), 0);
+	assert_int_equal(collect(fx, r, 16), 1);
+	assert_int_equal(r[0].status, WE_STATUS_NOT_DURABLE);
+	assert_int_equal(fx->stats.req_refused_not_durable, 1);
+	fx->log_failed = 0;
+
+	/* Ring full: 8 KiB of ring, records of ~1.2 KiB, no consumer. */
+	unsigned busy = 0, ok = 0;
+	for (unsigned i = 0; i < 12; i++) {
+		char key[8];
+		struct op big;
+
+		snprintf(key, sizeof(key), "b%u", i);
+		big = (struct op){PROTO_OP_PUT, key, NULL, 1200, PROTO_DUR_EVENTUAL};
+		fx->f.n_dgrams = 0;
+		proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+		make_batch(fx, &big, 1);
+		assert_int_equal(run(fx, 1, 0), 0);
+		assert_int_equal(collect(fx, r, 16), 1);
+		if (r[0].status == WE_STATUS_BUSY) {
+			busy++;
+			assert_int_equal(shard_get(fx->shard,
+						   shard_hash(fx->shard, (const uint8_t *)key,
+							      (uint8_t)strlen(key)),
+						   (const uint8_t *)key, (uint8_t)strlen(key), &v, &vl),
+					 WE_STATUS_NOT_FOUND);
+		} else {
+			assert_int_equal(r[0].status, WE_STATUS_OK);
+			ok++;
+		}
+	}
+	assert_true(busy > 0);
+	assert_true(ok > 0);
+	assert_int_equal(fx->stats.req_busy_log_full, busy);
+	/* Every record in the ring is a write that was acknowledged or parked. */
+	assert_int_equal(log_records(fx, recs, 16), PARK_CAP + ok);
+
+	/* A missing key's DELETE: NOT_FOUND at once, nothing logged (the
+	 * parked answers released first, as storage would). */
+	struct park_entry released[PARK_CAP];
+	assert_int_equal(park_release(&fx->park, UINT64_MAX, released, PARK_CAP), PARK_CAP);
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+	ops[0] = (struct op){PROTO_OP_DELETE, "nope", NULL, 0, PROTO_DUR_STRONG};
+	make_batch(fx, ops, 1);
+	assert_int_equal(run(fx, 1, 0), 0);
+	assert_int_equal(collect(fx, r, 16), 1);
+	assert_int_equal(r[0].status, WE_STATUS_NOT_FOUND);
+	assert_int_equal(log_records(fx, recs, 16), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_eventual_logged, setup_logged, teardown),
+		cmocka_unit_test_setup_teardown(test_strong_parked, setup_logged, teardown),
+		cmocka_unit_test_setup_teardown(test_log_refusals, setup_logged, teardown),
 		cmocka_unit_test_setup_teardown(test_token_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unvalidated_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unvalidated_small_answers, setup, teardown),
