@@ -7,7 +7,8 @@
  * printed and written at the end, also after a failed run, so a silent target
  * or wrong values leave evidence behind. Exit status (sysexits.h): 0 ok,
  * 64 bad arguments, 65 wrong values seen, 68 unknown host, 69 the target never
- * answered (the load or the address-token handshake), 71 system error, 73 the JSON file could not be written.
+ * answered (the load or the address-token handshake), 71 system error, 73 the JSON file (or
+ * the --hgrm file) could not be written.
  */
 #include <errno.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 
 #include "blaster.h"
 #include "engine.h"
+#include "hgrm.h"
 #include "we_time.h"
 #include "options.h"
 #include "we_status.h"
@@ -231,6 +233,13 @@ int main(int argc, char **argv)
 			if (status == 0)
 				status = EX_CANTCREAT;
 		}
+	}
+	/* The run phase's latency (from the intended send time, as the JSON's
+	 * latency_ns) as HdrHistogram's percentile table, in microseconds. */
+	if (o.hgrm_path && hgrm_write_file(o.hgrm_path, &b.run_report.latency) != 0) {
+		fprintf(stderr, "warp-blaster: --hgrm: cannot write '%s'\n", o.hgrm_path);
+		if (status == 0)
+			status = EX_CANTCREAT;
 	}
 	/* The report is out before the engine closes: with --linger, closing
 	 * waits for the peer to leave, and a harness stops the peer once it

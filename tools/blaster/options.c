@@ -51,6 +51,8 @@
 	X(DURABILITY, "durability", "D", "default",                                             \
 	  "native: default | strong | eventual | weak, per request")                          \
 	X(JSON, "json", "FILE", "-", "write the JSON report to FILE")                          \
+	X(HGRM, "hgrm", "FILE", "-",                                                            \
+	  "write the run's latency histogram to FILE as HdrHistogram percentiles, in us")    \
 	X(QUIET, "quiet", 0, "off", "no progress lines")                                       \
 	X(NO_SPIN, "no-spin", 0, "off", "sleep in poll() when idle instead of busy-polling")   \
 	X(NO_TOKEN, "no-token", 0, "off",                                                       \
@@ -362,6 +364,9 @@ static enum options_result options_one(struct options *o, int id, const char *v,
 		break;
 	case OPT_JSON:
 		o->json_path = v;
+		break;
+	case OPT_HGRM:
+		o->hgrm_path = v;
 		break;
 	case OPT_QUIET:
 		o->quiet = true;

@@ -24,6 +24,7 @@ struct options {
 	bool spin;              /* busy-poll when idle (kernel engine) */
 	bool quiet;
 	const char *json_path;  /* NULL: no JSON report */
+	const char *hgrm_path;  /* NULL: no .hgrm latency table (hgrm.h) */
 	/* DPDK engine only. */
 	const char *source_ip;  /* our IPv4 address; NULL: the server's + 1 */
 	uint16_t port_id;       /* DPDK port index */
