@@ -5,7 +5,12 @@
  * docs/protocol.md says the server does: entries in order, GET values
  * copied, a full reply sent and a new one started with the same echo,
  * header-only replies for datagram errors, no reply to what is not a
- * request. Faults are counters-driven, so every run is reproducible. In
+ * request. Address tokens follow section 14 in the fake's chosen mode: a
+ * handshake is answered by whichever worker gets it; the budget of an
+ * unvalidated datagram is 3 times its bytes, spent by its header once and
+ * by each answer's 12 bytes plus value, in request order, and an answer
+ * with a value that would pass it goes out NEED_TOKEN without the value.
+ * Faults are counters-driven, so every run is reproducible. In
  * socket mode a single thread polls every worker port and a pipe that stops
  * it; everything it touches belongs to that thread until it is joined.
  */
@@ -45,10 +50,18 @@ int fake_server_init(struct fake_server *f, const struct fake_server_cfg *cfg)
 	if (!f->table)
 		return -ENOMEM;
 	f->table_mask = FAKE_TABLE_SLOTS - 1;
+	fake_server_new_token(f);
 	for (unsigned i = 0; i < FAKE_WORKERS_MAX; i++)
 		f->fds[i] = -1;
 	f->stop_pipe[0] = f->stop_pipe[1] = -1;
 	return 0;
+}
+
+void fake_server_new_token(struct fake_server *f)
+{
+	f->token_epoch++;
+	memset(f->token, 0x5a, sizeof(f->token));
+	memcpy(f->token, &f->token_epoch, sizeof(f->token_epoch));
 }
 
 void fake_server_fini(struct fake_server *f)
@@ -121,6 +134,14 @@ static uint8_t fake_execute(struct fake_server *f, const struct proto_request *r
 	*value_len = 0;
 	if (r->op == PROTO_OP_PING) {
 		f->stats.pings++;
+		return WE_STATUS_OK;
+	}
+	if (r->op == PROTO_OP_TOKEN) {
+		if (f->cfg.token_mode == FAKE_TOKEN_OLD)
+			return WE_STATUS_UNKNOWN_OP;
+		f->stats.tokens_issued++;
+		*value = f->token;
+		*value_len = sizeof(f->token);
 		return WE_STATUS_OK;
 	}
 	e = fake_find(f, r->key, r->key_len, &found);
@@ -200,6 +221,45 @@ static void reply_add(struct reply *rp, uint8_t op, uint8_t status, uint32_t opa
 		reply_send(rp);
 }
 
+/* A datagram of TOKEN entries only: the client's handshake. */
+static bool is_handshake(const struct proto_request *reqs, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (reqs[i].op != PROTO_OP_TOKEN)
+			return false;
+	return n > 0;
+}
+
+static void fake_handshake(struct fake_server *f, struct reply *rp,
+			   const struct proto_request *reqs, unsigned n)
+{
+	f->stats.token_requests++;
+	if (f->cfg.silent || f->cfg.token_silent)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		const uint8_t *value;
+		uint32_t value_len;
+		uint8_t status = fake_execute(f, &reqs[i], &value, &value_len);
+
+		reply_add(rp, reqs[i].op, status, reqs[i].opaque, value, value_len);
+	}
+	reply_send(rp);
+}
+
+/* Whether an answer with value_len bytes of value is withheld from an
+ * unvalidated datagram; *spent counts the bytes it has been sent. */
+static bool withhold(struct fake_server *f, bool validated, uint32_t budget, uint32_t *spent,
+		     uint32_t value_len)
+{
+	if (validated || value_len == 0 || *spent + PROTO_ENTRY_HDR_SIZE + value_len <= budget) {
+		*spent += PROTO_ENTRY_HDR_SIZE + value_len;
+		return false;
+	}
+	*spent += PROTO_ENTRY_HDR_SIZE;
+	f->stats.withheld++;
+	return true;
+}
+
 void fake_server_handle(struct fake_server *f, uint16_t worker, const uint8_t *buf, uint32_t len,
 			fake_emit_fn *emit, void *ctx)
 {
@@ -208,17 +268,44 @@ void fake_server_handle(struct fake_server *f, uint16_t worker, const uint8_t *b
 	struct reply rp = { .f = f, .worker = worker, .emit = emit, .ctx = ctx };
 	struct reply fwd = rp;
 	enum proto_decode_result r;
+	const uint8_t *token;
+	uint32_t budget = PROTO_AMPLIFICATION_MAX * len, spent = PROTO_HDR_SIZE;
+	bool validated;
 	unsigned n;
 
-	f->stats.requests++;
-	if (f->cfg.silent || (f->cfg.drop_every && f->stats.requests % f->cfg.drop_every == 0)) {
-		f->stats.dropped++;
-		return;
-	}
 	r = proto_decode_batch(buf, len, &hdr, reqs, PROTO_BATCH_MAX, &n);
 	rp.echo = fwd.echo = hdr.echo;
 	reply_open(&rp);
 	reply_open(&fwd);
+	token = r == PROTO_DECODE_OK ? proto_batch_token(buf, &hdr) : NULL;
+	if (r == PROTO_DECODE_OK && !token && is_handshake(reqs, n)) {
+		fake_handshake(f, &rp, reqs, n);
+		return;
+	}
+	f->stats.requests++;
+	if (f->cfg.token_mode_after && f->stats.requests == f->cfg.token_mode_after + 1)
+		f->cfg.token_mode = f->cfg.token_mode_next;
+	if (f->cfg.silent || (f->cfg.drop_every && f->stats.requests % f->cfg.drop_every == 0)) {
+		f->stats.dropped++;
+		return;
+	}
+	if (token && f->cfg.token_mode == FAKE_TOKEN_OLD) {
+		/* An older decoder knows no TOKEN flag. */
+		f->stats.flag_refused++;
+		proto_writer_set_status(&rp.w, WE_STATUS_UNSUPPORTED);
+		reply_send(&rp);
+		return;
+	}
+	validated = f->cfg.token_mode != FAKE_TOKEN_VALIDATE ||
+		    (token && memcmp(token, f->token, sizeof(f->token)) == 0);
+	if (r == PROTO_DECODE_OK && token && memcmp(token, f->token, sizeof(f->token)) == 0)
+		f->stats.with_token++;
+	else if (r == PROTO_DECODE_OK && token)
+		f->stats.bad_token++;
+	else if (r == PROTO_DECODE_OK)
+		f->stats.without_token++;
+	if (f->cfg.token_change_every && f->stats.requests % f->cfg.token_change_every == 0)
+		fake_server_new_token(f);
 	if (r != PROTO_DECODE_OK) {
 		f->stats.invalid++;
 		if (proto_decode_reply_status(r) != WE_STATUS_OK) {
@@ -254,6 +341,10 @@ void fake_server_handle(struct fake_server *f, uint16_t worker, const uint8_t *b
 			continue;
 		}
 		status = fake_execute(f, q, &value, &value_len);
+		if (withhold(f, validated, budget, &spent, value_len)) {
+			reply_add(out, q->op, WE_STATUS_NEED_TOKEN, q->opaque, NULL, 0);
+			continue;
+		}
 		if (q->op == PROTO_OP_GET && status == WE_STATUS_OK && value_len > 0 &&
 		    f->cfg.corrupt_every && ++f->hit_seq % f->cfg.corrupt_every == 0) {
 			uint8_t garbled[PROTO_PAYLOAD_MAX];

@@ -1,7 +1,10 @@
 /* client_fake_server.h - a test double of the WarpEngine server for the
  * client's tests: GET/PUT/DELETE/PING over a small in-memory map, speaking
  * proto.h, with faults to inject (lost requests, split or duplicated
- * replies, BUSY answers, separately answered "forwarded" entries).
+ * replies, BUSY answers, separately answered "forwarded" entries) and the
+ * address validation of docs/protocol.md section 14 (tokens issued, large
+ * answers withheld from datagrams without the current token), or an older
+ * server's ignorance of it.
  *
  * Two ways to use it:
  * - fake_server_handle(): answer one request datagram in-process, replies
@@ -20,6 +23,15 @@
 
 #define FAKE_WORKERS_MAX 8
 
+/* What the fake knows of address tokens. */
+enum fake_token_mode {
+	FAKE_TOKEN_OLD = 0, /* an older server: op TOKEN is UNKNOWN_OP, the TOKEN
+			     * flag a header-only UNSUPPORTED */
+	FAKE_TOKEN_ISSUE,   /* issues tokens, serves everyone in full (validation off) */
+	FAKE_TOKEN_VALIDATE,/* issues tokens; an answer with a value that would pass
+			     * 3 x the request's bytes is NEED_TOKEN without the token */
+};
+
 struct fake_server_cfg {
 	uint16_t n_workers;
 	uint32_t drop_every;  /* lose every k-th request datagram (0: none) */
@@ -29,6 +41,12 @@ struct fake_server_cfg {
 	bool split_replies;   /* one reply datagram per entry */
 	bool forward_apart;   /* entries this worker does not own: own reply datagram */
 	bool silent;          /* never answer (timeouts) */
+	uint8_t token_mode;   /* enum fake_token_mode */
+	bool token_silent;    /* never answer a handshake (a datagram of TOKEN entries) */
+	uint32_t token_change_every; /* a new token after every k-th request datagram,
+				      * as after a server restart (0: never) */
+	uint32_t token_mode_after;   /* after this many request datagrams (0: never) ... */
+	uint8_t token_mode_next;     /* ... token_mode becomes this: another server */
 };
 
 struct fake_server_stats {
@@ -42,6 +60,15 @@ struct fake_server_stats {
 	uint64_t puts, gets, deletes, pings;
 	uint64_t max_batch;     /* largest entry count seen in one request */
 	uint64_t invalid;       /* request datagrams that failed to decode */
+	/* Address tokens. Handshakes (datagrams of TOKEN entries only) are
+	 * not counted in `requests` and see no faults but token_silent. */
+	uint64_t token_requests; /* handshake datagrams received */
+	uint64_t tokens_issued;
+	uint64_t with_token;     /* request datagrams with the current token */
+	uint64_t bad_token;      /* ... with another (old) token */
+	uint64_t without_token;  /* ... with none */
+	uint64_t withheld;       /* answers withheld: NEED_TOKEN */
+	uint64_t flag_refused;   /* TOKEN flag refused (FAKE_TOKEN_OLD) */
 };
 
 struct fake_entry;
@@ -54,6 +81,8 @@ struct fake_server {
 	uint64_t entry_seq; /* entries seen, for busy_every */
 	uint64_t reply_seq; /* replies sent, for dup_every */
 	uint64_t hit_seq;   /* GET hits answered, for corrupt_every */
+	uint8_t token[16];  /* the current token (every source's) */
+	uint32_t token_epoch; /* tokens made so far */
 	struct fake_server_stats stats;
 	/* socket mode */
 	int fds[FAKE_WORKERS_MAX];
@@ -78,6 +107,9 @@ void fake_server_handle(struct fake_server *f, uint16_t worker, const uint8_t *b
  * serve them from a thread. Returns 0 or a negative errno. */
 int fake_server_start(struct fake_server *f);
 void fake_server_stop(struct fake_server *f);
+
+/* A new token, as after a restart: the old one stops validating. */
+void fake_server_new_token(struct fake_server *f);
 
 /* Direct map access for tests (not thread-safe while serving). */
 bool fake_server_lookup(const struct fake_server *f, const uint8_t *key, uint8_t key_len,

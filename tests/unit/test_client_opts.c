@@ -53,6 +53,7 @@ static void test_defaults(void **state)
 	assert_int_equal(a.window, 16);
 	assert_false(a.hex);
 	assert_false(a.misdirect);
+	assert_false(a.no_token); /* the address-token handshake is on */
 	assert_int_equal(a.durability, PROTO_DUR_DEFAULT);
 }
 
@@ -64,7 +65,7 @@ static void test_spellings(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&a, "--server", "10.0.0.1", "put", "k", "v", "-p", "7000",
 			       "--workers=4", "-t50", "--retries", "0", "--misdirect",
-			       "--durability", "weak"),
+			       "--durability", "weak", "--no-token"),
 			 0);
 	assert_int_equal(a.cmd, CLIENT_CMD_PUT);
 	assert_string_equal(a.server, "10.0.0.1");
@@ -75,6 +76,7 @@ static void test_spellings(void **state)
 	assert_int_equal(a.timeout_ms, 50);
 	assert_int_equal(a.retries, 0);
 	assert_true(a.misdirect);
+	assert_true(a.no_token);
 	assert_int_equal(a.durability, PROTO_DUR_WEAK);
 	/* "--" lets a value start with a dash. */
 	assert_int_equal(PARSE(&a, "put", "k", "--", "-5"), 0);
@@ -155,6 +157,11 @@ static void test_applicability(void **state)
 	assert_int_equal(PARSE(&a, "get", "k", "--misdirect", "-n", "2"), 0);
 	assert_int_equal(PARSE(&a, "get", "k", "--port", "65000", "--workers", "600"), -EINVAL);
 	assert_non_null(strstr(err, "65535"));
+	/* raw sends the user's bytes as they are: no handshake to turn off. */
+	assert_int_equal(PARSE(&a, "raw", "--hex", "5745", "--no-token"), -EINVAL);
+	assert_non_null(strstr(err, "--no-token does not apply to 'raw'"));
+	assert_int_equal(PARSE(&a, "ping", "--no-token"), 0);
+	assert_int_equal(PARSE(&a, "load", "--keys", "5", "--no-token=1"), -EINVAL);
 }
 
 /* --hex is a flag for get and batch but carries the payload for raw,
@@ -239,7 +246,7 @@ static void test_help(void **state)
 {
 	static const char *const names[] = {
 		"--server", "--port", "--workers", "--timeout", "--retries", "--deadline",
-		"--batch", "--window", "--misdirect", "--durability", "--hex", "--keys",
+		"--batch", "--window", "--misdirect", "--no-token", "--durability", "--hex", "--keys",
 		"--value-size", "--seed", "--key-prefix", "--json", "--help", "--version",
 		"put KEY VALUE", "get KEY", "del KEY", "ping", "batch", "load --keys N",
 		"raw --hex",

@@ -40,6 +40,7 @@ int client_cmd_setup(const struct client_args *a, uint32_t ring_ops, uint32_t wi
 		.timeout_ns = (uint64_t)a->timeout_ms * 1000000ull,
 		.retries = a->retries,
 		.nonce = make_nonce(),
+		.token = !a->no_token,
 	};
 	char msg[160];
 	int rc;
@@ -241,7 +242,9 @@ static void ping_result(void *ctx, uint32_t idx, const struct client_op *op,
 	(void)idx;
 	(void)value;
 	(void)value_len;
-	c->rtt_ns[op->worker] = client_now_ns() - c->start_ns;
+	/* From the ping's first send, which follows the address-token
+	 * handshake, if there is one. */
+	c->rtt_ns[op->worker] = client_now_ns() - (op->sent_ns ? op->sent_ns : c->start_ns);
 	c->status[op->worker] = op->status;
 	c->tries[op->worker] = op->tries;
 }

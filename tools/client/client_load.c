@@ -147,6 +147,8 @@ static void copy_stats(struct load_phase_stats *s, const struct client_track_sta
 	s->answered = ts->req_answered;
 	s->retries = ts->req_resent;
 	s->transient_retries = ts->req_transient;
+	s->need_token_retries = ts->need_token;
+	s->token_requests = ts->token_sent;
 	s->timeouts = ts->req_timeout;
 	s->dgram_sent = ts->dgram_sent;
 	s->dgram_resent = ts->dgram_resent;
@@ -210,6 +212,7 @@ int client_cmd_load(const struct client_args *a, FILE *out, FILE *err)
 	r->a = a;
 	r->server_text = n.server_text;
 	rc = load_run(&c, &n, &t, r, err);
+	r->address_token = client_token_state_name(&t.tok);
 	if (rc == 0) {
 		r->passed = true;
 		for (unsigned p = 0; p < LOAD_PHASES; p++)

@@ -34,6 +34,8 @@ struct load_phase_stats {
 	uint64_t other[256];        /* by status byte */
 	uint64_t retries;           /* request copies sent again */
 	uint64_t transient_retries; /* BUSY or WRONG_OWNER answers retried */
+	uint64_t need_token_retries; /* NEED_TOKEN answers retried with a new token */
+	uint64_t token_requests;    /* address-token handshake datagrams sent */
 	uint64_t timeouts;          /* requests never answered */
 	uint64_t dgram_sent;
 	uint64_t dgram_resent;
@@ -49,6 +51,7 @@ struct load_phase_stats {
 struct load_report {
 	const struct client_args *a;
 	const char *server_text;
+	const char *address_token;  /* client_token_state_name() at the end */
 	bool deadline_hit;
 	bool passed;
 	struct load_phase_stats ph[LOAD_PHASES];

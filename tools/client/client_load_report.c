@@ -200,6 +200,8 @@ static json_t *phase_json(const struct load_phase_stats *s, bool *bad)
 	jset(o, "other", other, bad);
 	jset(o, "retries", u64_json(s->retries), bad);
 	jset(o, "transient_retries", u64_json(s->transient_retries), bad);
+	jset(o, "need_token_retries", u64_json(s->need_token_retries), bad);
+	jset(o, "token_requests", u64_json(s->token_requests), bad);
 	jset(o, "timeouts", u64_json(s->timeouts), bad);
 	jset(o, "datagrams_sent", u64_json(s->dgram_sent), bad);
 	jset(o, "datagrams_resent", u64_json(s->dgram_resent), bad);
@@ -253,6 +255,8 @@ int load_report_json(const struct load_report *r, FILE *out)
 	jset(root, "retries", json_integer(a->retries), &bad);
 	jset(root, "misdirect", json_boolean(a->misdirect), &bad);
 	jset(root, "durability", json_string(durability_names[a->durability & 3]), &bad);
+	jset(root, "address_token", json_string(r->address_token ? r->address_token : "off"),
+	     &bad);
 	jset(root, "phases", phases, &bad);
 	if (bad || json_dumpf(root, out,
 			      JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) != 0)

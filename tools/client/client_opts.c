@@ -222,6 +222,9 @@ static int opt_apply(struct client_args *a, unsigned id, const char *v, char *er
 	case CLIENT_OPT_MISDIRECT:
 		a->misdirect = true;
 		return 0;
+	case CLIENT_OPT_NO_TOKEN:
+		a->no_token = true;
+		return 0;
 	case CLIENT_OPT_DURABILITY:
 		if (strcmp(v, "default") == 0)
 			a->durability = PROTO_DUR_DEFAULT;

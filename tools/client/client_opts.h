@@ -65,6 +65,8 @@ enum client_cmd {
 	  "datagrams awaiting an answer at once, 1..256")                                      \
 	X(MISDIRECT, "misdirect", 0, NULL, "off", CMDS_KV,                                     \
 	  "send each request to a worker NOT owning its key (tests forwarding)")               \
+	X(NO_TOKEN, "no-token", 0, NULL, "off", CMDS_KV | CMD_BIT(PING),                       \
+	  "skip the address-token handshake: plain requests (large answers may be withheld)")  \
 	X(DURABILITY, "durability", 0, "D", "default", CMDS_WRITE,                             \
 	  "write durability: default, strong, eventual or weak")                               \
 	X(HEX, "hex", 'x', "BYTES", "off", CMD_BIT(GET) | CMD_BIT(BATCH) | CMD_BIT(RAW),       \
@@ -98,6 +100,7 @@ struct client_args {
 	uint32_t batch;
 	uint32_t window;
 	bool misdirect;
+	bool no_token;      /* no address-token handshake */
 	uint8_t durability; /* enum proto_durability */
 	bool hex;
 	const char *raw_hex; /* raw: the payload as typed */

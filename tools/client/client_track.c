@@ -16,6 +16,14 @@
  * Retries resend only a slot's unanswered ops under the same echo. Resending
  * answered writes could reorder them against later requests on the same key
  * that the batch command has meanwhile let through.
+ *
+ * The address token (client_token.c) rides on the same turns: its handshake
+ * is the first datagram next_tx() releases, new request datagrams wait while
+ * a token is wanted and none is known, and each encoding of a slot takes the
+ * token current at that moment when the entries fit beside it. A slot
+ * remembers which token generation it carried, so a NEED_TOKEN answer to a
+ * datagram sent before the newest token only resends the entry, and one to
+ * the newest asks for another token first.
  */
 #include "client_track.h"
 
@@ -40,6 +48,7 @@ struct client_slot {
 	bool used;
 	bool resend; /* deadline passed; a retry waits for next_tx */
 	uint16_t worker;
+	uint32_t token_gen; /* token generation it last carried; 0: none */
 	uint32_t len;
 	uint8_t buf[PROTO_PAYLOAD_MAX];
 };
@@ -68,12 +77,14 @@ int client_track_init(struct client_track *t, const struct client_track_cfg *cfg
 
 	memset(t, 0, sizeof(*t));
 	if (c->ring_ops == 0 || (c->ring_ops & (c->ring_ops - 1)) || c->ring_ops > (1u << 20) ||
-	    c->ring_ops < c->batch || c->window == 0 || c->window > 0xffff || c->batch == 0 ||
+	    c->ring_ops < c->batch || c->window == 0 || c->window >= CLIENT_TOKEN_SLOT ||
+	    c->batch == 0 ||
 	    c->batch > PROTO_BATCH_MAX || c->n_workers == 0 || c->timeout_ns == 0 ||
 	    c->retries > 254 || (c->misdirect && c->n_workers < 2))
 		return -EINVAL;
 	t->cfg = *c;
 	region_map_init_default(&t->map, c->n_workers);
+	client_token_init(&t->tok, c->token, c->nonce, c->n_workers, c->timeout_ns, c->retries);
 	t->ops = calloc(c->ring_ops, sizeof(*t->ops));
 	t->slots = calloc(c->window, sizeof(*t->slots));
 	t->free_slots = calloc(c->window, sizeof(*t->free_slots));
@@ -244,6 +255,7 @@ static bool admit_one(struct client_track *t, uint32_t idx)
 	WE_ASSERT(op->key_len >= 1);
 	WE_ASSERT((uint32_t)op->key_len + op->value_len <= CLIENT_KV_MAX);
 	WE_ASSERT(op->op >= PROTO_OP_GET && op->op <= PROTO_OP_PING);
+	op->sent_ns = 0;
 	if (op->op != PROTO_OP_PUT)
 		WE_ASSERT(op->value_len == 0);
 	op->hash = keyhash(op->key, op->key_len);
@@ -306,12 +318,27 @@ unsigned client_track_admit(struct client_track *t)
 	return n;
 }
 
-/* Encode a slot's INFLIGHT ops into its buffer. */
+/* Encode a slot's INFLIGHT ops into its buffer, with the current token if
+ * they fit beside it. */
 static void slot_encode(struct client_track *t, struct client_slot *s)
 {
+	const uint8_t *token = client_token_get(&t->tok);
 	struct proto_writer w;
+	uint32_t bytes = PROTO_HDR_SIZE + PROTO_TOKEN_SIZE;
 
-	proto_writer_init(&w, s->buf, sizeof(s->buf), 0, s->echo);
+	for (unsigned k = 0; token && k < s->n_ops; k++) {
+		const struct client_op *op = slot_open_op(t, s, k);
+
+		if (op)
+			bytes += PROTO_ENTRY_HDR_SIZE + op->key_len + op->value_len;
+	}
+	if (token && bytes <= PROTO_PAYLOAD_MAX) {
+		proto_writer_init_token(&w, s->buf, sizeof(s->buf), s->echo, token);
+		s->token_gen = t->tok.gen;
+	} else {
+		proto_writer_init(&w, s->buf, sizeof(s->buf), 0, s->echo);
+		s->token_gen = 0;
+	}
 	for (unsigned k = 0; k < s->n_ops; k++) {
 		const struct client_op *op = slot_open_op(t, s, k);
 
@@ -334,6 +361,8 @@ static void slot_arm(struct client_track *t, struct client_slot *s, uint64_t now
 	for (unsigned k = 0; k < s->n_ops; k++) {
 		struct client_op *op = slot_open_op(t, s, k);
 
+		if (op && op->tries == 0)
+			op->sent_ns = now_ns;
 		if (op && op->tries < UINT8_MAX)
 			op->tries++;
 	}
@@ -373,11 +402,19 @@ static void fill_tx(struct client_slot *s, struct client_slot *base, struct clie
 
 bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client_tx *tx)
 {
+	const uint8_t *token = client_token_get(&t->tok);
+	const struct client_op *first;
 	struct proto_writer w;
 	struct client_slot *s;
 	uint16_t sidx;
 	int worker;
 
+	if (client_token_next_tx(&t->tok, now_ns, t->n_pending > 0 || client_track_inflight(t) > 0,
+				 &tx->buf, &tx->len, &tx->worker)) {
+		tx->slot = CLIENT_TOKEN_SLOT;
+		t->stats.token_sent++;
+		return true;
+	}
 	for (uint32_t i = 0; i < t->cfg.window; i++) {
 		s = &t->slots[i];
 		if (!s->used || !s->resend)
@@ -391,7 +428,7 @@ bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client
 		fill_tx(s, t->slots, tx);
 		return true;
 	}
-	if (t->n_free == 0 || t->n_pending == 0)
+	if (t->n_free == 0 || t->n_pending == 0 || client_token_blocks(&t->tok))
 		return false;
 	worker = pick_worker(t);
 	if (worker < 0)
@@ -406,8 +443,14 @@ bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client
 	s->tries = 1;
 	s->worker = (uint16_t)worker;
 	s->n_ops = 0;
-	/* Pop while the next op fits; the writer only measures here. */
-	proto_writer_init(&w, s->buf, sizeof(s->buf), 0, s->echo);
+	/* Pop while the next op fits; the writer only measures here. An
+	 * entry too large to go beside the token goes without (a PUT, whose
+	 * answer is a status: never withheld). */
+	first = &t->ops[t->pend_head[worker]];
+	if (token)
+		proto_writer_init_token(&w, s->buf, sizeof(s->buf), s->echo, token);
+	if (!token || !proto_writer_fits(&w, first->key_len, first->value_len))
+		proto_writer_init(&w, s->buf, sizeof(s->buf), 0, s->echo);
 	while (t->pend_count[worker] > 0 && s->n_ops < t->cfg.batch) {
 		const struct client_op *next = &t->ops[t->pend_head[worker]];
 		uint32_t idx;
@@ -434,6 +477,26 @@ bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client
 static bool status_is_transient(unsigned status)
 {
 	return status == WE_STATUS_BUSY || status == WE_STATUS_WRONG_OWNER;
+}
+
+/* A new token came: slots holding entries answered NEED_TOKEN go again now
+ * (with it), not at their deadline. */
+static void token_arrived(struct client_track *t)
+{
+	for (uint32_t i = 0; i < t->cfg.window; i++) {
+		struct client_slot *s = &t->slots[i];
+
+		if (!s->used || s->resend || s->tries > t->cfg.retries)
+			continue;
+		for (unsigned k = 0; k < s->n_ops; k++) {
+			const struct client_op *op = slot_open_op(t, s, k);
+
+			if (op && op->transient == WE_STATUS_NEED_TOKEN) {
+				s->resend = true;
+				break;
+			}
+		}
+	}
 }
 
 /* Apply one response entry to the datagram slot it answers. */
@@ -466,6 +529,16 @@ static void rx_entry(struct client_track *t, struct client_slot *s, uint16_t sid
 		t->stats.req_transient++;
 		return;
 	}
+	if (e->status == WE_STATUS_NEED_TOKEN && s->tries <= t->cfg.retries &&
+	    client_token_need(&t->tok, s->token_gen)) {
+		/* Resent once a token newer than the one it carried is here:
+		 * now if one is, else when it comes (or at the deadline). */
+		op->transient = e->status;
+		t->stats.need_token++;
+		if (client_token_get(&t->tok))
+			s->resend = true;
+		return;
+	}
 	op_complete(t, idx, e->status, e->value, e->value_len);
 }
 
@@ -490,12 +563,29 @@ void client_track_rx(struct client_track *t, const uint8_t *buf, uint32_t len)
 		return;
 	}
 	sidx = (uint16_t)(hdr.echo & 0xffff);
+	if (sidx == CLIENT_TOKEN_SLOT) {
+		if (client_token_rx(&t->tok, &hdr, entries, n))
+			token_arrived(t);
+		return;
+	}
 	s = sidx < t->cfg.window ? &t->slots[sidx] : NULL;
 	if (!s || !s->used || s->echo != hdr.echo) {
 		t->stats.rx_stale++;
 		return;
 	}
 	t->stats.rx_dgrams++;
+	if (n == 0 && hdr.status == WE_STATUS_UNSUPPORTED && s->token_gen != 0) {
+		/* An older server refuses the TOKEN flag: nothing was executed.
+		 * Tokens stop and the same ops go again at once, plain; the
+		 * refusal costs no try. */
+		t->stats.rx_batch_error++;
+		client_token_refused(&t->tok);
+		if (s->n_open > 0 && !s->resend) {
+			s->tries--;
+			s->resend = true;
+		}
+		return;
+	}
 	if (n == 0 && hdr.status != WE_STATUS_OK) {
 		/* A header-only error: nothing in the datagram was executed.
 		 * A transient one is retried like a loss while tries remain. */
@@ -524,7 +614,7 @@ void client_track_rx(struct client_track *t, const uint8_t *buf, uint32_t len)
 
 uint64_t client_track_expire(struct client_track *t, uint64_t now_ns)
 {
-	uint64_t next = UINT64_MAX;
+	uint64_t next = client_token_expire(&t->tok, now_ns);
 
 	for (uint32_t i = 0; i < t->cfg.window; i++) {
 		struct client_slot *s = &t->slots[i];

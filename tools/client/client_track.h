@@ -24,6 +24,11 @@
  *   the same way, and is the outcome if the tries run out.
  * - Results come as they arrive (result()); ops leave in admission order
  *   (retire()), which is what lets the batch command print in input order.
+ * - With cfg.token, the server's address token (client_token.h) is asked for
+ *   before the first request datagram goes out, and every request datagram
+ *   carries it (unless an entry is too large to fit beside it: a PUT, whose
+ *   answer is a status and never withheld). An entry answered NEED_TOKEN is
+ *   resent, with the same tries as a loss, once a new token has come.
  */
 #ifndef CLIENT_TRACK_H
 #define CLIENT_TRACK_H
@@ -33,6 +38,7 @@
 
 #include "client_keyset.h"
 #include "client_text.h"
+#include "client_token.h"
 #include "proto.h"
 #include "region_map.h"
 #include "we_compiler.h"
@@ -63,8 +69,10 @@ struct client_op {
 	uint8_t state;  /* enum client_op_state */
 	uint8_t status; /* enum we_status or CLIENT_STATUS_TIMEOUT once DONE */
 	uint8_t tries;  /* datagrams that carried it */
-	uint8_t transient; /* last answer BUSY or WRONG_OWNER (else 0): resend like a loss */
+	uint8_t transient; /* last answer BUSY, WRONG_OWNER or NEED_TOKEN (else 0):
+			    * resend like a loss */
 	uint16_t slot;  /* datagram slot while INFLIGHT */
+	uint64_t sent_ns; /* when its first datagram was released */
 	uint32_t seq;   /* admission number, sent as the opaque */
 	uint32_t next;  /* pending-list link */
 	uint64_t hash;
@@ -95,6 +103,7 @@ struct client_track_cfg {
 	uint64_t timeout_ns;
 	uint32_t retries;
 	uint16_t nonce;      /* top 16 bits of every echo */
+	bool token;          /* address-token handshake (off: --no-token) */
 };
 
 struct client_track_stats {
@@ -111,11 +120,14 @@ struct client_track_stats {
 	uint64_t rx_invalid;    /* not a valid v1 response, or an entry that
 				 * matches no request of its datagram */
 	uint64_t rx_batch_error;/* header-only error replies (whole datagram failed) */
+	uint64_t token_sent;    /* address-token handshake datagrams sent */
+	uint64_t need_token;    /* NEED_TOKEN answers retried with a new token */
 };
 
 /* A datagram to transmit. buf is the slot's own buffer: it stays valid
  * until the tracker next receives, expires or aborts, so a whole burst of
- * next_tx() results can go out in one sendmmsg. */
+ * next_tx() results can go out in one sendmmsg. The address-token
+ * handshake's datagram has slot CLIENT_TOKEN_SLOT. */
 struct client_tx {
 	const uint8_t *buf;
 	uint32_t len;
@@ -146,6 +158,8 @@ struct client_track {
 	struct client_keyset keys;
 	const struct client_source *src;
 	struct client_track_stats stats;
+	/* The server's address token; it outlives runs (client_track_start). */
+	struct client_token tok;
 };
 
 /* A ring size that keeps `window` datagrams of `batch` ops busy with a
