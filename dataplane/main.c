@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 
 #include "config.h"
+#include "memif_guard.h"
 #include "port.h"
 #include "region_map.h"
 #include "we_time.h"
@@ -187,9 +188,16 @@ static void main_print_banner(const struct main_state *st)
 	fflush(stdout);
 }
 
-/* A memif client whose peer left stays down (DPDK 22.11 does not reconnect):
- * once the link has been down a second, park the workers, restart the port
- * (which connects again, or fails while no peer listens) and let them go. */
+/* memif: say when the peer leaves and when a new one is there. A memif
+ * client whose peer left stays down (DPDK 22.11 does not reconnect): once
+ * the link has been down MAIN_RECONNECT_FIRST_S, park the workers, restart
+ * the port (which connects again, or fails while no peer listens: then
+ * again every MAIN_RECONNECT_EVERY_S) and let them go. A
+ * memif server's driver accepts the next peer by itself. The unmap of the
+ * old peer's rings, done by the driver on EAL's interrupt thread, is made
+ * safe by memif_guard.c, not here. */
+#define MAIN_RECONNECT_FIRST_S 0.1
+#define MAIN_RECONNECT_EVERY_S 0.5
 struct main_link {
 	double down_since; /* 0 while up */
 	double last_try;
@@ -199,8 +207,9 @@ struct main_link {
 
 static void main_watch_link(struct main_state *st, struct main_link *l, double now)
 {
-	if (!port_needs_reconnect(&st->port))
+	if (st->port.memif_role == PORT_MEMIF_NONE)
 		return;
+	memif_guard_service();
 	if (!l->restarting && port_link_up(&st->port)) {
 		if (l->down_since != 0) {
 			printf("warpengine: link up again\n");
@@ -214,10 +223,15 @@ static void main_watch_link(struct main_state *st, struct main_link *l, double n
 		return;
 	if (l->down_since == 0) {
 		l->down_since = now;
-		printf("warpengine: link down (memif peer left); reconnecting every second\n");
+		printf("warpengine: link down (memif peer left); %s\n",
+		       port_needs_reconnect(&st->port) ? "reconnecting"
+							: "waiting for the next peer");
 		fflush(stdout);
 	}
-	if (now - l->down_since < 1.0 || now - l->last_try < 1.0)
+	if (!port_needs_reconnect(&st->port))
+		return;
+	if (now - l->down_since < MAIN_RECONNECT_FIRST_S ||
+	    now - l->last_try < MAIN_RECONNECT_EVERY_S)
 		return;
 	l->last_try = now;
 	if (!l->restarting) {
@@ -233,18 +247,65 @@ static void main_watch_link(struct main_state *st, struct main_link *l, double n
 	}
 }
 
+/* "serving" is printed once the port delivers, not at launch: every worker
+ * has reached its loop (a pause/resume round trip: only a worker in its loop
+ * acknowledges) and the link is up; on memif that means a peer has
+ * connected, and until then the data plane says it is waiting for one. */
+struct main_ready {
+	double launched;
+	bool workers_in_loop;
+	bool said_waiting;
+	bool serving;
+};
+
+#define MAIN_LINK_WAIT_S 5.0 /* a non-memif link still down: serve anyway, loudly */
+
+static void main_announce(struct main_state *st, struct main_ready *r, double now)
+{
+	if (r->serving)
+		return;
+	if (!r->workers_in_loop) {
+		if (!worker_pause_all(st->workers, st->n_workers, 1000)) {
+			fprintf(stderr, "warpengine: the workers did not reach their loop within 1 s\n");
+			return;
+		}
+		worker_resume_all();
+		r->workers_in_loop = true;
+	}
+	if (!port_link_up(&st->port) || !port_kernel_link_ready(&st->port)) {
+		if (st->port.memif_role != PORT_MEMIF_NONE) {
+			if (!r->said_waiting)
+				printf("warpengine: waiting for memif peer (this side is the memif %s)\n",
+				       port_memif_role_name(st->port.memif_role));
+			r->said_waiting = true;
+			fflush(stdout);
+			return;
+		}
+		if (now - r->launched < MAIN_LINK_WAIT_S)
+			return;
+		fprintf(stderr, "warpengine: port %u: link still down after %.0f s; serving anyway\n",
+			st->port.port_id, MAIN_LINK_WAIT_S);
+	}
+	printf("warpengine: serving (SIGINT or SIGTERM stops)\n");
+	fflush(stdout);
+	r->serving = true;
+}
+
 static void main_supervise(struct main_state *st)
 {
 	uint64_t prev[WORKER_STATS_COUNT] = {0};
 	double start = main_now_s(), last = start;
 	const double interval = st->cfg.stats_interval_ms / 1000.0;
 	struct main_link link = {0};
+	struct main_ready ready = {.launched = start};
 
+	main_announce(st, &ready, start);
 	while (!main_stop) {
 		double now;
 
-		usleep(10000);
+		usleep(ready.serving ? 10000 : 1000);
 		now = main_now_s();
+		main_announce(st, &ready, now);
 		main_watch_link(st, &link, now);
 		if (now - last < interval)
 			continue;
@@ -392,17 +453,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "warpengine: telemetry command not registered (continuing)\n");
 
 	main_print_banner(&st);
+	/* From here until the workers have stopped, the memif driver's unmaps
+	 * wait for the workers to park (memif_guard.c). */
+	if (st.port.memif_role != PORT_MEMIF_NONE)
+		memif_guard_arm(st.port.port_id, st.workers, st.n_workers);
 	for (unsigned i = 0; i < st.n_workers; i++)
 		rte_eal_remote_launch(worker_main, st.workers[i], st.workers[i]->lcore_id);
-	printf("warpengine: serving (SIGINT or SIGTERM stops)\n");
-	fflush(stdout);
 
 	double started_s = main_now_s();
 
 	main_supervise(&st);
 	worker_request_stop();
 	rte_eal_mp_wait_lcore();
+	memif_guard_disarm();
 	main_print_totals(&st, main_now_s() - started_s);
+	memif_guard_report(stdout);
+	fflush(stdout);
 	main_cleanup(&st);
 	rte_eal_cleanup();
 	return EX_OK;

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_flow.h>
 #include <rte_mbuf.h>
@@ -74,6 +76,56 @@ static int port_flow_rules(uint16_t port_id, uint16_t n_queues, uint16_t base,
 	return 0;
 }
 
+/* The value of key=... among the device's --vdev arguments ("a=1,b=2"),
+ * copied into out; false when absent. */
+static bool port_devarg(const struct rte_eth_dev_info *dev_info, const char *key, char *out,
+			size_t out_len)
+{
+	const struct rte_devargs *da =
+		dev_info->device != NULL ? rte_dev_devargs(dev_info->device) : NULL;
+	size_t key_len = strlen(key);
+	const char *p;
+
+	if (da == NULL || da->args == NULL)
+		return false;
+	for (p = da->args; *p != 0; p += strcspn(p, ","), p += *p == ',') {
+		size_t len = strcspn(p, ",");
+
+		if (len > key_len && strncmp(p, key, key_len) == 0 && p[key_len] == '=') {
+			snprintf(out, out_len, "%.*s", (int)(len - key_len - 1), p + key_len + 1);
+			return true;
+		}
+	}
+	return false;
+}
+
+static void port_identify(const struct rte_eth_dev_info *dev_info, struct port_info *info)
+{
+	char role[16];
+
+	info->memif_role = PORT_MEMIF_NONE;
+	if (strcmp(dev_info->driver_name, "net_memif") == 0)
+		info->memif_role = port_devarg(dev_info, "role", role, sizeof(role)) &&
+					   strcmp(role, "server") == 0
+				   ? PORT_MEMIF_SERVER
+				   : PORT_MEMIF_CLIENT;
+	if (!port_devarg(dev_info, "iface", info->iface, sizeof(info->iface)))
+		info->iface[0] = 0;
+}
+
+const char *port_memif_role_name(enum port_memif_role role)
+{
+	switch (role) {
+	case PORT_MEMIF_NONE:
+		return "none";
+	case PORT_MEMIF_CLIENT:
+		return "client";
+	case PORT_MEMIF_SERVER:
+		return "server";
+	}
+	return "?";
+}
+
 int port_setup(uint16_t port_id, uint16_t n_queues, uint16_t udp_port_base, bool use_flow,
 	       struct port_info *info)
 {
@@ -94,6 +146,7 @@ int port_setup(uint16_t port_id, uint16_t n_queues, uint16_t udp_port_base, bool
 	rc = rte_eth_dev_info_get(port_id, &dev_info);
 	if (rc != 0)
 		return rc;
+	port_identify(&dev_info, info);
 	if (n_queues > dev_info.max_rx_queues || n_queues > dev_info.max_tx_queues) {
 		fprintf(stderr,
 			"warpengine: port %u (%s) offers %u RX / %u TX queues, %u workers need "
@@ -185,9 +238,27 @@ bool port_link_up(const struct port_info *info)
 	return link.link_status == RTE_ETH_LINK_UP;
 }
 
+bool port_kernel_link_ready(const struct port_info *info)
+{
+	char path[96], state[16] = "";
+	FILE *f;
+
+	if (info->iface[0] == 0)
+		return true;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/operstate", info->iface);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return true; /* no sysfs: nothing to wait for */
+	if (fgets(state, sizeof(state), f) == NULL)
+		state[0] = 0;
+	fclose(f);
+	/* "unknown": drivers that do not report it (tun, dummy) */
+	return strncmp(state, "up", 2) == 0 || strncmp(state, "unknown", 7) == 0;
+}
+
 bool port_needs_reconnect(const struct port_info *info)
 {
-	return strcmp(info->driver, "net_memif") == 0;
+	return info->memif_role == PORT_MEMIF_CLIENT;
 }
 
 int port_restart(struct port_info *info)
