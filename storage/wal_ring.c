@@ -3,7 +3,9 @@
  * DESIGN
  * The producer's side is inline in wal_ring.h: it runs on the worker lcore
  * for every logged write. The consumer (the storage thread) walks the record
- * headers from its tail to find a run it can hand to one write(): the run
+ * headers from its read cursor to find a run it can hand to one write(); it
+ * releases the bytes only once they are durable, and rewinds the cursor to
+ * write them again when the write failed. The run
  * stops at the published head, at a pad marker (the rest of the memory is
  * unused, the next record is at the start) or at max_bytes, so the writer
  * can end a run where a segment ends. The walk reads one length per record
@@ -37,25 +39,21 @@ int wal_ring_init(struct wal_ring *r, void *mem, uint64_t bytes)
 
 uint32_t wal_ring_span(struct wal_ring *r, uint32_t max_bytes, struct wal_ring_span *span)
 {
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-	uint64_t pos = tail;
+	uint64_t start = r->cons_read;
+	uint64_t pos = start;
 	uint64_t end;
 	uint32_t len;
 
 	memset(span, 0, sizeof(*span));
-	if (r->cons_head == tail)
+	if (r->cons_head == pos)
 		r->cons_head = atomic_load_explicit(&r->head, memory_order_acquire);
-	if (r->cons_head == tail)
+	if (r->cons_head == pos)
 		return 0;
-	/* A pad at the tail: the records go on at the start of the memory. */
+	/* A pad at the cursor: the records go on at the start of the memory. */
 	memcpy(&len, r->mem + (pos & r->mask), sizeof(len));
 	if (len == WAL_RING_PAD) {
 		pos += r->bytes - (pos & r->mask);
 		WE_ASSERT(pos <= r->cons_head);
-		if (pos == r->cons_head) {
-			span->release = pos - tail;
-			return 0;
-		}
 	}
 	span->data = r->mem + (pos & r->mask);
 	end = pos + (r->bytes - (pos & r->mask)); /* the end of the memory */
@@ -70,8 +68,13 @@ uint32_t wal_ring_span(struct wal_ring *r, uint32_t max_bytes, struct wal_ring_s
 		WE_ASSERT(h->len >= WAL_RECORD_HDR_BYTES);
 		rec = (h->len + WAL_RECORD_ALIGN - 1) & ~(WAL_RECORD_ALIGN - 1);
 		WE_ASSERT(pos + rec <= end);
-		if (span->records > 0 && span->bytes + rec > max_bytes)
+		if (span->bytes + rec > max_bytes) {
+			if (span->records == 0) {
+				span->blocked_bytes = rec;
+				span->blocked_lsn = h->lsn;
+			}
 			break;
+		}
 		if (span->records == 0)
 			span->first_lsn = h->lsn;
 		span->last_lsn = h->lsn;
@@ -79,6 +82,7 @@ uint32_t wal_ring_span(struct wal_ring *r, uint32_t max_bytes, struct wal_ring_s
 		span->bytes += rec;
 		pos += rec;
 	}
-	span->release = pos - tail;
+	span->release = pos - start;
+	r->cons_read = pos;
 	return span->bytes;
 }

@@ -4,8 +4,9 @@
  *   wal_ring_init      wal_ring.c  take over [mem, mem + bytes), a power of two
  *   wal_ring_reserve   inline      producer: contiguous space for one record, or NULL
  *   wal_ring_commit    inline      producer: publish what was reserved
- *   wal_ring_span      wal_ring.c  consumer: a contiguous run of whole records
+ *   wal_ring_span      wal_ring.c  consumer: the next contiguous run of whole records
  *   wal_ring_release   inline      consumer: give bytes back to the producer
+ *   wal_ring_rewind    inline      consumer: read again from the oldest unreleased byte
  *   wal_ring_used      inline      bytes published and not yet released
  *
  * The ring holds encoded WAL records (wal_record.h) back to back, so the
@@ -47,6 +48,7 @@ struct wal_ring {
 	/* Consumer's line. */
 	_Atomic uint64_t tail we_cache_aligned; /* bytes released */
 	uint64_t cons_head;                     /* consumer's copy of head */
+	uint64_t cons_read;                     /* bytes read (>= tail): spans not yet released */
 	/* Read-only after init. */
 	uint8_t *mem we_cache_aligned;
 	uint64_t bytes;
@@ -60,7 +62,9 @@ struct wal_ring_span {
 	uint32_t records;
 	uint64_t first_lsn;  /* of the first record (valid when records > 0) */
 	uint64_t last_lsn;   /* of the last record */
-	uint64_t release;    /* bytes to release after using it (pads included) */
+	uint64_t release;    /* bytes the span consumed, a pad before it included */
+	uint32_t blocked_bytes; /* the next record, when it alone exceeded max_bytes (else 0) */
+	uint64_t blocked_lsn;   /* its LSN */
 };
 
 /* mem: 64-byte aligned; bytes: a power of two from WAL_RING_BYTES_MIN to 2 GiB.
@@ -108,18 +112,27 @@ static inline void wal_ring_commit(struct wal_ring *r)
 	atomic_store_explicit(&r->head, r->prod_next, memory_order_release);
 }
 
-/* Consumer: the longest run of whole records from the tail that is
- * contiguous in memory and at most max_bytes long (at least one record is
- * returned whatever max_bytes, if one is there). A pad at the tail is skipped
- * (counted in span->release). Returns span->bytes. */
+/* Consumer: the longest run of whole records from the read cursor that is
+ * contiguous in memory and at most max_bytes long; the cursor moves past it.
+ * A pad at the cursor is skipped (counted in span->release). When the next
+ * record alone exceeds max_bytes, the span is empty and blocked_bytes says
+ * how large that record is. Returns span->bytes. */
 uint32_t wal_ring_span(struct wal_ring *r, uint32_t max_bytes, struct wal_ring_span *span);
 
-/* Consumer: the span's bytes may be overwritten now. */
+/* Consumer: the oldest `bytes` read (sum of spans' release) may be
+ * overwritten now. */
 static inline void wal_ring_release(struct wal_ring *r, uint64_t bytes)
 {
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
 	atomic_store_explicit(&r->tail, tail + bytes, memory_order_release);
+}
+
+/* Consumer: forget the spans read and not released (their write failed):
+ * the next span starts at the oldest unreleased record again. */
+static inline void wal_ring_rewind(struct wal_ring *r)
+{
+	r->cons_read = atomic_load_explicit(&r->tail, memory_order_relaxed);
 }
 
 /* Bytes published and not yet released (for gauges; racy by nature). */

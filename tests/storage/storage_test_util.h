@@ -8,11 +8,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "keyhash.h"
 #include "wal_record.h"
+#include "wal_ring.h"
 #include "wal_segment.h"
 
 struct tlog {
@@ -83,6 +85,32 @@ static inline int tlog_append(struct tlog *t, uint16_t worker, enum wal_record_t
 static inline int tlog_sync(struct tlog *t, uint16_t worker)
 {
 	return disk_fdatasync(t->disk, t->seg[worker].fd);
+}
+
+/* Encodes a PUT of key "w<worker>-<lsn>" with a value of value_len bytes
+ * (byte lsn & 0xff) into ring; false when the ring is full. */
+static inline bool ring_put(struct wal_ring *ring, uint16_t worker, uint64_t lsn,
+			    uint32_t value_len)
+{
+	static __thread uint8_t value[4096];
+	static __thread char key[WAL_KEY_MAX + 1];
+	struct wal_record r = {.type = WAL_REC_PUT, .worker = worker, .lsn = lsn, .key = key,
+			       .value = value, .value_len = value_len};
+	uint32_t bytes;
+	void *p;
+
+	snprintf(key, sizeof(key), "w%u-%llu", worker, (unsigned long long)lsn);
+	r.key_len = (uint32_t)strlen(key);
+	r.region = (uint16_t)keyhash_region(keyhash(key, r.key_len));
+	memset(value, (int)(lsn & 0xff), value_len);
+	bytes = wal_record_size(r.key_len, value_len);
+	p = wal_ring_reserve(ring, bytes);
+	if (p == NULL)
+		return false;
+	if (wal_record_encode(p, bytes, &r) != (int64_t)bytes)
+		abort();
+	wal_ring_commit(ring);
+	return true;
 }
 
 static inline void tlog_end(struct tlog *t)

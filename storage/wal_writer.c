@@ -1,0 +1,566 @@
+/* wal_writer.c - the group-commit thread of the write-ahead log.
+ *
+ * DESIGN
+ * A commit round gathers, for every worker, the records its ring holds
+ * beyond what is already being written: up to WAL_IO_IOV_MAX contiguous
+ * spans (two when the ring wrapped), cut where the worker's current segment
+ * ends or at batch_bytes_max. Each worker with data becomes one request
+ * "write these spans at the segment's write offset, then fdatasync the
+ * segment", and all requests go to the I/O backend together: with io_uring,
+ * one submission of linked write -> fsync(DATASYNC) pairs and one wait. So a
+ * commit costs one write and one sync per worker, whatever the number of
+ * records. When every request of a worker completed, its ring bytes are
+ * released and its durable LSN is published with a release store; the data
+ * plane polls it (wal_writer.h). Nothing is called back.
+ *
+ * A segment is begun only in a round where the worker has nothing else to
+ * write, so a segment's records are all synced before the next segment of
+ * the same log gets any: recovery relies on it to tell a torn tail from
+ * damage inside a log.
+ *
+ * Failures (the durability contract, docs/storage.md). Like Redis's
+ * flushAppendOnlyFile under appendfsync always, a failed write or sync is not
+ * taken back and not acknowledged: the durable LSN does not move and the
+ * worker's error is published, so the data plane answers strong writes
+ * NOT_DURABLE. Unlike Redis we do not exit: the records are still in the
+ * ring (released only after a successful sync), so the next try rewrites
+ * every byte of the failed round at the same offsets and syncs again. That
+ * also covers Linux's fsync semantics after a writeback error (the failed
+ * pages may be marked clean: a second fsync alone would report success
+ * without having written them). Tries repeat every retry_interval_us; the
+ * error clears at the first success. Meanwhile the ring fills and the
+ * worker answers BUSY: writes are refused, never acknowledged, while the
+ * disk fails. Short writes are resubmitted from where they stopped, -EAGAIN
+ * and -EINTR are requeued; a request that makes no progress in
+ * WW_ATTEMPTS_MAX submissions fails the round with -EIO.
+ *
+ * Timing: a commit starts when records are waiting, the previous commit has
+ * completed, and group_commit_interval_us have passed since the previous
+ * start; otherwise the thread sleeps (idle_poll_us between looks at empty
+ * rings). It never spins: the machine has two cores. An eventual write is
+ * therefore on disk at most idle_poll_us + group_commit_interval_us + one
+ * commit's duration after the worker appended it (docs/storage.md).
+ */
+#include "wal_writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "wal_io.h"
+#include "we_assert.h"
+#include "we_time.h"
+
+#define WW_ATTEMPTS_MAX 64
+#define WW_NONE UINT32_MAX
+
+struct ww_worker {
+	struct wal_ring *ring;
+	uint16_t index;
+	bool seg_open;
+	struct wal_segment seg;
+	/* This round. */
+	uint32_t req;
+	uint64_t bytes;
+	uint64_t release;
+	uint64_t records;
+	uint64_t last_lsn;
+};
+
+struct ww_stats {
+	_Atomic uint64_t commits, writes, syncs, records, bytes, short_writes, eagain;
+	_Atomic uint64_t write_errors, sync_errors, segment_errors, rolls, failed_commits;
+	_Atomic int32_t last_error, sched_error;
+	_Atomic bool sched_fifo;
+};
+
+struct wal_writer {
+	struct wal_writer_config cfg;
+	struct wal_segdir sd;
+	struct wal_io *io;
+	struct ww_worker *wk;
+	struct wal_durable *pub;
+	struct wal_io_req *reqs;   /* one per worker with data, this round */
+	struct wal_io_req *run;    /* what is (re)submitted */
+	uint32_t *req_worker;
+	uint64_t *req_done;        /* bytes of reqs[i] written so far */
+	uint32_t *active;
+	struct ww_stats st;
+	pthread_t thread;
+	bool started;
+	_Atomic bool stop;
+};
+
+#define STAT_ADD(w, f, n) atomic_fetch_add_explicit(&(w)->st.f, (n), memory_order_relaxed)
+
+static void publish_error(struct wal_writer *w, struct ww_worker *k, int err)
+{
+	atomic_store_explicit(&w->pub[k - w->wk].error, err, memory_order_relaxed);
+	atomic_store_explicit(&w->st.last_error, err, memory_order_relaxed);
+}
+
+static void fail_worker(struct wal_writer *w, struct ww_worker *k, int err)
+{
+	wal_ring_rewind(k->ring);
+	publish_error(w, k, err);
+}
+
+/* Closes the worker's segment and begins the next one at first_lsn. */
+static int roll(struct wal_writer *w, struct ww_worker *k, uint64_t first_lsn)
+{
+	int r;
+
+	if (k->seg_open) {
+		wal_segment_close(&w->sd, &k->seg);
+		k->seg_open = false;
+	}
+	r = wal_segment_open_new(&w->sd, k->index, w->cfg.generation, first_lsn, &k->seg);
+	if (r != 0) {
+		STAT_ADD(w, segment_errors, 1);
+		return r;
+	}
+	k->seg_open = true;
+	STAT_ADD(w, rolls, 1);
+	return 0;
+}
+
+/* Fills the worker's request for this round from its ring; 0 or an error
+ * from beginning a segment. */
+static int gather(struct wal_writer *w, struct ww_worker *k, struct wal_io_req *req)
+{
+	req->iovcnt = 0;
+	while (req->iovcnt < WAL_IO_IOV_MAX) {
+		uint64_t room = k->seg_open ? k->seg.bytes - k->seg.write_off - k->bytes : 0;
+		uint64_t budget = w->cfg.batch_bytes_max > k->bytes ? w->cfg.batch_bytes_max - k->bytes : 0;
+		uint64_t lim = room < budget ? room : budget;
+		struct wal_ring_span s;
+
+		wal_ring_span(k->ring, (uint32_t)(lim < UINT32_MAX ? lim : UINT32_MAX), &s);
+		k->release += s.release;
+		if (s.bytes > 0) {
+			req->iov[req->iovcnt].iov_base = (void *)s.data;
+			req->iov[req->iovcnt].iov_len = s.bytes;
+			req->iovcnt++;
+			k->bytes += s.bytes;
+			k->records += s.records;
+			k->last_lsn = s.last_lsn;
+			continue;
+		}
+		if (s.blocked_bytes == 0 || k->bytes > 0)
+			break;
+		/* The next record does not fit this segment (or there is none
+		 * open yet): begin the next one, the round's first write for
+		 * this worker. A record larger than the batch limit still goes,
+		 * alone. */
+		if (s.blocked_bytes <= room) {
+			wal_ring_span(k->ring, s.blocked_bytes, &s);
+			WE_ASSERT(s.records == 1);
+			k->release += s.release;
+			req->iov[0].iov_base = (void *)s.data;
+			req->iov[0].iov_len = s.bytes;
+			req->iovcnt = 1;
+			k->bytes = s.bytes;
+			k->records = s.records;
+			k->last_lsn = s.last_lsn;
+			break;
+		}
+		{
+			int r = roll(w, k, s.blocked_lsn);
+
+			if (r != 0)
+				return r;
+		}
+	}
+	if (k->bytes > 0) {
+		req->fd = k->seg.fd;
+		req->off = k->seg.write_off;
+	}
+	return 0;
+}
+
+static void succeed(struct wal_writer *w, struct ww_worker *k)
+{
+	struct wal_durable *d = &w->pub[k - w->wk];
+
+	k->seg.write_off += k->bytes;
+	wal_ring_release(k->ring, k->release);
+	atomic_store_explicit(&d->lsn, k->last_lsn, memory_order_release);
+	atomic_store_explicit(&d->error, 0, memory_order_relaxed);
+	STAT_ADD(w, writes, 1);
+	STAT_ADD(w, syncs, 1);
+	STAT_ADD(w, records, k->records);
+	STAT_ADD(w, bytes, k->bytes);
+}
+
+/* Copies reqs[i] into *out without its first `done` bytes. */
+static void req_rest(const struct wal_io_req *in, uint64_t done, struct wal_io_req *out)
+{
+	out->fd = in->fd;
+	out->off = in->off + done;
+	out->iovcnt = 0;
+	for (int v = 0; v < in->iovcnt; v++) {
+		uint64_t len = in->iov[v].iov_len;
+
+		if (done >= len) {
+			done -= len;
+			continue;
+		}
+		out->iov[out->iovcnt].iov_base = (uint8_t *)in->iov[v].iov_base + done;
+		out->iov[out->iovcnt].iov_len = len - done;
+		out->iovcnt++;
+		done = 0;
+	}
+}
+
+/* Runs the round's requests to completion or failure; returns 0 or the
+ * first error (each failed worker has its error published). */
+static int run_round(struct wal_writer *w, uint32_t nreq)
+{
+	uint32_t nactive = nreq;
+	int first_err = 0;
+
+	for (uint32_t i = 0; i < nreq; i++) {
+		w->active[i] = i;
+		w->req_done[i] = 0;
+	}
+	for (int attempt = 0; nactive > 0 && attempt < WW_ATTEMPTS_MAX; attempt++) {
+		uint32_t keep = 0;
+		int rc;
+
+		for (uint32_t a = 0; a < nactive; a++)
+			req_rest(&w->reqs[w->active[a]], w->req_done[w->active[a]], &w->run[a]);
+		rc = wal_io_run(w->io, w->run, nactive);
+		for (uint32_t a = 0; a < nactive; a++) {
+			uint32_t i = w->active[a];
+			struct ww_worker *k = &w->wk[w->req_worker[i]];
+			const struct wal_io_req *res = &w->run[a];
+			uint64_t want = wal_io_req_bytes(&w->reqs[i]) - w->req_done[i];
+			int err = 0;
+
+			if (rc != 0) {
+				err = rc;
+			} else if (res->res_write == -EAGAIN || res->res_write == -EINTR) {
+				STAT_ADD(w, eagain, 1);
+				w->active[keep++] = i;
+				continue;
+			} else if (res->res_write < 0) {
+				err = (int)res->res_write;
+				STAT_ADD(w, write_errors, 1);
+			} else if ((uint64_t)res->res_write < want) {
+				/* The linked sync was cancelled; write the rest. */
+				STAT_ADD(w, short_writes, 1);
+				w->req_done[i] += (uint64_t)res->res_write;
+				w->active[keep++] = i;
+				continue;
+			} else if (res->res_sync == -EAGAIN || res->res_sync == -EINTR) {
+				STAT_ADD(w, eagain, 1);
+				w->req_done[i] = 0; /* write it all again, then sync */
+				w->active[keep++] = i;
+				continue;
+			} else if (res->res_sync != 0) {
+				err = res->res_sync;
+				STAT_ADD(w, sync_errors, 1);
+			}
+			if (err != 0) {
+				fail_worker(w, k, err);
+				if (first_err == 0)
+					first_err = err;
+			} else {
+				succeed(w, k);
+			}
+		}
+		nactive = keep;
+	}
+	for (uint32_t a = 0; a < nactive; a++) {
+		fail_worker(w, &w->wk[w->req_worker[w->active[a]]], -EIO);
+		if (first_err == 0)
+			first_err = -EIO;
+	}
+	return first_err;
+}
+
+int wal_writer_commit(struct wal_writer *w)
+{
+	uint32_t nreq = 0;
+	uint64_t records = 0;
+	int first_err = 0;
+	bool rolled = false;
+	uint64_t rolls_before = atomic_load_explicit(&w->st.rolls, memory_order_relaxed);
+
+	for (uint16_t i = 0; i < w->cfg.workers; i++) {
+		struct ww_worker *k = &w->wk[i];
+		int r;
+
+		k->req = WW_NONE;
+		k->bytes = 0;
+		k->release = 0;
+		k->records = 0;
+		r = gather(w, k, &w->reqs[nreq]);
+		if (r != 0) {
+			fail_worker(w, k, r);
+			if (first_err == 0)
+				first_err = r;
+			continue;
+		}
+		if (k->bytes == 0) {
+			/* Only pads were consumed (or nothing): give them back. */
+			if (k->release > 0)
+				wal_ring_release(k->ring, k->release);
+			continue;
+		}
+		k->req = nreq;
+		w->req_worker[nreq] = i;
+		records += k->records;
+		nreq++;
+	}
+	rolled = atomic_load_explicit(&w->st.rolls, memory_order_relaxed) != rolls_before;
+	if (nreq > 0) {
+		int r = run_round(w, nreq);
+
+		STAT_ADD(w, commits, 1);
+		if (r != 0 && first_err == 0)
+			first_err = r;
+	}
+	/* Keep spares ready for the next roll-overs (off the critical path of
+	 * this round's acknowledgements, but on this thread: see docs). */
+	while (rolled && first_err == 0 && w->sd.spares < w->cfg.spares) {
+		if (wal_segment_make_spare(&w->sd) != 0) {
+			STAT_ADD(w, segment_errors, 1);
+			break;
+		}
+	}
+	if (first_err != 0) {
+		STAT_ADD(w, failed_commits, 1);
+		return first_err;
+	}
+	return (int)(records > INT32_MAX ? INT32_MAX : records);
+}
+
+static bool rings_pending(const struct wal_writer *w)
+{
+	for (uint16_t i = 0; i < w->cfg.workers; i++) {
+		const struct wal_ring *r = w->wk[i].ring;
+
+		if (atomic_load_explicit(&r->head, memory_order_acquire) != r->cons_read)
+			return true;
+	}
+	return false;
+}
+
+static void sleep_us(uint64_t us)
+{
+	struct timespec ts = {.tv_sec = (time_t)(us / 1000000), .tv_nsec = (long)(us % 1000000) * 1000};
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+		;
+}
+
+static void *writer_main(void *arg)
+{
+	struct wal_writer *w = arg;
+	uint64_t last_start = 0;
+	uint64_t retry_at = 0;
+
+	if (w->cfg.sched_fifo) {
+		struct sched_param sp = {.sched_priority = w->cfg.sched_priority};
+		int r = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+
+		atomic_store(&w->st.sched_fifo, r == 0);
+		atomic_store(&w->st.sched_error, -r);
+	}
+	while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
+		uint64_t now = we_monotonic_ns();
+		uint64_t next = last_start + (uint64_t)w->cfg.group_commit_interval_us * 1000;
+
+		if (now < retry_at) {
+			uint64_t wait_us = (retry_at - now) / 1000;
+
+			sleep_us(wait_us < w->cfg.idle_poll_us ? wait_us + 1 : w->cfg.idle_poll_us);
+			continue;
+		}
+		if (!rings_pending(w)) {
+			sleep_us(w->cfg.idle_poll_us);
+			continue;
+		}
+		if (now < next)
+			sleep_us((next - now) / 1000 + 1);
+		last_start = we_monotonic_ns();
+		if (wal_writer_commit(w) < 0)
+			retry_at = we_monotonic_ns() + (uint64_t)w->cfg.retry_interval_us * 1000;
+		else
+			retry_at = 0;
+	}
+	/* Stopping: write what the producers left, once more after a failure. */
+	for (int i = 0; i < 1000 && rings_pending(w); i++)
+		if (wal_writer_commit(w) < 0)
+			break;
+	return NULL;
+}
+
+int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *cfg, char *err,
+		      size_t err_len)
+{
+	struct wal_writer *w;
+	uint64_t data_bytes = cfg->segment_bytes - WAL_SEGMENT_DATA_OFFSET;
+	int r;
+
+	if (cfg->workers == 0 || (unsigned)cfg->worker_base + cfg->workers > WAL_WORKERS_MAX ||
+	    cfg->rings == NULL || cfg->disk == NULL || cfg->wal_dir == NULL || cfg->generation == 0 ||
+	    cfg->segment_bytes < WAL_SEGMENT_BYTES_MIN) {
+		snprintf(err, err_len, "wal writer: invalid configuration (workers %u from %u, "
+			 "generation %llu, segment bytes %llu)", cfg->workers, cfg->worker_base,
+			 (unsigned long long)cfg->generation, (unsigned long long)cfg->segment_bytes);
+		return -EINVAL;
+	}
+	for (uint16_t i = 0; i < cfg->workers; i++) {
+		if (cfg->rings[i] == NULL || wal_ring_record_max(cfg->rings[i]) > data_bytes) {
+			snprintf(err, err_len, "wal writer: ring %u takes records up to %llu bytes, more "
+				 "than a segment's %llu data bytes", i,
+				 cfg->rings[i] ? (unsigned long long)wal_ring_record_max(cfg->rings[i]) : 0ull,
+				 (unsigned long long)data_bytes);
+			return -EINVAL;
+		}
+	}
+	if (cfg->io == WAL_IO_URING && !cfg->disk->kernel_fds) {
+		snprintf(err, err_len, "wal writer: io_uring needs the real disk");
+		return -EINVAL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (w == NULL)
+		return -ENOMEM;
+	w->cfg = *cfg;
+	if (w->cfg.group_commit_interval_us == 0)
+		w->cfg.group_commit_interval_us = 1;
+	if (w->cfg.idle_poll_us == 0)
+		w->cfg.idle_poll_us = w->cfg.group_commit_interval_us;
+	if (w->cfg.batch_bytes_max == 0)
+		w->cfg.batch_bytes_max = WAL_BATCH_BYTES_DEFAULT;
+	if (w->cfg.retry_interval_us == 0)
+		w->cfg.retry_interval_us = WAL_RETRY_INTERVAL_US_DEFAULT;
+	if (w->cfg.sched_priority <= 0 || w->cfg.sched_priority > 99)
+		w->cfg.sched_priority = 10;
+	w->cfg.wal_dir = NULL; /* copied into sd.dir */
+	w->wk = calloc(cfg->workers, sizeof(*w->wk));
+	w->pub = aligned_alloc(WE_CACHE_LINE, cfg->workers * sizeof(*w->pub));
+	w->reqs = calloc(cfg->workers, sizeof(*w->reqs));
+	w->run = calloc(cfg->workers, sizeof(*w->run));
+	w->req_worker = calloc(cfg->workers, sizeof(*w->req_worker));
+	w->req_done = calloc(cfg->workers, sizeof(*w->req_done));
+	w->active = calloc(cfg->workers, sizeof(*w->active));
+	if (w->wk == NULL || w->pub == NULL || w->reqs == NULL || w->run == NULL ||
+	    w->req_worker == NULL || w->req_done == NULL || w->active == NULL) {
+		wal_writer_destroy(w);
+		return -ENOMEM;
+	}
+	memset(w->pub, 0, cfg->workers * sizeof(*w->pub));
+	for (uint16_t i = 0; i < cfg->workers; i++) {
+		w->wk[i].ring = cfg->rings[i];
+		w->wk[i].index = (uint16_t)(cfg->worker_base + i);
+		w->wk[i].seg.fd = -1;
+		wal_ring_rewind(cfg->rings[i]);
+	}
+	r = wal_segdir_init(&w->sd, cfg->disk, cfg->wal_dir, cfg->segment_bytes);
+	if (r != 0) {
+		snprintf(err, err_len, "wal writer: cannot read %s: %s", cfg->wal_dir, strerror(-r));
+		wal_writer_destroy(w);
+		return r;
+	}
+	while (r == 0 && w->sd.spares < w->cfg.spares)
+		r = wal_segment_make_spare(&w->sd);
+	if (r != 0) {
+		snprintf(err, err_len, "wal writer: cannot prepare a spare segment in %s: %s",
+			 cfg->wal_dir, strerror(-r));
+		wal_writer_destroy(w);
+		return r;
+	}
+	if (cfg->io == WAL_IO_URING)
+		r = wal_io_uring_create(&w->io, 2 * cfg->workers < 8 ? 8 : 2u * cfg->workers, err,
+					err_len);
+	else
+		r = wal_io_sync_create(&w->io, cfg->disk);
+	if (r != 0) {
+		wal_writer_destroy(w);
+		return r;
+	}
+	*out = w;
+	return 0;
+}
+
+int wal_writer_start(struct wal_writer *w)
+{
+	int r;
+
+	WE_ASSERT(!w->started);
+	atomic_store(&w->stop, false);
+	r = pthread_create(&w->thread, NULL, writer_main, w);
+	if (r != 0)
+		return -r;
+	pthread_setname_np(w->thread, "we-wal");
+	w->started = true;
+	return 0;
+}
+
+void wal_writer_stop(struct wal_writer *w)
+{
+	if (!w->started)
+		return;
+	atomic_store_explicit(&w->stop, true, memory_order_release);
+	pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+void wal_writer_destroy(struct wal_writer *w)
+{
+	if (w == NULL)
+		return;
+	wal_writer_stop(w);
+	if (w->wk != NULL)
+		for (uint16_t i = 0; i < w->cfg.workers; i++)
+			if (w->wk[i].seg_open)
+				wal_segment_close(&w->sd, &w->wk[i].seg);
+	wal_io_destroy(w->io);
+	free(w->wk);
+	free(w->pub);
+	free(w->reqs);
+	free(w->run);
+	free(w->req_worker);
+	free(w->req_done);
+	free(w->active);
+	free(w);
+}
+
+const struct wal_durable *wal_writer_durable(const struct wal_writer *w, uint16_t worker)
+{
+	WE_ASSERT(worker >= w->cfg.worker_base && worker < w->cfg.worker_base + w->cfg.workers);
+	return &w->pub[worker - w->cfg.worker_base];
+}
+
+void wal_writer_stats_get(const struct wal_writer *w, struct wal_writer_stats *o)
+{
+	struct wal_writer *m = (struct wal_writer *)w; /* atomics load through non-const */
+
+	o->commits = atomic_load(&m->st.commits);
+	o->writes = atomic_load(&m->st.writes);
+	o->syncs = atomic_load(&m->st.syncs);
+	o->records = atomic_load(&m->st.records);
+	o->bytes = atomic_load(&m->st.bytes);
+	o->short_writes = atomic_load(&m->st.short_writes);
+	o->eagain = atomic_load(&m->st.eagain);
+	o->write_errors = atomic_load(&m->st.write_errors);
+	o->sync_errors = atomic_load(&m->st.sync_errors);
+	o->segment_errors = atomic_load(&m->st.segment_errors);
+	o->rolls = atomic_load(&m->st.rolls);
+	o->failed_commits = atomic_load(&m->st.failed_commits);
+	o->last_error = atomic_load(&m->st.last_error);
+	o->sched_fifo = atomic_load(&m->st.sched_fifo);
+	o->sched_error = atomic_load(&m->st.sched_error);
+}
+
+const char *wal_writer_io_name(const struct wal_writer *w)
+{
+	return wal_io_name(w->io);
+}

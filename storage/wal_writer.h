@@ -1,0 +1,135 @@
+/* wal_writer.h - group commit: drain the workers' rings into the log's
+ * segments, one write and one fdatasync per segment per commit, and publish
+ * what is durable (no DPDK).
+ *
+ *   wal_writer_create       wal_writer.c  check the configuration, open the I/O backend
+ *   wal_writer_start        wal_writer.c  the commit thread (optionally SCHED_FIFO)
+ *   wal_writer_stop         wal_writer.c  drain what the rings hold, then join
+ *   wal_writer_destroy      wal_writer.c
+ *   wal_writer_commit       wal_writer.c  one commit round (the thread's body; tests call it)
+ *   wal_writer_durable      wal_writer.c  a worker's published state, for the data plane
+ *   wal_durable_lsn         inline        "durable up to LSN x" (one acquire load)
+ *   wal_durable_error       inline        0, or the negative errno of a failing log
+ *   wal_writer_stats_get    wal_writer.c  counters
+ *
+ * The data plane's contract (docs/storage.md):
+ *  - Each worker encodes its records into its own ring (wal_ring.h) with
+ *    LSNs that strictly grow, starting above recovery's lsn_max.
+ *  - In its service step it loads wal_durable_lsn() for its own index (one
+ *    cache line that only this writer stores to) and sends the parked
+ *    answers of strong writes whose LSN is at or below it. Nothing calls
+ *    back into the data plane.
+ *  - wal_durable_error() != 0 means its log cannot be written now: strong
+ *    writes get NOT_DURABLE (the records stay in the ring and are written
+ *    when the disk recovers; until then the ring fills and the worker
+ *    answers BUSY). The error clears when a commit succeeds again.
+ *
+ * One writer serves any number of workers (up to WAL_WORKERS_MAX); the data
+ * plane may run several, each over a subset of the rings, with disjoint
+ * worker indices.
+ */
+#ifndef WAL_WRITER_H
+#define WAL_WRITER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "disk.h"
+#include "wal_ring.h"
+#include "wal_segment.h"
+#include "we_compiler.h"
+
+enum wal_io_kind {
+	WAL_IO_URING = 0, /* io_uring over disk_posix (production) */
+	WAL_IO_SYNC = 1,  /* synchronous calls through the struct disk (tests, fallback) */
+};
+
+#define WAL_COMMIT_INTERVAL_US_DEFAULT 200u
+#define WAL_BATCH_BYTES_DEFAULT (1u << 20)
+#define WAL_RETRY_INTERVAL_US_DEFAULT 10000u
+
+struct wal_writer_config {
+	struct disk *disk;
+	const char *wal_dir;
+	uint64_t segment_bytes;
+	uint64_t generation;          /* the data directory's start count */
+	uint16_t workers;             /* rings[0..workers) */
+	uint16_t worker_base;         /* worker index of rings[0] */
+	struct wal_ring **rings;
+	enum wal_io_kind io;
+	/* At most one commit starts per interval: a commit starts as soon as
+	 * the previous one completed and records are waiting, but not sooner
+	 * than group_commit_interval_us after the previous start. */
+	uint32_t group_commit_interval_us;
+	/* Sleep between looks at empty rings (0: group_commit_interval_us). */
+	uint32_t idle_poll_us;
+	uint32_t batch_bytes_max;     /* per worker per commit (0: default) */
+	uint32_t retry_interval_us;   /* after a failed commit (0: default) */
+	uint32_t spares;              /* spare segments kept ready */
+	bool sched_fifo;              /* try SCHED_FIFO for the thread (best effort) */
+	int sched_priority;           /* 1..99; 0: 10 */
+};
+
+/* Published per worker; one cache line, stored only by the writer. */
+struct wal_durable {
+	_Atomic uint64_t lsn;  /* every record with an LSN <= lsn is on disk */
+	_Atomic int32_t error; /* 0, or the negative errno of the last failed commit */
+	uint8_t pad[WE_CACHE_LINE - 12];
+} we_cache_aligned;
+_Static_assert(sizeof(struct wal_durable) == WE_CACHE_LINE, "one line per worker");
+
+static inline uint64_t wal_durable_lsn(const struct wal_durable *d)
+{
+	return atomic_load_explicit(&d->lsn, memory_order_acquire);
+}
+
+static inline int wal_durable_error(const struct wal_durable *d)
+{
+	return atomic_load_explicit(&d->error, memory_order_relaxed);
+}
+
+struct wal_writer_stats {
+	uint64_t commits;       /* rounds that wrote something */
+	uint64_t writes;        /* write requests completed in full */
+	uint64_t syncs;         /* fdatasyncs that succeeded */
+	uint64_t records;       /* records made durable */
+	uint64_t bytes;         /* record bytes made durable */
+	uint64_t short_writes;  /* resubmitted remainders */
+	uint64_t eagain;        /* -EAGAIN / -EINTR requeued */
+	uint64_t write_errors;
+	uint64_t sync_errors;
+	uint64_t segment_errors; /* rolling over or preparing a spare failed */
+	uint64_t rolls;         /* segments begun */
+	uint64_t failed_commits;
+	int32_t last_error;     /* negative errno of the last failure, 0 if none yet */
+	bool sched_fifo;        /* the thread runs SCHED_FIFO */
+	int32_t sched_error;    /* why SCHED_FIFO was refused (negative errno), 0 */
+};
+
+struct wal_writer;
+
+/* Checks cfg, scans wal/ for sequence numbers, prepares cfg->spares spare
+ * segments, opens the I/O backend. Returns 0, or a negative errno and a
+ * sentence in err (e.g. why io_uring is not usable). */
+int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *cfg, char *err,
+		      size_t err_len) we_must_check;
+int wal_writer_start(struct wal_writer *w) we_must_check;
+/* Asks the thread to stop; it commits what the rings hold (one try if the
+ * log is failing) and exits; joins it. Stop the producers first. */
+void wal_writer_stop(struct wal_writer *w);
+void wal_writer_destroy(struct wal_writer *w);
+
+/* One commit round: gather spans from every ring, write and sync them, and
+ * publish. Returns the records made durable (0: nothing to do), or a
+ * negative errno when some log failed (its error is published). Only one
+ * thread may call it: the writer's, or a test without a started thread. */
+int wal_writer_commit(struct wal_writer *w) we_must_check;
+
+/* The published state of worker index `worker` (worker_base + i). */
+const struct wal_durable *wal_writer_durable(const struct wal_writer *w, uint16_t worker);
+void wal_writer_stats_get(const struct wal_writer *w, struct wal_writer_stats *out);
+const char *wal_writer_io_name(const struct wal_writer *w);
+
+#endif
