@@ -165,6 +165,13 @@ static void test_handshake_timing(void **state)
 	assert_false(handshake_expired(&h, t0 + HANDSHAKE_TIMEOUT_NS - 1));
 	assert_true(handshake_expired(&h, t0 + HANDSHAKE_TIMEOUT_NS));
 	assert_int_equal(handshake_next_ns(&h), t0 + HANDSHAKE_TIMEOUT_NS);
+
+	/* An engine clock slightly behind the one the handshake began with:
+	 * not expired, and the first try leaves once that clock reaches t0. */
+	handshake_begin(&h, t0, 1);
+	assert_false(handshake_expired(&h, t0 - 3 * MS));
+	assert_false(handshake_due(&h, t0 - 3 * MS));
+	assert_true(handshake_due(&h, t0));
 }
 
 int main(void)
