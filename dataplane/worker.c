@@ -30,6 +30,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
+#include <rte_launch.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
@@ -39,39 +40,61 @@
 #include "we_time.h"
 #include "worker_tx.h"
 
-/* The loop's one shared word: stop, or pause (the port is being restarted
- * under the workers). One load per iteration covers both. */
+/* The loop's one shared word: the stop bit, and how many pauses are in force
+ * (each pauser adds WORKER_CTL_PAUSE_ONE; the supervisor restarting the port
+ * and the memif guard on EAL's interrupt thread may overlap). One load per
+ * iteration covers both: any nonzero value sends the worker to
+ * worker_park(). worker_pause_gen numbers the pause requests: a pauser
+ * raises the count first, then the generation; a parked worker acknowledges
+ * the latest generation it has read (worker_park_ack), and it reads the
+ * generation before the count, so an acknowledged generation g proves the
+ * worker saw the count that g's pauser raised, and it stays parked until
+ * that pauser lowers it again. No acknowledgement can be stale. */
 #define WORKER_CTL_STOP 0x1u
-#define WORKER_CTL_PAUSE 0x2u
+#define WORKER_CTL_PAUSE_ONE 0x2u
 static uint32_t worker_control;
+static uint32_t worker_pause_gen;
+static struct {
+	uint32_t gen;
+} we_cache_aligned worker_park_ack[WORKER_MAX];
+
+/* A pauser waits this long between two looks at the acknowledgements
+ * (parked workers look at the control word every WORKER_PARK_POLL_NS). */
+#define WORKER_PAUSE_POLL_NS 20000
+#define WORKER_PARK_POLL_NS 20000
 
 void worker_request_stop(void)
 {
-	__atomic_fetch_or(&worker_control, WORKER_CTL_STOP, __ATOMIC_RELEASE);
+	__atomic_fetch_or(&worker_control, WORKER_CTL_STOP, __ATOMIC_SEQ_CST);
 }
 
-static unsigned worker_count_paused(struct worker *const *workers, unsigned n)
+/* Whether worker i can no longer touch the port for pause generation gen:
+ * it acknowledged gen (or a later one), or its lcore is not running
+ * worker_main (not launched yet, or returned after a stop). */
+static bool worker_is_parked(const struct worker *w, uint32_t gen)
 {
-	unsigned paused = 0;
+	uint32_t ack = __atomic_load_n(&worker_park_ack[w->index].gen, __ATOMIC_SEQ_CST);
 
-	for (unsigned i = 0; i < n; i++)
-		paused += __atomic_load_n(&workers[i]->paused, __ATOMIC_ACQUIRE);
-	return paused;
+	return (int32_t)(ack - gen) >= 0 || rte_eal_get_lcore_state(w->lcore_id) != RUNNING;
 }
 
 bool worker_pause_all(struct worker *const *workers, unsigned n, unsigned timeout_ms)
 {
-	unsigned ms = 0;
+	uint64_t deadline = we_monotonic_ns() + (uint64_t)timeout_ms * 1000000u;
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = WORKER_PAUSE_POLL_NS};
+	uint32_t gen;
+	unsigned i = 0;
 
-	/* A worker still leaving the previous pause shows a stale ack: wait
-	 * until every worker runs again before asking anew. */
-	while (worker_count_paused(workers, n) != 0 && ms++ < timeout_ms)
-		usleep(1000);
-	__atomic_fetch_or(&worker_control, WORKER_CTL_PAUSE, __ATOMIC_ACQ_REL);
-	for (; ms <= timeout_ms; ms++) {
-		if (worker_count_paused(workers, n) == n)
+	__atomic_fetch_add(&worker_control, WORKER_CTL_PAUSE_ONE, __ATOMIC_SEQ_CST);
+	gen = __atomic_add_fetch(&worker_pause_gen, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		while (i < n && worker_is_parked(workers[i], gen))
+			i++;
+		if (i == n)
 			return true;
-		usleep(1000);
+		if (we_monotonic_ns() > deadline)
+			break;
+		nanosleep(&ts, NULL);
 	}
 	worker_resume_all();
 	return false;
@@ -79,19 +102,28 @@ bool worker_pause_all(struct worker *const *workers, unsigned n, unsigned timeou
 
 void worker_resume_all(void)
 {
-	__atomic_fetch_and(&worker_control, ~WORKER_CTL_PAUSE, __ATOMIC_ACQ_REL);
+	__atomic_fetch_sub(&worker_control, WORKER_CTL_PAUSE_ONE, __ATOMIC_SEQ_CST);
 }
 
-/* Park until the pause is lifted (or a stop comes): no polling of the port
- * meanwhile, so the port can be stopped and started under us. */
+/* Park while any pause is in force (or until a stop): no polling of the
+ * port meanwhile, so the port can be stopped and started, or the memif
+ * driver unmap its rings, under us. */
 static void worker_park(struct worker *w)
 {
-	struct timespec ts = {.tv_sec = 0, .tv_nsec = 100000};
+	struct timespec ts = {.tv_sec = 0, .tv_nsec = WORKER_PARK_POLL_NS};
 
 	worker_tx_flush(w);
 	__atomic_store_n(&w->paused, true, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&worker_control, __ATOMIC_ACQUIRE) == WORKER_CTL_PAUSE)
+	for (;;) {
+		uint32_t gen = __atomic_load_n(&worker_pause_gen, __ATOMIC_SEQ_CST);
+		uint32_t ctl = __atomic_load_n(&worker_control, __ATOMIC_SEQ_CST);
+
+		if (ctl == 0 || (ctl & WORKER_CTL_STOP) != 0)
+			break;
+		if (__atomic_load_n(&worker_park_ack[w->index].gen, __ATOMIC_RELAXED) != gen)
+			__atomic_store_n(&worker_park_ack[w->index].gen, gen, __ATOMIC_SEQ_CST);
 		nanosleep(&ts, NULL);
+	}
 	__atomic_store_n(&w->paused, false, __ATOMIC_RELEASE);
 }
 
