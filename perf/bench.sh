@@ -19,7 +19,9 @@
 # a time limit and is stopped by pid (lib/procs.sh). A scenario fails on wrong
 # values, no answers, a load generator's error exit or a server that died; the
 # harness then exits 1. Throughput never fails it: these are measurements,
-# not gates.
+# not gates. Every blaster run also writes its latency histogram as an .hgrm
+# table, and perf/plot.sh draws the run's latency curves and throughput as SVG
+# at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 ROOT=$(pwd)
@@ -61,7 +63,8 @@ Builds $BUILD (release, -Dverify=false), then measures: shard_bench; the packet
 path's limit (data plane --reflect) and WarpEngine over net_memif, loaded by
 warp-blaster's DPDK engine; memcached (UDP, one thread) loaded by warp-blaster
 over loopback; Redis loaded by redis-benchmark. Server on core $DP_CORE, load on core $BL_CORE.
-Prints a table and writes $RESULTS/<UTC timestamp>/{summary.json,summary.md,...}.
+Prints a table and writes $RESULTS/<UTC timestamp>/{summary.json,summary.md,...},
+with latency curves and a throughput chart as SVG (perf/plot.sh, gnuplot).
 
   --quick            1 s runs (a smoke test of the whole harness); same as --duration 1
   --duration S       seconds of load per run [$DURATION]
@@ -323,6 +326,7 @@ WORKLOAD=(--keys "$KEYS" --key-size "$KEY_SIZE" --value-size "$VALUE_SIZE" --see
 # pair ID LABEL GROUP NOTE: one memif run with DP_ARGS and BL_ARGS, recorded.
 pair() {
 	BL_LIMIT_S=$(blaster_limit)
+	BL_ARGS+=(--hgrm "$OUT/$1.hgrm")
 	dpdk_pair_run "$1"
 	blaster_result "$1" "$2" "$3" "$PAIR_BL_RC" "$PAIR_FAIL" "$4${PAIR_DP_COST:+; $PAIR_DP_COST}"
 }
@@ -439,7 +443,7 @@ kernel_blaster() {
 	shift 4
 	proc_start "$OUT/logs/$id.blaster.log" "$(blaster_limit 20000)" taskset -c "$BL_CORE" \
 		"$BLASTER" --engine kernel --proto memcached --server 127.0.0.1 --port "$MC_PORT" \
-		--json "$OUT/$id.json" "$@"
+		--json "$OUT/$id.json" --hgrm "$OUT/$id.hgrm" "$@"
 	proc_wait "$PROC_PID"
 	proc_alive "$srv" || fail="memcached died during the run (see logs/memcached.log)"
 	blaster_result "$id" "$label" memcached "$PROC_RC" "$fail" "$note"
@@ -558,6 +562,7 @@ summary_meta finished_utc "$(json_str "$(date -u +%Y-%m-%dT%H:%M:%SZ)")"
 echo
 summary_write
 echo
+"$ROOT/perf/plot.sh" "$OUT" || say "no plots (see above); the figures are in summary.json"
 say "results: $OUT"
 failed=$(awk -F '\t' '$4 == "failed"' "$OUT/scenarios.tsv" | wc -l)
 if [ "$failed" != 0 ]; then

@@ -7,7 +7,9 @@ PACKAGES=(
   build-essential pkg-config meson ninja-build
   libdpdk-dev dpdk liburing-dev liblz4-dev libxxhash-dev libcmocka-dev libjansson-dev libsodium-dev
   libbpf-dev libxdp-dev
+  clang libclang-rt-14-dev
   iproute2 iputils-ping procps
+  gnuplot-nox
 )
 # Only for the side-by-side benchmarks (perf/): the systems we compare with.
 if [ "${WE_INSTALL_BENCH_DEPS:-0}" = 1 ]; then
