@@ -15,8 +15,9 @@
  *     header (with its options) and the UDP header; the port is one of ours,
  *     the destination is our address, the header checksum verifies, it is
  *     not a fragment, and the addresses and ports reported are the frame's;
- *     the reply netio_write_udp_reply() builds for it classifies, at the
- *     client, as a datagram with the same payload and a verifying UDP sum;
+ *     the reply netio_write_udp_reply() builds for it goes from our MAC to
+ *     the sender's and classifies, at the client, as a datagram with the
+ *     same payload and a verifying UDP sum;
  *   - NETIO_REPLY_IN_PLACE: the reply is no longer than the frame (no
  *     growth); an ARP reply answers a request for our address, from our MAC
  *     and address to the requester's; an ICMP echo reply answers an echo
@@ -188,6 +189,9 @@ static void check_udp(const uint8_t *f, uint32_t len, const struct netio_udp *u)
 	reply_len = netio_write_udp_reply(reply, u, u->payload_len, true);
 	FUZZ_CHECK(reply_len == NETIO_UDP_HEADROOM + u->payload_len, "reply frame length %u",
 		   reply_len);
+	FUZZ_CHECK(memcmp(reply, u->src_mac, 6) == 0 && memcmp(reply + 6, fuzz_self.mac, 6) == 0,
+		   "the reply goes from %02x:%02x:%02x:%02x:%02x:%02x, not from our MAC to the sender",
+		   reply[6], reply[7], reply[8], reply[9], reply[10], reply[11]);
 	memcpy(client.mac, u->src_mac, 6);
 	client.ip_be = u->src_ip_be;
 	client.udp_port_base = u->src_port;
