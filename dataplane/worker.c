@@ -372,9 +372,61 @@ void worker_gauges_load(const struct worker *w, struct shard_counters *out)
 #undef WORKER_GAUGE_LOAD
 }
 
+/* ---- the service step ------------------------------------------------- */
+
+/* Send the parked answers whose writes are now durable (or, while storage
+ * fails, all of them as NOT_DURABLE). Answers of one client datagram that
+ * are released together share a reply datagram. Bounded: at most a burst
+ * of answers per call. */
+static void worker_release_parked(struct worker *w)
+{
+	struct park_entry e[WORKER_BURST];
+	unsigned n, i = 0;
+
+	if (__atomic_load_n(w->exec.log_failed, __ATOMIC_ACQUIRE) != 0)
+		n = park_fail_all(&w->park, WE_STATUS_NOT_DURABLE, e, WORKER_BURST);
+	else
+		n = park_release(&w->park, __atomic_load_n(w->durable_lsn, __ATOMIC_ACQUIRE), e,
+				 WORKER_BURST);
+	while (i < n) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+		const struct park_entry *first = &e[i];
+		struct proto_writer pw;
+		uint32_t len;
+
+		if (unlikely(m == NULL)) {
+			w->stats.tx_drop_nobuf++; /* the client retries; the write stays */
+			return;
+		}
+		proto_writer_init(&pw, worker_payload(m), PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE,
+				  first->echo);
+		do {
+			proto_writer_append(&pw, e[i].op, 0, e[i].status, e[i].opaque, 0, 0, 0, 0);
+			i++;
+		} while (i < n && park_same_datagram(first, &e[i]) && proto_writer_fits(&pw, 0, 0));
+		len = proto_writer_finish(&pw);
+		w->stats.tx_reply_datagrams++;
+		w->stats.tx_parked_replies++;
+		worker_tx(w, m, netio_write_udp_reply(rte_pktmbuf_mtod(m, uint8_t *), &first->udp,
+						      len, w->udp_checksum));
+	}
+}
+
+/* Work between bursts, bounded, never a system call. */
+static void worker_service(struct worker *w)
+{
+	if (park_count(&w->park) != 0)
+		worker_release_parked(w);
+}
+
 static void worker_idle(struct worker *w)
 {
 	w->empty_polls++;
+	/* Answers waiting for the log: keep polling, the release is near. */
+	if (park_count(&w->park) != 0) {
+		rte_pause();
+		return;
+	}
 	if (w->busy_poll || w->empty_polls < WORKER_IDLE_SLEEP_POLLS) {
 		if (w->empty_polls >= WORKER_IDLE_PAUSE_POLLS)
 			rte_pause();
@@ -422,6 +474,7 @@ int worker_main(void *arg)
 			w->stats.fwd_in += n_ring;
 			worker_process_burst(w, w->frames, n_ring, true);
 		}
+		worker_service(w);
 		worker_tx_flush(w);
 		if (n_rx == 0 && n_ring == 0) {
 			worker_idle(w);
