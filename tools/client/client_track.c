@@ -400,11 +400,37 @@ static void fill_tx(struct client_slot *s, struct client_slot *base, struct clie
 	tx->slot = (uint16_t)(s - base);
 }
 
-bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client_tx *tx)
+/* Move pending ops of `worker` into slot s while they fit; the writer only
+ * measures here. An entry too large to go beside the token goes without (a
+ * PUT, whose answer is a status: never withheld). */
+static void slot_fill(struct client_track *t, struct client_slot *s, uint16_t worker)
 {
 	const uint8_t *token = client_token_get(&t->tok);
-	const struct client_op *first;
+	const struct client_op *first = &t->ops[t->pend_head[worker]];
 	struct proto_writer w;
+
+	if (token)
+		proto_writer_init_token(&w, s->buf, sizeof(s->buf), s->echo, token);
+	if (!token || !proto_writer_fits(&w, first->key_len, first->value_len))
+		proto_writer_init(&w, s->buf, sizeof(s->buf), 0, s->echo);
+	while (t->pend_count[worker] > 0 && s->n_ops < t->cfg.batch) {
+		const struct client_op *next = &t->ops[t->pend_head[worker]];
+		uint32_t idx;
+
+		if (!proto_writer_fits(&w, next->key_len, next->value_len))
+			break;
+		w.len += PROTO_ENTRY_HDR_SIZE + next->key_len + next->value_len;
+		w.count++;
+		idx = pend_pop(t, worker);
+		t->ops[idx].state = CLIENT_OP_INFLIGHT;
+		t->ops[idx].slot = (uint16_t)(s - t->slots);
+		s->ops[s->n_ops++] = t->ops[idx].seq;
+	}
+	WE_ASSERT(s->n_ops > 0);
+}
+
+bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client_tx *tx)
+{
 	struct client_slot *s;
 	uint16_t sidx;
 	int worker;
@@ -443,28 +469,7 @@ bool client_track_next_tx(struct client_track *t, uint64_t now_ns, struct client
 	s->tries = 1;
 	s->worker = (uint16_t)worker;
 	s->n_ops = 0;
-	/* Pop while the next op fits; the writer only measures here. An
-	 * entry too large to go beside the token goes without (a PUT, whose
-	 * answer is a status: never withheld). */
-	first = &t->ops[t->pend_head[worker]];
-	if (token)
-		proto_writer_init_token(&w, s->buf, sizeof(s->buf), s->echo, token);
-	if (!token || !proto_writer_fits(&w, first->key_len, first->value_len))
-		proto_writer_init(&w, s->buf, sizeof(s->buf), 0, s->echo);
-	while (t->pend_count[worker] > 0 && s->n_ops < t->cfg.batch) {
-		const struct client_op *next = &t->ops[t->pend_head[worker]];
-		uint32_t idx;
-
-		if (!proto_writer_fits(&w, next->key_len, next->value_len))
-			break;
-		w.len += PROTO_ENTRY_HDR_SIZE + next->key_len + next->value_len;
-		w.count++;
-		idx = pend_pop(t, (uint16_t)worker);
-		t->ops[idx].state = CLIENT_OP_INFLIGHT;
-		t->ops[idx].slot = sidx;
-		s->ops[s->n_ops++] = t->ops[idx].seq;
-	}
-	WE_ASSERT(s->n_ops > 0);
+	slot_fill(t, s, (uint16_t)worker);
 	s->n_open = s->n_ops;
 	slot_encode(t, s);
 	slot_arm(t, s, now_ns);
