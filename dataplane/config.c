@@ -69,6 +69,8 @@ static void config_defaults(struct config *cfg)
 	cfg->capacity_items = 1000000;
 	cfg->udp_checksum = true;
 	cfg->validate_addresses = true;
+	cfg->wal_ring_bytes = 8u << 20;
+	cfg->park_capacity = 16384;
 	cfg->idle_sleep_us = 50;
 	cfg->use_flow = true;
 	cfg->stats_interval_ms = 1000;
@@ -123,6 +125,21 @@ static int config_apply(struct config *cfg, const char *name, const char *arg, c
 		else
 			return fail(err, err_len,
 				    "--address-validation: '%s' must be 'on' or 'off'", arg);
+	} else if (strcmp(name, "data-dir") == 0) {
+		if (arg[0] == '\0')
+			return fail(err, err_len, "--data-dir: empty path");
+		cfg->data_dir = arg;
+	} else if (strcmp(name, "wal-ring-mb") == 0) {
+		if (parse_num_u64(arg, 10, 1, 1024, &v) || (v & (v - 1)) != 0)
+			return fail(err, err_len,
+				    "--wal-ring-mb: '%s' is not a power of two in 1..1024 MiB", arg);
+		cfg->wal_ring_bytes = v << 20;
+	} else if (strcmp(name, "park-capacity") == 0) {
+		if (parse_num_u64(arg, 10, 2, 1u << 24, &v) || (v & (v - 1)) != 0)
+			return fail(err, err_len,
+				    "--park-capacity: '%s' is not a power of two in 2..16777216",
+				    arg);
+		cfg->park_capacity = (uint32_t)v;
 	} else if (strcmp(name, "busy-poll") == 0) {
 		cfg->busy_poll = true;
 	} else if (strcmp(name, "idle-sleep-us") == 0) {

@@ -27,6 +27,10 @@
 	X("idle-sleep-us", 1, "US", "50", "sleep after a run of empty polls, microseconds")   \
 	X("reflect", 0, "", "off", "echo every datagram unread: the packet-path baseline")       \
 	X("no-flow", 0, "", "off", "do not try rte_flow steering by UDP port")                \
+	X("data-dir", 1, "DIR", "none",                                                      \
+	  "keep data in DIR: write-ahead log, recovery at start (without it: memory only)")  \
+	X("wal-ring-mb", 1, "MIB", "8", "per-worker log ring to the writer (power of two)")   \
+	X("park-capacity", 1, "N", "16384", "STRONG answers a worker holds (power of two)")     \
 	X("stats-file", 1, "PATH", "none", "write all counters as JSON every interval")     \
 	X("stats-interval-ms", 1, "MS", "1000", "interval of the stats file and log line")    \
 	X("quiet", 0, "", "off", "no per-interval log line")                                  \
@@ -44,6 +48,9 @@ struct config {
 	uint32_t idle_sleep_us;
 	bool use_flow;
 	bool reflect;
+	const char *data_dir;
+	uint64_t wal_ring_bytes;
+	uint32_t park_capacity;
 	const char *stats_file;
 	uint32_t stats_interval_ms;
 	bool quiet;

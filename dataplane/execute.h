@@ -36,6 +36,7 @@
 #include "region_map.h"
 #include "shard.h"
 #include "wal_ring.h"
+#include "wal_writer.h"
 #include "worker_stats.h"
 
 /* A forwarded datagram may be forwarded again if the region moved meanwhile,
@@ -56,12 +57,12 @@ struct execute_ctx {
 	 * and then STRONG and EVENTUAL writes are answered UNSUPPORTED and
 	 * DEFAULT means WEAK. A logged write takes LSN *lsn + 1. A STRONG
 	 * write's answer waits in park until its LSN is durable. While
-	 * *log_failed is nonzero (storage cannot write), logged writes are
-	 * refused NOT_DURABLE and not executed. */
+	 * storage reports an error for this worker's log (durable->error),
+	 * logged writes are refused NOT_DURABLE and not executed. */
 	struct wal_ring *log;
 	struct park_table *park;
 	uint64_t *lsn;
-	const uint32_t *log_failed;
+	const struct wal_durable *durable;
 	uint8_t durability_default; /* PROTO_DUR_STRONG, _EVENTUAL or _WEAK */
 };
 

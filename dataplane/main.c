@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 
 #include "config.h"
+#include "durability.h"
 #include "memif_guard.h"
 #include "port.h"
 #include "region_map.h"
@@ -87,6 +88,7 @@ struct main_state {
 	 * and the address-token key (against reflection). */
 	struct keyhash_secret hash_secret;
 	struct addr_token_key token_key;
+	struct durability durability; /* with --data-dir */
 };
 
 static int main_setup_workers(struct main_state *st)
@@ -160,6 +162,50 @@ static int main_setup_workers(struct main_state *st)
 		i++;
 	}
 	return 0;
+}
+
+/* --data-dir: open the directory, replay its log into the shards, start
+ * the log writer. Returns EX_OK or the sysexits code to exit with. */
+static int main_open_data_dir(struct main_state *st)
+{
+	struct durability_options opt = {
+		.path = st->cfg.data_dir,
+		.ring_bytes = st->cfg.wal_ring_bytes,
+		.park_capacity = st->cfg.park_capacity,
+	};
+	char err[512];
+	int rc;
+
+	rc = durability_open(&st->durability, &opt, st->workers, st->n_workers, st->map, err,
+			     sizeof(err));
+	if (rc == 0)
+		rc = durability_start(&st->durability, err, sizeof(err));
+	if (rc != 0) {
+		fprintf(stderr, "warpengine: --data-dir %s: %s\n", st->cfg.data_dir, err);
+		switch (rc) {
+		case -EBUSY:
+			return EX_TEMPFAIL;
+		case -EPROTO:
+		case -EUCLEAN:
+			return EX_DATAERR;
+		case -EINVAL:
+			return EX_CONFIG;
+		case -EPERM:
+		case -ENOSYS:
+			return EX_UNAVAILABLE;
+		default:
+			return EX_IOERR;
+		}
+	}
+	printf("warpengine: data directory %s (generation %lu%s), default durability %s, "
+	       "group commit every %u us\n",
+	       st->cfg.data_dir, (unsigned long)st->durability.dir.generation,
+	       st->durability.dir.created ? ", new" : "",
+	       datadir_durability_name(st->durability.dir.cfg.default_durability),
+	       st->durability.dir.cfg.group_commit_interval_us);
+	printf("warpengine: %s\n", st->durability.recovery_line);
+	fflush(stdout);
+	return EX_OK;
 }
 
 static void main_print_banner(const struct main_state *st)
@@ -449,6 +495,15 @@ int main(int argc, char **argv)
 		rte_eal_cleanup();
 		return EX_SOFTWARE;
 	}
+	if (st.cfg.data_dir != NULL) {
+		rc = main_open_data_dir(&st);
+		if (rc != EX_OK) {
+			durability_close(&st.durability);
+			main_cleanup(&st);
+			rte_eal_cleanup();
+			return rc;
+		}
+	}
 	if (stats_telemetry_register(st.workers, st.n_workers) != 0)
 		fprintf(stderr, "warpengine: telemetry command not registered (continuing)\n");
 
@@ -466,6 +521,8 @@ int main(int argc, char **argv)
 	worker_request_stop();
 	rte_eal_mp_wait_lcore();
 	memif_guard_disarm();
+	/* The workers have stopped: commit what their rings hold, then stop. */
+	durability_close(&st.durability);
 	main_print_totals(&st, main_now_s() - started_s);
 	memif_guard_report(stdout);
 	fflush(stdout);

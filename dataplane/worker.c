@@ -383,11 +383,10 @@ static void worker_release_parked(struct worker *w)
 	struct park_entry e[WORKER_BURST];
 	unsigned n, i = 0;
 
-	if (__atomic_load_n(w->exec.log_failed, __ATOMIC_ACQUIRE) != 0)
+	if (wal_durable_error(w->exec.durable) != 0)
 		n = park_fail_all(&w->park, WE_STATUS_NOT_DURABLE, e, WORKER_BURST);
 	else
-		n = park_release(&w->park, __atomic_load_n(w->durable_lsn, __ATOMIC_ACQUIRE), e,
-				 WORKER_BURST);
+		n = park_release(&w->park, wal_durable_lsn(w->exec.durable), e, WORKER_BURST);
 	while (i < n) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 		const struct park_entry *first = &e[i];

@@ -76,11 +76,10 @@ struct worker {
 	struct addr_token_cache tokens;
 
 	/* Durability (exec.log != NULL with a data directory): this worker's
-	 * last logged LSN, the answers waiting for the log, and where storage
-	 * publishes how far this worker's log is durable. */
+	 * last logged LSN and the answers waiting for the log; storage
+	 * publishes how far the log is durable in *exec.durable. */
 	uint64_t lsn;
 	struct park_table park;
-	const uint64_t *durable_lsn;
 
 	/* Per-burst scratch. */
 	uint32_t iterations;

@@ -1,0 +1,202 @@
+/* durability.c - bring storage up under the data plane, and down again.
+ *
+ * DESIGN: everything here happens on the main lcore, before the workers
+ * launch or after they stopped; nothing runs on the request path. At start:
+ * the data directory is opened (locked, a new generation counted), its log
+ * is replayed into the shards (recovery.h gives the records in an order
+ * that leaves each key its last written value; each record goes to the
+ * worker that owns its region under the current map, so a log written by 2
+ * workers is replayed into 1 or 3 just as well), then each worker gets its
+ * log ring and park table, its LSN continuing above the largest replayed,
+ * and the writer is created over the rings. The workers talk to storage
+ * only through their ring (records in) and the writer's per-worker durable
+ * state (LSN and error out): no locks, no calls.
+ */
+#include "durability.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "keyhash.h"
+#include "proto.h"
+#include "shard.h"
+
+static uint8_t durability_default(enum datadir_durability d)
+{
+	switch (d) {
+	case DATADIR_DURABILITY_STRONG:
+		return PROTO_DUR_STRONG;
+	case DATADIR_DURABILITY_EVENTUAL:
+		return PROTO_DUR_EVENTUAL;
+	case DATADIR_DURABILITY_WEAK:
+		break;
+	}
+	return PROTO_DUR_WEAK;
+}
+
+/* Apply one replayed record to the shard of the worker that owns its key. */
+static int durability_apply(struct worker *const *workers, const struct region_map *map,
+			    const struct wal_record *rec, char *err, size_t err_len)
+{
+	uint64_t hash = keyhash(rec->key, rec->key_len);
+	struct worker *w = workers[region_map_owner_of_hash(map, hash)];
+	struct shard *s = w->exec.shard;
+	uint64_t lhash = shard_hash(s, rec->key, (uint8_t)rec->key_len);
+	enum we_status st;
+
+	if (rec->type == WAL_REC_DELETE) {
+		shard_delete(s, lhash, rec->key, (uint8_t)rec->key_len);
+		return 0;
+	}
+	st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value, rec->value_len,
+		       rec->lsn);
+	if (st == WE_STATUS_OK)
+		return 0;
+	snprintf(err, err_len,
+		 "recovery: worker %u's shard refused a logged PUT (%s): the log holds more "
+		 "than --capacity/--arena-mb allow; start with larger ones",
+		 w->index, we_status_name(st));
+	return -ENOSPC;
+}
+
+static int durability_replay(struct durability *d, struct worker *const *workers,
+			     const struct region_map *map, char *err, size_t err_len)
+{
+	struct recovery_options opt = {.repair = true, .allow_mid_log_cut = false};
+	struct recovery *r;
+	struct wal_record rec;
+	int rc;
+
+	rc = recovery_open(&r, &d->disk, d->dir.wal_dir, &opt);
+	if (rc != 0) {
+		snprintf(err, err_len, "recovery: cannot read the log in %s: %s", d->dir.wal_dir,
+			 strerror(-rc));
+		return rc;
+	}
+	while ((rc = recovery_next(r, &rec, NULL)) == 1) {
+		if (rec.type != WAL_REC_PUT && rec.type != WAL_REC_DELETE)
+			continue;
+		rc = durability_apply(workers, map, &rec, err, err_len);
+		if (rc != 0)
+			break;
+	}
+	if (rc < 0 && rc != -ENOSPC)
+		snprintf(err, err_len, "recovery: %s (run warp-waldump on %s to see where)",
+			 rc == -EUCLEAN ? "the log is damaged inside, not only at its tail"
+					: strerror(-rc),
+			 d->dir.wal_dir);
+	d->recovered = *recovery_stats(r);
+	recovery_summary(r, d->recovery_line, sizeof(d->recovery_line));
+	recovery_close(r);
+	return rc < 0 ? rc : 0;
+}
+
+static bool power_of_two(uint64_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+int durability_open(struct durability *d, const struct durability_options *opt,
+		    struct worker *const *workers, unsigned n_workers,
+		    const struct region_map *map, char *err, size_t err_len)
+{
+	size_t park_bytes = (size_t)opt->park_capacity * sizeof(struct park_entry);
+	size_t ring_struct = (sizeof(struct wal_ring) + WE_CACHE_LINE - 1) & ~(size_t)(WE_CACHE_LINE - 1);
+	size_t per_worker = opt->ring_bytes + ring_struct + park_bytes;
+	struct wal_writer_config wc;
+	int rc;
+
+	memset(d, 0, sizeof(*d));
+	d->n_workers = n_workers;
+	if (!power_of_two(opt->ring_bytes) || !power_of_two(opt->park_capacity)) {
+		snprintf(err, err_len, "log ring size and park capacity must be powers of two");
+		return -EINVAL;
+	}
+	disk_posix_init(&d->disk);
+	rc = datadir_open(&d->dir, opt->path, err, err_len);
+	if (rc != 0)
+		return rc;
+	d->dir_open = true;
+	rc = durability_replay(d, workers, map, err, err_len);
+	if (rc != 0)
+		return rc;
+
+	d->mem_bytes = per_worker * n_workers;
+	d->mem = mmap(NULL, d->mem_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+		      0);
+	if (d->mem == MAP_FAILED) {
+		d->mem = NULL;
+		snprintf(err, err_len, "cannot map %zu MiB for the log rings: %s",
+			 d->mem_bytes >> 20, strerror(errno));
+		return -ENOMEM;
+	}
+	memset(d->mem, 0, d->mem_bytes); /* fault it in now, not on the request path */
+	for (unsigned i = 0; i < n_workers; i++) {
+		uint8_t *base = (uint8_t *)d->mem + per_worker * i;
+		struct worker *w = workers[i];
+
+		d->rings[i] = (struct wal_ring *)base;
+		rc = wal_ring_init(d->rings[i], base + ring_struct, opt->ring_bytes);
+		if (rc == 0)
+			rc = park_table_init(&w->park,
+					     (struct park_entry *)(base + ring_struct + opt->ring_bytes),
+					     opt->park_capacity);
+		if (rc != 0) {
+			snprintf(err, err_len, "cannot set up worker %u's log ring or park table", i);
+			return rc;
+		}
+		w->lsn = d->recovered.lsn_max;
+	}
+
+	memset(&wc, 0, sizeof(wc));
+	wc.disk = &d->disk;
+	wc.wal_dir = d->dir.wal_dir;
+	wc.segment_bytes = d->dir.cfg.segment_bytes;
+	wc.generation = d->dir.generation;
+	wc.workers = (uint16_t)n_workers;
+	wc.worker_base = 0;
+	wc.rings = d->rings;
+	wc.io = WAL_IO_URING;
+	wc.group_commit_interval_us = d->dir.cfg.group_commit_interval_us;
+	wc.spares = 2;
+	wc.sched_fifo = true;
+	rc = wal_writer_create(&d->writer, &wc, err, err_len);
+	if (rc != 0)
+		return rc;
+	for (unsigned i = 0; i < n_workers; i++) {
+		struct worker *w = workers[i];
+
+		w->exec.log = d->rings[i];
+		w->exec.park = &w->park;
+		w->exec.lsn = &w->lsn;
+		w->exec.durable = wal_writer_durable(d->writer, (uint16_t)i);
+		w->exec.durability_default = durability_default(d->dir.cfg.default_durability);
+	}
+	return 0;
+}
+
+int durability_start(struct durability *d, char *err, size_t err_len)
+{
+	int rc = wal_writer_start(d->writer);
+
+	if (rc != 0)
+		snprintf(err, err_len, "cannot start the log writer thread: %s", strerror(-rc));
+	return rc;
+}
+
+void durability_close(struct durability *d)
+{
+	if (d->writer != NULL) {
+		wal_writer_stop(d->writer);
+		wal_writer_destroy(d->writer);
+		d->writer = NULL;
+	}
+	if (d->mem != NULL)
+		munmap(d->mem, d->mem_bytes);
+	d->mem = NULL;
+	if (d->dir_open)
+		datadir_close(&d->dir);
+	d->dir_open = false;
+}

@@ -1,0 +1,49 @@
+/* durability.h - the data plane's side of storage: data directory, recovery,
+ * log rings, park tables and the group-commit writer (see durability.c). */
+#ifndef DURABILITY_H
+#define DURABILITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "datadir.h"
+#include "disk.h"
+#include "recovery.h"
+#include "region_map.h"
+#include "wal_writer.h"
+#include "worker.h"
+
+struct durability {
+	struct disk disk;
+	struct datadir dir;
+	bool dir_open;
+	struct wal_writer *writer;
+	struct wal_ring *rings[WORKER_MAX];
+	void *mem;        /* rings and park tables, one mapping */
+	size_t mem_bytes;
+	unsigned n_workers;
+	struct recovery_stats recovered;
+	char recovery_line[320];
+};
+
+struct durability_options {
+	const char *path;          /* --data-dir */
+	uint64_t ring_bytes;       /* per worker, a power of two */
+	uint32_t park_capacity;    /* per worker, a power of two */
+};
+
+/* Open the data directory (lock, manifest, configuration), replay its log
+ * into the workers' shards under map, reserve each worker's log ring and
+ * park table and create the writer (not started). On success every worker's
+ * exec has its log, park table, LSN (continuing above the log's) and
+ * durable state. Returns 0, or a negative errno with a sentence in err. */
+int durability_open(struct durability *d, const struct durability_options *opt,
+		    struct worker *const *workers, unsigned n_workers,
+		    const struct region_map *map, char *err, size_t err_len) we_must_check;
+/* Start the writer thread (before the workers run). */
+int durability_start(struct durability *d, char *err, size_t err_len) we_must_check;
+/* After the workers stopped: commit what the rings hold, stop the writer,
+ * release the directory. Safe on a partly opened struct. */
+void durability_close(struct durability *d);
+
+#endif
