@@ -66,6 +66,18 @@ static void test_options(void **state)
 	assert_true(cfg.reflect);
 	assert_string_equal(cfg.stats_file, "/x/s.json");
 	assert_int_equal(cfg.idle_sleep_us, 7);
+	assert_true(cfg.validate_addresses);
+	assert_null(cfg.data_dir);
+	assert_int_equal(cfg.wal_ring_bytes, 8u << 20);
+	assert_int_equal(cfg.park_capacity, 16384);
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--address-validation=off",
+			       "--data-dir=/d", "--wal-ring-mb=32"),
+			 0);
+	assert_false(cfg.validate_addresses);
+	assert_string_equal(cfg.data_dir, "/d");
+	assert_int_equal(cfg.wal_ring_bytes, 32u << 20);
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--park-capacity=1024", NULL, NULL), 0);
+	assert_int_equal(cfg.park_capacity, 1024);
 }
 
 /* Bad values and unknown options are refused with a message naming them. */
@@ -88,6 +100,15 @@ static void test_errors_name_the_problem(void **state)
 	assert_non_null(strstr(err, "' 5'"));
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--udp-checksum=maybe", NULL, NULL), -22);
 	assert_non_null(strstr(err, "'on' or 'off'"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--address-validation=maybe", NULL, NULL),
+			 -22);
+	assert_non_null(strstr(err, "--address-validation"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--wal-ring-mb=3", NULL, NULL), -22);
+	assert_non_null(strstr(err, "power of two"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--park-capacity=1000", NULL, NULL), -22);
+	assert_non_null(strstr(err, "--park-capacity"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--data-dir=", NULL, NULL), -22);
+	assert_non_null(strstr(err, "--data-dir"));
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--frobnicate", NULL, NULL), -22);
 	assert_non_null(strstr(err, "--frobnicate"));
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "stray", NULL, NULL), -22);
