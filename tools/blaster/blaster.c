@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "codec_native.h"
+#include "handshake.h"
 #include "we_assert.h"
 
 static uint32_t blaster_pow2_at_least(uint64_t n)
@@ -238,6 +239,17 @@ void blaster_set_token(struct blaster *b, const uint8_t *token)
 	} else {
 		b->token = NULL;
 	}
+	b->token_renew_ns = 0;
+}
+
+void blaster_token_renewed(struct blaster *b, const uint8_t *token, uint64_t now_ns)
+{
+	if (b->token == NULL)
+		return; /* --no-token, or an older server: nothing to renew */
+	memcpy(b->token_buf, token, PROTO_TOKEN_SIZE);
+	b->token_renew_ns = now_ns + (b->cfg.token_renew_ns ? b->cfg.token_renew_ns
+							     : HANDSHAKE_RENEW_NS);
+	b->rep->c.token_renewed++;
 }
 
 void blaster_phase_begin(struct blaster *b, enum blaster_phase phase, uint64_t now_ns)
@@ -484,6 +496,24 @@ static uint32_t blaster_draw(struct blaster *b, struct inflight_entry *e, uint64
 	return value_len;
 }
 
+/* Queue a renewal of the token among the load's datagrams when one is due
+ * (blaster_rx.c takes the answer); retried until answered. */
+static void blaster_token_renew(struct blaster *b, uint64_t now_ns)
+{
+	uint64_t every = b->cfg.token_renew_ns ? b->cfg.token_renew_ns : HANDSHAKE_RENEW_NS;
+	uint32_t slot;
+	struct blaster_dgram *d;
+
+	if (b->token_renew_ns == 0)
+		b->token_renew_ns = now_ns + every;
+	if (now_ns < b->token_renew_ns || b->tx_count == b->pool)
+		return;
+	d = blaster_dgram_new(b, 0, now_ns, &slot);
+	d->len = handshake_encode(d->buf, b->dgram_cap);
+	b->token_renew_ns = now_ns + (every < HANDSHAKE_RENEW_RETRY_NS ? every
+								 : HANDSHAKE_RENEW_RETRY_NS);
+}
+
 uint32_t blaster_tx_prepare(struct blaster *b, uint64_t now_ns)
 {
 	uint32_t free_slots = b->pool - b->tx_count;
@@ -493,6 +523,12 @@ uint32_t blaster_tx_prepare(struct blaster *b, uint64_t now_ns)
 
 	if (!b->issuing || free_slots == 0)
 		return b->tx_count;
+	if (b->token) {
+		blaster_token_renew(b, now_ns);
+		free_slots = b->pool - b->tx_count;
+		if (free_slots == 0)
+			return b->tx_count;
+	}
 	/* Frees in-flight room (timeouts, exhausted memcached ids) first. */
 	blaster_expire(b, now_ns);
 	/* Each request opens at most one datagram; with batching, full ones

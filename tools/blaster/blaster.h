@@ -81,6 +81,7 @@ struct blaster_config {
 	uint64_t duration_ns;        /* the run phase; the preload runs to its end */
 	uint64_t timeout_ns;         /* an unanswered request times out after this */
 	uint64_t no_answer_ns;       /* no answer at all this long after the first send: give up */
+	uint64_t token_renew_ns;     /* renew the token this often (0: HANDSHAKE_RENEW_NS) */
 	uint64_t progress_interval_ns;
 	FILE *progress;              /* progress lines; NULL for quiet */
 	FILE *log;                   /* wrong values and other notes; NULL for quiet */
@@ -128,6 +129,7 @@ struct blaster {
 	 * plain datagrams (--no-token, or a server without validation). */
 	const uint8_t *token;
 	uint8_t token_buf[PROTO_TOKEN_SIZE];
+	uint64_t token_renew_ns;      /* a renewal is due then (0: from the first send) */
 
 	/* The phase. */
 	enum blaster_phase phase;
@@ -182,5 +184,7 @@ void blaster_tick(struct blaster *b, uint64_t now_ns);
 /* Retire a request that gets no answer: never sent (a drop; its write did not
  * happen) or sent (a timeout; its write may have happened). */
 void blaster_abandon(struct blaster *b, struct inflight_entry *e, bool sent);
+/* The answer to a renewal of the address token brought this token. */
+void blaster_token_renewed(struct blaster *b, const uint8_t *token, uint64_t now_ns);
 
 #endif

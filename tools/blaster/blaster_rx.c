@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "codec_native.h"
+#include "handshake.h"
 #include "we_assert.h"
 
 /* Finish an entry that will get no answer: a drop or a timeout. */
@@ -137,8 +138,13 @@ static void blaster_rx_native(struct blaster *b, const uint8_t *buf, uint32_t le
 		struct codec_reply *r = &replies[i];
 		struct inflight_entry *e;
 
-		/* A late copy of the handshake's answer (handshake.c) answers
-		 * no request, whatever its opaque. */
+		/* The answer to a renewal of the token (handshake.c); a late
+		 * copy of one answers no request, whatever its opaque. */
+		if (r->op == PROTO_OP_TOKEN &&
+		    handshake_token(echo, r->value, r->value_len, r->op, r->status)) {
+			blaster_token_renewed(b, r->value, now_ns);
+			continue;
+		}
 		e = r->op == PROTO_OP_TOKEN ? NULL : inflight_find(&b->inflight, r->opaque);
 		if (e == NULL) {
 			b->rep->c.rx_unmatched++;

@@ -12,8 +12,10 @@
  *   anything else           remembered (refused_status) and retried; the
  *                           engine reports it if the time runs out
  *
- * Late copies of the answer arriving during the load are ignored by
- * blaster_rx.c (TOKEN answers match no request).
+ * During the load the token is renewed every HANDSHAKE_RENEW_NS with the
+ * same request, sent among the load's datagrams (blaster.c); blaster_rx.c
+ * takes the token from its answer (handshake_token()). Any other TOKEN
+ * answer, a late copy, matches no request.
  */
 #include "handshake.h"
 
@@ -24,20 +26,34 @@
 /* The entry's key: TOKEN takes any key, like PING. */
 static const char handshake_key[] = "token";
 
-void handshake_begin(struct handshake *h, uint64_t now_ns, uint16_t n_workers)
+uint32_t handshake_encode(uint8_t *buf, uint32_t cap)
 {
 	struct proto_writer w;
 
+	proto_writer_init(&w, buf, cap, 0, HANDSHAKE_ECHO);
+	WE_ASSERT(proto_writer_fits(&w, sizeof(handshake_key) - 1, 0));
+	proto_writer_append(&w, PROTO_OP_TOKEN, 0, 0, 0, handshake_key, sizeof(handshake_key) - 1,
+			    NULL, 0);
+	return proto_writer_finish(&w);
+}
+
+const uint8_t *handshake_token(uint64_t echo, const uint8_t *value, uint32_t value_len,
+			       uint8_t op, uint8_t status)
+{
+	if (echo != HANDSHAKE_ECHO || op != PROTO_OP_TOKEN || status != WE_STATUS_OK ||
+	    value_len != PROTO_TOKEN_SIZE)
+		return NULL;
+	return value;
+}
+
+void handshake_begin(struct handshake *h, uint64_t now_ns, uint16_t n_workers)
+{
 	WE_ASSERT(n_workers >= 1);
 	memset(h, 0, sizeof(*h));
 	h->n_workers = n_workers;
 	h->start_ns = now_ns;
 	h->next_ns = now_ns;
-	proto_writer_init(&w, h->req, sizeof(h->req), 0, HANDSHAKE_ECHO);
-	WE_ASSERT(proto_writer_fits(&w, sizeof(handshake_key) - 1, 0));
-	proto_writer_append(&w, PROTO_OP_TOKEN, 0, 0, 0, handshake_key, sizeof(handshake_key) - 1,
-			    NULL, 0);
-	h->req_len = proto_writer_finish(&w);
+	h->req_len = handshake_encode(h->req, sizeof(h->req));
 }
 
 bool handshake_due(struct handshake *h, uint64_t now_ns)

@@ -28,6 +28,10 @@
 
 #define HANDSHAKE_TIMEOUT_NS 2000000000ull
 #define HANDSHAKE_RESEND_NS 200000000ull
+/* During a run the token is renewed this often (it lives 10 to 20 min), and
+ * a renewal left unanswered is tried again every HANDSHAKE_RENEW_RETRY_NS. */
+#define HANDSHAKE_RENEW_NS (300ull * 1000000000ull)
+#define HANDSHAKE_RENEW_RETRY_NS 1000000000ull
 /* The echo of every handshake request (ASCII "WETOKEN"). */
 #define HANDSHAKE_ECHO 0x004e454b4f544557ull
 #define HANDSHAKE_REQ_MAX 64
@@ -53,6 +57,13 @@ struct handshake {
 };
 
 void handshake_begin(struct handshake *h, uint64_t now_ns, uint16_t n_workers);
+/* Write the handshake's request (one plain datagram, one TOKEN entry, echo
+ * HANDSHAKE_ECHO) into buf; returns its length. */
+uint32_t handshake_encode(uint8_t *buf, uint32_t cap);
+/* The token in an answer entry to a handshake (op TOKEN, OK, 16 bytes, the
+ * handshake's echo), or NULL. */
+const uint8_t *handshake_token(uint64_t echo, const uint8_t *value, uint32_t value_len,
+			       uint8_t op, uint8_t status);
 /* A try is due now: h->req goes to worker h->dest. */
 bool handshake_due(struct handshake *h, uint64_t now_ns);
 /* No answer within HANDSHAKE_TIMEOUT_NS of the start. */

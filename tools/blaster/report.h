@@ -38,7 +38,8 @@
 	X(rx_malformed, "datagrams or answers that could not be decoded")          \
 	X(rx_batch_errors, "header-only error replies (their requests time out)")   \
 	X(stalls, "times the in-flight table was full while requests were due")      \
-	X(need_token, "answers withheld for want of an address token (NEED_TOKEN)")
+	X(need_token, "answers withheld for want of an address token (NEED_TOKEN)") \
+	X(token_renewed, "address tokens renewed during the phase")
 
 struct report_counters {
 #define REPORT_COUNTER_FIELD(name, text) uint64_t name;

@@ -50,7 +50,11 @@ struct fake {
 	 * would pass PROTO_AMPLIFICATION_MAX x the request's bytes is withheld
 	 * (NEED_TOKEN) from a datagram without that token. */
 	const uint8_t *token;
+	const uint8_t *next_token;   /* becomes the token after change_token_at datagrams */
+	uint64_t change_token_at;
 	/* Observations. */
+	bool last_validated;         /* the last request datagram had the token */
+	uint64_t token_ops;          /* TOKEN requests answered */
 	uint64_t dgrams;
 	uint64_t requests;
 	uint64_t misrouted;
@@ -124,7 +128,21 @@ static void fake_native(struct fake *f, const struct blaster_dgram *d, uint64_t 
 		f->max_dgram_len = d->len;
 	token = proto_batch_token(d->buf, &hdr);
 	validated = token && f->token && memcmp(token, f->token, PROTO_TOKEN_SIZE) == 0;
+	if (n == 1 && reqs[0].op == PROTO_OP_TOKEN) {
+		/* A renewal of the token: answered by any worker. */
+		f->token_ops++;
+		a = fake_push(f, now_ns);
+		proto_writer_init(&w, a->buf, sizeof(a->buf), PROTO_F_RESPONSE, hdr.echo);
+		proto_writer_append(&w, PROTO_OP_TOKEN, 0,
+				    f->token ? WE_STATUS_OK : WE_STATUS_UNKNOWN_OP,
+				    reqs[0].opaque, NULL, 0, f->token, f->token ? PROTO_TOKEN_SIZE : 0);
+		a->len = proto_writer_finish(&w);
+		return;
+	}
 	f->tokenless += !validated;
+	f->last_validated = validated;
+	if (f->next_token && f->dgrams == f->change_token_at)
+		f->token = f->next_token; /* as after a restart of the server */
 	a = fake_push(f, now_ns);
 	proto_writer_init(&w, a->buf, sizeof(a->buf), PROTO_F_RESPONSE, hdr.echo);
 	if (f->header_error_every && f->dgrams % f->header_error_every == 0) {
@@ -691,6 +709,41 @@ static void test_blaster_need_token_counted(void **state)
 	fake_free(f);
 }
 
+/* A run longer than the token's renewal period renews it among the load's
+ * datagrams; when the server's token changes (a restart), the next renewal
+ * brings the new one and the datagrams after it carry it. Renewals disturb
+ * no request: everything is answered, nothing is unmatched. */
+static void test_blaster_token_renewed(void **state)
+{
+	static const uint8_t token2[PROTO_TOKEN_SIZE] = "second-token-xx";
+	struct blaster_config c = token_config(blaster_test_seed("token_renewed"), true);
+	struct fake *f = fake_new(false, 4);
+	struct blaster *b;
+
+	(void)state;
+	c.token_renew_ns = 20 * MS;
+	b = blaster_new(&c);
+	blaster_set_token(b, test_token);
+	f->token = test_token;
+	f->next_token = token2;
+	f->change_token_at = 2000;
+	run_phase(b, f, BLASTER_PHASE_RUN, 0, 10 * US, NULL);
+	assert_true(f->dgrams > 4000);
+	assert_true(f->token_ops >= 8); /* 200 ms at one per 20 ms */
+	assert_int_equal(b->run_report.c.token_renewed, f->token_ops);
+	assert_memory_equal(b->token, token2, PROTO_TOKEN_SIZE);
+	assert_true(f->last_validated);
+	assert_int_equal(b->run_report.c.answered, b->run_report.c.sent);
+	assert_int_equal(b->run_report.c.rx_unmatched, 0);
+	assert_int_equal(b->run_report.c.rx_malformed, 0);
+	assert_int_equal(b->run_report.c.wrong_values, 0);
+	/* Only what went between the change and the next renewal was withheld. */
+	assert_int_equal(b->run_report.c.need_token, f->withheld);
+	assert_true(f->tokenless < f->dgrams / 4);
+	blaster_free(b);
+	fake_free(f);
+}
+
 /* Configurations the core cannot honour are refused with a reason. */
 static void test_blaster_invalid_config(void **state)
 {
@@ -749,6 +802,7 @@ int main(void)
 		cmocka_unit_test(test_blaster_memcached_verify),
 		cmocka_unit_test(test_blaster_token_carried),
 		cmocka_unit_test(test_blaster_need_token_counted),
+		cmocka_unit_test(test_blaster_token_renewed),
 		cmocka_unit_test(test_blaster_invalid_config),
 	};
 
