@@ -3,8 +3,10 @@
  * DESIGN
  * Everything here runs off the commit path or once per segment: scanning
  * the folder at start, making a spare (allocate, zero, sync: the costly part,
- * done ahead of need), and turning a spare into the next segment (two
- * renames' worth of metadata: rename, header write, directory fsync).
+ * done ahead of need, on another thread than the writer's), and turning a
+ * spare into the next segment (rename, header write, directory fsync). The
+ * spare count and ids are shared between the two threads (one mutex); the
+ * next sequence per worker belongs to the writer's thread.
  *
  * A segment's name becomes durable (directory fsync) before any record is
  * written into it, so an acknowledged record is never in a file that a power
@@ -16,6 +18,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +113,11 @@ static int path_of(const struct wal_segdir *sd, const char *name, char *buf)
 	return n > 0 && n < DISK_PATH_MAX ? 0 : -ENAMETOOLONG;
 }
 
+static bool is_tmp_spare(const char *name)
+{
+	return strlen(name) == 22 && strncmp(name, "spare-", 6) == 0 && strcmp(name + 18, ".tmp") == 0;
+}
+
 int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
 		    uint64_t segment_bytes)
 {
@@ -121,6 +129,7 @@ int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
 	    strlen(dir) + WAL_SEGMENT_NAME_MAX + 2 >= DISK_PATH_MAX)
 		return -EINVAL;
 	memset(sd, 0, sizeof(*sd));
+	pthread_mutex_init(&sd->lock, NULL);
 	sd->disk = disk;
 	snprintf(sd->dir, sizeof(sd->dir), "%s", dir);
 	sd->segment_bytes = segment_bytes;
@@ -145,6 +154,16 @@ int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
 			sd->spares++;
 			if (seq >= sd->next_spare_id)
 				sd->next_spare_id = seq + 1;
+		}
+		if (kind < 0 && is_tmp_spare(names[i].name)) {
+			char path[DISK_PATH_MAX];
+
+			/* A spare whose making was interrupted: start-up, not the
+			 * hot path, may unlink. Its id stays used. */
+			if (parse_digits(names[i].name + 6, 12, &seq) == 0 && seq >= sd->next_spare_id)
+				sd->next_spare_id = seq + 1;
+			if (path_of(sd, names[i].name, path) == 0 && disk_unlink(disk, path) != 0)
+				r = -EIO;
 		}
 	}
 	free(names);
@@ -177,33 +196,53 @@ static int segment_prepare_file(struct wal_segdir *sd, int fd, uint64_t from)
 int wal_segment_make_spare(struct wal_segdir *sd)
 {
 	char name[WAL_SEGMENT_NAME_MAX];
+	char tmp[DISK_PATH_MAX];
 	char path[DISK_PATH_MAX];
+	uint64_t id;
 	int fd;
 	int r;
 
-	spare_name(name, sizeof(name), sd->next_spare_id);
+	pthread_mutex_lock(&sd->lock);
+	id = sd->next_spare_id++;
+	pthread_mutex_unlock(&sd->lock);
+	/* Made under a name no one takes (.tmp), renamed when complete: a
+	 * spare is whole, zeroed and synced whenever it carries its name. */
+	snprintf(name, sizeof(name), "spare-%012" PRIu64 ".tmp", id);
+	if ((r = path_of(sd, name, tmp)) != 0)
+		return r;
+	spare_name(name, sizeof(name), id);
 	if ((r = path_of(sd, name, path)) != 0)
 		return r;
-	r = disk_open(sd->disk, path, DISK_O_CREATE | DISK_O_EXCL, &fd);
+	r = disk_open(sd->disk, tmp, DISK_O_CREATE | DISK_O_EXCL, &fd);
 	if (r != 0)
 		return r;
 	r = segment_prepare_file(sd, fd, 0);
 	disk_close(sd->disk, fd);
 	if (r == 0)
-		r = disk_fsync_dir(sd->disk, sd->dir);
+		r = disk_rename(sd->disk, tmp, path);
 	if (r != 0) {
-		/* Off the hot path: a half-made spare is removed, not reused;
-		 * if that fails too, the next scan finds it as a spare that a
-		 * reuse re-prepares (its size is checked). */
-		int gone = disk_unlink(sd->disk, path);
+		/* Off the hot path; if this fails too, wal_segdir_init removes
+		 * the leftover at the next start. */
+		int gone = disk_unlink(sd->disk, tmp);
 
 		(void)gone;
 		return r;
 	}
-	sd->next_spare_id++;
+	pthread_mutex_lock(&sd->lock);
 	sd->spares++;
 	sd->segments_created++;
-	return 0;
+	pthread_mutex_unlock(&sd->lock);
+	return disk_fsync_dir(sd->disk, sd->dir);
+}
+
+uint32_t wal_segdir_spares(struct wal_segdir *sd)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&sd->lock);
+	n = sd->spares;
+	pthread_mutex_unlock(&sd->lock);
+	return n;
 }
 
 /* The name of one spare present in the folder, or -ENOENT. */
@@ -251,12 +290,18 @@ int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t genera
 	wal_segment_name(name, sizeof(name), worker, sd->next_seq[worker]);
 	if ((r = path_of(sd, name, path)) != 0)
 		return r;
+	pthread_mutex_lock(&sd->lock);
 	if (sd->spares > 0 && find_spare(sd, spare) == 0 && path_of(sd, spare, from) == 0) {
 		r = disk_rename(sd->disk, from, path);
-		if (r != 0)
-			return r;
-		reused = true;
-		sd->spares--;
+		if (r == 0) {
+			reused = true;
+			sd->spares--;
+		}
+	}
+	pthread_mutex_unlock(&sd->lock);
+	if (r != 0)
+		return r;
+	if (reused) {
 		r = disk_open(sd->disk, path, 0, &fd);
 		if (r == 0)
 			r = disk_file_size(sd->disk, fd, &size);
@@ -299,10 +344,12 @@ int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t genera
 	seg->first_lsn = first_lsn;
 	seg->bytes = sd->segment_bytes;
 	seg->write_off = WAL_SEGMENT_DATA_OFFSET;
+	pthread_mutex_lock(&sd->lock);
 	if (reused)
 		sd->segments_reused++;
 	else
 		sd->segments_created++;
+	pthread_mutex_unlock(&sd->lock);
 	return 0;
 }
 
@@ -313,13 +360,17 @@ int wal_segment_retire(struct wal_segdir *sd, uint16_t worker, uint64_t sequence
 	char to[DISK_PATH_MAX];
 	uint64_t size = 0;
 	uint8_t *zero;
+	uint64_t id;
 	int fd;
 	int r;
 
 	wal_segment_name(name, sizeof(name), worker, sequence);
 	if ((r = path_of(sd, name, path)) != 0)
 		return r;
-	spare_name(name, sizeof(name), sd->next_spare_id);
+	pthread_mutex_lock(&sd->lock);
+	id = sd->next_spare_id++;
+	pthread_mutex_unlock(&sd->lock);
+	spare_name(name, sizeof(name), id);
 	if ((r = path_of(sd, name, to)) != 0)
 		return r;
 	/* Zeroed before it becomes a spare, so a reused segment holds nothing
@@ -344,9 +395,10 @@ int wal_segment_retire(struct wal_segdir *sd, uint16_t worker, uint64_t sequence
 		r = disk_rename(sd->disk, path, to);
 	if (r != 0)
 		return r;
-	sd->next_spare_id++;
+	pthread_mutex_lock(&sd->lock);
 	sd->spares++;
 	sd->segments_retired++;
+	pthread_mutex_unlock(&sd->lock);
 	return disk_fsync_dir(sd->disk, sd->dir);
 }
 

@@ -2,6 +2,7 @@
  * folder (no DPDK).
  *
  *   wal_segdir_init            wal_segment.c  scan wal/: spares, highest sequence per worker
+ *   wal_segdir_spares          wal_segment.c  spares ready now
  *   wal_segment_name           wal_segment.c  "w03-000000000042.log"
  *   wal_segment_parse_name     wal_segment.c  the reverse; spares are "spare-<n>.log"
  *   wal_segment_header_encode  wal_segment.c
@@ -42,6 +43,7 @@
 #ifndef WAL_SEGMENT_H
 #define WAL_SEGMENT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,15 +78,18 @@ _Static_assert(offsetof(struct wal_segment_header, generation) == 24, "layout");
 _Static_assert(offsetof(struct wal_segment_header, first_lsn) == 32, "layout");
 _Static_assert(offsetof(struct wal_segment_header, checksum) == 56, "layout");
 
-/* The wal/ folder as the writer sees it. */
+/* The wal/ folder as the writer sees it. Spares may be made on another
+ * thread than the one opening segments: lock guards the spare count, spare
+ * ids and the counters below. */
 struct wal_segdir {
+	pthread_mutex_t lock;
 	struct disk *disk;
 	char dir[DISK_PATH_MAX];
 	uint64_t segment_bytes;
 	uint64_t next_seq[WAL_WORKERS_MAX]; /* per worker index: max found + 1 */
 	uint64_t next_spare_id;
 	uint32_t spares; /* spare files present */
-	/* Counters (the writer's thread only). */
+	/* Counters. */
 	uint64_t segments_created; /* made from nothing: fallocate + zero fill */
 	uint64_t segments_reused;  /* taken from a spare */
 	uint64_t segments_retired;
@@ -102,7 +107,7 @@ struct wal_segment {
 };
 
 /* Reads dir (which must exist): spares and the highest sequence of each
- * worker index. segment_bytes: a multiple of 4096, at least
+ * worker index; removes spares whose making was interrupted. segment_bytes: a multiple of 4096, at least
  * WAL_SEGMENT_BYTES_MIN. Returns 0 or a negative errno. */
 int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
 		    uint64_t segment_bytes) we_must_check;
@@ -118,8 +123,11 @@ void wal_segment_header_encode(void *buf, const struct wal_segment_header *h);
 int wal_segment_header_decode(const void *buf, size_t len, struct wal_segment_header *h)
 	we_must_check;
 
-/* Creates one spare: allocated, zero-filled and synced, its name durable. */
+/* Creates one spare: made as spare-<id>.tmp (allocated, zero-filled,
+ * synced), then renamed, its name made durable. May run on another thread
+ * than wal_segment_open_new. */
 int wal_segment_make_spare(struct wal_segdir *sd) we_must_check;
+uint32_t wal_segdir_spares(struct wal_segdir *sd);
 /* Begins sequence next_seq[worker] of worker's log: takes a spare (rename,
  * resize if the configured size changed) or creates the file, writes the
  * header (not yet synced: the first commit's fdatasync covers it) and makes

@@ -34,6 +34,11 @@
  * and -EINTR are requeued; a request that makes no progress in
  * WW_ATTEMPTS_MAX submissions fails the round with -EIO.
  *
+ * Spares: when a worker's log rolls over, the writer takes a spare segment
+ * (a rename) and wakes the spare maker, a second thread that zero-fills a
+ * replacement, so the commit thread never writes 64 MiB of zeros itself
+ * unless the spares ran out (then the roll-over creates the file inline).
+ *
  * Timing: a commit starts when records are waiting, the previous commit has
  * completed, and group_commit_interval_us have passed since the previous
  * start; otherwise the thread sleeps (idle_poll_us between looks at empty
@@ -93,6 +98,13 @@ struct wal_writer {
 	pthread_t thread;
 	bool started;
 	_Atomic bool stop;
+	/* The spare maker: zero-fills spare segments off the commit thread. */
+	pthread_t spare_thread;
+	bool spare_started;
+	pthread_mutex_t spare_mu;
+	pthread_cond_t spare_cv;
+	bool spare_wanted;
+	bool spare_stop;
 };
 
 #define STAT_ADD(w, f, n) atomic_fetch_add_explicit(&(w)->st.f, (n), memory_order_relaxed)
@@ -283,6 +295,37 @@ static int run_round(struct wal_writer *w, uint32_t nreq)
 	return first_err;
 }
 
+static void make_spares(struct wal_writer *w)
+{
+	while (wal_segdir_spares(&w->sd) < w->cfg.spares &&
+	       !atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		if (wal_segment_make_spare(&w->sd) != 0) {
+			STAT_ADD(w, segment_errors, 1);
+			break;
+		}
+	}
+}
+
+/* The spare maker's thread: wakes when the writer took a spare. */
+static void *spare_main(void *arg)
+{
+	struct wal_writer *w = arg;
+
+	pthread_mutex_lock(&w->spare_mu);
+	while (!w->spare_stop) {
+		if (!w->spare_wanted) {
+			pthread_cond_wait(&w->spare_cv, &w->spare_mu);
+			continue;
+		}
+		w->spare_wanted = false;
+		pthread_mutex_unlock(&w->spare_mu);
+		make_spares(w);
+		pthread_mutex_lock(&w->spare_mu);
+	}
+	pthread_mutex_unlock(&w->spare_mu);
+	return NULL;
+}
+
 int wal_writer_commit(struct wal_writer *w)
 {
 	uint32_t nreq = 0;
@@ -325,13 +368,15 @@ int wal_writer_commit(struct wal_writer *w)
 		if (r != 0 && first_err == 0)
 			first_err = r;
 	}
-	/* Keep spares ready for the next roll-overs (off the critical path of
-	 * this round's acknowledgements, but on this thread: see docs). */
-	while (rolled && first_err == 0 && w->sd.spares < w->cfg.spares) {
-		if (wal_segment_make_spare(&w->sd) != 0) {
-			STAT_ADD(w, segment_errors, 1);
-			break;
-		}
+	/* Keep spares ready for the next roll-overs: the spare maker's job
+	 * when the threads run; inline when a test drives commits itself. */
+	if (rolled && w->spare_started) {
+		pthread_mutex_lock(&w->spare_mu);
+		w->spare_wanted = true;
+		pthread_cond_signal(&w->spare_cv);
+		pthread_mutex_unlock(&w->spare_mu);
+	} else if (rolled) {
+		make_spares(w);
 	}
 	if (first_err != 0) {
 		STAT_ADD(w, failed_commits, 1);
@@ -433,6 +478,8 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 	if (w == NULL)
 		return -ENOMEM;
 	w->cfg = *cfg;
+	pthread_mutex_init(&w->spare_mu, NULL);
+	pthread_cond_init(&w->spare_cv, NULL);
 	if (w->cfg.group_commit_interval_us == 0)
 		w->cfg.group_commit_interval_us = 1;
 	if (w->cfg.idle_poll_us == 0)
@@ -469,7 +516,7 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 		wal_writer_destroy(w);
 		return r;
 	}
-	while (r == 0 && w->sd.spares < w->cfg.spares)
+	while (r == 0 && wal_segdir_spares(&w->sd) < w->cfg.spares)
 		r = wal_segment_make_spare(&w->sd);
 	if (r != 0) {
 		snprintf(err, err_len, "wal writer: cannot prepare a spare segment in %s: %s",
@@ -496,9 +543,17 @@ int wal_writer_start(struct wal_writer *w)
 
 	WE_ASSERT(!w->started);
 	atomic_store(&w->stop, false);
-	r = pthread_create(&w->thread, NULL, writer_main, w);
+	w->spare_stop = false;
+	r = pthread_create(&w->spare_thread, NULL, spare_main, w);
 	if (r != 0)
 		return -r;
+	pthread_setname_np(w->spare_thread, "we-wal-spare");
+	w->spare_started = true;
+	r = pthread_create(&w->thread, NULL, writer_main, w);
+	if (r != 0) {
+		wal_writer_stop(w);
+		return -r;
+	}
 	pthread_setname_np(w->thread, "we-wal");
 	w->started = true;
 	return 0;
@@ -506,11 +561,19 @@ int wal_writer_start(struct wal_writer *w)
 
 void wal_writer_stop(struct wal_writer *w)
 {
-	if (!w->started)
-		return;
-	atomic_store_explicit(&w->stop, true, memory_order_release);
-	pthread_join(w->thread, NULL);
-	w->started = false;
+	if (w->started) {
+		atomic_store_explicit(&w->stop, true, memory_order_release);
+		pthread_join(w->thread, NULL);
+		w->started = false;
+	}
+	if (w->spare_started) {
+		pthread_mutex_lock(&w->spare_mu);
+		w->spare_stop = true;
+		pthread_cond_signal(&w->spare_cv);
+		pthread_mutex_unlock(&w->spare_mu);
+		pthread_join(w->spare_thread, NULL);
+		w->spare_started = false;
+	}
 }
 
 void wal_writer_destroy(struct wal_writer *w)

@@ -187,6 +187,29 @@ static void test_spare_resized(void **state)
 	wal_segment_close(&sd, &s);
 }
 
+/* A spare whose making was interrupted (still .tmp) is removed at start
+ * and its id is not reused; complete spares are counted. */
+static void test_interrupted_spare_removed(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	struct wal_segdir sd;
+	struct disk_name names[8];
+	uint32_t count;
+
+	assert_int_equal(disk_fake_write_file(f, "dd/wal/spare-000000000007.tmp", "x", 1), 0);
+	assert_int_equal(wal_segdir_init(&sd, d, "dd/wal", SEG_BYTES), 0);
+	assert_int_equal(sd.spares, 0);
+	assert_int_equal(sd.next_spare_id, 8);
+	assert_int_equal(disk_list(d, "dd/wal", names, 8, &count), 0);
+	assert_int_equal(count, 0);
+	assert_int_equal(wal_segment_make_spare(&sd), 0);
+	assert_int_equal(wal_segdir_spares(&sd), 1);
+	assert_int_equal(disk_list(d, "dd/wal", names, 8, &count), 0);
+	assert_int_equal(count, 1);
+	assert_string_equal(names[0].name, "spare-000000000008.log");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -195,6 +218,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_open_new_and_scan, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recycling_without_unlink, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_spare_resized, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_interrupted_spare_removed, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
