@@ -87,7 +87,9 @@ for h in "${harnesses[@]}"; do
 
   echo "== fuzz $h: replay of $seeds and $regressions"
   rc=0
-  "$dir/tests/fuzz/replay_$h" "$seeds" "$regressions" 2>"$dir/fuzz-replay-$h.log" || rc=$?
+  # In a subshell that waits (|| exit), so that an abort is reported in the log.
+  ("$dir/tests/fuzz/replay_$h" "$seeds" "$regressions" || exit $?) >"$dir/fuzz-replay-$h.log" 2>&1 ||
+    rc=$?
   if [ $rc != 0 ] && [ $rc != 77 ]; then
     tail -n 30 "$dir/fuzz-replay-$h.log" >&2
     echo "fuzz.sh: $h: replay failed (the input is named above)" >&2
@@ -136,8 +138,8 @@ if [ $coverage = 1 ]; then
     # aborted run writes no profile.
     for f in tests/fuzz/regressions/$h/*; do
       [ -f "$f" ] || continue
-      (LLVM_PROFILE_FILE="$cov/profiles/$h-%p.profraw" "$cov/tests/fuzz/replay_$h" "$f") \
-        >/dev/null 2>&1 || true
+      (LLVM_PROFILE_FILE="$cov/profiles/$h-%p.profraw" "$cov/tests/fuzz/replay_$h" "$f" ||
+        exit $?) >/dev/null 2>&1 || true
     done
     objects+=(-object "$cov/tests/fuzz/replay_$h")
   done

@@ -22,8 +22,6 @@
 struct fp_exec {
 	struct execute_ctx x;
 	struct addr_token_cache tokens;
-	uint64_t lsn;
-	uint32_t log_failed;
 };
 
 size_t fp_exec_sizeof(void)
@@ -44,11 +42,9 @@ void fp_exec_init(struct fp_exec *e, struct shard *shard, const struct keyhash_s
 	e->x.tokens = &e->tokens;
 	e->x.token_epoch = token_epoch;
 	e->x.self = self;
-	e->x.log = NULL; /* no data directory */
-	e->x.park = NULL;
-	e->x.lsn = &e->lsn;
-	e->x.log_failed = &e->log_failed;
-	e->x.durability_default = PROTO_DUR_WEAK;
+	/* No data directory: the durability fields (log, park, ...) stay zero,
+	 * and only the ones above are named, so that changes to those leave
+	 * this file alone. */
 }
 
 void fp_exec_prepare_burst(struct fp_exec *e, struct proto_request *reqs, unsigned n)

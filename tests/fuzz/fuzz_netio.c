@@ -250,7 +250,8 @@ static void check_icmp(const uint8_t *req, const uint8_t *f, uint32_t reply_len)
 		   "echo reply's IPv4 header");
 	FUZZ_CHECK(ref_checksum(rip, rihl) == 0 && netio_ipv4_checksum(rip, rihl) == 0,
 		   "echo reply's IPv4 header checksum does not verify");
-	FUZZ_CHECK(NETIO_ETH_HDR + be16(rip + 2) == reply_len && be16(rip + 2) == rihl + icmp_len,
+	FUZZ_CHECK(NETIO_ETH_HDR + (uint32_t)be16(rip + 2) == reply_len &&
+			   be16(rip + 2) == rihl + icmp_len,
 		   "echo reply length %u, IPv4 total %u, ICMP %u", reply_len, be16(rip + 2),
 		   icmp_len);
 	FUZZ_CHECK(rip[9] == 1 && memcmp(rip + 12, &fuzz_self.ip_be, 4) == 0 &&

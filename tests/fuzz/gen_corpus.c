@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "keyhash.h"
 #include "netio.h"
 #include "proto.h"
 
@@ -86,6 +87,7 @@ static void make_datagrams(void)
 		{PROTO_OP_PUT, PROTO_DUR_STRONG, 0, 5, "k", "v"}, /* UNSUPPORTED durability */
 		{PROTO_OP_PING, 0, 0, 6, "p", NULL},
 		{PROTO_OP_DELETE, 0, 0, 7, "user:42", NULL},
+		{PROTO_OP_GET, 0, 0, 8, "", NULL},              /* KEY_TOO_LONG (empty) */
 	};
 	struct ent bigput[] = {{PROTO_OP_PUT, 0, 0, 9, "b", big}};
 	uint8_t token[PROTO_TOKEN_SIZE];
@@ -300,6 +302,76 @@ static void seeds_frame_path(void)
 	put("frame_path", "validation-moves-errors", b, n);
 }
 
+/* A key "<prefix><n>" whose region the default map of `workers` gives to
+ * worker `owner`. */
+static const char *key_owned_by(const char *prefix, unsigned workers, unsigned owner)
+{
+	static char keys[8][32];
+	static unsigned next;
+	char *k = keys[next++ % 8];
+
+	for (unsigned n = 0;; n++) {
+		snprintf(k, 32, "%s%u", prefix, n);
+		if (keyhash_region(keyhash(k, strlen(k))) % workers == owner)
+			return k;
+	}
+}
+
+/* Paths the first seeds do not reach: the hop limit, split replies and
+ * withheld values (NEED_TOKEN). */
+static void seeds_frame_path_deep(void)
+{
+	static uint8_t b[8192];
+	static char v700[701];
+	struct dgram d;
+	size_t n;
+
+	/* Hop limit, 2 workers: a datagram for port 9001 arrives on queue 0
+	 * and is steered to worker 1 (hop 1), which forwards its entry to the
+	 * owner, worker 0 (hop 2); the region moves before worker 0 runs it,
+	 * so it is answered WRONG_OWNER. */
+	{
+		const char *k = key_owned_by("hop", 2, 0);
+		const struct ent e[] = {{PROTO_OP_PUT, 0, 0, 0, k, "v"}};
+
+		build(&d, 0, 0, e, 1);
+		n = 0;
+		b[n++] = 0x1c; /* 2 workers, validation off, ring of 8 */
+		b[n++] = 0x40;
+		n += rec(b + n, 1 << 2 | 0, &d);
+		b[n++] = 2; /* round: steer, forward */
+		b[n++] = 3; /* region move: r -> (r + 1) mod 2 */
+		b[n++] = 1;
+		put("frame_path", "hop-limit-after-move", b, n);
+	}
+
+	/* Split reply, then NEED_TOKEN: three 700-byte values on worker 0, read
+	 * back in one datagram (answers of 3 x 712 bytes need two replies);
+	 * with validation on, the same read without a token is withheld. */
+	memset(v700, 'v', 700);
+	for (unsigned pass = 0; pass < 2; pass++) {
+		const char *k[3] = {key_owned_by("big", 2, 0), key_owned_by("big1", 2, 0),
+				    key_owned_by("big2", 2, 0)};
+		const struct ent gets[] = {{PROTO_OP_GET, 0, 0, 0, k[0], NULL},
+					   {PROTO_OP_GET, 0, 0, 0, k[1], NULL},
+					   {PROTO_OP_GET, 0, 0, 0, k[2], NULL}};
+
+		n = 0;
+		b[n++] = pass ? 0x1e : 0x1c; /* 2 workers, validation off/on */
+		b[n++] = 0xc0;               /* the largest arena */
+		for (unsigned i = 0; i < 3; i++) {
+			const struct ent put1[] = {{PROTO_OP_PUT, 0, 0, 0, k[i], v700}};
+
+			build(&d, 0, 0, put1, 1);
+			n += rec(b + n, 0, &d);
+		}
+		b[n++] = 2;
+		build(&d, 0, 0, gets, 3);
+		n += rec(b + n, 0, &d);
+		put("frame_path", pass ? "need-token-withheld" : "split-reply", b, n);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -316,5 +388,6 @@ int main(int argc, char **argv)
 	seeds_netio();
 	seeds_shard();
 	seeds_frame_path();
+	seeds_frame_path_deep();
 	return 0;
 }
