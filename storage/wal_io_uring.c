@@ -31,18 +31,45 @@ struct wal_io_uring {
 	struct wal_io io; /* first */
 	struct io_uring ring;
 	unsigned depth;
+	uint32_t inflight; /* submitted, completion not yet reaped */
 };
 
-static int uring_submit_all(struct io_uring *ring)
+/* Submits `want` prepared entries, retrying interruptions. The ring is sized
+ * for a whole batch and emptied by every run, so the kernel takes them all;
+ * the loop only guards against a partial submission. */
+static int uring_submit_all(struct wal_io_uring *u, uint32_t want)
 {
-	for (;;) {
-		int r = io_uring_submit(ring);
+	uint32_t done = 0;
 
-		if (r >= 0)
-			return 0;
-		if (r != -EINTR && r != -EAGAIN && r != -EBUSY)
-			return r;
+	while (done < want) {
+		int r = io_uring_submit(&u->ring);
+
+		if (r > 0) {
+			done += (uint32_t)r;
+			u->inflight += (uint32_t)r;
+		} else if (r == 0 || (r != -EINTR && r != -EAGAIN && r != -EBUSY)) {
+			return r == 0 ? -EIO : r;
+		}
 	}
+	return 0;
+}
+
+/* Reaps completions a failed run left behind, so their user_data is never
+ * taken for a later run's. */
+static int uring_drain(struct wal_io_uring *u)
+{
+	while (u->inflight > 0) {
+		struct io_uring_cqe *cqe;
+		int r = io_uring_wait_cqe(&u->ring, &cqe);
+
+		if (r == -EINTR)
+			continue;
+		if (r != 0)
+			return r;
+		io_uring_cqe_seen(&u->ring, cqe);
+		u->inflight--;
+	}
+	return 0;
 }
 
 static int uring_run(struct wal_io *io, struct wal_io_req *reqs, uint32_t n)
@@ -52,27 +79,28 @@ static int uring_run(struct wal_io *io, struct wal_io_req *reqs, uint32_t n)
 	int r;
 
 	WE_ASSERT(2 * n <= u->depth);
+	r = uring_drain(u);
+	if (r != 0)
+		return r;
 	for (uint32_t i = 0; i < n; i++) {
 		struct io_uring_sqe *w = io_uring_get_sqe(&u->ring);
 		struct io_uring_sqe *s;
 
-		if (w == NULL) {
-			/* Cannot happen: 2n <= depth and run drains everything. */
-			return -EBUSY;
-		}
+		/* The ring holds 2n entries and every run submits all it
+		 * prepares: an entry is always free. */
+		WE_ASSERT(w != NULL);
 		io_uring_prep_writev(w, reqs[i].fd, reqs[i].iov, (unsigned)reqs[i].iovcnt, reqs[i].off);
 		w->flags |= IOSQE_IO_LINK;
 		io_uring_sqe_set_data64(w, (uint64_t)i << 1);
 		s = io_uring_get_sqe(&u->ring);
-		if (s == NULL)
-			return -EBUSY;
+		WE_ASSERT(s != NULL);
 		io_uring_prep_fsync(s, reqs[i].fd, IORING_FSYNC_DATASYNC);
 		io_uring_sqe_set_data64(s, ((uint64_t)i << 1) | 1);
 		reqs[i].res_write = -ECANCELED;
 		reqs[i].res_sync = -ECANCELED;
 		pending += 2;
 	}
-	r = uring_submit_all(&u->ring);
+	r = uring_submit_all(u, pending);
 	if (r != 0)
 		return r;
 	while (pending > 0) {
@@ -91,6 +119,7 @@ static int uring_run(struct wal_io *io, struct wal_io_req *reqs, uint32_t n)
 		else
 			reqs[ud >> 1].res_write = cqe->res;
 		io_uring_cqe_seen(&u->ring, cqe);
+		u->inflight--;
 		pending--;
 	}
 	return 0;

@@ -390,6 +390,41 @@ static void test_recycled_segment_old_content(void **state)
 	assert_int_equal(st.cuts, 0);
 }
 
+/* Appends a record claiming (worker, lsn) behind the log of segment s. */
+static void append_raw(struct disk *d, struct wal_segment *s, uint16_t worker, uint64_t lsn)
+{
+	static uint64_t buf[16];
+	struct wal_record r = {.type = WAL_REC_PUT, .worker = worker, .lsn = lsn, .key = "old",
+			       .key_len = 3, .value = "x", .value_len = 1};
+	int64_t n = wal_record_encode(buf, sizeof(buf), &r);
+
+	assert_true(n > 0);
+	assert_int_equal(disk_pwrite_all(d, s->fd, buf, (size_t)n, s->write_off), 0);
+	assert_int_equal(disk_fdatasync(d, s->fd), 0);
+}
+
+/* Valid records that are not the segment's (another worker's, or an LSN
+ * that does not grow: what a recycled file could hold) end its log
+ * cleanly: not replayed, not cut. */
+static void test_foreign_records_end_segment(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	struct recovery_stats st;
+	struct tlog t;
+
+	assert_int_equal(tlog_begin(&t, d, "dd/wal", SEG_BYTES, 1), 0);
+	assert_int_equal(tlog_append(&t, 1, WAL_REC_PUT, "key-1", "x", 1, 100), 0);
+	assert_int_equal(tlog_append(&t, 1, WAL_REC_PUT, "key-2", "x", 1, 101), 0);
+	append_raw(d, &t.seg[1], 0, 102);
+	assert_int_equal(tlog_append(&t, 2, WAL_REC_PUT, "key-1", "x", 1, 100), 0);
+	append_raw(d, &t.seg[2], 2, 100);
+	tlog_end(&t);
+	assert_int_equal(count_records(d, &st), 3);
+	assert_int_equal(st.cuts, 0);
+	assert_int_equal(st.lsn_max, 101);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -401,6 +436,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_format_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replay_across_generations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recycled_segment_old_content, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_records_end_segment, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
