@@ -89,7 +89,7 @@ latency_chart() {
 		nines=$(awk -v n="$nines" 'BEGIN { printf "%.6f", n + (100 - n) * 0.9 }')
 	done
 	cat >"$TMP/latency.gp" <<-EOF
-		set terminal svg size 960,600 dynamic noenhanced font "sans,12"
+		set terminal svg size 960,600 dynamic noenhanced background "white" font "sans,12"
 		set encoding utf8
 		set output $(gp_str "$svg")
 		set title $(gp_str "$title")
@@ -100,7 +100,7 @@ latency_chart() {
 		set ylabel "latency, microseconds (log scale)"
 		set format y "%g"
 		set grid xtics ytics mytics
-		set key top left box opaque
+		set key top left box opaque Left reverse
 		plot $plots
 	EOF
 	if ! gnuplot "$TMP/latency.gp" 2>"$TMP/gnuplot.err"; then
@@ -177,7 +177,7 @@ awk -F '\t' '$5 == "ok" && $6 ~ /^[0-9.e+]+$/ && $4 != "shard" && $2 !~ /-open[0
 if [ -s "$TMP/throughput.dat" ]; then
 	rows=$(wc -l <"$TMP/throughput.dat")
 	cat >"$TMP/throughput.gp" <<-EOF
-		set terminal svg size 960,$((120 + 26 * rows)) dynamic noenhanced font "sans,12"
+		set terminal svg size 960,$((120 + 26 * rows)) dynamic noenhanced background "white" font "sans,12"
 		set encoding utf8
 		set output $(gp_str "$OUTDIR/throughput.svg")
 		set title $(gp_str "Throughput, closed loop (Redis: redis-benchmark), run $RUN")
