@@ -381,6 +381,49 @@ static void test_thread(void **state)
 	assert_int_equal(last[1], 20000);
 }
 
+/* With the thread running: a sync that keeps failing holds the durable LSN
+ * and publishes the error while the thread retries; once the fault clears
+ * the thread catches up by itself. */
+static void test_thread_recovers_from_fault(void **state)
+{
+	struct fixture *x = *state;
+	struct wal_writer_stats st;
+	uint64_t before;
+	uint64_t t0;
+
+	make_writer(x, 0);
+	assert_int_equal(wal_writer_start(x->w), 0);
+	fill(x, 10, 20);
+	t0 = we_monotonic_ns();
+	while (durable(x, 0) < 10 || durable(x, 1) < 10) {
+		if (we_monotonic_ns() - t0 > 30ull * 1000000000)
+			fail_msg("first records never became durable");
+		sleep_us_test(1000);
+	}
+	before = durable(x, 0);
+	disk_fake_fail(x->f, DISK_OP_FDATASYNC, 1, -EIO, DISK_FAKE_FAIL_FOREVER);
+	fill(x, 10, 20);
+	t0 = we_monotonic_ns();
+	while (error_of(x, 0) == 0 || error_of(x, 1) == 0) {
+		if (we_monotonic_ns() - t0 > 30ull * 1000000000)
+			fail_msg("the error was never published");
+		sleep_us_test(1000);
+	}
+	sleep_us_test(50000); /* several retries */
+	assert_int_equal(durable(x, 0), before);
+	assert_int_equal(error_of(x, 0), -EIO);
+	wal_writer_stats_get(x->w, &st);
+	assert_true(st.failed_commits >= 2);
+	disk_fake_clear_faults(x->f);
+	t0 = we_monotonic_ns();
+	while (durable(x, 0) < 20 || durable(x, 1) < 20 || error_of(x, 0) != 0) {
+		if (we_monotonic_ns() - t0 > 30ull * 1000000000)
+			fail_msg("the writer did not recover after the fault cleared");
+		sleep_us_test(1000);
+	}
+	wal_writer_stop(x->w);
+}
+
 /* Configurations the writer cannot serve are refused with a reason. */
 static void test_config_refused(void **state)
 {
@@ -411,6 +454,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_durable_survives_cut, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thread_recovers_from_fault, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_config_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
