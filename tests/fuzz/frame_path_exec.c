@@ -54,6 +54,11 @@ void fp_exec_prepare_burst(struct fp_exec *e, struct proto_request *reqs, unsign
 	execute_prefetch_items(&e->x, reqs, n);
 }
 
+bool fp_exec_token_valid(struct fp_exec *e, uint32_t ip_be, const uint8_t *token)
+{
+	return addr_token_check(e->x.tokens, ip_be, e->x.token_epoch, token);
+}
+
 uint8_t fp_exec_fwd_meta(const struct fp_dgram *d)
 {
 	return (uint8_t)((d->hops + 1) | (d->validated ? PROTO_FWD_VALIDATED : 0));

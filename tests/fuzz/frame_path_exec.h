@@ -55,6 +55,11 @@ void fp_exec_prepare_burst(struct fp_exec *e, struct proto_request *reqs, unsign
 /* Route, forward and answer one datagram, as the data plane does. */
 void fp_exec_answer(struct fp_exec *e, const struct fp_dgram *d, const struct fp_sink *sink);
 
+/* The shell's check of a datagram's address token (worker.c does the same
+ * with its worker's token cache): the token of ip_be, this epoch or the one
+ * before. */
+bool fp_exec_token_valid(struct fp_exec *e, uint32_t ip_be, const uint8_t *token);
+
 /* The forwarding byte (reserved byte) the core's shell puts on a subset. */
 uint8_t fp_exec_fwd_meta(const struct fp_dgram *d);
 

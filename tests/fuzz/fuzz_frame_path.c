@@ -8,7 +8,9 @@
  *   byte 1   shard size
  *   records  0: a client datagram, wrapped in valid Ethernet/IPv4/UDP
  *               headers by the harness: ctrl (NIC queue, destination port,
- *               source address, "put the sender's valid token in"),
+ *               source address, and which token of the sender to write
+ *               into a TOKEN-flagged datagram: none, this epoch's, the
+ *               previous epoch's, an expired one),
  *               length (u16), payload
  *            1: a raw frame: ctrl (NIC queue, "fix the IPv4 checksum"),
  *               length (u16), bytes
@@ -43,6 +45,9 @@
  *     and classifies at the client (checksums, lengths);
  *   - an execution whose answers carry no value is no larger than the
  *     datagram it executed (no amplification of errors, on one worker);
+ *   - the shell's token check (addr_token_check, as worker.c calls it)
+ *     validates a datagram exactly when section 14 says: validation off,
+ *     or the sender's token of this epoch or the previous one;
  *   - an unvalidated sender receives in all at most 3 times the bytes it
  *     sent (docs/protocol.md section 14), counting every reply datagram of
  *     every worker;
@@ -413,7 +418,6 @@ static void fp_burst(unsigned self, struct fp_queue *in, bool from_ring)
 		FUZZ_CHECK(hdr.echo < st.n_clients, "decoded a datagram no client sent");
 		struct fp_decoded *x = &dg[n_dg++];
 		const uint8_t *token = proto_batch_token(payload, &hdr);
-		uint8_t good[PROTO_TOKEN_SIZE];
 
 		x->udp = u;
 		x->len = u.payload_len;
@@ -425,14 +429,14 @@ static void fp_burst(unsigned self, struct fp_queue *in, bool from_ring)
 		x->d.whole = !from_ring || (meta & PROTO_FWD_WHOLE);
 		x->d.has_token = token != NULL;
 		x->d.src_ip_be = u.src_ip_be;
-		addr_token_make(&st.token_key, u.src_ip_be, FP_EPOCH, good);
 		if (!x->d.whole)
 			x->d.validated = (meta & PROTO_FWD_VALIDATED) != 0;
 		else
 			x->d.validated = !st.validate ||
-					 (token != NULL && memcmp(token, good, sizeof(good)) == 0);
+					 (token != NULL &&
+					  fp_exec_token_valid(w->exec, u.src_ip_be, token));
 		FUZZ_CHECK(x->d.validated == st.c[hdr.echo].validated,
-			   "datagram %llu arrives validated=%d, sent validated=%d",
+			   "datagram %llu: validated=%d by the token check, section 14 says %d",
 			   (unsigned long long)hdr.echo, x->d.validated, st.c[hdr.echo].validated);
 		FUZZ_CHECK(x->d.hops <= 2 + 1, "hop count %u", x->d.hops);
 		if (!x->d.whole)
@@ -496,7 +500,7 @@ static bool fp_round(void)
 /* ---- client datagrams ---------------------------------------------------- */
 
 /* Register a client frame: unique echo and opaques, the expected outcome. */
-static void fp_client_frame(struct fp_frame *f, bool put_token)
+static void fp_client_frame(struct fp_frame *f, uint8_t token_ctrl)
 {
 	struct netio_udp u;
 	uint32_t rl;
@@ -505,7 +509,8 @@ static void fp_client_frame(struct fp_frame *f, bool put_token)
 	struct proto_request reqs[PROTO_BATCH_MAX];
 	struct proto_batch_hdr hdr;
 	enum proto_decode_result res;
-	uint8_t good[PROTO_TOKEN_SIZE];
+	uint8_t good[PROTO_TOKEN_SIZE], prev[PROTO_TOKEN_SIZE], put_tok[PROTO_TOKEN_SIZE];
+	bool has_token;
 	unsigned n = 0;
 	/* Classify a copy: ARP and ICMP are answered in place. */
 	static struct fp_frame copy;
@@ -520,9 +525,16 @@ static void fp_client_frame(struct fp_frame *f, bool put_token)
 	p = f->bytes + u.payload_off;
 	wr32(p + 8, st.n_clients);
 	wr32(p + 12, 0);
+	/* Section 14: the token of the source address, of this epoch or the
+	 * previous one; token_ctrl 1..3 writes this epoch's, the previous one's
+	 * or an expired one (two epochs back) into a TOKEN-flagged datagram. */
 	addr_token_make(&st.token_key, u.src_ip_be, FP_EPOCH, good);
-	if (put_token && (p[3] & PROTO_F_TOKEN) && u.payload_len >= PROTO_HDR_SIZE + PROTO_TOKEN_SIZE)
-		memcpy(p + PROTO_HDR_SIZE, good, PROTO_TOKEN_SIZE);
+	addr_token_make(&st.token_key, u.src_ip_be, FP_EPOCH - 1, prev);
+	has_token = (p[3] & PROTO_F_TOKEN) && u.payload_len >= PROTO_HDR_SIZE + PROTO_TOKEN_SIZE;
+	if (token_ctrl != 0 && has_token) {
+		addr_token_make(&st.token_key, u.src_ip_be, FP_EPOCH + 1 - token_ctrl, put_tok);
+		memcpy(p + PROTO_HDR_SIZE, put_tok, PROTO_TOKEN_SIZE);
+	}
 	res = proto_decode_batch(p, u.payload_len, &hdr, reqs, PROTO_BATCH_MAX, &n);
 	c->payload_len = u.payload_len;
 	c->src_ip_be = u.src_ip_be;
@@ -532,8 +544,8 @@ static void fp_client_frame(struct fp_frame *f, bool put_token)
 	c->decodes = res == PROTO_DECODE_OK;
 	c->err_status = (uint8_t)proto_decode_reply_status(res);
 	c->validated = !st.validate ||
-		       ((p[3] & PROTO_F_TOKEN) && u.payload_len >= PROTO_HDR_SIZE + PROTO_TOKEN_SIZE &&
-			memcmp(p + PROTO_HDR_SIZE, good, PROTO_TOKEN_SIZE) == 0);
+		       (has_token && (memcmp(p + PROTO_HDR_SIZE, good, PROTO_TOKEN_SIZE) == 0 ||
+				      memcmp(p + PROTO_HDR_SIZE, prev, PROTO_TOKEN_SIZE) == 0));
 	c->n = n;
 	for (unsigned i = 0; i < n; i++) {
 		c->op[i] = reqs[i].op;
@@ -630,12 +642,12 @@ static void fp_built_frame(uint8_t ctrl, const uint8_t *payload, uint32_t len)
 	memcpy(u.dst_mac, self_mac, 6);
 	memcpy(u.src_mac, client_mac, 6);
 	u.dst_ip_be = st.self.ip_be;
-	u.src_ip_be = (ctrl & 0x20) ? 0x0300000a : 0x0200000a; /* 10.0.0.3 or 10.0.0.2 */
+	u.src_ip_be = (ctrl & 0x40) ? 0x0300000a : 0x0200000a; /* 10.0.0.3 or 10.0.0.2 */
 	u.dst_port = (uint16_t)(FP_PORT_BASE + ((ctrl >> 2) & 3) % st.n_workers);
 	u.src_port = 40000;
 	memcpy(f->bytes + NETIO_UDP_HEADROOM, payload, len);
 	f->len = netio_write_udp_copy(f->bytes, &u, len, false);
-	fp_client_frame(f, (ctrl & 0x10) != 0);
+	fp_client_frame(f, (uint8_t)((ctrl >> 4) & 3));
 }
 
 /* Record 1: raw bytes; ctrl bit 2 writes a correct IPv4 header checksum. */
@@ -660,7 +672,7 @@ static void fp_raw_frame(uint8_t ctrl, const uint8_t *bytes, uint32_t len)
 			ip[11] = (uint8_t)c;
 		}
 	}
-	fp_client_frame(f, false);
+	fp_client_frame(f, 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

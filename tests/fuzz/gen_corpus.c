@@ -132,6 +132,16 @@ static void seeds_proto(void)
 	put("proto", "token-flag-request", ex_tokflag.b, ex_tokflag.len);
 	put("proto", "entry-errors-request", ex_errors.b, ex_errors.len);
 	put("proto", "put-1443-request", ex_big.b, ex_big.len);
+	{
+		/* A jumbo datagram (decoded normally, section 6): a 1444-byte
+		 * value is VALUE_TOO_LARGE, nothing else is wrong with it. */
+		static char v[PROTO_VALUE_MAX + 2];
+		const struct ent jumbo[] = {{PROTO_OP_PUT, 0, 0, 1, "j", v}};
+
+		memset(v, 'j', PROTO_VALUE_MAX + 1);
+		build(&d, 0, 8, jumbo, 1);
+		put("proto", "jumbo-value-too-large", d.b, d.len);
+	}
 	memcpy(d.b, ex_put.b, ex_put.len);
 	d.b[7] = 1; /* reserved byte: MALFORMED */
 	put("proto", "reserved-set-request", d.b, ex_put.len);
@@ -293,7 +303,9 @@ static void seeds_frame_path(void)
 	n += rec(b + n, 0, &ex_big);
 	n += rec(b + n, 0, &m);
 	n += rec(b + n, 1, &ex_token);
-	n += rec(b + n, 0x10, &ex_tokflag);
+	n += rec(b + n, 0x10, &ex_tokflag); /* this epoch's token */
+	n += rec(b + n, 0x20, &ex_tokflag); /* the previous epoch's */
+	n += rec(b + n, 0x30, &ex_tokflag); /* expired */
 	b[n++] = 3; /* region move */
 	b[n++] = 1;
 	n += rec(b + n, 0, &m);
