@@ -277,7 +277,7 @@ static void main_watch_link(struct main_state *st, struct main_link *l, double n
 	if (!port_needs_reconnect(&st->port))
 		return;
 	if (now - l->down_since < MAIN_RECONNECT_FIRST_S ||
-	    now - l->last_try < MAIN_RECONNECT_EVERY_S)
+	    now - l->last_try < MAIN_RECONNECT_EVERY_S || memif_guard_busy())
 		return;
 	l->last_try = now;
 	if (!l->restarting) {

@@ -30,6 +30,11 @@
  *      connection), the workers stay parked and the supervisor releases them
  *      through memif_guard_service() once it reads down.
  *
+ * While the interrupt thread waits here, the driver's disconnect is only
+ * half done; a port restart by the supervisor would run a second disconnect
+ * over the same regions at the same time (a double free in the driver), so
+ * the supervisor asks memif_guard_busy() first and waits.
+ *
  * Every other munmap (EAL's, other libraries', ours; the guard disarmed)
  * goes straight to libc's. The pause is counted (worker.c), so the guard and
  * the supervisor restarting the port may overlap without waiting for each
@@ -78,6 +83,8 @@ static struct {
 	uint64_t skipped;    /* unmaps skipped: the workers did not park in time */
 	uint64_t skipped_bytes;
 	uint32_t handoffs;   /* pauses left to the supervisor (link still up) */
+	uint32_t in_unmap;   /* threads inside memif_guard_unmap() */
+	uint64_t last_unmap_ns; /* when the last one left it */
 } memif_guard;
 
 static int (*memif_guard_libc_munmap)(void *, size_t);
@@ -171,20 +178,49 @@ static void memif_guard_note_wait(uint64_t ns)
 		;
 }
 
-/* The hand-off itself (steps 1-3 of the DESIGN paragraph). */
+bool memif_guard_busy(void)
+{
+	uint64_t last = __atomic_load_n(&memif_guard.last_unmap_ns, __ATOMIC_ACQUIRE);
+
+	return __atomic_load_n(&memif_guard.in_unmap, __ATOMIC_ACQUIRE) != 0 ||
+	       (last != 0 && we_monotonic_ns() - last < MEMIF_GUARD_SETTLE_NS);
+}
+
+static int memif_guard_unmap_parked(void *addr, size_t len);
+
+/* Counts the threads inside, for memif_guard_busy(). */
 static int memif_guard_unmap(void *addr, size_t len)
+{
+	int rc;
+
+	__atomic_fetch_add(&memif_guard.in_unmap, 1, __ATOMIC_ACQ_REL);
+	rc = memif_guard_unmap_parked(addr, len);
+	__atomic_store_n(&memif_guard.last_unmap_ns, we_monotonic_ns(), __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&memif_guard.in_unmap, 1, __ATOMIC_ACQ_REL);
+	return rc;
+}
+
+/* The hand-off itself (steps 1-3 of the DESIGN paragraph). */
+static int memif_guard_unmap_parked(void *addr, size_t len)
 {
 	uint64_t t0 = we_monotonic_ns();
 	int rc;
 
 	if (!worker_pause_all(memif_guard.workers, memif_guard.n_workers,
 			      MEMIF_GUARD_TIMEOUT_MS)) {
+		char parked[64] = "";
+		size_t at = 0;
+
+		/* Which workers sat in their park loop when the wait ended. */
+		for (unsigned i = 0; i < memif_guard.n_workers && at + 4 < sizeof(parked); i++)
+			if (__atomic_load_n(&memif_guard.workers[i]->paused, __ATOMIC_ACQUIRE))
+				at += (size_t)snprintf(parked + at, sizeof(parked) - at, " %u", i);
 		__atomic_fetch_add(&memif_guard.skipped, 1, __ATOMIC_RELAXED);
 		__atomic_fetch_add(&memif_guard.skipped_bytes, len, __ATOMIC_RELAXED);
-		fprintf(stderr, "warpengine: MEMIF GUARD: the workers did not park within %u ms; "
-				"the memif driver's unmap of %zu bytes at %p is SKIPPED (left mapped, "
-				"leaked) so that no worker touches unmapped memory\n",
-			MEMIF_GUARD_TIMEOUT_MS, len, addr);
+		fprintf(stderr, "warpengine: MEMIF GUARD: the workers did not park within %u ms "
+				"(parked:%s); the memif driver's unmap of %zu bytes at %p is SKIPPED "
+				"(left mapped, leaked) so that no worker touches unmapped memory\n",
+			MEMIF_GUARD_TIMEOUT_MS, at != 0 ? parked : " none", len, addr);
 		return 0;
 	}
 	memif_guard_note_wait(we_monotonic_ns() - t0);
