@@ -511,17 +511,52 @@ void disk_fake_clear_faults(struct disk_fake *f)
 	pthread_mutex_unlock(&f->lock);
 }
 
-void disk_fake_cut(struct disk_fake *f, enum disk_cut how)
+static uint64_t cut_rand(uint64_t *state)
 {
-	WE_ASSERT(how == DISK_CUT_DROP_UNSYNCED);
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ull); /* splitmix64 */
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* Keeps each sector where the images differ with probability 1/2: the
+ * result goes into the synced image, then the current one follows it. */
+static void cut_torn(struct fake_file *file, uint64_t *rng)
+{
+	uint64_t size = file->cur.size > file->synced.size ? file->cur.size : file->synced.size;
+	uint64_t new_size = file->synced.size;
+
+	WE_ASSERT(image_reserve(&file->synced, size) == 0);
+	WE_ASSERT(image_reserve(&file->cur, size) == 0);
+	for (uint64_t off = 0; off < size; off += DISK_FAKE_SECTOR) {
+		uint64_t n = size - off < DISK_FAKE_SECTOR ? size - off : DISK_FAKE_SECTOR;
+
+		/* Beyond an image's size its buffer is zero (image_resize). */
+		if (memcmp(file->cur.data + off, file->synced.data + off, n) == 0)
+			continue;
+		if (cut_rand(rng) & 1) {
+			memcpy(file->synced.data + off, file->cur.data + off, n);
+			if (off + n > new_size)
+				new_size = off + n < file->cur.size ? off + n : file->cur.size;
+		}
+	}
+	file->synced.size = new_size;
+}
+
+void disk_fake_cut(struct disk_fake *f, enum disk_cut how, uint64_t seed)
+{
+	uint64_t rng = seed;
+
+	WE_ASSERT(how == DISK_CUT_DROP_UNSYNCED || how == DISK_CUT_TORN_SECTORS);
 	pthread_mutex_lock(&f->lock);
 	for (int i = 0; i < FAKE_FILES; i++) {
 		struct fake_file *file = &f->files[i];
 
 		if (!file->used)
 			continue;
-		/* A file known only through an open descriptor is gone with
-		 * the process's memory; a named one keeps its synced image. */
+		if (how == DISK_CUT_TORN_SECTORS)
+			cut_torn(file, &rng);
 		WE_ASSERT(image_copy(&file->cur, &file->synced) == 0);
 	}
 	pthread_mutex_unlock(&f->lock);

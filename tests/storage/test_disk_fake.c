@@ -110,9 +110,43 @@ static void test_cut_drops_unsynced(void **state)
 	assert_int_equal(disk_pwrite_all(d, fd, "SY", 2, 0), 0);
 	assert_int_equal(disk_pwrite_all(d, fd, "+lost", 5, 6), 0);
 	assert_int_equal(disk_fake_read_file(f, "d/a", buf, sizeof(buf)), 11);
-	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
 	assert_int_equal(disk_fake_read_file(f, "d/a", buf, sizeof(buf)), 6);
 	assert_memory_equal(buf, "synced", 6);
+	assert_int_equal(disk_close(d, fd), 0);
+}
+
+/* A torn cut keeps some unsynced sectors and drops others, never touches
+ * synced bytes, and is the same for the same seed. */
+static void test_cut_torn_sectors(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	static uint8_t base[64 * 512], data[64 * 512], after[64 * 512];
+	int kept = 0;
+	int dropped = 0;
+	int fd;
+
+	memset(base, 0x11, sizeof(base));
+	memset(data, 0x22, sizeof(data));
+	assert_int_equal(disk_open(d, "d/a", DISK_O_CREATE, &fd), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, base, sizeof(base), 0), 0);
+	assert_int_equal(disk_fdatasync(d, fd), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, data, sizeof(data) - 100, 100), 0);
+	disk_fake_cut(f, DISK_CUT_TORN_SECTORS, 42);
+	assert_int_equal(disk_fake_read_file(f, "d/a", after, sizeof(after)), sizeof(after));
+	assert_memory_equal(after, base, 100); /* synced, never written again */
+	for (int s = 1; s < 64; s++) {
+		if (after[s * 512] == 0x22)
+			kept++;
+		else if (after[s * 512] == 0x11)
+			dropped++;
+		/* A sector is all old or all new. */
+		for (int i = 1; i < 512; i++)
+			assert_int_equal(after[s * 512 + i], after[s * 512]);
+	}
+	assert_true(kept > 5 && dropped > 5);
+	assert_int_equal(kept + dropped, 63);
 	assert_int_equal(disk_close(d, fd), 0);
 }
 
@@ -122,6 +156,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_basics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_drops_unsynced, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_torn_sectors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

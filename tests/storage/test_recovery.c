@@ -209,7 +209,7 @@ static void test_power_cut(void **state)
 			assert_int_equal(tlog_sync(&t, 0), 0);
 	}
 	tlog_end(&t);
-	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
 	assert_int_equal(replay_count(d, &repair, &st), 30);
 	assert_int_equal(st.cuts, 0); /* the unsynced part reads as zeros: a clean end */
 }
