@@ -25,10 +25,10 @@ scripts/build.sh build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 
-echo "== unit tests (normal build)"
-meson test -C build --suite unit --print-errorlogs
-echo "== unit tests (ASan + UBSan)"
-meson test -C build-asan --suite unit --print-errorlogs
+echo "== unit and storage tests (normal build)"
+meson test -C build --suite unit --suite storage --print-errorlogs
+echo "== unit and storage tests (ASan + UBSan)"
+meson test -C build-asan --suite unit --suite storage --print-errorlogs
 echo "== integration tests"
 meson test -C build --suite integration --print-errorlogs
 echo "== integration tests (ASan + UBSan builds of the data plane, client and blaster)"
