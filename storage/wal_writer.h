@@ -127,7 +127,8 @@ void wal_writer_destroy(struct wal_writer *w);
  * thread may call it: the writer's, or a test without a started thread. */
 int wal_writer_commit(struct wal_writer *w) we_must_check;
 
-/* The published state of worker index `worker` (worker_base + i). */
+/* The published state of worker index `worker` (worker_base + i); valid
+ * until wal_writer_destroy. */
 const struct wal_durable *wal_writer_durable(const struct wal_writer *w, uint16_t worker);
 void wal_writer_stats_get(const struct wal_writer *w, struct wal_writer_stats *out);
 const char *wal_writer_io_name(const struct wal_writer *w);
