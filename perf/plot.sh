@@ -144,12 +144,15 @@ fmt_rate() {
 }
 
 # curves LIST_FILE AWK_CONDITION: the scenarios matching the condition (on
-# id $2, group $4) with an .hgrm, as a latency_chart list; names the others.
+# id $2, group $4) that ran well and have an .hgrm, as a latency_chart list;
+# names the others.
 curves() {
-	local list=$1 cond=$2 missing=()
+	local list=$1 cond=$2 missing=() notok=()
 	: >"$list"
 	while IFS=$'\t' read -r _ id label _ status ops; do
-		if [ -s "$DIR/$id.hgrm" ] && [ "$status" = ok ]; then
+		if [ "$status" != ok ]; then
+			notok+=("$id ($status)")
+		elif [ -s "$DIR/$id.hgrm" ]; then
 			printf '%s\t%s\n' "$DIR/$id.hgrm" "$label, $(fmt_rate "$ops")" >>"$list"
 		else
 			missing+=("$id")
@@ -158,12 +161,17 @@ curves() {
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "plot: no latency table (.hgrm) for ${missing[*]}: no curve drawn for them" >&2
 	fi
+	if [ ${#notok[@]} -gt 0 ]; then
+		echo "plot: no curve for runs that did not succeed: ${notok[*]}" >&2
+	fi
 }
 
+# shellcheck disable=SC2016 # awk conditions, not shell expansions
 curves "$TMP/closed.list" '$2 == "reflect-w64" || $2 == "we-get95-uniform-closed" || $2 == "memcached-get95-uniform-closed"'
 latency_chart "$OUTDIR/latency-closed.svg" \
 	"Latency by percentile, closed loop, window 64, 95/5 uniform: packet path (reflect), WarpEngine, memcached (run $RUN)" \
 	"$TMP/closed.list" || echo "plot: latency-closed.svg not written (no curve to draw)" >&2
+# shellcheck disable=SC2016
 curves "$TMP/open.list" '$2 ~ /-open[0-9]+$/'
 latency_chart "$OUTDIR/latency-open.svg" \
 	"Latency by percentile, open loop (Poisson arrivals, from the intended send time) (run $RUN)" \

@@ -69,7 +69,7 @@ if [ "$SHORT" = 1 ]; then
 else
   DURATION=5 KEYS=100000 CLIENT_KEYS=100000
 fi
-WORKLOAD=(--keys "$KEYS" --key-size 16 --value-size 32 --mix get=95,put=5 --dist zipf:0.99
+WORKLOAD=(--keys "$KEYS" --key-size 16 --value-size 32 --mix "get=95,put=5" --dist zipf:0.99
   --window 64 --duration "$DURATION" --preload --verify)
 
 [ "$INSTALL" = 1 ] && scripts/install-deps.sh
@@ -90,7 +90,7 @@ BLASTER=$BUILD/tools/blaster/warp-blaster
 for b in "$DP" "$CLIENT" "$BLASTER"; do
   [ -x "$b" ] || { echo "demo: $b is missing (build first, or drop --no-build)" >&2; exit 2; }
 done
-echo "demo: built $DP, $CLIENT, $BLASTER"
+echo "demo: using $DP, $CLIENT, $BLASTER"
 
 if [ "$(id -u)" != 0 ]; then
   echo "demo: needs root (network namespace, veth, AF_XDP/AF_PACKET, DPDK); run with sudo" >&2
@@ -130,7 +130,7 @@ KPATH=af_xdp KWORKERS=1
 if ! TN_PMD=af_xdp testnet_start_dataplane "$DP" "$OUT/dataplane-kernel.log" 1 \
   --capacity 500000 2>/dev/null; then
   why=$(grep -m1 -i "af_xdp\|no DPDK port\|error" "$OUT/dataplane-kernel.log" || true)
-  echo "demo: af_xdp is not available here (${why:-see $OUT/dataplane-kernel.log}); using af_packet"
+  echo "demo: af_xdp is not available here (${why:-no reason logged}); using af_packet"
   testnet_stop_dataplane 2>/dev/null || true
   KPATH=af_packet KWORKERS=2
   testnet_start_dataplane "$DP" "$OUT/dataplane-kernel.log" 2 --capacity 500000 || exit 1
@@ -173,7 +173,7 @@ timeout --kill-after=3 $((DURATION + 90)) taskset -c 1 "$BLASTER" --no-pci "${DP
   --json "$OUT/memif.json" --hgrm "$OUT/memif.hgrm" > >(tee "$OUT/blaster-memif.log") 2>&1 &
 BL_PID=$!
 for _ in $(seq 150); do [ -S "$SOCK" ] && break; sleep 0.1; done
-MRC=0
+MRC=0 MDP_FAILED=0
 if [ -S "$SOCK" ]; then
   # Its lcores on core 0, the blaster's on core 1. Not under taskset: with
   # every thread of the data plane on one core (EAL's interrupt thread, which
@@ -190,7 +190,11 @@ if [ -S "$SOCK" ]; then
   grep -q -m1 "run complete" < <(timeout $((DURATION + 60)) tail -n +1 -f --pid="$BL_PID" \
     "$OUT/blaster-memif.log") || true
   kill -TERM "$DP_PID" 2>/dev/null || true
-  wait "$DP_PID" || echo "demo: the memif data plane exited with status $? (see $OUT/dataplane-memif.log)"
+  if ! wait "$DP_PID"; then
+    echo "demo: the memif data plane did not stop cleanly:" >&2
+    tail -n 5 "$OUT/dataplane-memif.log" >&2
+    MDP_FAILED=1
+  fi
   DP_PID=''
   grep -h "workers busy" "$OUT/dataplane-memif.log" | sed 's/^/demo: data plane: /' || true
 else
@@ -232,6 +236,7 @@ echo
 printf '| %-40s | %11s | %9s | %9s | %12s |\n' path requests/s p50 p99 "wrong values"
 printf '|%s|%s:|%s:|%s:|%s:|\n' "$(printf -- '-%.0s' {1..42})" "$(printf -- '-%.0s' {1..12})" \
   "$(printf -- '-%.0s' {1..10})" "$(printf -- '-%.0s' {1..10})" "$(printf -- '-%.0s' {1..13})"
+[ "$MDP_FAILED" = 0 ] || MRC=1
 row "memif, DPDK blaster (kernel bypass)" "$OUT/memif.json" "$MRC"
 row "$KPATH, kernel UDP sockets over a veth" "$OUT/$KPATH.json" "$KRC"
 echo
