@@ -100,7 +100,7 @@ latency_chart() {
 		set ylabel "latency, microseconds (log scale)"
 		set format y "%g"
 		set grid xtics ytics mytics
-		set key top left box opaque Left reverse
+		set key bottom right box opaque Left reverse
 		plot $plots
 	EOF
 	if ! gnuplot "$TMP/latency.gp" 2>"$TMP/gnuplot.err"; then
