@@ -8,6 +8,7 @@
 #include "disk.h"
 
 #include <errno.h>
+#include <stdlib.h>
 
 const char *disk_op_name(enum disk_op op)
 {
@@ -57,4 +58,32 @@ int64_t disk_pread_all(struct disk *d, int fd, void *buf, size_t len, uint64_t o
 		done += n;
 	}
 	return done;
+}
+
+int disk_list_all(struct disk *d, const char *dir, struct disk_name **names, uint32_t *count)
+{
+	uint32_t cap = 64;
+
+	for (;;) {
+		struct disk_name *p = calloc(cap, sizeof(*p));
+		uint32_t n = 0;
+		int r;
+
+		if (p == NULL)
+			return -ENOMEM;
+		r = disk_list(d, dir, p, cap, &n);
+		if (r != 0) {
+			free(p);
+			return r;
+		}
+		if (n <= cap) {
+			*names = p;
+			*count = n;
+			return 0;
+		}
+		free(p);
+		if (n > (1u << 24))
+			return -E2BIG;
+		cap = n + 64; /* the folder may grow between two looks */
+	}
 }

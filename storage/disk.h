@@ -147,6 +147,9 @@ static inline int we_must_check disk_list(struct disk *d, const char *dir, struc
 	return d->ops->list(d, dir, names, max, count);
 }
 
+/* Every name in dir, in a malloc'ed array (*names, free it) of *count. */
+int disk_list_all(struct disk *d, const char *dir, struct disk_name **names, uint32_t *count)
+	we_must_check;
 /* Writes all len bytes at off, retrying short writes and EINTR. */
 int disk_pwrite_all(struct disk *d, int fd, const void *buf, size_t len, uint64_t off) we_must_check;
 /* Reads up to len bytes at off (fewer at the end of the file); returns the

@@ -35,7 +35,6 @@
 #include "we_assert.h"
 #include "we_time.h"
 
-#define LIST_MAX 65536
 
 struct rec_seg {
 	uint64_t generation;
@@ -144,19 +143,13 @@ int recovery_open(struct recovery **out, struct disk *disk, const char *wal_dir,
 	if (strlen(wal_dir) + WAL_SEGMENT_NAME_MAX + 2 >= DISK_PATH_MAX)
 		return -ENAMETOOLONG;
 	r = calloc(1, sizeof(*r));
-	names = calloc(LIST_MAX, sizeof(*names));
-	if (r == NULL || names == NULL) {
-		free(r);
-		free(names);
+	if (r == NULL)
 		return -ENOMEM;
-	}
 	r->t0 = we_monotonic_ns();
 	r->disk = disk;
 	snprintf(r->dir, sizeof(r->dir), "%s", wal_dir);
 	r->opt = *opt;
-	rc = disk_list(disk, wal_dir, names, LIST_MAX, &count);
-	if (rc == 0 && count > LIST_MAX)
-		rc = -E2BIG;
+	rc = disk_list_all(disk, wal_dir, &names, &count);
 	if (rc == 0 && count > 0 && (r->segs = calloc(count, sizeof(*r->segs))) == NULL)
 		rc = -ENOMEM;
 	for (uint32_t i = 0; rc == 0 && i < count; i++) {

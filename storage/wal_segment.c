@@ -29,7 +29,6 @@
 #include "we_assert.h"
 
 #define ZERO_CHUNK (1u << 20)
-#define LIST_MAX 4096
 
 _Static_assert(WAL_SEGMENT_DATA_OFFSET >= WAL_SEGMENT_HDR_BYTES, "header fits before the data");
 _Static_assert(WAL_SEGMENT_DATA_OFFSET % 4096 == 0, "data starts on a page");
@@ -121,7 +120,7 @@ static bool is_tmp_spare(const char *name)
 int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
 		    uint64_t segment_bytes)
 {
-	struct disk_name *names;
+	struct disk_name *names = NULL;
 	uint32_t count = 0;
 	int r;
 
@@ -137,12 +136,9 @@ int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
 	for (int i = 0; i < WAL_WORKERS_MAX; i++)
 		sd->next_seq[i] = 1;
 
-	names = calloc(LIST_MAX, sizeof(*names));
-	if (names == NULL)
-		return -ENOMEM;
-	r = disk_list(disk, dir, names, LIST_MAX, &count);
-	if (r == 0 && count > LIST_MAX)
-		r = -E2BIG;
+	r = disk_list_all(disk, dir, &names, &count);
+	if (r != 0)
+		return r;
 	for (uint32_t i = 0; r == 0 && i < count; i++) {
 		uint16_t worker = 0;
 		uint64_t seq = 0;
@@ -151,7 +147,8 @@ int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
 		if (kind == 0 && worker < WAL_WORKERS_MAX && seq >= sd->next_seq[worker])
 			sd->next_seq[worker] = seq + 1;
 		if (kind == 1) {
-			sd->spares++;
+			if (sd->spares < WAL_SPARES_MAX)
+				sd->spare_id[sd->spares++] = seq;
 			if (seq >= sd->next_spare_id)
 				sd->next_spare_id = seq + 1;
 		}
@@ -229,7 +226,8 @@ int wal_segment_make_spare(struct wal_segdir *sd)
 		return r;
 	}
 	pthread_mutex_lock(&sd->lock);
-	sd->spares++;
+	if (sd->spares < WAL_SPARES_MAX)
+		sd->spare_id[sd->spares++] = id;
 	sd->segments_created++;
 	pthread_mutex_unlock(&sd->lock);
 	return disk_fsync_dir(sd->disk, sd->dir);
@@ -245,32 +243,6 @@ uint32_t wal_segdir_spares(struct wal_segdir *sd)
 	return n;
 }
 
-/* The name of one spare present in the folder, or -ENOENT. */
-static int find_spare(struct wal_segdir *sd, char *name)
-{
-	struct disk_name *names = calloc(LIST_MAX, sizeof(*names));
-	uint32_t count = 0;
-	int r;
-
-	if (names == NULL)
-		return -ENOMEM;
-	r = disk_list(sd->disk, sd->dir, names, LIST_MAX, &count);
-	if (r == 0) {
-		r = -ENOENT;
-		for (uint32_t i = 0; i < count && i < LIST_MAX && r != 0; i++) {
-			uint16_t w;
-			uint64_t id;
-
-			if (wal_segment_parse_name(names[i].name, &w, &id) == 1) {
-				strcpy(name, names[i].name);
-				r = 0;
-			}
-		}
-	}
-	free(names);
-	return r;
-}
-
 int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t generation,
 			 uint64_t first_lsn, struct wal_segment *seg)
 {
@@ -280,6 +252,7 @@ int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t genera
 	char spare[WAL_SEGMENT_NAME_MAX];
 	char path[DISK_PATH_MAX];
 	char from[DISK_PATH_MAX];
+	uint64_t id;
 	uint64_t size = 0;
 	bool reused = false;
 	int fd = -1;
@@ -291,12 +264,20 @@ int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t genera
 	if ((r = path_of(sd, name, path)) != 0)
 		return r;
 	pthread_mutex_lock(&sd->lock);
-	if (sd->spares > 0 && find_spare(sd, spare) == 0 && path_of(sd, spare, from) == 0) {
-		r = disk_rename(sd->disk, from, path);
-		if (r == 0) {
+	if (sd->spares > 0) {
+		id = sd->spare_id[sd->spares - 1];
+		spare_name(spare, sizeof(spare), id);
+		r = path_of(sd, spare, from);
+		if (r == 0)
+			r = disk_rename(sd->disk, from, path);
+		if (r == 0)
 			reused = true;
+		/* Taken, or gone (renamed or removed behind our back): either
+		 * way no longer a spare to offer. */
+		if (r == 0 || r == -ENOENT)
 			sd->spares--;
-		}
+		if (r == -ENOENT)
+			r = 0;
 	}
 	pthread_mutex_unlock(&sd->lock);
 	if (r != 0)
@@ -396,7 +377,8 @@ int wal_segment_retire(struct wal_segdir *sd, uint16_t worker, uint64_t sequence
 	if (r != 0)
 		return r;
 	pthread_mutex_lock(&sd->lock);
-	sd->spares++;
+	if (sd->spares < WAL_SPARES_MAX)
+		sd->spare_id[sd->spares++] = id;
 	sd->segments_retired++;
 	pthread_mutex_unlock(&sd->lock);
 	return disk_fsync_dir(sd->disk, sd->dir);

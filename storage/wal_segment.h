@@ -59,6 +59,7 @@
 #define WAL_SEGMENT_BYTES_DEFAULT (64u * 1024 * 1024)
 #define WAL_WORKERS_MAX 100 /* two digits in the name */
 #define WAL_SEGMENT_NAME_MAX 32
+#define WAL_SPARES_MAX 64 /* spares tracked; more stay on disk, unused */
 
 struct wal_segment_header {
 	uint64_t magic;
@@ -88,7 +89,8 @@ struct wal_segdir {
 	uint64_t segment_bytes;
 	uint64_t next_seq[WAL_WORKERS_MAX]; /* per worker index: max found + 1 */
 	uint64_t next_spare_id;
-	uint32_t spares; /* spare files present */
+	uint32_t spares; /* spare files ready: spare_id[0 .. spares) */
+	uint64_t spare_id[WAL_SPARES_MAX];
 	/* Counters. */
 	uint64_t segments_created; /* made from nothing: fallocate + zero fill */
 	uint64_t segments_reused;  /* taken from a spare */

@@ -132,19 +132,21 @@ static void test_open_new_and_scan(void **state)
 }
 
 /* Retired segments come back as new ones by rename: after the first few,
- * no file is created and none is ever unlinked. */
+ * no file is created, none is ever unlinked, and the folder is not listed. */
 static void test_recycling_without_unlink(void **state)
 {
 	struct disk_fake *f = *state;
 	struct disk *d = disk_fake_disk(f);
 	struct wal_segdir sd;
 	uint64_t opens_after_warmup;
+	uint64_t lists;
 
 	assert_int_equal(wal_segdir_init(&sd, d, "dd/wal", SEG_BYTES), 0);
 	assert_int_equal(wal_segment_make_spare(&sd), 0);
 	assert_int_equal(wal_segment_make_spare(&sd), 0);
 	assert_int_equal(sd.spares, 2);
 	opens_after_warmup = disk_fake_calls(f, DISK_OP_FALLOCATE);
+	lists = disk_fake_calls(f, DISK_OP_LIST);
 	for (uint64_t i = 1; i <= 50; i++) {
 		struct wal_segment s;
 
@@ -158,6 +160,7 @@ static void test_recycling_without_unlink(void **state)
 	assert_int_equal(sd.segments_reused, 50);
 	assert_int_equal(disk_fake_calls(f, DISK_OP_FALLOCATE), opens_after_warmup);
 	assert_int_equal(disk_fake_calls(f, DISK_OP_UNLINK), 0);
+	assert_int_equal(disk_fake_calls(f, DISK_OP_LIST), lists); /* no folder scan per roll */
 	/* The folder holds the live segment and two spares. */
 	{
 		struct disk_name names[8];
