@@ -77,7 +77,7 @@ with latency curves and a throughput chart as SVG (perf/plot.sh, gnuplot).
   --no-install       do not run scripts/install-deps.sh
   --core-dumps       ulimit -c unlimited: a crashing process leaves its core in the
                      results' logs/ (with Debian's default kernel.core_pattern "core")
-  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis
+  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable
   --memcached-port P UDP port for memcached [$MC_PORT]
   --redis-port P     TCP port for redis-server [$REDIS_PORT]
   --help             this text
@@ -434,6 +434,85 @@ run_warpengine() {
 		warpengine "window $WINDOW; --address-validation off, blaster --no-token"
 }
 
+# Durable writes: WarpEngine with a data directory (100% PUT, strong then
+# eventual, closed loop; strong again open loop at half the closed rate for
+# the acknowledgement latency) against Redis with an append-only file,
+# appendfsync always and everysec (redis-benchmark -P 16 SET). The data
+# directories live under the results directory: on the machine's disk, not a
+# tmpfs, so every fdatasync is real.
+run_durable() {
+	local dur dir closed r
+	for dur in strong eventual; do
+		dir=$OUT/data-$dur
+		rm -rf "$dir"
+		DP_ARGS=(--busy-poll --capacity "$KEYS" --data-dir "$dir")
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=0,put=100" --durability "$dur" --window "$WINDOW")
+		pair "we-put-$dur" "WarpEngine PUT $dur, closed" durable \
+			"window $WINDOW; --data-dir on the disk, group commit every 200 us"
+		closed=$LAST_OPS
+		if [ "$dur" = strong ] && [ -n "$closed" ]; then
+			rm -rf "$dir"
+			r=$(awk -v x="$closed" 'BEGIN { printf "%.0f", x / 2 }')
+			BL_ARGS=("${WORKLOAD[@]}" --mix "get=0,put=100" --durability strong --rate "$r"
+				--timeout-ms 200)
+			pair "we-put-strong-open50" "WarpEngine PUT strong, open 50%" durable \
+				"Poisson arrivals at half the closed rate: acknowledgement latency"
+		fi
+		rm -rf "$dir"
+	done
+	run_redis_aof always
+	run_redis_aof everysec
+}
+
+# run_redis_aof POLICY: redis-server with appendonly yes and appendfsync
+# POLICY, loaded with redis-benchmark -P 16 SET.
+run_redis_aof() {
+	local policy=$1 dir=$OUT/redis-aof-$1 rs n csv rps='' p50='' p99='' fail=
+	local id=redis-aof-$1-set label="Redis AOF $1, -P16 SET"
+	if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+		record_skip "$id" "$label" durable "redis-server/redis-tools not installed"
+		return
+	fi
+	if port_in_use t "$REDIS_PORT"; then
+		record_skip "$id" "$label" durable "TCP port $REDIS_PORT is in use (--redis-port)"
+		return
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	proc_start "$OUT/logs/redis-aof-$policy.log" $((20 * DURATION + 120)) taskset -c "$DP_CORE" \
+		redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly yes \
+		--appendfsync "$policy" --dir "$dir"
+	rs=$PROC_PID
+	if ! proc_wait_until 10 "$rs" redis_up; then
+		proc_stop "$rs"
+		summary_record "$id" "$label" durable failed - - - - - - - - - \
+			"redis-server did not start (see logs/redis-aof-$policy.log)"
+		report_line failed "$label" - - "redis-server did not start"
+		return
+	fi
+	n=$(( (policy == always ? 150000 : 300000) * DURATION ))
+	csv=$OUT/redis-aof-$policy.csv
+	proc_start --stderr "$OUT/logs/redis-aof-$policy-bench.log" "$csv" $((10 * DURATION + 60)) \
+		taskset -c "$BL_CORE" redis-benchmark -p "$REDIS_PORT" -t set -n "$n" -r "$KEYS" \
+		-d "$VALUE_SIZE" -P 16 -c 50 --csv
+	proc_wait "$PROC_PID"
+	[ "$PROC_RC" = 0 ] || fail="redis-benchmark exit status $PROC_RC"
+	proc_alive "$rs" || fail="redis-server died (see logs/redis-aof-$policy.log)"
+	read -r rps p50 p99 < <(awk -F '","' '$1 == "\"SET" {
+		printf "%.0f %.0f %.0f\n", $2, $5 * 1e6, $7 * 1e6 }' "$csv")
+	if [ -n "$fail" ] || [ -z "${rps:-}" ] || [ "$rps" = 0 ]; then
+		summary_record "$id" "$label" durable failed - - - - - - - - "redis-aof-$policy.csv" \
+			"${fail:-no SET figure}"
+		report_line failed "$label" - - "${fail:-no SET figure}"
+	else
+		summary_record "$id" "$label" durable ok "$rps" "$p50" "$p99" - - - - - \
+			"redis-aof-$policy.csv" "appendfsync $policy; redis-benchmark -c 50 -P 16 -n $n"
+		report_line ok "$label" "$rps" "$p99" "appendfsync $policy"
+	fi
+	proc_stop "$rs"
+	rm -rf "$dir"
+}
+
 port_in_use() { # PROTO(u|t) PORT
 	ss -Hln"$1" "sport = :$2" 2>/dev/null | grep -q .
 }
@@ -557,6 +636,7 @@ skipped reflect || run_reflect
 skipped warpengine || run_warpengine
 skipped memcached || run_memcached
 skipped redis || run_redis
+skipped durable || run_durable
 
 # --- 4. summary -----------------------------------------------------------
 

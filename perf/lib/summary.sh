@@ -90,6 +90,15 @@ summary_write() {
 		rname[++nr] = "we_over_redis_p16"
 		rtext[nr] = "WarpEngine 95/5 uniform closed (unverified) / Redis -P16 (GET and SET rates blended 95/5)"
 		rval[nr] = ratio(we, redis)
+		rname[++nr] = "validation_on_over_off"
+		rtext[nr] = "WarpEngine 95/5 uniform closed with address validation (default) / with it off: its cost"
+		rval[nr] = ratio(we, rate("we-get95-uniform-closed-novalidation"))
+		rname[++nr] = "strong_put_over_redis_always"
+		rtext[nr] = "WarpEngine strong PUT/s (closed) / Redis AOF appendfsync always -P16 SET/s"
+		rval[nr] = ratio(rate("we-put-strong"), rate("redis-aof-always-set"))
+		rname[++nr] = "eventual_put_over_redis_everysec"
+		rtext[nr] = "WarpEngine eventual PUT/s (closed) / Redis AOF appendfsync everysec -P16 SET/s"
+		rval[nr] = ratio(rate("we-put-eventual"), rate("redis-aof-everysec-set"))
 
 		w = 30
 		for (i = 1; i <= n; i++)
