@@ -378,7 +378,8 @@ static void fp_burst(unsigned self, struct fp_queue *in, bool from_ring)
 
 	/* The burst is taken whole, so steering and forwarding during it go to
 	 * rings that are read later. */
-	w->burst = *in;
+	w->burst.n = in->n;
+	memcpy(w->burst.f, in->f, in->n * sizeof(in->f[0]));
 	in->n = 0;
 	for (unsigned i = 0; i < w->burst.n; i++) {
 		struct fp_frame *f = &w->burst.f[i];
@@ -493,7 +494,8 @@ static bool fp_round(void)
 			fp_burst(i, &st.w[i].ring, true);
 		}
 	}
-	fp_check_shards();
+	if (work)
+		fp_check_shards();
 	return work;
 }
 
