@@ -100,8 +100,10 @@ for h in "${harnesses[@]}"; do
   [ $replay_only = 1 ] && continue
 
   echo "== fuzz $h: ${seconds} s of libFuzzer"
+  max_len=4096
+  [ "$h" = frame_path ] && max_len=16384 # recipes of several frames
   rc=0
-  "$dir/tests/fuzz/fuzz_$h" -max_total_time="$seconds" -max_len=4096 -rss_limit_mb=2048 \
+  "$dir/tests/fuzz/fuzz_$h" -max_total_time="$seconds" -max_len=$max_len -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$work" "$seeds" >"$dir/fuzz-$h.log" 2>&1 || rc=$?
   if [ $rc != 0 ]; then

@@ -19,8 +19,8 @@
  *            3: a region move: owner[r] = (r + k) mod workers, for k given
  *   at the end, rounds until every queue and ring is empty.
  *
- * Each worker classifies (netio_classify), drops UDP payloads over 1472
- * bytes, steers a datagram for another worker's port to that worker whole
+ * Each worker classifies (netio_classify, which must already have dropped
+ * UDP payloads over 1472 bytes: checked), steers a datagram for another worker's port to that worker whole
  * (reserved byte PROTO_FWD_WHOLE | 1), takes the forwarding byte of what
  * comes from its ring (proto_take_hops), decodes (proto_decode_batch),
  * answers decode errors header-only, and hands each decoded datagram to the
