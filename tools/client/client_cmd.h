@@ -9,6 +9,8 @@
  *   batch            client_batch.c    stdin lines -> batched requests -> result lines
  *   load             client_load.c     PUT/GET/DELETE/GET verify workload, report
  *   raw              client_raw.c      one datagram as is, replies dumped
+ *   writes           client_writes.c   PUT/DELETE a key set for a while, ack log
+ *   check            client_check.c    read an ack log's keys back, judge them
  */
 #ifndef CLIENT_CMD_H
 #define CLIENT_CMD_H
@@ -25,6 +27,9 @@
 #define CLIENT_EXIT_STATUS 2    /* another status, or a bad batch line */
 #define CLIENT_EXIT_NO_ANSWER 3 /* timeout after all tries, or the deadline */
 #define CLIENT_EXIT_USAGE 64    /* EX_USAGE */
+#define CLIENT_EXIT_DATAERR 65  /* EX_DATAERR: check: a malformed ack log */
+#define CLIENT_EXIT_NOINPUT 66  /* EX_NOINPUT: check: the ack log cannot be opened */
+#define CLIENT_EXIT_CANTCREAT 73 /* EX_CANTCREAT: writes: the ack log cannot be opened */
 #define CLIENT_EXIT_OSERR 71    /* EX_OSERR */
 
 /* Open the socket and a tracker configured from a (ring_ops 0: the default
@@ -46,5 +51,7 @@ int client_cmd_ping(const struct client_args *a, FILE *out, FILE *err);
 int client_cmd_batch(const struct client_args *a, int in_fd, FILE *out, FILE *err);
 int client_cmd_load(const struct client_args *a, FILE *out, FILE *err);
 int client_cmd_raw(const struct client_args *a, FILE *out, FILE *err);
+int client_cmd_writes(const struct client_args *a, FILE *out, FILE *err);
+int client_cmd_check(const struct client_args *a, FILE *out, FILE *err);
 
 #endif

@@ -38,7 +38,8 @@ static const struct opt_desc opt_table[CLIENT_OPT_COUNT] = {
 static const char *const cmd_names[CLIENT_CMD_COUNT] = {
 	[CLIENT_CMD_NONE] = "",        [CLIENT_CMD_PUT] = "put",     [CLIENT_CMD_GET] = "get",
 	[CLIENT_CMD_DEL] = "del",      [CLIENT_CMD_PING] = "ping",   [CLIENT_CMD_BATCH] = "batch",
-	[CLIENT_CMD_LOAD] = "load",    [CLIENT_CMD_RAW] = "raw",
+	[CLIENT_CMD_LOAD] = "load",    [CLIENT_CMD_RAW] = "raw",     [CLIENT_CMD_WRITES] = "writes",
+	[CLIENT_CMD_CHECK] = "check",
 };
 
 /* Positional words each command takes after its name. */
@@ -266,6 +267,23 @@ static int opt_apply(struct client_args *a, unsigned id, const char *v, char *er
 				    CLIENT_KEY_PREFIX_MAX);
 		a->key_prefix = v;
 		return 0;
+	case CLIENT_OPT_ACK_LOG:
+		if (v[0] == 0)
+			return fail(err, err_len, "--ack-log: empty file name");
+		a->ack_log = v;
+		return 0;
+	case CLIENT_OPT_DURATION:
+		if (parse_num_u64(v, 10, 0, CLIENT_DURATION_S_MAX, &x))
+			return fail(err, err_len, "--duration: '%s' is not a time in 0..%u s", v,
+				    CLIENT_DURATION_S_MAX);
+		a->duration_s = (uint32_t)x;
+		return 0;
+	case CLIENT_OPT_DELETE_PERCENT:
+		if (parse_num_u64(v, 10, 0, 100, &x))
+			return fail(err, err_len, "--delete-percent: '%s' is not a percentage in 0..100",
+				    v);
+		a->delete_percent = (uint32_t)x;
+		return 0;
 	case CLIENT_OPT_JSON:
 		a->json = true;
 		return 0;
@@ -296,6 +314,7 @@ static void set_defaults(struct client_args *a)
 	a->value_size_min = a->value_size_max = 32;
 	a->seed = 1;
 	a->key_prefix = "key:";
+	a->duration_s = 10;
 }
 
 /* Checks that need the whole command line. */
@@ -330,11 +349,13 @@ static int check_args(struct client_args *a, char *err, size_t err_len)
 	}
 	if (a->cmd == CLIENT_CMD_RAW && !a->raw_hex)
 		return fail(err, err_len, "raw needs the payload: raw --hex HEXBYTES");
-	if (a->cmd == CLIENT_CMD_LOAD) {
+	if ((a->cmd == CLIENT_CMD_WRITES || a->cmd == CLIENT_CMD_CHECK) && !a->ack_log)
+		return fail(err, err_len, "%s needs --ack-log FILE", cmd_names[a->cmd]);
+	if (a->cmd == CLIENT_CMD_LOAD || a->cmd == CLIENT_CMD_WRITES) {
 		uint32_t key_max;
 
 		if (!(a->given & (1u << CLIENT_OPT_KEYS)))
-			return fail(err, err_len, "load needs --keys N");
+			return fail(err, err_len, "%s needs --keys N", cmd_names[a->cmd]);
 		key_max = (uint32_t)strlen(a->key_prefix) + decimal_digits(a->keys - 1);
 		if (key_max > PROTO_KEY_MAX)
 			return fail(err, err_len, "--key-prefix: keys would be %u bytes, max %u",
@@ -396,7 +417,7 @@ int client_opts_parse(struct client_args *a, int argc, char **argv, char *err, s
 		return 0;
 	if (n_words == 0)
 		return fail(err, err_len,
-			    "no command given (put, get, del, ping, batch, load, raw)");
+			    "no command given (put, get, del, ping, batch, load, raw, writes, check)");
 	a->cmd = cmd_lookup(words[0]);
 	if (a->cmd == CLIENT_CMD_NONE)
 		return fail(err, err_len, "unknown command '%s'", words[0]);
@@ -406,6 +427,8 @@ int client_opts_parse(struct client_args *a, int argc, char **argv, char *err, s
 			[CLIENT_CMD_DEL] = "del KEY",       [CLIENT_CMD_PING] = "ping",
 			[CLIENT_CMD_BATCH] = "batch",       [CLIENT_CMD_LOAD] = "load --keys N",
 			[CLIENT_CMD_RAW] = "raw --hex HEXBYTES",
+			[CLIENT_CMD_WRITES] = "writes --keys N --ack-log FILE",
+			[CLIENT_CMD_CHECK] = "check --ack-log FILE",
 		};
 		return fail(err, err_len, "'%s' takes %u argument%s: %s", cmd_names[a->cmd],
 			    cmd_args[a->cmd], cmd_args[a->cmd] == 1 ? "" : "s", usage[a->cmd]);
@@ -453,6 +476,13 @@ void client_opts_usage(FILE *f, const char *prog)
 		"  load --keys N   PUT N keys, GET and verify them, DELETE them, GET again\n"
 		"                  expecting NOT_FOUND; report counts and ops/s per phase\n"
 		"  raw --hex BYTES send one datagram as is, print every reply (hex, decoded)\n"
+		"  writes --keys N --ack-log FILE\n"
+		"                  PUT (and DELETE) random keys of N for --duration seconds,\n"
+		"                  each value unique; append every write issued and every\n"
+		"                  acknowledgement to FILE\n"
+		"  check --ack-log FILE\n"
+		"                  read every key of FILE back and check that each holds its\n"
+		"                  last acknowledged write or a later one; print violations\n"
 		"\n"
 		"options:\n",
 		prog);
@@ -477,6 +507,9 @@ void client_opts_usage(FILE *f, const char *prog)
 	fputs("\n"
 	      "exit status: 0 OK (load: every check passed); 1 NOT_FOUND (load: a check failed);\n"
 	      "2 another status (printed with its name and text); 3 no answer after all tries\n"
-	      "or the deadline; 64 bad arguments; 71 a socket error.\n",
+	      "or the deadline; 64 bad arguments; 71 a socket error.\n"
+	      "writes: 0 every write answered, 3 one unanswered (the run stopped), 73 the ack\n"
+	      "log cannot be opened. check: 0 no violation, 1 violations, 65 a malformed ack\n"
+	      "log, 66 the ack log cannot be opened.\n",
 	      f);
 }

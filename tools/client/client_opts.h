@@ -24,16 +24,20 @@ enum client_cmd {
 	CLIENT_CMD_BATCH,
 	CLIENT_CMD_LOAD,
 	CLIENT_CMD_RAW,
+	CLIENT_CMD_WRITES,
+	CLIENT_CMD_CHECK,
 	CLIENT_CMD_COUNT
 };
 
 /* Sets of commands an option applies to. */
 #define CMD_BIT(c) (1u << CLIENT_CMD_##c)
 #define CMDS_ONE (CMD_BIT(PUT) | CMD_BIT(GET) | CMD_BIT(DEL))
-#define CMDS_KV (CMDS_ONE | CMD_BIT(BATCH) | CMD_BIT(LOAD))
+#define CMDS_ACK (CMD_BIT(WRITES) | CMD_BIT(CHECK))
+#define CMDS_KV (CMDS_ONE | CMD_BIT(BATCH) | CMD_BIT(LOAD) | CMDS_ACK)
 #define CMDS_NET (CMDS_KV | CMD_BIT(PING) | CMD_BIT(RAW))
-#define CMDS_PIPE (CMD_BIT(BATCH) | CMD_BIT(LOAD))
-#define CMDS_WRITE (CMD_BIT(PUT) | CMD_BIT(DEL) | CMDS_PIPE)
+#define CMDS_PIPE (CMD_BIT(BATCH) | CMD_BIT(LOAD) | CMDS_ACK)
+#define CMDS_WRITE (CMD_BIT(PUT) | CMD_BIT(DEL) | CMD_BIT(BATCH) | CMD_BIT(LOAD) | CMD_BIT(WRITES))
+#define CMDS_KEYSET (CMD_BIT(LOAD) | CMD_BIT(WRITES))
 #define CMDS_ALL (CMDS_NET | CMD_BIT(NONE))
 
 #define CLIENT_TIMEOUT_MS_MAX 600000u
@@ -43,6 +47,7 @@ enum client_cmd {
 #define CLIENT_WORKERS_MAX 1024u
 #define CLIENT_KEYS_MAX 100000000ull
 #define CLIENT_KEY_PREFIX_MAX 64u
+#define CLIENT_DURATION_S_MAX 86400u
 /* Largest raw payload: the largest UDP payload over IPv4. */
 #define CLIENT_RAW_MAX 65507u
 
@@ -71,12 +76,18 @@ enum client_cmd {
 	  "write durability: default, strong, eventual or weak")                               \
 	X(HEX, "hex", 'x', "BYTES", "off", CMD_BIT(GET) | CMD_BIT(BATCH) | CMD_BIT(RAW),       \
 	  "get, batch: print values in hex; raw: the payload to send, in hex")                 \
-	X(KEYS, "keys", 'k', "N", "", CMD_BIT(LOAD), "load: number of keys (required)")        \
-	X(VALUE_SIZE, "value-size", 0, "S|MIN-MAX", "32", CMD_BIT(LOAD),                       \
-	  "load: value bytes, or a range (each key's size derived from it)")                   \
+	X(KEYS, "keys", 'k', "N", "", CMDS_KEYSET, "load, writes: number of keys (required)")  \
+	X(VALUE_SIZE, "value-size", 0, "S|MIN-MAX", "32", CMDS_KEYSET,                         \
+	  "load, writes: value bytes, or a range (each value's size derived from it)")         \
 	X(SEED, "seed", 0, "X", "1", CMD_BIT(LOAD), "load: seed of the value bytes")           \
-	X(KEY_PREFIX, "key-prefix", 0, "P", "key:", CMD_BIT(LOAD),                             \
-	  "load: keys are P0, P1, ... P<N-1>")                                                 \
+	X(KEY_PREFIX, "key-prefix", 0, "P", "key:", CMDS_KEYSET,                               \
+	  "load, writes: keys are P0, P1, ... P<N-1>")                                         \
+	X(ACK_LOG, "ack-log", 0, "FILE", "", CMDS_ACK,                                         \
+	  "writes: append issued and acknowledged writes to FILE; check: verify against it")   \
+	X(DURATION, "duration", 0, "SEC", "10", CMD_BIT(WRITES),                               \
+	  "writes: issue writes for SEC seconds (0..86400)")                                   \
+	X(DELETE_PERCENT, "delete-percent", 0, "P", "0", CMD_BIT(WRITES),                      \
+	  "writes: P% of the writes are DELETEs (0..100)")                                     \
 	X(JSON, "json", 'j', NULL, "off", CMD_BIT(LOAD), "load: print one JSON object")        \
 	X(HELP, "help", 'h', NULL, "", CMDS_ALL, "print this help and exit")                   \
 	X(VERSION, "version", 'V', NULL, "", CMDS_ALL, "print the version and exit")
@@ -109,6 +120,9 @@ struct client_args {
 	uint32_t value_size_max;
 	uint64_t seed;
 	const char *key_prefix;
+	const char *ack_log;     /* writes, check */
+	uint32_t duration_s;     /* writes */
+	uint32_t delete_percent; /* writes */
 	bool json;
 	bool help;
 	bool version;

@@ -123,6 +123,7 @@ void client_track_start(struct client_track *t, const struct client_source *src)
 	WE_ASSERT(t->n_free == t->cfg.window);
 	WE_ASSERT(t->n_pending == 0);
 	t->src = src;
+	t->admitted = NULL;
 	t->src_done = false;
 	t->src_waiting = false;
 	t->blocked = false;
@@ -277,7 +278,18 @@ static bool admit_one(struct client_track *t, uint32_t idx)
 	return true;
 }
 
+static unsigned admit_pull(struct client_track *t);
+
 unsigned client_track_admit(struct client_track *t)
+{
+	unsigned n = admit_pull(t);
+
+	if (t->admitted)
+		t->admitted(t->src->ctx);
+	return n;
+}
+
+static unsigned admit_pull(struct client_track *t)
 {
 	unsigned n = 0;
 

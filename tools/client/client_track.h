@@ -89,8 +89,8 @@ struct client_source {
 	/* Op idx leaves, in admission order; its storage may be reused. */
 	void (*retire)(void *ctx, uint32_t idx, const struct client_op *op);
 	void *ctx;
-	/* The source promises no two of its requests share a key (load, ping):
-	 * skip the same-key ordering rule. */
+	/* The source promises no two of its requests share a key (load, ping),
+	 * or none in flight together (writes): skip the same-key ordering rule. */
 	bool keys_distinct;
 };
 
@@ -157,6 +157,11 @@ struct client_track {
 	bool aborted;
 	struct client_keyset keys;
 	const struct client_source *src;
+	/* Optional, set after client_track_start (which clears it): called with
+	 * the source's ctx at the end of every admit, before any op it admitted
+	 * is sent and after the results that came since the previous call. The
+	 * writes command puts its log lines in the file here. */
+	void (*admitted)(void *ctx);
 	struct client_track_stats stats;
 	/* The server's address token; it outlives runs (client_track_start). */
 	struct client_token tok;

@@ -50,6 +50,12 @@ int main(int argc, char **argv)
 	case CLIENT_CMD_RAW:
 		rc = client_cmd_raw(&a, stdout, stderr);
 		break;
+	case CLIENT_CMD_WRITES:
+		rc = client_cmd_writes(&a, stdout, stderr);
+		break;
+	case CLIENT_CMD_CHECK:
+		rc = client_cmd_check(&a, stdout, stderr);
+		break;
 	default:
 		rc = CLIENT_EXIT_USAGE;
 		break;
