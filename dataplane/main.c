@@ -244,11 +244,16 @@ static void main_print_banner(const struct main_state *st)
  * safe by memif_guard.c, not here. */
 #define MAIN_RECONNECT_FIRST_S 0.1
 #define MAIN_RECONNECT_EVERY_S 0.5
+/* A restart that connected the socket leaves the memif handshake to EAL's
+ * interrupt thread; stopping the port during it would run the driver's
+ * disconnect and connect at once, so give it this long to bring the link up. */
+#define MAIN_HANDSHAKE_S 3.0
 struct main_link {
 	double down_since; /* 0 while up */
 	double last_try;
 	bool ever_up;      /* a link that never came up is not a peer that left */
 	bool restarting;   /* workers parked, port not started yet */
+	double started_at; /* last restart that connected the socket */
 };
 
 static void main_watch_link(struct main_state *st, struct main_link *l, double now)
@@ -277,18 +282,25 @@ static void main_watch_link(struct main_state *st, struct main_link *l, double n
 	if (!port_needs_reconnect(&st->port))
 		return;
 	if (now - l->down_since < MAIN_RECONNECT_FIRST_S ||
-	    now - l->last_try < MAIN_RECONNECT_EVERY_S || memif_guard_busy())
+	    now - l->last_try < MAIN_RECONNECT_EVERY_S || now - l->started_at < MAIN_HANDSHAKE_S ||
+	    memif_guard_busy())
 		return;
 	l->last_try = now;
 	if (!l->restarting) {
 		if (!worker_pause_all(st->workers, st->n_workers, 1000)) {
-			fprintf(stderr, "warpengine: workers did not pause; not restarting the port\n");
+			fprintf(stderr, "warpengine: workers did not pause; not restarting the port "
+					"(parked:");
+			for (unsigned i = 0; i < st->n_workers; i++)
+				if (__atomic_load_n(&st->workers[i]->paused, __ATOMIC_ACQUIRE))
+					fprintf(stderr, " %u", i);
+			fprintf(stderr, ")\n");
 			return;
 		}
 		l->restarting = true;
 	}
 	if (port_restart(&st->port) == 0) {
 		l->restarting = false;
+		l->started_at = now;
 		worker_resume_all();
 	}
 }

@@ -19,7 +19,7 @@
 # answered and no wrong value. The data plane must never die, must say that
 # its guard held the unmaps, and must stop cleanly on SIGTERM.
 #
-# KILLS peers are killed per role: 12 (24 in all) by default, 100 (200 in
+# KILLS peers are killed per role: 10 (20 in all) by default, 100 (200 in
 # all) with WE_LONG_TESTS=1; WE_MEMIF_KILLS and WE_MEMIF_ROLES override.
 # A cycle takes 2-5 s on a loaded two-core box (EAL start of the new peer,
 # the memif handshake, its first answers).
@@ -34,7 +34,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 77
 fi
 
-if [ "${WE_LONG_TESTS:-0}" = 1 ]; then KILLS=${WE_MEMIF_KILLS:-100}; else KILLS=${WE_MEMIF_KILLS:-12}; fi
+if [ "${WE_LONG_TESTS:-0}" = 1 ]; then KILLS=${WE_MEMIF_KILLS:-100}; else KILLS=${WE_MEMIF_KILLS:-10}; fi
 ROLES=${WE_MEMIF_ROLES:-client server}
 
 WORK=$(mktemp -d /tmp/we-md.XXXXXX)
