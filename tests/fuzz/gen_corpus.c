@@ -357,6 +357,32 @@ static void seeds_frame_path_deep(void)
 		put("frame_path", "hop-limit-after-move", b, n);
 	}
 
+	/* Raw frames through the workers: ARP and ICMP answered in place, a
+	 * UDP frame with a zero IPv4 checksum that the harness fixes (ctrl bit
+	 * 2), one to a closed port. */
+	{
+		uint8_t f[256];
+		uint32_t len;
+
+		n = 0;
+		b[n++] = 0x1d;
+		b[n++] = 0x10;
+		len = arp_request(f);
+		b[n++] = 1, b[n++] = 0, b[n++] = (uint8_t)len, b[n++] = 0;
+		memcpy(b + n, f, len), n += len;
+		len = icmp_echo(f, 4);
+		b[n++] = 1, b[n++] = 1, b[n++] = (uint8_t)len, b[n++] = 0;
+		memcpy(b + n, f, len), n += len;
+		len = udp_frame(f, 9001, &ex_put);
+		f[NETIO_ETH_HDR + 10] = f[NETIO_ETH_HDR + 11] = 0;
+		b[n++] = 1, b[n++] = 4 | 2, b[n++] = (uint8_t)len, b[n++] = 0;
+		memcpy(b + n, f, len), n += len;
+		len = udp_frame(f, 9100, &ex_put);
+		b[n++] = 1, b[n++] = 0, b[n++] = (uint8_t)len, b[n++] = 0;
+		memcpy(b + n, f, len), n += len;
+		put("frame_path", "raw-arp-icmp-udp", b, n);
+	}
+
 	/* Split reply, then NEED_TOKEN: three 700-byte values on worker 0, read
 	 * back in one datagram (answers of 3 x 712 bytes need two replies);
 	 * with validation on, the same read without a token is withheld. */
