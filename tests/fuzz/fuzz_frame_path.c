@@ -20,8 +20,8 @@
  *   at the end, rounds until every queue and ring is empty.
  *
  * Each worker classifies (netio_classify, which must already have dropped
- * UDP payloads over 1472 bytes: checked), steers a datagram for another worker's port to that worker whole
- * (reserved byte PROTO_FWD_WHOLE | 1), takes the forwarding byte of what
+ * UDP payloads over 1472 bytes: checked), steers a datagram for another
+ * worker's port to that worker whole (reserved byte PROTO_FWD_WHOLE | 1), takes the forwarding byte of what
  * comes from its ring (proto_take_hops), decodes (proto_decode_batch),
  * answers decode errors header-only, and hands each decoded datagram to the
  * core through frame_path_exec.c (the only file that uses execute.h).

@@ -243,7 +243,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r == PROTO_DECODE_OK) {
 		FUZZ_CHECK(n == hdr.count && n >= 1 && n <= PROTO_BATCH_MAX, "n_reqs %u count %u", n,
 			   hdr.count);
-		FUZZ_CHECK((hdr.flags & ~PROTO_F_TOKEN) == 0 && hdr.version == 1 && hdr.status == 0 && hdr.reserved == 0,
+		FUZZ_CHECK((hdr.flags & ~PROTO_F_TOKEN) == 0 && hdr.version == 1 &&
+				   hdr.status == 0 && hdr.reserved == 0,
 			   "a decoded request has header fields v1 forbids");
 		check_entries(data, len, &hdr, e, n, false);
 	} else {
