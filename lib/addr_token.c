@@ -97,5 +97,8 @@ bool addr_token_check(struct addr_token_cache *c, uint32_t ip_be, uint32_t epoch
 {
 	const struct addr_token_line *l = cache_line(c, ip_be, epoch);
 
-	return (token_diff(token, l->current) == 0) | (token_diff(token, l->previous) == 0);
+	/* Both compared, whatever the first gives (no early exit). */
+	uint64_t cur = token_diff(token, l->current), prev = token_diff(token, l->previous);
+
+	return (int)(cur == 0) | (int)(prev == 0);
 }

@@ -312,7 +312,10 @@ static enum netio_verdict classify_ipv4(const struct netio_self *self, uint8_t *
 	udp->payload_len = udp_len - NETIO_UDP_HDR;
 	udp->src_ip_be = src_ip_be;
 	udp->dst_ip_be = get_u32(ip + 16);
-	memcpy(udp->dst_mac, frame, 6);
+	/* Our own MAC, not the frame's destination: a datagram that came to the
+	 * broadcast address is answered from us, never from ff:ff:ff:ff:ff:ff
+	 * (the reply's source is udp->dst_mac). */
+	memcpy(udp->dst_mac, self->mac, 6);
 	memcpy(udp->src_mac, frame + 6, 6);
 	return NETIO_UDP;
 }

@@ -29,6 +29,8 @@ echo "== unit and storage tests (normal build)"
 meson test -C build --suite unit --suite storage --print-errorlogs
 echo "== unit and storage tests (ASan + UBSan)"
 meson test -C build-asan --suite unit --suite storage --print-errorlogs
+echo "== fuzz harnesses (clang/libFuzzer: replay corpus and regressions, then 10 s each)"
+scripts/fuzz.sh --time 10
 echo "== integration tests"
 meson test -C build --suite integration --print-errorlogs
 echo "== integration tests (ASan + UBSan builds of the data plane, client and blaster)"

@@ -171,11 +171,13 @@ static void check_udp(const uint8_t *f, uint32_t len, const struct netio_udp *u)
 	FUZZ_CHECK(u->dst_ip_be == fuzz_self.ip_be && memcmp(ip + 16, &u->dst_ip_be, 4) == 0 &&
 			   memcmp(ip + 12, &u->src_ip_be, 4) == 0,
 		   "addresses reported are not the frame's, or not ours");
-	FUZZ_CHECK(memcmp(u->dst_mac, f, 6) == 0 && memcmp(u->src_mac, f + 6, 6) == 0,
-		   "MACs reported are not the frame's");
+	/* The reply goes from our own MAC (udp->dst_mac), even for a datagram
+	 * that came to the broadcast address, back to the frame's source. */
+	FUZZ_CHECK(memcmp(u->dst_mac, fuzz_self.mac, 6) == 0 && memcmp(u->src_mac, f + 6, 6) == 0,
+		   "MACs reported are not ours and the frame's source");
 	FUZZ_CHECK(!ip_is_martian(ip + 12), "accepted UDP from %u.%u.%u.%u",
 		 ip[12], ip[13], ip[14], ip[15]);
-	FUZZ_CHECK(eth_dst_ok(u->dst_mac), "accepted UDP sent to another MAC");
+	FUZZ_CHECK(eth_dst_ok(f), "accepted UDP sent to another MAC");
 	FUZZ_CHECK(u->src_port != 0, "accepted UDP from port 0");
 	FUZZ_CHECK((u->src_mac[0] & 1) == 0,
 		 "accepted UDP from group MAC %02x:..., the reply would go to a group", u->src_mac[0]);
