@@ -14,8 +14,11 @@
  * any moment finds the log complete up to the last answer the client saw,
  * whether the client then goes on, stops or is killed too.
  *
- * A write with no answer after all its tries stops the run (the server is
- * gone): writes already in flight finish, nothing new is issued, exit 3.
+ * A write with no answer after all its tries ends the run (the server is
+ * gone): nothing new is issued, and at the next admission round the writes
+ * still waiting are given up (unacknowledged, as they are), so a harness
+ * that killed the server sees the client end one retry sequence after the
+ * kill, not one per window of writes. Exit 3.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +50,8 @@ struct writes_ctx {
 	uint64_t rng;
 	uint64_t end_ns;
 	bool stop;
+	bool give_up;             /* a write went unanswered: abort the rest */
+	struct client_track *track;
 	uint32_t prefix_len;
 	uint32_t value_max;
 	uint8_t *busy;            /* per key: a write in flight */
@@ -122,7 +127,13 @@ static void log_flush(struct writes_ctx *c)
 
 static void writes_admitted(void *ctx)
 {
-	log_flush(ctx);
+	struct writes_ctx *c = ctx;
+
+	log_flush(c);
+	if (c->give_up && !c->track->aborted) {
+		client_track_abort(c->track); /* their results write no line */
+		log_flush(c);
+	}
 }
 
 /* A key of the set with no write in flight, from a random start; -1 if
@@ -205,6 +216,7 @@ static void writes_result(void *ctx, uint32_t idx, const struct client_op *op,
 	case CLIENT_STATUS_TIMEOUT:
 		c->unanswered++;
 		c->stop = true;
+		c->give_up = true;
 		return;
 	default:
 		break;
@@ -328,6 +340,7 @@ int client_cmd_writes(const struct client_args *a, FILE *out, FILE *err)
 	t0 = client_now_ns();
 	c.end_ns = t0 + (uint64_t)a->duration_s * 1000000000ull;
 	client_track_start(&t, &src);
+	c.track = &t;
 	t.admitted = writes_admitted;
 	rc = client_cmd_run(&n, &t, client_cmd_deadline(a), -1, &deadline_hit, err);
 	log_flush(&c); /* whatever came after the last admission */
