@@ -220,6 +220,17 @@ check_ack_log
 echo "# final: $(grep '^check:' "$WORK/check.out")"
 pass "$cycles_run SIGKILL cycles (2, 1 then 3 workers per epoch): recovery replayed every acknowledged PUT, $cut_seen torn tails cut, every key kept ($total_acked acknowledged writes of $total_writes issued, $(( (SECONDS - t_start) * 1000 / (cycles_run + 1) )) ms per cycle)"
 
+# The check itself can fail: a value no write issued, stored behind the
+# log's back, is named.
+client put key:0 "0000000000000001.1/not a value of this log" >/dev/null || fail "put of a forged value"
+rc=0
+client check --ack-log "$ACK" >"$WORK/check.out" 2>&1 || rc=$?
+[ $rc = 1 ] || fail "check after a forged value: exit $rc, expected 1: $(cat "$WORK/check.out")"
+grep -q "^violation: never_issued: key key:0 holds 0000000000000001.1" "$WORK/check.out" &&
+  grep -q " 1 violations (.*never_issued 1" "$WORK/check.out" ||
+  fail "check did not name the forged value: $(cat "$WORK/check.out")"
+pass "check names a value the log never issued (exit 1)"
+
 # A second data plane on the same directory: refused, exit 75, and why.
 rc=0
 "$DP" --no-pci --no-huge -m 256 --file-prefix "we-crash2-$$" --lcores 0@0,1@1 \
