@@ -185,6 +185,10 @@ for cycle in $(seq 1 "$CYCLES"); do
   sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
   kill -0 "$WRITES_PID" 2>/dev/null || fail "cycle $cycle: writes ended before the kill: $(cat "$WORK/writes.out")"
   kill_dp
+  # Sanitizer builds: a report that did not stop the process is a failure too.
+  if grep -q "runtime error:\|ERROR: AddressSanitizer" "$LOG"; then
+    fail "cycle $cycle: sanitizer report from the data plane: $(grep -m3 -A3 'runtime error:\|ERROR: AddressSanitizer' "$LOG")"
+  fi
   rc=0
   wait "$WRITES_PID" || rc=$?
   WRITES_PID=""
