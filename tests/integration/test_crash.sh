@@ -23,7 +23,8 @@
 # (power loss is a later test). Default: 20 cycles (about 1-2 minutes);
 # WE_LONG_TESTS=1: 1000 cycles, a fresh directory every 50 (replay time
 # grows with the log: there are no checkpoints yet). WE_CRASH_CYCLES=N
-# overrides the count.
+# overrides the count; WE_CRASH_KEEP=1 keeps the data directory and the ack
+# log of a failed run.
 set -euo pipefail
 
 BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}
@@ -64,8 +65,8 @@ fail() {
   for f in "$WORK"/writes.out "$WORK"/check.out "$WORK"/dump.err; do
     [ -s "$f" ] && { echo "--- $(basename "$f")" >&2; tail -n 20 "$f" >&2; }
   done
-  # Keep the evidence: the data directory and the ack log.
-  if [ -d "${DATA:-}" ]; then
+  # WE_CRASH_KEEP=1 keeps the evidence: the data directory and the ack log.
+  if [ "${WE_CRASH_KEEP:-0}" = 1 ] && [ -d "${DATA:-}" ]; then
     keep=$(mktemp -d /tmp/we-crash-fail.XXXXXX)
     cp -a "$DATA" "${ACK:-}" "$keep/" 2>/dev/null || true
     echo "--- data directory and ack log kept in $keep" >&2
