@@ -21,8 +21,9 @@
 #
 # KILLS peers are killed per role: 10 (20 in all) by default, 100 (200 in
 # all) with WE_LONG_TESTS=1; WE_MEMIF_KILLS and WE_MEMIF_ROLES override.
-# A cycle takes 2-5 s on a loaded two-core box (EAL start of the new peer,
-# the memif handshake, its first answers).
+# A cycle takes 3-8 s on a loaded two-core box (EAL start of the new peer,
+# the memif handshake, its first answers). WE_KEEP_WORK=1 keeps the logs;
+# WE_DEBUG_STACKS=1 saves the processes' stacks (gdb) when a check fails.
 set -euo pipefail
 
 BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}
