@@ -175,7 +175,8 @@ int recovery_open(struct recovery **out, struct disk *disk, const char *wal_dir,
 		recovery_close(r);
 		return rc;
 	}
-	qsort(r->segs, r->nsegs, sizeof(*r->segs), seg_cmp);
+	if (r->nsegs > 1) /* an empty wal/ has no array at all (qsort wants one) */
+		qsort(r->segs, r->nsegs, sizeof(*r->segs), seg_cmp);
 	r->st.segments = r->nsegs;
 	*out = r;
 	return 0;
