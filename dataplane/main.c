@@ -251,7 +251,7 @@ static void main_print_banner(const struct main_state *st)
 struct main_link {
 	double down_since; /* 0 while up */
 	double last_try;
-	bool ever_up;      /* a link that never came up is not a peer that left */
+	bool ever_up;      /* the link has been up once (a peer left, or none came) */
 	bool restarting;   /* workers parked, port not started yet */
 	double started_at; /* last restart that connected the socket */
 };
@@ -262,7 +262,7 @@ static void main_watch_link(struct main_state *st, struct main_link *l, double n
 		return;
 	memif_guard_service();
 	if (!l->restarting && port_link_up(&st->port)) {
-		if (l->down_since != 0) {
+		if (l->down_since != 0 && l->ever_up) {
 			printf("warpengine: link up again\n");
 			fflush(stdout);
 		}
@@ -270,13 +270,17 @@ static void main_watch_link(struct main_state *st, struct main_link *l, double n
 		l->ever_up = true;
 		return;
 	}
-	if (!l->ever_up)
+	/* A memif client whose first handshake failed (a peer that went away
+	 * or answered too late) would wait forever: restart it too, once the
+	 * handshake had MAIN_HANDSHAKE_S from launch (started_at). */
+	if (!l->ever_up && !port_needs_reconnect(&st->port))
 		return;
 	if (l->down_since == 0) {
 		l->down_since = now;
-		printf("warpengine: link down (memif peer left); %s\n",
-		       port_needs_reconnect(&st->port) ? "reconnecting"
-							: "waiting for the next peer");
+		if (l->ever_up)
+			printf("warpengine: link down (memif peer left); %s\n",
+			       port_needs_reconnect(&st->port) ? "reconnecting"
+								: "waiting for the next peer");
 		fflush(stdout);
 	}
 	if (!port_needs_reconnect(&st->port))
@@ -354,7 +358,7 @@ static void main_supervise(struct main_state *st)
 	uint64_t prev[WORKER_STATS_COUNT] = {0};
 	double start = main_now_s(), last = start;
 	const double interval = st->cfg.stats_interval_ms / 1000.0;
-	struct main_link link = {0};
+	struct main_link link = {.started_at = start};
 	struct main_ready ready = {.launched = start};
 
 	main_announce(st, &ready, start);
