@@ -83,7 +83,8 @@ struct worker {
 
 	/* Per-burst scratch. */
 	uint32_t iterations;
-	bool paused; /* acknowledges worker_pause_all(); written by the worker */
+	bool paused; /* true while parked (informational; pauses are acknowledged
+		      * per generation in worker.c); written by the worker */
 	uint32_t empty_polls;
 	uint16_t n_tx;
 	uint16_t n_dgrams;
