@@ -194,6 +194,7 @@ static void check_udp(const uint8_t *f, uint32_t len, const struct netio_udp *u)
 	FUZZ_CHECK(memcmp(reply, u->src_mac, 6) == 0 && memcmp(reply + 6, fuzz_self.mac, 6) == 0,
 		   "the reply goes from %02x:%02x:%02x:%02x:%02x:%02x, not from our MAC to the sender",
 		   reply[6], reply[7], reply[8], reply[9], reply[10], reply[11]);
+	memset(&client, 0, sizeof(client)); /* mtu and udp_payload_max: the defaults */
 	memcpy(client.mac, u->src_mac, 6);
 	client.ip_be = u->src_ip_be;
 	client.udp_port_base = u->src_port;
