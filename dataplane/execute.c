@@ -199,6 +199,28 @@ static uint8_t write_durability(const struct execute_ctx *x, uint8_t flags)
 	return dur;
 }
 
+/* Apply a PUT or DELETE to the shard (the item keeps lsn) and count it. */
+static enum we_status run_write(const struct execute_ctx *x, const struct proto_request *req,
+				uint64_t lsn)
+{
+	struct worker_stats *st = x->stats;
+	enum we_status s;
+
+	if (req->op == PROTO_OP_PUT) {
+		st->req_put++;
+		s = shard_put(x->shard, req->lhash, req->key, req->key_len, req->value,
+			      req->value_len, lsn);
+		if (s == WE_STATUS_NO_SPACE)
+			st->req_put_no_space++;
+	} else {
+		st->req_delete++;
+		s = shard_delete(x->shard, req->lhash, req->key, req->key_len);
+		if (s == WE_STATUS_NOT_FOUND)
+			st->req_delete_miss++;
+	}
+	return s;
+}
+
 /* A write that is logged: refuse it before it runs when the log cannot take
  * it, else run it, log it and answer it (EVENTUAL) or park its answer
  * (STRONG). The caller has checked that a status answer fits the reply. */
@@ -233,18 +255,7 @@ static bool run_logged_write(const struct execute_ctx *x, const struct proto_req
 		st->req_busy_log_full++;
 		return answer(x, out, share, req->op, WE_STATUS_BUSY, req->opaque, 0, 0);
 	}
-	if (req->op == PROTO_OP_PUT) {
-		st->req_put++;
-		s = shard_put(x->shard, req->lhash, req->key, req->key_len, req->value,
-			      req->value_len, rec.lsn);
-		if (s == WE_STATUS_NO_SPACE)
-			st->req_put_no_space++;
-	} else {
-		st->req_delete++;
-		s = shard_delete(x->shard, req->lhash, req->key, req->key_len);
-		if (s == WE_STATUS_NOT_FOUND)
-			st->req_delete_miss++;
-	}
+	s = run_write(x, req, rec.lsn);
 	if (s != WE_STATUS_OK) /* nothing changed: nothing to log (the reservation lapses) */
 		return answer(x, out, share, req->op, (uint8_t)s, req->opaque, 0, 0);
 	WE_ASSERT(wal_record_encode(slot, rec_bytes, &rec) == (int64_t)rec_bytes);
@@ -303,18 +314,7 @@ static bool run_local(const struct execute_ctx *x, const struct proto_request *r
 		}
 		return run_logged_write(x, req, dur, share, out);
 	}
-	if (req->op == PROTO_OP_PUT) {
-		st->req_put++;
-		s = shard_put(x->shard, req->lhash, req->key, req->key_len, req->value,
-			      req->value_len, 0);
-		if (s == WE_STATUS_NO_SPACE)
-			st->req_put_no_space++;
-	} else {
-		st->req_delete++;
-		s = shard_delete(x->shard, req->lhash, req->key, req->key_len);
-		if (s == WE_STATUS_NOT_FOUND)
-			st->req_delete_miss++;
-	}
+	s = run_write(x, req, 0);
 	return answer(x, out, share, req->op, (uint8_t)s, req->opaque, 0, 0);
 }
 
