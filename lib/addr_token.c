@@ -11,30 +11,18 @@
  */
 #include "addr_token.h"
 
-#include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <sodium.h>
+
+#include "we_random.h"
 
 _Static_assert(crypto_shorthash_siphashx24_KEYBYTES == ADDR_TOKEN_KEY_SIZE, "SipHash key size");
 _Static_assert(crypto_shorthash_siphashx24_BYTES == PROTO_TOKEN_SIZE, "SipHash-128 output");
 
 int addr_token_key_init(struct addr_token_key *key)
 {
-	size_t got = 0;
-
-	while (got < sizeof(key->bytes)) {
-		ssize_t n = getrandom(key->bytes + got, sizeof(key->bytes) - got, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)n;
-	}
-	return 0;
+	return we_random_bytes(key->bytes, sizeof(key->bytes));
 }
 
 void addr_token_make(const struct addr_token_key *key, uint32_t ip_be, uint32_t epoch,

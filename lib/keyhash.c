@@ -1,24 +1,11 @@
 /* keyhash.c - make the secret of the shard-local key hash (see keyhash.h). */
 #include "keyhash.h"
 
-#include <errno.h>
-#include <sys/random.h>
+#include "we_random.h"
 
 int keyhash_secret_init(struct keyhash_secret *s)
 {
-	size_t got = 0;
-
-	while (got < sizeof(s->bytes)) {
-		ssize_t n = getrandom(s->bytes + got, sizeof(s->bytes) - got, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		got += (size_t)n;
-	}
-	return 0;
+	return we_random_bytes(s->bytes, sizeof(s->bytes));
 }
 
 void keyhash_secret_from_seed(struct keyhash_secret *s, uint64_t seed)
