@@ -491,7 +491,7 @@ run_durable() {
 # run_redis_aof POLICY: redis-server with appendonly yes and appendfsync
 # POLICY, loaded with redis-benchmark -P 16 SET.
 run_redis_aof() {
-	local policy=$1 dir=$OUT/redis-aof-$1 rs n csv rps='' p50='' p99='' fail=
+	local policy=$1 dir=$OUT/redis-aof-$1 rs n csv fail=
 	local id=redis-aof-$1-set label="Redis AOF $1, -P16 SET"
 	if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
 		record_skip "$id" "$label" durable "redis-server/redis-tools not installed"
@@ -523,17 +523,8 @@ run_redis_aof() {
 	proc_wait "$PROC_PID"
 	[ "$PROC_RC" = 0 ] || fail="redis-benchmark exit status $PROC_RC"
 	proc_alive "$rs" || fail="redis-server died (see logs/redis-aof-$policy.log)"
-	read -r rps p50 p99 < <(awk -F '","' '$1 == "\"SET" {
-		printf "%.0f %.0f %.0f\n", $2, $5 * 1e6, $7 * 1e6 }' "$csv")
-	if [ -n "$fail" ] || [ -z "${rps:-}" ] || [ "$rps" = 0 ]; then
-		summary_record "$id" "$label" durable failed - - - - - - - - "redis-aof-$policy.csv" \
-			"${fail:-no SET figure}"
-		report_line failed "$label" - - "${fail:-no SET figure}"
-	else
-		summary_record "$id" "$label" durable ok "$rps" "$p50" "$p99" - - - - - \
-			"redis-aof-$policy.csv" "appendfsync $policy; redis-benchmark -c 50 -P 16 -n $n"
-		report_line ok "$label" "$rps" "$p99" "appendfsync $policy"
-	fi
+	redis_record_csv "$id" "$label" durable "$csv" SET "$fail" \
+		"appendfsync $policy; redis-benchmark -c 50 -P 16 -n $n"
 	proc_stop "$rs"
 	rm -rf "$dir"
 }
@@ -593,12 +584,31 @@ run_memcached() {
 }
 
 # shellcheck disable=SC2317 # called through proc_wait_until
+# redis_record_csv ID LABEL GROUP CSV TEST FAIL NOTE: record TEST's rate, p50
+# and p99 from a redis-benchmark --csv file (a line such as
+# "SET","436681.22","1.696","0.232","1.543","3.159","4.135","5.207"), or
+# the scenario as failed (FAIL non-empty, or no figure in the file).
+redis_record_csv() {
+	local id=$1 label=$2 group=$3 csv=$4 test=$5 fail=$6 note=$7 rps='' p50='' p99=''
+	read -r rps p50 p99 < <(awk -F '","' -v t="\"$test" '$1 == t {
+		printf "%.0f %.0f %.0f\n", $2, $5 * 1e6, $7 * 1e6 }' "$csv")
+	if [ -n "$fail" ] || [ -z "${rps:-}" ] || [ "$rps" = 0 ]; then
+		summary_record "$id" "$label" "$group" failed - - - - - - - - "${csv##*/}" \
+			"${fail:-no $test figure in ${csv##*/}}"
+		report_line failed "$label" - - "${fail:-no $test figure}"
+	else
+		summary_record "$id" "$label" "$group" ok "$rps" "$p50" "$p99" - - - - - \
+			"${csv##*/}" "$note"
+		report_line ok "$label" "$rps" "$p99" "$note"
+	fi
+}
+
 redis_up() {
 	redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG
 }
 
 run_redis() {
-	local rs pipe n csv rc test rps='' p50='' p99='' fail
+	local rs pipe n csv rc test fail
 	if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
 		record_skip redis-p16-get "Redis -P16 GET" redis "redis-server/redis-tools not installed"
 		return
@@ -632,21 +642,8 @@ run_redis() {
 		[ "$rc" = 0 ] || fail="redis-benchmark exit status $rc (see logs/redis-p$pipe.log)"
 		proc_alive "$rs" || fail="redis-server died (see logs/redis-server.log)"
 		for test in SET GET; do
-			# "SET","436681.22","1.696","0.232","1.543","3.159","4.135","5.207"
-			read -r rps p50 p99 < <(awk -F '","' -v t="\"$test" '$1 == t {
-				printf "%.0f %.0f %.0f\n", $2, $5 * 1e6, $7 * 1e6 }' "$csv")
-			local id=redis-p$pipe-${test,,} label="Redis -P$pipe $test"
-			local note="redis-benchmark -c 50 -P $pipe -n $n -r $KEYS -d $VALUE_SIZE"
-			if [ -n "$fail" ] || [ -z "${rps:-}" ] || [ "$rps" = 0 ]; then
-				summary_record "$id" "$label" redis failed - - - - - - - - "redis-p$pipe.csv" \
-					"${fail:-no $test figure in redis-p$pipe.csv}"
-				report_line failed "$label" - - "${fail:-no $test figure}"
-			else
-				summary_record "$id" "$label" redis ok "$rps" "$p50" "$p99" - - - - - \
-					"redis-p$pipe.csv" "$note"
-				report_line ok "$label" "$rps" "$p99" "$note"
-			fi
-			rps='' p50='' p99=''
+			redis_record_csv "redis-p$pipe-${test,,}" "Redis -P$pipe $test" redis "$csv" \
+				"$test" "$fail" "redis-benchmark -c 50 -P $pipe -n $n -r $KEYS -d $VALUE_SIZE"
 		done
 	done
 	proc_stop "$rs"
