@@ -186,10 +186,25 @@ int durability_start(struct durability *d, char *err, size_t err_len)
 	return rc;
 }
 
+void durability_stop_writer(struct durability *d)
+{
+	if (d->writer != NULL && !d->writer_stopped)
+		wal_writer_stop(d->writer);
+	d->writer_stopped = true;
+}
+
+void durability_log_stats(const struct durability *d, struct wal_writer_stats *out)
+{
+	if (d->writer != NULL)
+		wal_writer_stats_get(d->writer, out);
+	else
+		memset(out, 0, sizeof(*out));
+}
+
 void durability_close(struct durability *d)
 {
+	durability_stop_writer(d);
 	if (d->writer != NULL) {
-		wal_writer_stop(d->writer);
 		wal_writer_destroy(d->writer);
 		d->writer = NULL;
 	}

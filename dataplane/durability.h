@@ -24,6 +24,7 @@ struct durability {
 	unsigned n_workers;
 	struct recovery_stats recovered;
 	char recovery_line[320];
+	bool writer_stopped; /* its counters stay readable until durability_close */
 };
 
 struct durability_options {
@@ -42,8 +43,14 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 		    const struct region_map *map, char *err, size_t err_len) we_must_check;
 /* Start the writer thread (before the workers run). */
 int durability_start(struct durability *d, char *err, size_t err_len) we_must_check;
-/* After the workers stopped: commit what the rings hold, stop the writer,
- * release the directory. Safe on a partly opened struct. */
+/* After the workers stopped: commit what the rings hold and stop the
+ * writer, keeping its final counters (durability_log_stats). */
+void durability_stop_writer(struct durability *d);
+/* The writer's counters: live while it runs, final once stopped; zeros
+ * when there is no writer. */
+void durability_log_stats(const struct durability *d, struct wal_writer_stats *out);
+/* Stop the writer if still running, release the directory. Safe on a
+ * partly opened struct. */
 void durability_close(struct durability *d);
 
 #endif

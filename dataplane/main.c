@@ -38,6 +38,7 @@
 #include "we_time.h"
 #include "shard.h"
 #include "stats.h"
+#include "stats_storage.h"
 #include "worker.h"
 #include "wormhole.h"
 
@@ -374,7 +375,8 @@ static void main_supervise(struct main_state *st)
 		if (!st->cfg.quiet)
 			stats_log_line(stdout, st->workers, st->n_workers, prev, now - last);
 		if (st->cfg.stats_file != NULL &&
-		    stats_write_file(st->cfg.stats_file, st->workers, st->n_workers, now - start) !=
+		    stats_write_file(st->cfg.stats_file, st->workers, st->n_workers, now - start,
+				     &st->durability) !=
 			    0)
 			fprintf(stderr, "warpengine: cannot write stats file %s\n",
 				st->cfg.stats_file);
@@ -382,7 +384,7 @@ static void main_supervise(struct main_state *st)
 	}
 	if (st->cfg.stats_file != NULL)
 		stats_write_file(st->cfg.stats_file, st->workers, st->n_workers,
-				 main_now_s() - start);
+				 main_now_s() - start, &st->durability);
 }
 
 /* How much of the run the workers spent on work, and what a datagram and a
@@ -520,7 +522,7 @@ int main(int argc, char **argv)
 			return rc;
 		}
 	}
-	if (stats_telemetry_register(st.workers, st.n_workers) != 0)
+	if (stats_telemetry_register(st.workers, st.n_workers, &st.durability) != 0)
 		fprintf(stderr, "warpengine: telemetry command not registered (continuing)\n");
 
 	main_print_banner(&st);
@@ -538,8 +540,11 @@ int main(int argc, char **argv)
 	rte_eal_mp_wait_lcore();
 	memif_guard_disarm();
 	/* The workers have stopped: commit what their rings hold, then stop. */
-	durability_close(&st.durability);
+	durability_stop_writer(&st.durability);
 	main_print_totals(&st, main_now_s() - started_s);
+	if (st.durability.dir_open)
+		stats_storage_print(&st.durability, stdout);
+	durability_close(&st.durability);
 	memif_guard_report(stdout);
 	fflush(stdout);
 	main_cleanup(&st);

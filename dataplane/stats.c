@@ -11,10 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
 #include <rte_telemetry.h>
+
+#include "stats_storage.h"
 
 static struct worker *const *telemetry_workers;
 static unsigned telemetry_n;
+static const struct durability *telemetry_durability;
 
 void stats_sum(struct worker *const *workers, unsigned n, uint64_t out[WORKER_STATS_COUNT])
 {
@@ -24,66 +28,73 @@ void stats_sum(struct worker *const *workers, unsigned n, uint64_t out[WORKER_ST
 			out[i] += worker_stats_load(&workers[w]->stats, i);
 }
 
-static void stats_write_object(FILE *f, const uint64_t v[WORKER_STATS_COUNT], const char *indent)
+static json_t *stats_counters_json(const uint64_t v[WORKER_STATS_COUNT])
 {
-	fprintf(f, "{\n");
+	json_t *o = json_object();
+
 	for (unsigned i = 0; i < WORKER_STATS_COUNT; i++)
-		fprintf(f, "%s  \"%s\": %lu%s\n", indent, worker_stats_names[i],
-			(unsigned long)v[i], i + 1 < WORKER_STATS_COUNT ? "," : "");
-	fprintf(f, "%s}", indent);
+		json_object_set_new(o, worker_stats_names[i], json_integer((json_int_t)v[i]));
+	return o;
 }
 
-void stats_write_json(FILE *f, struct worker *const *workers, unsigned n, double uptime_s)
+static json_t *stats_shard_json(const struct worker *w)
+{
+	struct shard_counters c;
+	json_t *o = json_object();
+
+	worker_gauges_load(w, &c);
+#define STATS_SHARD_FIELD(name) json_object_set_new(o, #name, json_integer((json_int_t)c.name));
+	SHARD_COUNTER_FIELDS(STATS_SHARD_FIELD)
+#undef STATS_SHARD_FIELD
+	return o;
+}
+
+json_t *stats_json(struct worker *const *workers, unsigned n, double uptime_s,
+		   const struct durability *d)
 {
 	uint64_t total[WORKER_STATS_COUNT], one[WORKER_STATS_COUNT];
+	json_t *root = json_object(), *per = json_array(), *shards = json_array();
 
 	stats_sum(workers, n, total);
-	fprintf(f, "{\n\"uptime_s\": %.3f,\n\"workers\": %u,\n\"total\": ", uptime_s, n);
-	stats_write_object(f, total, "");
-	fprintf(f, ",\n\"per_worker\": [\n");
+	json_object_set_new(root, "uptime_s", json_real(uptime_s));
+	json_object_set_new(root, "workers", json_integer(n));
+	/* "total" first: scripts take the first occurrence of a counter. */
+	json_object_set_new(root, "total", stats_counters_json(total));
 	for (unsigned w = 0; w < n; w++) {
 		for (unsigned i = 0; i < WORKER_STATS_COUNT; i++)
 			one[i] = worker_stats_load(&workers[w]->stats, i);
-		stats_write_object(f, one, "");
-		fprintf(f, "%s\n", w + 1 < n ? "," : "");
+		json_array_append_new(per, stats_counters_json(one));
+		json_array_append_new(shards, stats_shard_json(workers[w]));
 	}
-	fprintf(f, "],\n\"shards\": [\n");
-	for (unsigned w = 0; w < n; w++) {
-		struct shard_counters c;
-
-		const char *sep = "";
-
-		worker_gauges_load(workers[w], &c);
-		fprintf(f, "{");
-#define STATS_SHARD_FIELD(name)                                                        \
-	{                                                                              \
-		fprintf(f, "%s\"" #name "\": %lu", sep, (unsigned long)c.name);         \
-		sep = ", ";                                                            \
-	}
-		SHARD_COUNTER_FIELDS(STATS_SHARD_FIELD)
-#undef STATS_SHARD_FIELD
-		fprintf(f, "}%s\n", w + 1 < n ? "," : "");
-	}
-	fprintf(f, "]\n}\n");
+	json_object_set_new(root, "per_worker", per);
+	json_object_set_new(root, "shards", shards);
+	if (d != NULL && d->dir_open)
+		json_object_set_new(root, "storage", stats_storage_json(d));
+	return root;
 }
 
 int stats_write_file(const char *path, struct worker *const *workers, unsigned n,
-		     double uptime_s)
+		     double uptime_s, const struct durability *d)
 {
 	char tmp[4096];
+	json_t *root;
 	FILE *f;
+	int rc = 0;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		return -errno;
-	stats_write_json(f, workers, n, uptime_s);
-	if (fclose(f) != 0)
-		return -errno;
-	if (rename(tmp, path) != 0)
-		return -errno;
-	return 0;
+	root = stats_json(workers, n, uptime_s, d);
+	if (root == NULL || json_dumpf(root, f, JSON_INDENT(1)) != 0 || fputc('\n', f) == EOF)
+		rc = -EIO;
+	json_decref(root);
+	if (fclose(f) != 0 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) != 0)
+		rc = -errno;
+	return rc;
 }
 
 void stats_log_line(FILE *f, struct worker *const *workers, unsigned n,
@@ -140,10 +151,33 @@ static int stats_telemetry_cb(const char *cmd, const char *params, struct rte_te
 	return 0;
 }
 
-int stats_telemetry_register(struct worker *const *workers, unsigned n)
+/* /warpengine/storage: the same fields as the stats file's "storage". */
+static int stats_telemetry_storage_cb(const char *cmd, const char *params,
+				      struct rte_tel_data *d)
 {
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	if (telemetry_durability == NULL || !telemetry_durability->dir_open) {
+		rte_tel_data_add_dict_string(d, "data_dir", "none");
+		return 0;
+	}
+	stats_storage_telemetry(telemetry_durability, d);
+	return 0;
+}
+
+int stats_telemetry_register(struct worker *const *workers, unsigned n,
+			     const struct durability *dur)
+{
+	int rc;
+
 	telemetry_workers = workers;
 	telemetry_n = n;
-	return rte_telemetry_register_cmd("/warpengine/stats", stats_telemetry_cb,
-					  "WarpEngine counters summed over all workers");
+	telemetry_durability = dur;
+	rc = rte_telemetry_register_cmd("/warpengine/stats", stats_telemetry_cb,
+					"WarpEngine counters summed over all workers");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/warpengine/storage", stats_telemetry_storage_cb,
+						"Data directory: recovery at start, the log writer");
+	return rc;
 }

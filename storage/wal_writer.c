@@ -81,6 +81,9 @@ struct ww_stats {
 	_Atomic uint64_t write_errors, sync_errors, segment_errors, rolls, failed_commits;
 	_Atomic int32_t last_error, sched_error;
 	_Atomic bool sched_fifo;
+	_Atomic uint64_t commit_ns_total, commit_ns_max, roll_ns_max, rolls_without_spare;
+	_Atomic uint64_t commits_while_spare, commit_ns_max_while_spare;
+	_Atomic uint64_t commit_us_log2[WAL_WRITER_COMMIT_BUCKETS];
 };
 
 struct wal_writer {
@@ -105,9 +108,31 @@ struct wal_writer {
 	pthread_cond_t spare_cv;
 	bool spare_wanted;
 	bool spare_stop;
+	_Atomic bool spare_busy; /* the spare maker is writing zeros now */
 };
 
 #define STAT_ADD(w, f, n) atomic_fetch_add_explicit(&(w)->st.f, (n), memory_order_relaxed)
+
+/* Only the commit thread stores the maxima: a load and a store suffice. */
+static void stat_max(_Atomic uint64_t *m, uint64_t v)
+{
+	if (v > atomic_load_explicit(m, memory_order_relaxed))
+		atomic_store_explicit(m, v, memory_order_relaxed);
+}
+
+static void stat_commit_time(struct wal_writer *w, uint64_t ns)
+{
+	uint64_t us = ns / 1000;
+	unsigned b = 0;
+
+	while (us > 1 && b + 1 < WAL_WRITER_COMMIT_BUCKETS) {
+		us >>= 1;
+		b++;
+	}
+	STAT_ADD(w, commit_us_log2[b], 1);
+	STAT_ADD(w, commit_ns_total, ns);
+	stat_max(&w->st.commit_ns_max, ns);
+}
 
 static void publish_error(struct wal_writer *w, struct ww_worker *k, int err)
 {
@@ -124,13 +149,18 @@ static void fail_worker(struct wal_writer *w, struct ww_worker *k, int err)
 /* Closes the worker's segment and begins the next one at first_lsn. */
 static int roll(struct wal_writer *w, struct ww_worker *k, uint64_t first_lsn)
 {
+	uint64_t t0;
 	int r;
 
 	if (k->seg_open) {
 		wal_segment_close(&w->sd, &k->seg);
 		k->seg_open = false;
 	}
+	t0 = we_monotonic_ns();
+	if (wal_segdir_spares(&w->sd) == 0)
+		STAT_ADD(w, rolls_without_spare, 1);
 	r = wal_segment_open_new(&w->sd, k->index, w->cfg.generation, first_lsn, &k->seg);
+	stat_max(&w->st.roll_ns_max, we_monotonic_ns() - t0);
 	if (r != 0) {
 		STAT_ADD(w, segment_errors, 1);
 		return r;
@@ -319,7 +349,9 @@ static void *spare_main(void *arg)
 		}
 		w->spare_wanted = false;
 		pthread_mutex_unlock(&w->spare_mu);
+		atomic_store_explicit(&w->spare_busy, true, memory_order_relaxed);
 		make_spares(w);
+		atomic_store_explicit(&w->spare_busy, false, memory_order_relaxed);
 		pthread_mutex_lock(&w->spare_mu);
 	}
 	pthread_mutex_unlock(&w->spare_mu);
@@ -362,8 +394,16 @@ int wal_writer_commit(struct wal_writer *w)
 	}
 	rolled = atomic_load_explicit(&w->st.rolls, memory_order_relaxed) != rolls_before;
 	if (nreq > 0) {
+		uint64_t t0 = we_monotonic_ns();
 		int r = run_round(w, nreq);
 
+		uint64_t ns = we_monotonic_ns() - t0;
+
+		stat_commit_time(w, ns);
+		if (atomic_load_explicit(&w->spare_busy, memory_order_relaxed)) {
+			STAT_ADD(w, commits_while_spare, 1);
+			stat_max(&w->st.commit_ns_max_while_spare, ns);
+		}
 		STAT_ADD(w, commits, 1);
 		if (r != 0 && first_err == 0)
 			first_err = r;
@@ -621,6 +661,30 @@ void wal_writer_stats_get(const struct wal_writer *w, struct wal_writer_stats *o
 	o->last_error = atomic_load(&m->st.last_error);
 	o->sched_fifo = atomic_load(&m->st.sched_fifo);
 	o->sched_error = atomic_load(&m->st.sched_error);
+	o->commit_ns_total = atomic_load(&m->st.commit_ns_total);
+	o->commit_ns_max = atomic_load(&m->st.commit_ns_max);
+	for (unsigned i = 0; i < WAL_WRITER_COMMIT_BUCKETS; i++)
+		o->commit_us_log2[i] = atomic_load(&m->st.commit_us_log2[i]);
+	o->roll_ns_max = atomic_load(&m->st.roll_ns_max);
+	o->rolls_without_spare = atomic_load(&m->st.rolls_without_spare);
+	o->commits_while_spare = atomic_load(&m->st.commits_while_spare);
+	o->commit_ns_max_while_spare = atomic_load(&m->st.commit_ns_max_while_spare);
+}
+
+uint64_t wal_writer_commit_us_quantile(const struct wal_writer_stats *s, double q)
+{
+	uint64_t n = 0, seen = 0;
+
+	for (unsigned i = 0; i < WAL_WRITER_COMMIT_BUCKETS; i++)
+		n += s->commit_us_log2[i];
+	if (n == 0)
+		return 0;
+	for (unsigned i = 0; i < WAL_WRITER_COMMIT_BUCKETS; i++) {
+		seen += s->commit_us_log2[i];
+		if ((double)seen >= q * (double)n)
+			return UINT64_C(2) << i;
+	}
+	return UINT64_C(2) << (WAL_WRITER_COMMIT_BUCKETS - 1);
 }
 
 const char *wal_writer_io_name(const struct wal_writer *w)

@@ -90,6 +90,8 @@ static inline int wal_durable_error(const struct wal_durable *d)
 	return atomic_load_explicit(&d->error, memory_order_relaxed);
 }
 
+#define WAL_WRITER_COMMIT_BUCKETS 18 /* 1 us .. 131 ms and above */
+
 struct wal_writer_stats {
 	uint64_t commits;       /* rounds that wrote something */
 	uint64_t writes;        /* write requests completed in full */
@@ -106,6 +108,19 @@ struct wal_writer_stats {
 	int32_t last_error;     /* negative errno of the last failure, 0 if none yet */
 	bool sched_fifo;        /* the thread runs SCHED_FIFO */
 	int32_t sched_error;    /* why SCHED_FIFO was refused (negative errno), 0 */
+	/* How long commits took, from submission to the last completion:
+	 * the time a strong write waits beyond the group-commit interval. */
+	uint64_t commit_ns_total;
+	uint64_t commit_ns_max;
+	/* commit_us_log2[i]: commits that took [2^i, 2^(i+1)) us (i = 0 also
+	 * takes < 1 us; the last bucket takes everything longer). */
+	uint64_t commit_us_log2[WAL_WRITER_COMMIT_BUCKETS];
+	uint64_t roll_ns_max;   /* the slowest segment roll-over (inside a commit) */
+	uint64_t rolls_without_spare; /* roll-overs that had to make a segment inline */
+	/* Commits that ran while the spare maker wrote zeros, and the slowest:
+	 * how much making spares costs the commits beside it. */
+	uint64_t commits_while_spare;
+	uint64_t commit_ns_max_while_spare;
 };
 
 struct wal_writer;
@@ -131,6 +146,9 @@ int wal_writer_commit(struct wal_writer *w) we_must_check;
  * until wal_writer_destroy. */
 const struct wal_durable *wal_writer_durable(const struct wal_writer *w, uint16_t worker);
 void wal_writer_stats_get(const struct wal_writer *w, struct wal_writer_stats *out);
+/* The commit time below which a fraction q (0..1) of the commits fell, from
+ * the log2 buckets: an upper bound, in microseconds. */
+uint64_t wal_writer_commit_us_quantile(const struct wal_writer_stats *s, double q);
 const char *wal_writer_io_name(const struct wal_writer *w);
 
 #endif

@@ -1,0 +1,157 @@
+/* stats_storage.c - recovery and log-writer figures out of the data plane.
+ *
+ * DESIGN: one list of fields (STORAGE_FIELDS below) feeds the stats file
+ * and telemetry, so the two agree; the stop report picks the few a person
+ * reads first. Commit-time quantiles come from the writer's log2 buckets,
+ * so they are upper bounds (within a factor of two).
+ */
+#include "stats_storage.h"
+
+#include <string.h>
+
+struct storage_figures {
+	struct wal_writer_stats log;
+	const struct recovery_stats *rec;
+};
+
+static double per_commit(const struct wal_writer_stats *s, uint64_t v)
+{
+	return s->commits ? (double)v / (double)s->commits : 0.0;
+}
+
+/* X(name, kind, expression): kind i = integer, r = real. */
+#define RECOVERY_FIELDS(X, f)                                                          \
+	X(records_replayed, i, (f)->rec->records_replayed)                             \
+	X(segments, i, (f)->rec->segments)                                             \
+	X(segments_invalid, i, (f)->rec->segments_invalid)                             \
+	X(segments_dropped, i, (f)->rec->segments_dropped)                             \
+	X(bytes_read, i, (f)->rec->bytes_read)                                         \
+	X(cuts, i, (f)->rec->cuts)                                                     \
+	X(bytes_cut, i, (f)->rec->bytes_cut)                                           \
+	X(lsn_max, i, (f)->rec->lsn_max)                                               \
+	X(generation_max, i, (f)->rec->generation_max)                                 \
+	X(time_ms, r, (double)(f)->rec->time_ns / 1e6)                                 \
+	X(records_per_s, r,                                                            \
+	  (f)->rec->time_ns ? (double)(f)->rec->records_replayed * 1e9 / (double)(f)->rec->time_ns \
+			    : 0.0)
+
+#define LOG_FIELDS(X, f)                                                               \
+	X(commits, i, (f)->log.commits)                                                \
+	X(records, i, (f)->log.records)                                                \
+	X(bytes, i, (f)->log.bytes)                                                    \
+	X(syncs, i, (f)->log.syncs)                                                    \
+	X(records_per_commit, r, per_commit(&(f)->log, (f)->log.records))              \
+	X(commit_us_mean, r, per_commit(&(f)->log, (f)->log.commit_ns_total) / 1e3)    \
+	X(commit_us_p50_le, i, wal_writer_commit_us_quantile(&(f)->log, 0.50))         \
+	X(commit_us_p99_le, i, wal_writer_commit_us_quantile(&(f)->log, 0.99))         \
+	X(commit_us_max, r, (double)(f)->log.commit_ns_max / 1e3)                      \
+	X(segments_begun, i, (f)->log.rolls)                                           \
+	X(segments_begun_without_spare, i, (f)->log.rolls_without_spare)               \
+	X(segment_begin_us_max, r, (double)(f)->log.roll_ns_max / 1e3)                 \
+	X(commits_while_making_spare, i, (f)->log.commits_while_spare)                 \
+	X(commit_us_max_while_making_spare, r,                                         \
+	  (double)(f)->log.commit_ns_max_while_spare / 1e3)                            \
+	X(short_writes, i, (f)->log.short_writes)                                      \
+	X(eagain, i, (f)->log.eagain)                                                  \
+	X(write_errors, i, (f)->log.write_errors)                                      \
+	X(sync_errors, i, (f)->log.sync_errors)                                        \
+	X(segment_errors, i, (f)->log.segment_errors)                                  \
+	X(failed_commits, i, (f)->log.failed_commits)                                  \
+	X(last_error, i, (f)->log.last_error)                                          \
+	X(sched_fifo, i, (f)->log.sched_fifo)
+
+static void figures(const struct durability *d, struct storage_figures *f)
+{
+	durability_log_stats(d, &f->log);
+	f->rec = &d->recovered;
+}
+
+static json_t *json_of_i(int64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+static json_t *json_of_r(double v)
+{
+	return json_real(v);
+}
+
+json_t *stats_storage_json(const struct durability *d)
+{
+	struct storage_figures f;
+	json_t *o = json_object(), *rec = json_object(), *log = json_object();
+
+	figures(d, &f);
+#define STORAGE_JSON(name, kind, expr) json_object_set_new(obj, #name, json_of_##kind(expr));
+	{
+		json_t *obj = rec;
+
+		RECOVERY_FIELDS(STORAGE_JSON, &f)
+		obj = log;
+		LOG_FIELDS(STORAGE_JSON, &f)
+	}
+#undef STORAGE_JSON
+	json_object_set_new(o, "data_dir", json_string(d->dir.path));
+	json_object_set_new(o, "generation", json_integer((json_int_t)d->dir.generation));
+	json_object_set_new(o, "recovery", rec);
+	json_object_set_new(o, "log", log);
+	return o;
+}
+
+static void tel_i(struct rte_tel_data *t, const char *prefix, const char *name, int64_t v)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	if (v >= 0)
+		rte_tel_data_add_dict_u64(t, key, (uint64_t)v);
+	else /* last_error: a negative errno */
+		rte_tel_data_add_dict_int(t, key, (int)v);
+}
+
+static void tel_r(struct rte_tel_data *t, const char *prefix, const char *name, double v)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "%s%s", prefix, name);
+	rte_tel_data_add_dict_u64(t, key, (uint64_t)(v + 0.5));
+}
+
+void stats_storage_telemetry(const struct durability *d, struct rte_tel_data *t)
+{
+	struct storage_figures f;
+
+	figures(d, &f);
+	rte_tel_data_add_dict_string(t, "data_dir", d->dir.path);
+	rte_tel_data_add_dict_u64(t, "generation", d->dir.generation);
+#define STORAGE_TEL(name, kind, expr) tel_##kind(t, prefix, #name, expr);
+	{
+		const char *prefix = "recovery_";
+
+		RECOVERY_FIELDS(STORAGE_TEL, &f)
+		prefix = "log_";
+		LOG_FIELDS(STORAGE_TEL, &f)
+	}
+#undef STORAGE_TEL
+}
+
+void stats_storage_print(const struct durability *d, FILE *f)
+{
+	struct wal_writer_stats s;
+
+	durability_log_stats(d, &s);
+	fprintf(f,
+		"warpengine: log: %lu records in %lu commits (%.1f per commit), %lu bytes, %lu "
+		"segments begun (%lu without a spare ready, slowest %.1f ms), %lu failed commits\n",
+		(unsigned long)s.records, (unsigned long)s.commits, per_commit(&s, s.records),
+		(unsigned long)s.bytes, (unsigned long)s.rolls, (unsigned long)s.rolls_without_spare,
+		(double)s.roll_ns_max / 1e6, (unsigned long)s.failed_commits);
+	fprintf(f,
+		"warpengine: log commit time: mean %.0f us, p50 <= %lu us, p99 <= %lu us, max %.1f "
+		"ms (%lu commits beside a spare being made, slowest %.1f ms); writer thread %s\n",
+		per_commit(&s, s.commit_ns_total) / 1e3,
+		(unsigned long)wal_writer_commit_us_quantile(&s, 0.5),
+		(unsigned long)wal_writer_commit_us_quantile(&s, 0.99), (double)s.commit_ns_max / 1e6,
+		(unsigned long)s.commits_while_spare, (double)s.commit_ns_max_while_spare / 1e6,
+		s.sched_fifo ? "SCHED_FIFO" : "SCHED_OTHER (SCHED_FIFO refused)");
+}
