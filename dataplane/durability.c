@@ -158,6 +158,9 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 	wc.workers = (uint16_t)n_workers;
 	wc.worker_base = 0;
 	wc.rings = d->rings;
+	for (unsigned i = 0; i < n_workers; i++)
+		d->notify[i] = &workers[i]->ctl;
+	wc.notify = d->notify;
 	wc.io = WAL_IO_URING;
 	wc.group_commit_interval_us = d->dir.cfg.group_commit_interval_us;
 	wc.spares = 2;
@@ -171,7 +174,6 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 		w->exec.log = d->rings[i];
 		w->exec.park = &w->park;
 		w->exec.lsn = &w->lsn;
-		w->exec.durable = wal_writer_durable(d->writer, (uint16_t)i);
 		w->exec.durability_default = durability_default(d->dir.cfg.default_durability);
 	}
 	return 0;

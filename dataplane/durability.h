@@ -19,6 +19,7 @@ struct durability {
 	bool dir_open;
 	struct wal_writer *writer;
 	struct wal_ring *rings[WORKER_MAX];
+	struct ctl_ring *notify[WORKER_MAX]; /* the workers' control rings */
 	void *mem;        /* rings and park tables, one mapping */
 	size_t mem_bytes;
 	unsigned n_workers;

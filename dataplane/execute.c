@@ -242,7 +242,7 @@ static bool run_logged_write(const struct execute_ctx *x, const struct proto_req
 	enum we_status s;
 	void *slot;
 
-	if (we_unlikely(wal_durable_error(x->durable) != 0)) {
+	if (we_unlikely(x->durable->error != 0)) {
 		st->req_refused_not_durable++;
 		return answer(x, out, share, req->op, WE_STATUS_NOT_DURABLE, req->opaque, 0, 0);
 	}

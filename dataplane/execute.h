@@ -62,8 +62,16 @@ struct execute_ctx {
 	struct wal_ring *log;
 	struct park_table *park;
 	uint64_t *lsn;
-	const struct wal_durable *durable;
+	const struct durable_view *durable;
 	uint8_t durability_default; /* PROTO_DUR_STRONG, _EVENTUAL or _WEAK */
+};
+
+/* How far this worker's log is durable, as the log writer last told the
+ * worker through its control ring (CTL_MSG_DURABLE, applied in the service
+ * step): plain fields, read and written by the worker alone. */
+struct durable_view {
+	uint64_t lsn;  /* every record with an LSN <= lsn is on disk */
+	int32_t error; /* 0, or the negative errno of the log's last failure */
 };
 
 /* The fate of each entry of one datagram: a worker index (< EXECUTE_HERE)

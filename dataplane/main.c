@@ -160,6 +160,9 @@ static int main_setup_workers(struct main_state *st)
 		w->busy_poll = st->cfg.busy_poll;
 		w->reflect = st->cfg.reflect;
 		w->idle_sleep_us = st->cfg.idle_sleep_us;
+		if (ctl_ring_init(&w->ctl, w->ctl_cells, WORKER_CTL_RING_CAP) != 0)
+			return -EINVAL;
+		w->exec.durable = &w->durable;
 		i++;
 	}
 	return 0;

@@ -62,6 +62,12 @@ unsigned park_fail_all(struct park_table *t, uint8_t status, struct park_entry *
 	return n;
 }
 
+void park_return(struct park_table *t, unsigned n)
+{
+	WE_ASSERT(n <= t->mask + 1 - park_count(t));
+	t->head -= n;
+}
+
 bool park_same_datagram(const struct park_entry *a, const struct park_entry *b)
 {
 	return a->echo == b->echo && a->udp.src_ip_be == b->udp.src_ip_be &&

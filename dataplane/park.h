@@ -4,6 +4,7 @@
  *   park_add           park.c  hold one answer until its LSN is durable
  *   park_release       park.c  hand back, in order, the answers now durable
  *   park_fail_all      park.c  hand back every held answer with a status
+ *   park_return        park.c  take back the last answers handed out (not sent)
  *   park_full, park_count      inline, below
  *
  * A strong write is answered only once its log record's group commit is on
@@ -87,6 +88,11 @@ unsigned park_release(struct park_table *t, uint64_t durable_lsn, struct park_en
  * and drop them. Returns how many; call again while park_count() != 0. */
 unsigned park_fail_all(struct park_table *t, uint8_t status, struct park_entry *out,
 		       unsigned max);
+
+/* Put the last n answers handed out by park_release or park_fail_all back
+ * at the head of the table, as they were (the caller could not send them:
+ * no buffer, or the NIC queue is full). No park_add may come in between. */
+void park_return(struct park_table *t, unsigned n);
 
 /* Whether b can share a's reply datagram: the same client datagram. */
 bool park_same_datagram(const struct park_entry *a, const struct park_entry *b);

@@ -374,19 +374,43 @@ void worker_gauges_load(const struct worker *w, struct shard_counters *out)
 
 /* ---- the service step ------------------------------------------------- */
 
+/* Apply the messages other threads posted to this worker (ctl_ring.h). */
+static void worker_apply_control(struct worker *w)
+{
+	struct ctl_msg m[WORKER_CTL_TAKE];
+	unsigned n = ctl_ring_take(&w->ctl, m, WORKER_CTL_TAKE);
+
+	for (unsigned i = 0; i < n; i++) {
+		switch (m[i].type) {
+		case CTL_MSG_DURABLE:
+			if (m[i].a > w->durable.lsn)
+				w->durable.lsn = m[i].a;
+			w->durable.error = m[i].i32;
+			break;
+		case CTL_MSG_FENCE:
+			atomic_store_explicit(&w->ctl_fence_ack, m[i].a, memory_order_release);
+			break;
+		default:
+			w->stats.ctl_unknown++;
+			break;
+		}
+	}
+	w->stats.ctl_messages += n;
+}
+
 /* Send the parked answers whose writes are now durable (or, while storage
- * fails, all of them as NOT_DURABLE). Answers of one client datagram that
+ * fails, the others as NOT_DURABLE). Answers of one client datagram that
  * are released together share a reply datagram. Bounded: at most a burst
- * of answers per call. */
+ * of answers per call. An answer that cannot go out now (no buffer) goes
+ * back to the park table for the next step. */
 static void worker_release_parked(struct worker *w)
 {
 	struct park_entry e[WORKER_BURST];
 	unsigned n, i = 0;
 
-	if (wal_durable_error(w->exec.durable) != 0)
+	n = park_release(&w->park, w->durable.lsn, e, WORKER_BURST);
+	if (n == 0 && w->durable.error != 0)
 		n = park_fail_all(&w->park, WE_STATUS_NOT_DURABLE, e, WORKER_BURST);
-	else
-		n = park_release(&w->park, wal_durable_lsn(w->exec.durable), e, WORKER_BURST);
 	while (i < n) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
 		const struct park_entry *first = &e[i];
@@ -394,7 +418,8 @@ static void worker_release_parked(struct worker *w)
 		uint32_t len;
 
 		if (unlikely(m == NULL)) {
-			w->stats.tx_drop_nobuf++; /* the client retries; the write stays */
+			w->stats.tx_drop_nobuf++;
+			park_return(&w->park, n - i);
 			return;
 		}
 		proto_writer_init(&pw, worker_payload(m), PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE,
@@ -411,11 +436,18 @@ static void worker_release_parked(struct worker *w)
 	}
 }
 
-/* Work between bursts, bounded, never a system call. */
+/* Work between bursts, bounded, never a system call: messages first (a
+ * durable notice releases answers at once), then the parked answers, unless
+ * the NIC queue refused frames last time (they wait rather than drop). */
 static void worker_service(struct worker *w)
 {
-	if (park_count(&w->park) != 0)
-		worker_release_parked(w);
+	worker_apply_control(w);
+	if (park_count(&w->park) != 0) {
+		if (unlikely(w->tx_refused))
+			w->stats.park_held_tx_full++;
+		else
+			worker_release_parked(w);
+	}
 }
 
 static void worker_idle(struct worker *w)

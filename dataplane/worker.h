@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "addr_token.h"
+#include "ctl_ring.h"
 #include "execute.h"
 #include "netio.h"
 #include "park.h"
@@ -26,6 +27,8 @@ struct rte_ring;
 #define WORKER_PREFETCH_OFFSET 4 /* frames ahead whose data is prefetched */
 #define WORKER_TX_MAX 128      /* replies buffered before a tx_burst */
 #define WORKER_MAX 64          /* workers one process can run */
+#define WORKER_CTL_RING_CAP 256 /* messages a worker's control ring holds */
+#define WORKER_CTL_TAKE 16      /* messages applied per service step */
 /* Empty polls before the worker pauses, and before it sleeps (unless
  * --busy-poll): a quiet box spends little CPU, a busy one never sleeps. */
 #define WORKER_IDLE_PAUSE_POLLS 64
@@ -76,10 +79,18 @@ struct worker {
 	struct addr_token_cache tokens;
 
 	/* Durability (exec.log != NULL with a data directory): this worker's
-	 * last logged LSN and the answers waiting for the log; storage
-	 * publishes how far the log is durable in *exec.durable. */
+	 * last logged LSN and the answers waiting for the log; how far the log
+	 * is durable, as the log writer's last CTL_MSG_DURABLE said. */
 	uint64_t lsn;
 	struct park_table park;
+	struct durable_view durable;
+
+	/* Messages to this worker from other threads (ctl_ring.h), applied in
+	 * the service step; ctl_fence_ack is the sequence of the last
+	 * CTL_MSG_FENCE applied, stored with release order for the sender. */
+	struct ctl_ring ctl;
+	_Atomic uint64_t ctl_fence_ack we_cache_aligned;
+	struct ctl_cell ctl_cells[WORKER_CTL_RING_CAP];
 
 	/* Per-burst scratch. */
 	uint32_t iterations;
@@ -87,6 +98,7 @@ struct worker {
 		      * per generation in worker.c); written by the worker */
 	uint32_t empty_polls;
 	uint16_t n_tx;
+	bool tx_refused; /* the last tx_burst left frames behind: hold parked answers */
 	uint16_t n_dgrams;
 	struct rte_mbuf *tx[WORKER_TX_MAX];
 	struct rte_mbuf *frames[WORKER_BURST];

@@ -82,7 +82,10 @@
 	X(reflected, "datagrams echoed unread (--reflect baseline mode)")                   \
 	X(rx_drop_reflect_response, "--reflect: responses and sub-header datagrams not echoed") \
 	X(busy_cycles, "TSC cycles of loop iterations that found work")                     \
-	X(idle_sleeps, "times the worker slept after a run of empty polls")
+	X(idle_sleeps, "times the worker slept after a run of empty polls")                  \
+	X(ctl_messages, "control-ring messages applied (durable notices, fences, commands)") \
+	X(ctl_unknown, "control-ring messages of an unknown type (ignored)")                 \
+	X(park_held_tx_full, "service steps that kept answers parked: NIC queue was full")
 
 struct worker_stats {
 #define WORKER_STATS_FIELD(name, text) uint64_t name;

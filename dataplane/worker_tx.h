@@ -24,6 +24,7 @@ static inline void worker_tx_flush(struct worker *w)
 	for (uint16_t i = 0; i < sent; i++)
 		w->stats.tx_bytes += rte_pktmbuf_pkt_len(w->tx[i]);
 	w->stats.tx_packets += sent;
+	w->tx_refused = sent < w->n_tx;
 	if (unlikely(sent < w->n_tx)) {
 		w->stats.tx_drop_full += w->n_tx - sent;
 		rte_pktmbuf_free_bulk(&w->tx[sent], w->n_tx - sent);

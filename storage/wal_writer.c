@@ -74,6 +74,7 @@ struct ww_worker {
 	uint64_t release;
 	uint64_t records;
 	uint64_t last_lsn;
+	bool notify_pending; /* its durable LSN or error changed since the last notice */
 };
 
 struct ww_stats {
@@ -82,7 +83,7 @@ struct ww_stats {
 	_Atomic int32_t last_error, sched_error;
 	_Atomic bool sched_fifo;
 	_Atomic uint64_t commit_ns_total, commit_ns_max, roll_ns_max, rolls_without_spare;
-	_Atomic uint64_t commits_while_spare, commit_ns_max_while_spare;
+	_Atomic uint64_t commits_while_spare, commit_ns_max_while_spare, notices_deferred;
 	_Atomic uint64_t commit_us_log2[WAL_WRITER_COMMIT_BUCKETS];
 };
 
@@ -138,6 +139,29 @@ static void publish_error(struct wal_writer *w, struct ww_worker *k, int err)
 {
 	atomic_store_explicit(&w->pub[k - w->wk].error, err, memory_order_relaxed);
 	atomic_store_explicit(&w->st.last_error, err, memory_order_relaxed);
+	k->notify_pending = true;
+}
+
+/* Tell each worker whose durable state changed (its control ring); a full
+ * ring keeps the notice pending for the next call. The notice carries the
+ * state as of now, so a late one is never stale. */
+static void notify_workers(struct wal_writer *w)
+{
+	if (w->cfg.notify == NULL)
+		return;
+	for (uint16_t i = 0; i < w->cfg.workers; i++) {
+		struct ww_worker *k = &w->wk[i];
+		struct ctl_msg m = {.type = CTL_MSG_DURABLE};
+
+		if (!k->notify_pending || w->cfg.notify[i] == NULL)
+			continue;
+		m.a = atomic_load_explicit(&w->pub[i].lsn, memory_order_relaxed);
+		m.i32 = atomic_load_explicit(&w->pub[i].error, memory_order_relaxed);
+		if (ctl_ring_post(w->cfg.notify[i], &m) == 0)
+			k->notify_pending = false;
+		else
+			STAT_ADD(w, notices_deferred, 1);
+	}
 }
 
 static void fail_worker(struct wal_writer *w, struct ww_worker *k, int err)
@@ -232,6 +256,7 @@ static void succeed(struct wal_writer *w, struct ww_worker *k)
 	wal_ring_release(k->ring, k->release);
 	atomic_store_explicit(&d->lsn, k->last_lsn, memory_order_release);
 	atomic_store_explicit(&d->error, 0, memory_order_relaxed);
+	k->notify_pending = true;
 	STAT_ADD(w, writes, 1);
 	STAT_ADD(w, syncs, 1);
 	STAT_ADD(w, records, k->records);
@@ -404,6 +429,8 @@ int wal_writer_commit(struct wal_writer *w)
 			STAT_ADD(w, commits_while_spare, 1);
 			stat_max(&w->st.commit_ns_max_while_spare, ns);
 		}
+		/* The answers parked on these records wait for this. */
+		notify_workers(w);
 		STAT_ADD(w, commits, 1);
 		if (r != 0 && first_err == 0)
 			first_err = r;
@@ -458,7 +485,10 @@ static void *writer_main(void *arg)
 		atomic_store(&w->st.sched_error, -r);
 	}
 	while (!atomic_load_explicit(&w->stop, memory_order_acquire)) {
-		uint64_t now = we_monotonic_ns();
+		uint64_t now;
+
+		notify_workers(w); /* notices a full control ring deferred */
+		now = we_monotonic_ns();
 		uint64_t next = last_start + (uint64_t)w->cfg.group_commit_interval_us * 1000;
 
 		if (now < retry_at) {
@@ -483,6 +513,7 @@ static void *writer_main(void *arg)
 	for (int i = 0; i < 1000 && rings_pending(w); i++)
 		if (wal_writer_commit(w) < 0)
 			break;
+	notify_workers(w);
 	return NULL;
 }
 
@@ -669,6 +700,7 @@ void wal_writer_stats_get(const struct wal_writer *w, struct wal_writer_stats *o
 	o->rolls_without_spare = atomic_load(&m->st.rolls_without_spare);
 	o->commits_while_spare = atomic_load(&m->st.commits_while_spare);
 	o->commit_ns_max_while_spare = atomic_load(&m->st.commit_ns_max_while_spare);
+	o->notices_deferred = atomic_load(&m->st.notices_deferred);
 }
 
 uint64_t wal_writer_commit_us_quantile(const struct wal_writer_stats *s, double q)

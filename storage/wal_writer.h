@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_ring.h"
 #include "disk.h"
 #include "wal_ring.h"
 #include "wal_segment.h"
@@ -58,6 +59,11 @@ struct wal_writer_config {
 	uint16_t workers;             /* rings[0..workers) */
 	uint16_t worker_base;         /* worker index of rings[0] */
 	struct wal_ring **rings;
+	/* Optional: rings[i]'s worker hears of its durable LSN and of log
+	 * errors through notify[i] (CTL_MSG_DURABLE), posted after each
+	 * commit that changed them; a full control ring is tried again at the
+	 * writer's next look. NULL: the published wal_durable only. */
+	struct ctl_ring **notify;
 	enum wal_io_kind io;
 	/* At most one commit starts per interval: a commit starts as soon as
 	 * the previous one completed and records are waiting, but not sooner
@@ -121,6 +127,7 @@ struct wal_writer_stats {
 	 * how much making spares costs the commits beside it. */
 	uint64_t commits_while_spare;
 	uint64_t commit_ns_max_while_spare;
+	uint64_t notices_deferred; /* control-ring posts refused (full), tried again */
 };
 
 struct wal_writer;

@@ -34,6 +34,10 @@ struct fixture {
 	void *mem[WORKERS];
 	struct wal_writer *w;
 	uint64_t next_lsn[WORKERS];
+	/* The workers' control rings, when a test asks for notices. */
+	struct ctl_ring ctl[WORKERS];
+	struct ctl_ring *ctl_ptrs[WORKERS];
+	struct ctl_cell ctl_cells[WORKERS][2];
 };
 
 static int setup(void **state)
@@ -69,7 +73,7 @@ static int teardown(void **state)
 	return 0;
 }
 
-static void make_writer(struct fixture *x, uint32_t spares)
+static void make_writer_notify(struct fixture *x, uint32_t spares, bool notify)
 {
 	struct wal_writer_config cfg = {
 		.disk = x->d,
@@ -78,6 +82,7 @@ static void make_writer(struct fixture *x, uint32_t spares)
 		.generation = 1,
 		.workers = WORKERS,
 		.rings = x->ring_ptrs,
+		.notify = notify ? x->ctl_ptrs : NULL,
 		.io = WAL_IO_SYNC,
 		.group_commit_interval_us = 100,
 		.spares = spares,
@@ -86,6 +91,11 @@ static void make_writer(struct fixture *x, uint32_t spares)
 
 	assert_int_equal(wal_writer_create(&x->w, &cfg, err, sizeof(err)), 0);
 	assert_string_equal(wal_writer_io_name(x->w), "synchronous");
+}
+
+static void make_writer(struct fixture *x, uint32_t spares)
+{
+	make_writer_notify(x, spares, false);
 }
 
 /* Appends up to n records per worker (fewer when a ring fills); returns how many. */
@@ -194,6 +204,90 @@ static void test_group_commit(void **state)
 	recover_check(x, last);
 	for (uint16_t k = 0; k < WORKERS; k++)
 		assert_int_equal(last[k], x->next_lsn[k] - 1);
+}
+
+/* The last message in worker k's control ring (0 messages: type NONE). */
+static struct ctl_msg last_notice(struct fixture *x, uint16_t k, unsigned *count)
+{
+	struct ctl_msg m[4], last = {.type = CTL_MSG_NONE};
+	unsigned n;
+
+	*count = 0;
+	while ((n = ctl_ring_take(&x->ctl[k], m, 4)) > 0) {
+		last = m[n - 1];
+		*count += n;
+	}
+	return last;
+}
+
+/* With control rings, each commit tells every worker it wrote for how far
+ * its log is durable (CTL_MSG_DURABLE), and a failure as an error in the
+ * notice; a worker whose ring is full hears the current state once it has
+ * room, at the next commit, never a stale LSN. */
+static void test_durable_notices(void **state)
+{
+	struct fixture *x = *state;
+	struct ctl_msg m;
+	unsigned n;
+
+	for (uint16_t k = 0; k < WORKERS; k++) {
+		assert_int_equal(ctl_ring_init(&x->ctl[k], x->ctl_cells[k], 2), 0);
+		x->ctl_ptrs[k] = &x->ctl[k];
+	}
+	make_writer_notify(x, 0, true);
+	fill(x, 10, 20);
+	assert_int_equal(wal_writer_commit(x->w), 20);
+	for (uint16_t k = 0; k < WORKERS; k++) {
+		m = last_notice(x, k, &n);
+		assert_int_equal(n, 1);
+		assert_int_equal(m.type, CTL_MSG_DURABLE);
+		assert_int_equal(m.a, x->next_lsn[k] - 1);
+		assert_int_equal(m.i32, 0);
+	}
+	/* Nothing new: no notice. */
+	assert_int_equal(wal_writer_commit(x->w), 0);
+	m = last_notice(x, 0, &n);
+	assert_int_equal(n, 0);
+
+	/* Worker 0's ring is full (two fences the worker has not taken). */
+	for (int i = 0; i < 2; i++) {
+		struct ctl_msg f = {.type = CTL_MSG_FENCE, .a = (uint64_t)i};
+
+		assert_int_equal(ctl_ring_post(&x->ctl[0], &f), 0);
+	}
+	fill(x, 5, 20);
+	assert_int_equal(wal_writer_commit(x->w), 10);
+	m = last_notice(x, 1, &n);
+	assert_int_equal(m.a, x->next_lsn[1] - 1);
+	m = last_notice(x, 0, &n); /* the fences only; the notice was deferred */
+	assert_int_equal(n, 2);
+	assert_int_equal(m.type, CTL_MSG_FENCE);
+	fill(x, 5, 20);
+	assert_int_equal(wal_writer_commit(x->w), 10);
+	m = last_notice(x, 0, &n); /* one notice with the newest LSN */
+	assert_int_equal(n, 1);
+	assert_int_equal(m.type, CTL_MSG_DURABLE);
+	assert_int_equal(m.a, x->next_lsn[0] - 1);
+	m = last_notice(x, 1, &n);
+	assert_int_equal(n, 1);
+
+	/* A failing disk: the notice carries the error and the old LSN. */
+	fill(x, 5, 20);
+	disk_fake_fail(x->f, DISK_OP_FDATASYNC, 1, -EIO, DISK_FAKE_FAIL_FOREVER);
+	assert_int_equal(wal_writer_commit(x->w), -EIO);
+	for (uint16_t k = 0; k < WORKERS; k++) {
+		m = last_notice(x, k, &n);
+		assert_int_equal(n, 1);
+		assert_int_equal(m.i32, -EIO);
+		assert_int_equal(m.a, x->next_lsn[k] - 6);
+	}
+	disk_fake_clear_faults(x->f);
+	assert_int_equal(wal_writer_commit(x->w), 10);
+	for (uint16_t k = 0; k < WORKERS; k++) {
+		m = last_notice(x, k, &n);
+		assert_int_equal(m.i32, 0);
+		assert_int_equal(m.a, x->next_lsn[k] - 1);
+	}
 }
 
 /* An injected error (write or sync, EIO or ENOSPC) stops the durable LSN
@@ -482,6 +576,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_durable_notices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_eio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync_error_eio, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_write_error_enospc, setup, teardown),

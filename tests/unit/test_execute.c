@@ -43,7 +43,7 @@ struct fixture {
 	struct park_entry park_mem[PARK_CAP];
 	struct park_table park;
 	uint64_t lsn;
-	struct wal_durable durable;
+	struct durable_view durable;
 	struct netio_udp udp;
 	struct keyhash_secret secret;
 	struct addr_token_key token_key;
@@ -670,14 +670,14 @@ static void test_log_refusals(void **state)
 	/* Storage failing: refused, not run. */
 	fx->f.n_dgrams = 0;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
-	atomic_store(&fx->durable.error, -EIO);
+	fx->durable.error = -EIO;
 	ops[0] = (struct op){PROTO_OP_PUT, "f1", "x", 0, PROTO_DUR_EVENTUAL};
 	make_batch(fx, ops, 1);
 	assert_int_equal(run(fx, 1, 0), 0);
 	assert_int_equal(collect(fx, r, 16), 1);
 	assert_int_equal(r[0].status, WE_STATUS_NOT_DURABLE);
 	assert_int_equal(fx->stats.req_refused_not_durable, 1);
-	atomic_store(&fx->durable.error, 0);
+	fx->durable.error = 0;
 
 	/* Ring full: 8 KiB of ring, records of ~1.2 KiB, no consumer. */
 	unsigned busy = 0, ok = 0;

@@ -132,6 +132,39 @@ static void test_same_datagram(void **state)
 	assert_false(park_same_datagram(&a, &d));
 }
 
+/* Answers handed out but not sent (no buffer, NIC queue full) go back to
+ * the head, unchanged, and come out again in the same order - also after a
+ * failure handed them out with another status, and across the ring's wrap. */
+static void test_return_unsent(void **state)
+{
+	struct park_entry mem[CAP], out[CAP];
+	struct park_table t;
+	uint64_t lsn = 1;
+
+	(void)state;
+	assert_int_equal(park_table_init(&t, mem, CAP), 0);
+	for (int round = 0; round < 3; round++) {
+		for (int i = 0; i < 6; i++) {
+			struct park_entry e = entry(lsn, lsn, (uint32_t)lsn);
+
+			park_add(&t, &e);
+			lsn++;
+		}
+		assert_int_equal(park_release(&t, lsn, out, 4), 4);
+		park_return(&t, 3); /* the first was sent, three were not */
+		assert_int_equal(park_count(&t), 5);
+		assert_int_equal(park_fail_all(&t, WE_STATUS_NOT_DURABLE, out, 2), 2);
+		assert_int_equal(out[0].status, WE_STATUS_NOT_DURABLE);
+		park_return(&t, 2);
+		assert_int_equal(park_release(&t, lsn, out, CAP), 5);
+		for (int i = 0; i < 5; i++) {
+			assert_int_equal(out[i].lsn, lsn - 5 + (uint64_t)i);
+			assert_int_equal(out[i].status, 0);
+		}
+		assert_int_equal(park_count(&t), 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -140,6 +173,7 @@ int main(void)
 		cmocka_unit_test(test_full_and_wrap),
 		cmocka_unit_test(test_fail_all),
 		cmocka_unit_test(test_same_datagram),
+		cmocka_unit_test(test_return_unsent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
