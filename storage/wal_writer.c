@@ -10,8 +10,8 @@
  * one submission of linked write -> fsync(DATASYNC) pairs and one wait. So a
  * commit costs one write and one sync per worker, whatever the number of
  * records. When every request of a worker completed, its ring bytes are
- * released and its durable LSN is published with a release store; the data
- * plane polls it (wal_writer.h). Nothing is called back.
+ * released, its durable LSN is published with a release store and a notice
+ * goes to the worker's control ring (wal_writer.h). Nothing is called back.
  *
  * A segment is begun only in a round where the worker has nothing else to
  * write, so a segment's records are all synced before the next segment of

@@ -15,10 +15,12 @@
  * The data plane's contract (docs/storage.md):
  *  - Each worker encodes its records into its own ring (wal_ring.h) with
  *    LSNs that strictly grow, starting above recovery's lsn_max.
- *  - In its service step it loads wal_durable_lsn() for its own index (one
- *    cache line that only this writer stores to) and sends the parked
- *    answers of strong writes whose LSN is at or below it. Nothing calls
- *    back into the data plane.
+ *  - After each commit the writer posts CTL_MSG_DURABLE (lsn, error) to the
+ *    control ring of every worker whose state changed (cfg.notify); in its
+ *    service step the worker applies it and sends the parked answers of
+ *    strong writes whose LSN is at or below it. Nothing calls back into the
+ *    data plane. The same state stays published per worker in a
+ *    struct wal_durable (wal_writer_durable) for observers and tests.
  *  - wal_durable_error() != 0 means its log cannot be written now: strong
  *    writes get NOT_DURABLE (the records stay in the ring and are written
  *    when the disk recovers; until then the ring fills and the worker
