@@ -26,10 +26,17 @@
  * then shard_prefetch_item for all, or shard_prefetch_burst for both in one
  * call), then execute, so that the bucket line and the item line are both in
  * cache when a request executes.
+ *
+ * A scan step takes one chain at a time from table_scan_step into a
+ * 35-slot buffer and turns its slots into items; a chain that does not fit
+ * in what is left of the caller's array is dropped and stays under the
+ * cursor, to be read again by the next step (table.h says why whole chains
+ * make the scan survive mutations).
  */
 #include "shard.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "arena.h"
@@ -253,6 +260,55 @@ enum we_status shard_delete(struct shard *s, uint64_t hash, const uint8_t *key, 
 	table_remove(&s->table, hash, slot);
 	arena_free_item(&s->arena, offset);
 	return WE_STATUS_OK;
+}
+
+_Static_assert(SHARD_SCAN_ITEMS_MIN == TABLE_CHAIN_SLOTS_MAX,
+	       "a scan step must hold the longest chain");
+
+int shard_scan_step(const struct shard *s, struct shard_scan *cur, struct shard_scan_item *out,
+		    unsigned max_items, unsigned max_chains)
+{
+	uint64_t slots[TABLE_CHAIN_SLOTS_MAX];
+	unsigned n = 0;
+
+	if (max_items < SHARD_SCAN_ITEMS_MIN || max_chains == 0 || cur->bucket > s->table.nbuckets)
+		return -EINVAL;
+	if (max_items > INT_MAX)
+		max_items = INT_MAX; /* the count is returned as an int */
+	for (unsigned c = 0; c < max_chains && cur->bucket < s->table.nbuckets; c++) {
+		uint32_t next = cur->bucket;
+		int got = table_scan_step(&s->table, &next, slots, TABLE_CHAIN_SLOTS_MAX, 1);
+
+		WE_ASSERT(got >= 0 && next == cur->bucket + 1); /* one chain always fits */
+		if ((unsigned)got > max_items - n)
+			break; /* the next step starts with this chain */
+		for (int i = 0; i < got; i++) {
+			struct arena_item *it = arena_item_at(&s->arena, table_slot_offset(slots[i]));
+			struct shard_scan_item *o = &out[n++];
+
+			WE_VERIFY(!it->free);
+			o->key = arena_item_key(it);
+			o->value = arena_item_value(it);
+			o->stored_len = it->stored_len;
+			o->value_len = it->value_len;
+			o->lsn = it->lsn;
+			o->temperature = (uint16_t)it->temperature;
+			o->key_len = (uint8_t)it->key_len;
+			o->tier = (uint8_t)it->tier;
+		}
+		cur->bucket = next;
+	}
+	return (int)n;
+}
+
+uint32_t shard_scan_buckets(const struct shard *s)
+{
+	return s->table.nbuckets;
+}
+
+bool shard_scan_done(const struct shard *s, const struct shard_scan *cur)
+{
+	return cur->bucket >= s->table.nbuckets;
 }
 
 void shard_read_counters(const struct shard *s, struct shard_counters *out)

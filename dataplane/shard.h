@@ -8,6 +8,10 @@
  *   arena.h  item storage carved from the shard's memory, reused on free
  *   shard.c  get / put / delete over both, with burst prefetch helpers
  *
+ *   shard_scan_step     shard.c  the items of the next whole chains (resumable scan)
+ *   shard_scan_buckets  shard.c  chains a scan walks (progress: cursor / this)
+ *   shard_scan_done     shard.c  whether a cursor has visited every chain
+ *
  * Item layout (arena.h draws it with byte offsets) carries, from day one,
  * original vs stored value length, tier, temperature and LSN, so the cache
  * tiers (compressed items), the WAL and region moves need no rewrite.
@@ -90,6 +94,52 @@ enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uin
 enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			 const uint8_t *value, uint32_t value_len, uint64_t lsn);
 enum we_status shard_delete(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len);
+
+/*
+ * Resumable scan (checkpoints, region moves, tier demotion walk a shard a
+ * little at a time between bursts). The cursor is the next main bucket of
+ * the index; a step visits whole bucket chains, so it survives any PUT and
+ * DELETE between steps:
+ *   - an item present when the scan starts and not deleted is visited
+ *     exactly once (with its value as of that step, if overwritten);
+ *   - a deleted item is not visited after its DELETE;
+ *   - an item inserted (or deleted and inserted again) between steps is
+ *     visited if its chain comes at or after the cursor, and not otherwise:
+ *     the caller cannot tell which, so it must not count on either;
+ *   - no key is visited twice in one scan.
+ */
+struct shard_scan {
+	uint32_t bucket; /* next main bucket; 0 = start (zero-initialise) */
+};
+
+/* One item found by a scan. The pointers point into the arena and are valid
+ * until the next PUT or DELETE on this shard: copy what must outlive it. */
+struct shard_scan_item {
+	const uint8_t *key;
+	const uint8_t *value; /* stored bytes: the value itself in the raw tier */
+	uint32_t stored_len;  /* bytes at value */
+	uint32_t value_len;   /* the value's length as the client sent it */
+	uint64_t lsn;         /* of the write that produced this value */
+	uint16_t temperature;
+	uint8_t key_len;
+	uint8_t tier;         /* enum item_tier (arena.h) */
+};
+
+/* Smallest max_items a step accepts: the most items one chain holds
+ * (TABLE_CHAIN_SLOTS_MAX, checked in shard.c). */
+#define SHARD_SCAN_ITEMS_MIN 35u
+
+/* Fills out with the items of the chains from cur on and moves cur past
+ * them: at most max_chains chains (empty ones count), and only chains whose
+ * items all fit in max_items (a chain is never split). Returns the number of
+ * items (0 does not mean done: ask shard_scan_done), or -EINVAL, changing
+ * nothing, for max_items < SHARD_SCAN_ITEMS_MIN, max_chains == 0 or a
+ * cursor past the end. At the end it returns 0 and cur stays there. */
+int shard_scan_step(const struct shard *s, struct shard_scan *cur, struct shard_scan_item *out,
+		    unsigned max_items, unsigned max_chains) we_must_check;
+/* Main buckets of the index: cur->bucket runs from 0 to this. */
+uint32_t shard_scan_buckets(const struct shard *s);
+bool shard_scan_done(const struct shard *s, const struct shard_scan *cur);
 
 void shard_read_counters(const struct shard *s, struct shard_counters *out);
 /* O(n) consistency check of index and arena; true when consistent. */

@@ -18,10 +18,18 @@
  *
  * Chains stay packed (see table.h), which keeps misses short and makes pool
  * usage a function of the current contents only.
+ *
+ * Scans (table_scan_step) rely on one property, true of every function
+ * here: an item never leaves the chain of its main bucket. table_insert
+ * appends to the chain of keyhash_bucket(hash); table_remove fills the hole
+ * with the same chain's last slot; table_slot_replace rewrites a slot in
+ * place; overflow buckets change owner only while empty; the table is never
+ * resized or rehashed. A cursor is therefore just a main bucket index.
  */
 #include "table.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "we_assert.h"
@@ -173,6 +181,41 @@ bool table_for_each(const struct table *t, bool (*visit)(void *ctx, uint32_t buc
 					return false;
 	}
 	return true;
+}
+
+/* Copies the used slots of main bucket i's chain to out, at most room of
+ * them; returns how many, or room + 1 when the chain has more. */
+static unsigned table_copy_chain(const struct table *t, uint32_t i, uint64_t *out, unsigned room)
+{
+	unsigned n = 0;
+
+	for (const struct table_bucket *b = &t->buckets[i]; b != NULL; b = table_next_bucket(t, b))
+		for (unsigned s = 0; s < TABLE_SLOTS && b->slot[s] != 0; s++) {
+			if (n == room)
+				return room + 1;
+			out[n++] = b->slot[s];
+		}
+	return n;
+}
+
+int table_scan_step(const struct table *t, uint32_t *cursor, uint64_t *slots_out,
+		    unsigned max_slots, unsigned max_chains)
+{
+	unsigned n = 0;
+
+	if (*cursor > t->nbuckets || max_slots < TABLE_CHAIN_SLOTS_MAX || max_chains == 0)
+		return -EINVAL;
+	if (max_slots > INT_MAX)
+		max_slots = INT_MAX; /* the count is returned as an int */
+	for (unsigned c = 0; c < max_chains && *cursor < t->nbuckets; c++) {
+		unsigned got = table_copy_chain(t, *cursor, slots_out + n, max_slots - n);
+
+		if (got > max_slots - n)
+			break; /* does not fit: the next step starts with it */
+		n += got;
+		(*cursor)++;
+	}
+	return (int)n;
 }
 
 static bool table_is_overflow(const struct table *t, uint32_t index)

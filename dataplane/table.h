@@ -6,6 +6,7 @@
  *   table_insert            table.c  add a slot (the caller knows the key is absent)
  *   table_remove            table.c  drop a slot found by table_find
  *   table_for_each          table.c  visit every used slot (invariant checks)
+ *   table_scan_step         table.c  copy the slots of the next whole chains (resumable scan)
  *   table_check_invariants  table.c  O(n) structural check
  *   table_find, table_can_insert, table_prefetch, table_slot_*  inline, below
  *
@@ -42,6 +43,8 @@
  * flood targets from costing a lookup more than five cache lines and from
  * draining the pool that all other buckets share. */
 #define TABLE_CHAIN_OVERFLOW_MAX 4
+/* Most used slots one chain can hold (35): a scan step must have room for one. */
+#define TABLE_CHAIN_SLOTS_MAX (TABLE_SLOTS * (1 + TABLE_CHAIN_OVERFLOW_MAX))
 
 /*
  * Bucket, one cache line:
@@ -100,6 +103,31 @@ void table_remove(struct table *t, uint64_t hash, uint64_t *slot);
  * returns false as soon as visit does. */
 bool table_for_each(const struct table *t, bool (*visit)(void *ctx, uint32_t bucket, uint64_t slot),
 		    void *ctx);
+/*
+ * Resumable scan, one whole chain at a time. *cursor is the main bucket whose
+ * chain comes next: 0 to start, t->nbuckets once every chain was visited.
+ * A step copies the used slots of chains *cursor, *cursor + 1, ... into
+ * slots_out (in chain order) and moves *cursor past each chain it copied. It
+ * stops after max_chains chains (empty ones count: they bound the work), at
+ * the end, or before a chain whose slots do not fit in what is left of
+ * max_slots: a chain is never split, so max_slots must be at least
+ * TABLE_CHAIN_SLOTS_MAX (one chain always fits). Returns the number of slots
+ * copied (0 with *cursor moved: only empty chains; 0 at the end, where
+ * *cursor stays t->nbuckets), or -EINVAL, changing nothing, when max_slots
+ * is below TABLE_CHAIN_SLOTS_MAX, max_chains is 0 or *cursor is past
+ * t->nbuckets. slots_out beyond the returned count may have been written.
+ *
+ * Mutations between steps: an item stays in the chain of its main bucket for
+ * its whole life (insert, table_slot_replace and table_remove never move a
+ * slot to another chain; nothing rehashes), and a step copies whole chains.
+ * So a slot present when the scan starts and not removed is copied exactly
+ * once; a removed slot is not copied after its removal; a slot inserted
+ * between steps is copied when its main bucket is at or after *cursor, and
+ * not otherwise; a chain is copied once per scan, so no item is copied twice.
+ */
+int table_scan_step(const struct table *t, uint32_t *cursor, uint64_t *slots_out,
+		    unsigned max_slots, unsigned max_chains) we_must_check;
+
 /* Chains packed and well linked, owners right, pool intact, counts agree. */
 bool table_check_invariants(const struct table *t);
 

@@ -357,6 +357,151 @@ static int setup_tiny(void **state)
 	return fixture_make(state, 16, 8);
 }
 
+/* An empty table: every step copies nothing and moves the cursor by its
+ * chain budget; at the end the cursor stays there. */
+static void test_scan_empty_table(void **state)
+{
+	struct fixture *f = *state;
+	struct table *t = &f->t;
+	uint64_t slots[TABLE_CHAIN_SLOTS_MAX];
+	uint32_t cursor = 0;
+
+	for (uint32_t expect = 300; expect < t->nbuckets; expect += 300) {
+		assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 300), 0);
+		assert_int_equal(cursor, expect);
+	}
+	assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 300), 0);
+	assert_int_equal(cursor, t->nbuckets);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 1), 0);
+		assert_int_equal(cursor, t->nbuckets);
+	}
+}
+
+/* The budgets: a slot budget below the longest chain, a chain budget of 0
+ * and a cursor past the end are refused without change; a chain is never
+ * split (a step stops before the chain that does not fit, the next step
+ * starts with it); a full 35-slot chain fits a 35-slot budget alone. */
+static void test_scan_budget(void **state)
+{
+	struct fixture *f = *state;
+	struct table *t = &f->t;
+	uint64_t slots[TABLE_CHAIN_SLOTS_MAX + 8];
+	uint32_t cursor;
+	uint64_t off;
+
+	for (off = 1; off <= 3; off++)
+		insert_ok(t, hash_for(t, 4, 0x44), off);
+	for (; off <= 3 + TABLE_CHAIN_SLOTS_MAX; off++)
+		insert_ok(t, hash_for(t, 5, 0x55), off);
+	assert_int_equal(table_insert(t, hash_for(t, 5, 0x55), 999), -ENOSPC); /* chain full */
+	insert_ok(t, hash_for(t, 6, 0x66), off);
+
+	cursor = 4;
+	assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX - 1, 10), -EINVAL);
+	assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 0), -EINVAL);
+	assert_int_equal(cursor, 4);
+	cursor = t->nbuckets + 1;
+	assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 1), -EINVAL);
+	assert_int_equal(cursor, t->nbuckets + 1);
+
+	/* 3 slots, then 35 do not fit in the 32 left: stop before bucket 5. */
+	cursor = 4;
+	assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 10), 3);
+	assert_int_equal(cursor, 5);
+	for (unsigned i = 0; i < 3; i++)
+		assert_int_equal(table_slot_offset(slots[i]), i + 1);
+	/* The full chain alone, in chain order. */
+	assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 10),
+			 TABLE_CHAIN_SLOTS_MAX);
+	assert_int_equal(cursor, 6);
+	for (unsigned i = 0; i < TABLE_CHAIN_SLOTS_MAX; i++) {
+		assert_int_equal(table_slot_offset(slots[i]), 4 + i);
+		assert_int_equal(table_slot_tag(slots[i]), 0x55);
+	}
+	/* Exactly enough room for two chains, not for the third. */
+	cursor = 4;
+	assert_int_equal(table_scan_step(t, &cursor, slots, 3 + TABLE_CHAIN_SLOTS_MAX, 10),
+			 3 + TABLE_CHAIN_SLOTS_MAX);
+	assert_int_equal(cursor, 6);
+	/* The chain budget counts empty chains: 10 chains from 6 reach 16. */
+	assert_int_equal(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 10), 1);
+	assert_int_equal(cursor, 16);
+	assert_int_equal(table_slot_offset(slots[0]), off);
+	assert_true(table_check_invariants(t));
+}
+
+/* Random inserts and removes between small scan steps, over few buckets (so
+ * chains grow into the pool and give buckets back): every slot present at
+ * the start and never removed is copied exactly once; a copied slot is
+ * present, in a chain the step covered, and either present since the start
+ * or inserted while its chain was still ahead of the cursor; nothing is
+ * copied twice; one inserted ahead of the cursor and kept is copied. */
+static void test_scan_random_with_mutations(void **state)
+{
+	enum { KEYS = 200, SCANS = 300 };
+	struct fixture *f = *state;
+	struct table *t = &f->t;
+	uint64_t seed = we_test_seed(__func__, SEED_FALLBACK);
+	uint64_t rng = seed;
+	uint64_t hash[KEYS];
+	bool present[KEYS] = { false };
+	uint64_t slots[TABLE_CHAIN_SLOTS_MAX + 16];
+	uint64_t pool_returns = 0;
+
+	for (unsigned k = 0; k < KEYS; k++)
+		hash[k] = hash_for(t, (uint32_t)(we_test_rand(&rng) % t->nbuckets),
+				   (uint16_t)(1 + we_test_rand(&rng) % 4));
+	for (unsigned scan = 0; scan < SCANS; scan++) {
+		bool must[KEYS];  /* must be copied before the scan ends */
+		unsigned seen[KEYS] = { 0 };
+		uint32_t cursor = 0;
+
+		memcpy(must, present, sizeof(must));
+		while (cursor < t->nbuckets) {
+			uint32_t from = cursor;
+			unsigned max_slots = TABLE_CHAIN_SLOTS_MAX + (unsigned)(we_test_rand(&rng) % 16);
+			unsigned max_chains = 1 + (unsigned)(we_test_rand(&rng) % 8);
+			int n = table_scan_step(t, &cursor, slots, max_slots, max_chains);
+
+			WE_TEST_CHECK(n >= 0 && (unsigned)n <= max_slots, seed);
+			WE_TEST_CHECK(cursor > from && cursor - from <= max_chains, seed);
+			for (int i = 0; i < n; i++) {
+				unsigned k = (unsigned)(table_slot_offset(slots[i]) / 8 - 1);
+				uint32_t b = keyhash_bucket(hash[k], t->nbuckets);
+
+				WE_TEST_CHECK(k < KEYS && present[k] && must[k] && seen[k] == 0, seed);
+				WE_TEST_CHECK(b >= from && b < cursor, seed);
+				seen[k]++;
+			}
+			/* A few mutations before the next step. */
+			for (unsigned op = we_test_rand(&rng) % 6; op > 0; op--) {
+				unsigned k = (unsigned)(we_test_rand(&rng) % KEYS);
+				uint64_t offset = 8 * (k + 1);
+				uint64_t *slot = find(t, hash[k], offset);
+				uint32_t overflow = t->overflow_used;
+
+				if (slot != NULL) {
+					table_remove(t, hash[k], slot);
+					present[k] = false;
+					must[k] = false;
+					pool_returns += t->overflow_used < overflow;
+				} else if (table_insert(t, hash[k], offset) == 0) {
+					present[k] = true;
+					must[k] = keyhash_bucket(hash[k], t->nbuckets) >= cursor;
+				}
+			}
+			WE_TEST_CHECK(table_check_invariants(t), seed);
+		}
+		for (unsigned k = 0; k < KEYS; k++)
+			WE_TEST_CHECK(!must[k] || seen[k] == 1, seed);
+		WE_TEST_CHECK(table_scan_step(t, &cursor, slots, TABLE_CHAIN_SLOTS_MAX, 1) == 0 &&
+				      cursor == t->nbuckets,
+			      seed);
+	}
+	WE_TEST_CHECK(pool_returns > 0, seed); /* chains did give buckets back mid-scan */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -370,6 +515,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_check_detects_damage, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_random_against_model, setup_tiny, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_empty_table, setup_medium, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_budget, setup_medium, teardown),
+		cmocka_unit_test_setup_teardown(test_scan_random_with_mutations, setup_tiny,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
