@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -29,6 +30,7 @@
 #include "we_assert.h"
 
 #define ZERO_CHUNK (1u << 20)
+#define SPARE_CHUNK_PAUSE_US 500 /* between the chunks of a spare (paced) */
 
 _Static_assert(WAL_SEGMENT_DATA_OFFSET >= WAL_SEGMENT_HDR_BYTES, "header fits before the data");
 _Static_assert(WAL_SEGMENT_DATA_OFFSET % 4096 == 0, "data starts on a page");
@@ -167,8 +169,13 @@ int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
 	return r;
 }
 
-/* Allocates and zero-fills [0, bytes) of an open file and syncs it. */
-static int segment_prepare_file(struct wal_segdir *sd, int fd, uint64_t from)
+/* Allocates and zero-fills [0, bytes) of an open file and syncs it.
+ * paced (spares, made beside running commits): sync after every chunk and
+ * pause a little, so the disk never holds more than one chunk of our zeros
+ * unwritten when a commit's fdatasync asks it to flush its cache. Written
+ * in one go, the 64 MiB of zeros sat in front of the commits' flushes and
+ * made them wait tens of milliseconds. */
+static int segment_prepare_file(struct wal_segdir *sd, int fd, uint64_t from, bool paced)
 {
 	uint8_t *zero;
 	int r;
@@ -185,6 +192,12 @@ static int segment_prepare_file(struct wal_segdir *sd, int fd, uint64_t from)
 		uint64_t n = sd->segment_bytes - off < ZERO_CHUNK ? sd->segment_bytes - off : ZERO_CHUNK;
 
 		r = disk_pwrite_all(sd->disk, fd, zero, n, off);
+		if (paced && r == 0 && off + n < sd->segment_bytes) { /* the last: synced below */
+			struct timespec pause = {.tv_sec = 0, .tv_nsec = SPARE_CHUNK_PAUSE_US * 1000};
+
+			r = disk_fdatasync(sd->disk, fd);
+			nanosleep(&pause, NULL);
+		}
 	}
 	free(zero);
 	return r != 0 ? r : disk_fdatasync(sd->disk, fd);
@@ -213,7 +226,7 @@ int wal_segment_make_spare(struct wal_segdir *sd)
 	r = disk_open(sd->disk, tmp, DISK_O_CREATE | DISK_O_EXCL, &fd);
 	if (r != 0)
 		return r;
-	r = segment_prepare_file(sd, fd, 0);
+	r = segment_prepare_file(sd, fd, 0, true);
 	disk_close(sd->disk, fd);
 	if (r == 0)
 		r = disk_rename(sd->disk, tmp, path);
@@ -290,11 +303,11 @@ int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t genera
 		if (r == 0 && size > sd->segment_bytes)
 			r = disk_ftruncate(sd->disk, fd, sd->segment_bytes);
 		if (r == 0 && size < sd->segment_bytes)
-			r = segment_prepare_file(sd, fd, size);
+			r = segment_prepare_file(sd, fd, size, false);
 	} else {
 		r = disk_open(sd->disk, path, DISK_O_CREATE | DISK_O_EXCL, &fd);
 		if (r == 0)
-			r = segment_prepare_file(sd, fd, 0);
+			r = segment_prepare_file(sd, fd, 0, false);
 	}
 	if (r == 0) {
 		memset(&h, 0, sizeof(h));
