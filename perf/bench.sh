@@ -77,7 +77,7 @@ with latency curves and a throughput chart as SVG (perf/plot.sh, gnuplot).
   --no-install       do not run scripts/install-deps.sh
   --core-dumps       ulimit -c unlimited: a crashing process leaves its core in the
                      results' logs/ (with Debian's default kernel.core_pattern "core")
-  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation
+  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir
   --memcached-port P UDP port for memcached [$MC_PORT]
   --redis-port P     TCP port for redis-server [$REDIS_PORT]
   --help             this text
@@ -453,6 +453,33 @@ run_validation_ab() {
 	done
 }
 
+# The cost of a data directory to GET-heavy traffic, back to back: the 95/5
+# uniform closed run without --data-dir, with it and weak requests (nothing
+# logged: what the log costs requests that do not use it), and with it and
+# the universe default (eventual: the 5% PUTs are logged), three times in
+# turn. Compare the data plane's own ns per request (in the notes) too.
+run_datadir_ab() {
+	local i dir=$OUT/data-ab
+	for i in 1 2 3; do
+		DP_ARGS=(--busy-poll --capacity "$KEYS")
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
+		pair "ab$i-datadir-none" "A/B $i: 95/5 uniform closed, no data directory" datadir \
+			"window $WINDOW"
+		rm -rf "$dir"
+		DP_ARGS=(--busy-poll --capacity "$KEYS" --data-dir "$dir")
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload
+			--durability weak)
+		pair "ab$i-datadir-weak" "A/B $i: 95/5 uniform closed, --data-dir, weak" datadir \
+			"window $WINDOW; requests weak: nothing logged"
+		rm -rf "$dir"
+		DP_ARGS=(--busy-poll --capacity "$KEYS" --data-dir "$dir")
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
+		pair "ab$i-datadir-eventual" "A/B $i: 95/5 uniform closed, --data-dir, eventual" datadir \
+			"window $WINDOW; the default durability: PUTs logged, answered at once"
+		rm -rf "$dir"
+	done
+}
+
 # Durable writes: WarpEngine with a data directory (100% PUT, strong then
 # eventual, closed loop; strong again open loop at half the closed rate for
 # the acknowledgement latency) against Redis with an append-only file,
@@ -660,6 +687,7 @@ skipped memcached || run_memcached
 skipped redis || run_redis
 skipped durable || run_durable
 skipped validation || run_validation_ab
+skipped datadir || run_datadir_ab
 
 # --- 4. summary -----------------------------------------------------------
 

@@ -56,6 +56,16 @@ summary_write() {
 	function jstr(x) { return "\"" x "\"" } # summary_record removed quotes and backslashes
 	function rate(id) { return (id in status) && status[id] == "ok" && num(opsv[id]) && opsv[id] > 0 ? opsv[id] : "" }
 	function ratio(a, b) { return a != "" && b != "" ? sprintf("%.3f", a / b) : "" }
+	# Mean rate of the alternating runs ab1-SUFFIX .. ab3-SUFFIX (all three, or "").
+	function abrate(suffix,   i, r, s) {
+		s = 0
+		for (i = 1; i <= 3; i++) {
+			r = rate("ab" i "-" suffix)
+			if (r == "") return ""
+			s += r
+		}
+		return s / 3
+	}
 	# The data plane own worker time per request, from a memif run note.
 	function cost(id) {
 		if (!(id in notev) || status[id] != "ok" || !match(notev[id], /[0-9]+ ns per request/)) return ""
@@ -93,6 +103,12 @@ summary_write() {
 		rname[++nr] = "validation_on_over_off"
 		rtext[nr] = "WarpEngine 95/5 uniform closed with address validation (default) / with it off: its cost"
 		rval[nr] = ratio(we, rate("we-get95-uniform-closed-novalidation"))
+		rname[++nr] = "datadir_weak_over_none"
+		rtext[nr] = "WarpEngine 95/5 uniform closed with --data-dir and weak requests / without a data directory (mean of 3 alternating runs each): the cost of the log to requests that do not use it"
+		rval[nr] = ratio(abrate("datadir-weak"), abrate("datadir-none"))
+		rname[++nr] = "datadir_eventual_over_none"
+		rtext[nr] = "WarpEngine 95/5 uniform closed with --data-dir, PUTs eventual (the default) / without a data directory (mean of 3 alternating runs each)"
+		rval[nr] = ratio(abrate("datadir-eventual"), abrate("datadir-none"))
 		rname[++nr] = "strong_put_over_redis_always"
 		rtext[nr] = "WarpEngine strong PUT/s (closed) / Redis AOF appendfsync always -P16 SET/s"
 		rval[nr] = ratio(rate("we-put-strong"), rate("redis-aof-always-set"))
