@@ -16,8 +16,10 @@
  *    "items": 9990, "created": "2026-12-03T07:00:00Z"}
  *
  * The order of a checkpoint's completion: every part finished (chunks
- * synced, trailer synced, the folder's entries synced), then the manifest
- * replaced. The manifest is replaced atomically, so a power cut leaves the
+ * synced, trailer synced, the folder's entries synced), every worker's log
+ * durable up to the LSN it had when its scan ended (the caller's duty: else
+ * a power cut could keep an item whose log record was lost), then the
+ * manifest replaced. The manifest is replaced atomically, so a power cut leaves the
  * old or the new one.
  *
  * The log retention rule this module assumes (the recycler must follow it;
