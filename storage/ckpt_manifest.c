@@ -428,3 +428,29 @@ int ckpt_list_older(struct disk *disk, const char *checkpoints_dir, uint64_t bel
 	*count = kept;
 	return 0;
 }
+
+int ckpt_next_id(struct disk *disk, const char *checkpoints_dir, uint64_t *id)
+{
+	struct disk_name *all;
+	struct ckpt_manifest m;
+	uint64_t max = 0;
+	uint32_t n;
+	int r = disk_list_all(disk, checkpoints_dir, &all, &n);
+
+	if (r != 0)
+		return r;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v;
+
+		if (ckpt_dir_parse(all[i].name, &v) == 0 && v > max)
+			max = v;
+	}
+	free(all);
+	/* The fake disk lists no folders; the manifest's id is a floor. */
+	if (ckpt_manifest_read(disk, checkpoints_dir, &m, NULL, 0) == 0 && m.checkpoint_id > max)
+		max = m.checkpoint_id;
+	if (max >= CKPT_ID_MAX)
+		return -EOVERFLOW;
+	*id = max + 1;
+	return 0;
+}

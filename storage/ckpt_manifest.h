@@ -6,6 +6,7 @@
  *   ckpt_manifest_read     ckpt_manifest.c  parse and validate (errors name file and field)
  *   ckpt_pick              ckpt_manifest.c  the checkpoint recovery should load, if any
  *   ckpt_list_older        ckpt_manifest.c  checkpoint folders below an id (for removal)
+ *   ckpt_next_id           ckpt_manifest.c  the id the next checkpoint takes
  *
  * DIR/checkpoints/MANIFEST names the newest complete checkpoint:
  *
@@ -103,5 +104,10 @@ int ckpt_pick(struct disk *disk, const char *data_dir, struct ckpt_choice *c, ch
  * manifest's previous_id (or its checkpoint_id when previous_id is 0). */
 int ckpt_list_older(struct disk *disk, const char *checkpoints_dir, uint64_t below_id,
 		    struct disk_name **names, uint32_t *count) we_must_check;
+
+/* The id for a new checkpoint: one above the largest ckpt-<id> folder in
+ * checkpoints_dir (leftovers of interrupted checkpoints included: ids are
+ * never reused) and above the manifest's, 1 for the first. */
+int ckpt_next_id(struct disk *disk, const char *checkpoints_dir, uint64_t *id) we_must_check;
 
 #endif

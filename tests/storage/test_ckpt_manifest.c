@@ -134,6 +134,7 @@ static void test_round_trip(void **state)
 	struct ckpt_manifest back;
 	char err[CKPT_ERR_MAX];
 	char text[4096] = "";
+	uint64_t next;
 
 	ckpt_manifest_fill(&m, &s, 5);
 	assert_int_equal(ckpt_manifest_write(d, "dd/checkpoints", &m, err, sizeof(err)), 0);
@@ -158,6 +159,9 @@ static void test_round_trip(void **state)
 	assert_int_equal(disk_fake_read_file(f, "dd/checkpoints/MANIFEST.tmp", text, 1), -ENOENT);
 	/* None yet. */
 	assert_int_equal(ckpt_manifest_read(d, "dd", &back, err, sizeof(err)), -ENOENT);
+	/* The next id is above the manifest's (the fake lists no folders). */
+	assert_int_equal(ckpt_next_id(d, "dd/checkpoints", &next), 0);
+	assert_int_equal(next, 8);
 }
 
 /* Rewrites the good manifest with one field changed (value NULL: removed)
@@ -345,7 +349,8 @@ static void chop(uint64_t id, uint16_t w, off_t bytes)
  * unfinished newer one is ignored. The named one incomplete: the previous
  * complete one (fallback, saying why). Both unusable: refused, since the
  * log an older one needs may be recycled. With no previous checkpoint
- * recorded: none (the whole log is there). Listing older ones. */
+ * recorded: none (the whole log is there). Listing older ones; the next id
+ * is above an interrupted checkpoint's. */
 static void test_pick_and_fallback(void **state)
 {
 	struct ckpt_summary s1;
@@ -356,12 +361,15 @@ static void test_pick_and_fallback(void **state)
 	char err[CKPT_ERR_MAX];
 	struct disk d;
 	uint32_t count;
+	uint64_t next;
 
 	(void)state;
 	disk_posix_init(&d);
 	assert_int_equal(ckpt_pick(&d, base, &c, err, sizeof(err)), 0);
 	assert_false(c.found);
 	assert_false(c.fallback);
+	assert_int_equal(ckpt_next_id(&d, cdir, &next), 0);
+	assert_int_equal(next, 1);
 
 	make_ckpt(&d, cdir, 1, 2, 300, true, &s1);
 	write_manifest(&d, cdir, &s1, 0);
@@ -405,6 +413,9 @@ static void test_pick_and_fallback(void **state)
 	assert_int_equal(ckpt_list_older(&d, cdir, 1, &names, &count), 0);
 	assert_int_equal(count, 0);
 	assert_null(names);
+	/* The interrupted checkpoint 3 keeps its id. */
+	assert_int_equal(ckpt_next_id(&d, cdir, &next), 0);
+	assert_int_equal(next, 4);
 }
 
 /* The parts disagreeing with the manifest (another item count) is a
