@@ -7,14 +7,14 @@
  *   wal_segment_parse_name     wal_segment.c  the reverse; spares are "spare-<n>.log"
  *   wal_segment_header_encode  wal_segment.c
  *   wal_segment_header_decode  wal_segment.c  verify magic, version, checksum
- *   wal_segment_make_spare     wal_segment.c  a pre-allocated, pre-zeroed file for later
+ *   wal_segment_make_spare     wal_segment.c  a pre-allocated file for later
  *   wal_segment_open_new       wal_segment.c  the next segment of a worker (a spare if any)
  *   wal_segment_retire         wal_segment.c  an obsolete segment becomes a spare
  *   wal_segment_close          wal_segment.c
  *
  * A worker's log is a sequence of fixed-size segments. Each starts with a
  * 64-byte header; records follow from WAL_SEGMENT_DATA_OFFSET until a zero
- * length (the pre-zeroed rest) or until the next record does not fit, which
+ * length (the allocated, never written rest reads as zeros) or until the next record does not fit, which
  * rolls the writer over to the next sequence number.
  *
  * Header, little-endian, bytes 64..4095 zero:
@@ -92,7 +92,7 @@ struct wal_segdir {
 	uint32_t spares; /* spare files ready: spare_id[0 .. spares) */
 	uint64_t spare_id[WAL_SPARES_MAX];
 	/* Counters. */
-	uint64_t segments_created; /* made from nothing: fallocate + zero fill */
+	uint64_t segments_created; /* made from nothing: fallocate + sync */
 	uint64_t segments_reused;  /* taken from a spare */
 	uint64_t segments_retired;
 };
