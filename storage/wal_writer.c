@@ -57,6 +57,7 @@
 #include <time.h>
 
 #include "wal_io.h"
+#include "wal_io_fault.h"
 #include "we_assert.h"
 #include "we_time.h"
 
@@ -522,6 +523,8 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 {
 	struct wal_writer *w;
 	uint64_t data_bytes = cfg->segment_bytes - WAL_SEGMENT_DATA_OFFSET;
+	const char *faults_text = getenv(WAL_FAULT_ENV);
+	struct wal_fault_spec faults = {.n = 0};
 	int r;
 
 	if (cfg->workers == 0 || (unsigned)cfg->worker_base + cfg->workers > WAL_WORKERS_MAX ||
@@ -544,6 +547,19 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 	if (cfg->io == WAL_IO_URING && !cfg->disk->kernel_fds) {
 		snprintf(err, err_len, "wal writer: io_uring needs the real disk");
 		return -EINVAL;
+	}
+	/* The fault-injection hook (wal_io_fault.h; docs/operations.md, "Fault
+	 * injection"): the data plane's tests turn it on without a code change.
+	 * Checked before anything is made, so a bad value changes nothing. */
+	if (faults_text != NULL) {
+		char why[200];
+
+		r = wal_fault_spec_parse(faults_text, &faults, why, sizeof(why));
+		if (r != 0) {
+			snprintf(err, err_len, "wal writer: environment variable " WAL_FAULT_ENV
+				 " is malformed: %s", why);
+			return r;
+		}
 	}
 	w = calloc(1, sizeof(*w));
 	if (w == NULL)
@@ -600,6 +616,15 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 					err_len);
 	else
 		r = wal_io_sync_create(&w->io, cfg->disk);
+	if (r == 0 && faults.n > 0) {
+		struct wal_io *inner = w->io;
+
+		w->io = NULL; /* the decorator owns it now, destroys it on failure */
+		r = wal_io_fault_create(&w->io, inner, &faults, wal_io_fault_process_counts());
+		if (r != 0)
+			snprintf(err, err_len, "wal writer: cannot set up " WAL_FAULT_ENV ": %s",
+				 strerror(-r));
+	}
 	if (r != 0) {
 		wal_writer_destroy(w);
 		return r;
