@@ -8,6 +8,23 @@
  * of paths; a file belongs to the directory its path names up to the last
  * '/'. Tables are fixed and small: the tests create tens of files.
  *
+ * Names follow the strict POSIX model: a directory entry is durable only
+ * once that directory was fsynced (fsync_dir); an fdatasync of the file
+ * itself does not make its name durable. Each file keeps its durable name
+ * (dpath, "" for none) beside its current one (path): fsync_dir(dir) sets
+ * dpath = path for every file now named in dir and clears the dpath of
+ * every file whose durable name was in dir but is no longer its current
+ * one. A file has at most one durable name (no hard links): renamed into
+ * another directory, it keeps its old durable name until the new directory
+ * is synced, unless the old one is synced first (then it has none until
+ * the new one is). An unlinked or replaced file that still has a durable
+ * name is kept (as an object without a name) so a cut can bring it back.
+ * A directory is durable once its parent was synced. The root (paths
+ * without '/') is always synced: its entries are durable at once. Until the
+ * first file is created, the fake is being set up: directories made then
+ * are durable at once (a test's fixture stands for a data directory made
+ * durably beforehand, as datadir_open does).
+ *
  * Faults are decided before an operation touches anything, so an injected
  * error leaves the fake as it was, like a failed system call.
  */
@@ -33,9 +50,10 @@ struct fake_image {
 };
 
 struct fake_file {
-	bool used;   /* the object exists (named or held open) */
+	bool used;   /* the object exists (named, held open, or durably named) */
 	bool linked; /* it has a name */
 	char path[DISK_PATH_MAX];
+	char dpath[DISK_PATH_MAX]; /* its durable name, "" for none */
 	uint32_t open_count;
 	struct fake_image cur;
 	struct fake_image synced;
@@ -53,7 +71,9 @@ struct disk_fake {
 	struct fake_file files[FAKE_FILES];
 	int fd_file[FAKE_FDS]; /* file index of each descriptor, -1 = closed */
 	char dirs[FAKE_DIRS][DISK_PATH_MAX];
+	bool dir_durable[FAKE_DIRS]; /* its entry in its parent is durable */
 	uint32_t ndirs;
+	bool had_file; /* a file was created: the set-up is over */
 	uint64_t calls[DISK_OP_COUNT];
 	struct fake_fault fault[DISK_OP_COUNT];
 	uint32_t short_countdown;
@@ -149,12 +169,18 @@ static int file_find(struct disk_fake *f, const char *path)
 	return -1;
 }
 
-static bool dir_exists(struct disk_fake *f, const char *dir)
+/* dir is among the first n directories of the table. */
+static bool dir_exists_n(struct disk_fake *f, const char *dir, uint32_t n)
 {
-	for (uint32_t i = 0; i < f->ndirs; i++)
+	for (uint32_t i = 0; i < n; i++)
 		if (strcmp(f->dirs[i], dir) == 0)
 			return true;
 	return false;
+}
+
+static bool dir_exists(struct disk_fake *f, const char *dir)
+{
+	return dir_exists_n(f, dir, f->ndirs);
 }
 
 /* The directory part of path exists (or path has no directory part). */
@@ -168,6 +194,57 @@ static bool parent_exists(struct disk_fake *f, const char *path)
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
 	return dir_exists(f, dir);
+}
+
+/* The directory part of path into dir ("" for the root). */
+static void parent_of(const char *path, char *dir)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash == NULL ? 0 : (size_t)(slash - path);
+
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+}
+
+static bool in_dir(const char *path, const char *dir)
+{
+	char p[DISK_PATH_MAX];
+
+	parent_of(path, p);
+	return strcmp(p, dir) == 0;
+}
+
+/* Frees an object that has no name, no descriptor and no durable name. */
+static void file_maybe_free(struct fake_file *file)
+{
+	if (file->used && !file->linked && file->open_count == 0 && file->dpath[0] == '\0')
+		file_free(file);
+}
+
+/* dir's synced image becomes its current entries (see DESIGN). */
+static void dir_sync(struct disk_fake *f, const char *dir)
+{
+	for (int i = 0; i < FAKE_FILES; i++) {
+		struct fake_file *file = &f->files[i];
+
+		if (!file->used)
+			continue;
+		if (file->dpath[0] != '\0' && in_dir(file->dpath, dir))
+			file->dpath[0] = '\0';
+		if (file->linked && in_dir(file->path, dir))
+			strcpy(file->dpath, file->path);
+		file_maybe_free(file);
+	}
+	for (uint32_t i = 0; i < f->ndirs; i++)
+		if (in_dir(f->dirs[i], dir))
+			f->dir_durable[i] = true;
+}
+
+/* A name changed in the directory of path: the root's entries are durable at once. */
+static void name_changed(struct disk_fake *f, const char *path)
+{
+	if (strchr(path, '/') == NULL)
+		dir_sync(f, "");
 }
 
 static struct fake_file *file_of_fd(struct disk_fake *f, int fd)
@@ -211,6 +288,8 @@ static int fake_open(struct disk *d, const char *path, int flags, int *fd)
 		f->files[fi].used = true;
 		f->files[fi].linked = true;
 		strcpy(f->files[fi].path, path);
+		f->had_file = true;
+		name_changed(f, path);
 	}
 	f->files[fi].open_count++;
 	f->fd_file[slot] = fi;
@@ -229,8 +308,8 @@ static int fake_close(struct disk *d, int fd)
 	if (file == NULL)
 		return fake_leave(f, -EBADF);
 	f->fd_file[fd - FAKE_FD_BASE] = -1;
-	if (--file->open_count == 0 && !file->linked)
-		file_free(file);
+	file->open_count--;
+	file_maybe_free(file);
 	return fake_leave(f, 0);
 }
 
@@ -292,7 +371,10 @@ static int fake_fsync_dir(struct disk *d, const char *dir)
 
 	if (r != 0)
 		return fake_leave(f, r);
-	return fake_leave(f, dir_exists(f, dir) ? 0 : -ENOENT);
+	if (!dir_exists(f, dir))
+		return fake_leave(f, -ENOENT);
+	dir_sync(f, dir);
+	return fake_leave(f, 0);
 }
 
 static int fake_fallocate(struct disk *d, int fd, uint64_t off, uint64_t len)
@@ -342,10 +424,11 @@ static int fake_rename(struct disk *d, const char *from, const char *to)
 		return fake_leave(f, 0);
 	if (dst >= 0) {
 		f->files[dst].linked = false;
-		if (f->files[dst].open_count == 0)
-			file_free(&f->files[dst]);
+		file_maybe_free(&f->files[dst]);
 	}
 	strcpy(f->files[src].path, to);
+	name_changed(f, from);
+	name_changed(f, to);
 	return fake_leave(f, 0);
 }
 
@@ -361,8 +444,8 @@ static int fake_unlink(struct disk *d, const char *path)
 	if (fi < 0)
 		return fake_leave(f, -ENOENT);
 	f->files[fi].linked = false;
-	if (f->files[fi].open_count == 0)
-		file_free(&f->files[fi]);
+	file_maybe_free(&f->files[fi]);
+	name_changed(f, path);
 	return fake_leave(f, 0);
 }
 
@@ -393,6 +476,9 @@ static int fake_mkdir(struct disk *d, const char *path)
 		return fake_leave(f, -ENOSPC);
 	if (!parent_exists(f, path))
 		return fake_leave(f, -ENOENT);
+	/* Durable at once in the root or during the set-up (DESIGN), else
+	 * once its parent is synced. */
+	f->dir_durable[f->ndirs] = strchr(path, '/') == NULL || !f->had_file;
 	strcpy(f->dirs[f->ndirs++], path);
 	return fake_leave(f, 0);
 }
@@ -520,45 +606,127 @@ static uint64_t cut_rand(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
-/* Keeps each sector where the images differ with probability 1/2: the
- * result goes into the synced image, then the current one follows it. */
-static void cut_torn(struct fake_file *file, uint64_t *rng)
+static bool sector_dirty(const struct fake_file *file, uint64_t off, uint64_t n)
+{
+	/* Beyond an image's size its buffer is zero (image_resize). */
+	return memcmp(file->cur.data + off, file->synced.data + off, n) != 0;
+}
+
+/* The data part of a cut other than DISK_CUT_DROP_UNSYNCED: decides, per
+ * 512-byte sector where the images differ, what the synced image gets.
+ *  TORN_SECTORS  each dirty sector: the new bytes, with probability 1/2
+ *  TORN_4K       each 4 KiB page with a dirty sector: its first k sectors
+ *                (k = 0..8, uniform) get the new bytes, the rest keep the old
+ *  GARBAGE       as TORN_4K, and the sector right after the kept prefix, if
+ *                dirty, holds random bytes with probability 1/2 (the sector
+ *                being written when the power went)
+ * A sector that gets new or random bytes beyond the synced size extends
+ * it. Then the current image follows the synced one (disk_fake_cut). */
+static void cut_sectors(struct fake_file *file, enum disk_cut how, uint64_t *rng)
 {
 	uint64_t size = file->cur.size > file->synced.size ? file->cur.size : file->synced.size;
 	uint64_t new_size = file->synced.size;
+	const uint64_t page = DISK_FAKE_PAGE;
 
 	WE_ASSERT(image_reserve(&file->synced, size) == 0);
 	WE_ASSERT(image_reserve(&file->cur, size) == 0);
-	for (uint64_t off = 0; off < size; off += DISK_FAKE_SECTOR) {
-		uint64_t n = size - off < DISK_FAKE_SECTOR ? size - off : DISK_FAKE_SECTOR;
+	for (uint64_t base = 0; base < size; base += page) {
+		uint64_t keep = page; /* TORN_SECTORS decides per sector below */
+		uint64_t garbage = UINT64_MAX;
+		bool dirty = false;
 
-		/* Beyond an image's size its buffer is zero (image_resize). */
-		if (memcmp(file->cur.data + off, file->synced.data + off, n) == 0)
+		for (uint64_t off = base; off < base + page && off < size; off += DISK_FAKE_SECTOR)
+			dirty = dirty || sector_dirty(file, off, size - off < DISK_FAKE_SECTOR ?
+								      size - off : DISK_FAKE_SECTOR);
+		if (!dirty)
 			continue;
-		if (cut_rand(rng) & 1) {
-			memcpy(file->synced.data + off, file->cur.data + off, n);
-			if (off + n > new_size)
-				new_size = off + n < file->cur.size ? off + n : file->cur.size;
+		if (how != DISK_CUT_TORN_SECTORS) {
+			keep = (cut_rand(rng) % (page / DISK_FAKE_SECTOR + 1)) * DISK_FAKE_SECTOR;
+			if (how == DISK_CUT_GARBAGE && (cut_rand(rng) & 1))
+				garbage = base + keep;
+		}
+		for (uint64_t off = base; off < base + page && off < size; off += DISK_FAKE_SECTOR) {
+			uint64_t n = size - off < DISK_FAKE_SECTOR ? size - off : DISK_FAKE_SECTOR;
+			uint64_t end = off + n;
+
+			if (!sector_dirty(file, off, n))
+				continue;
+			if (how == DISK_CUT_TORN_SECTORS ? (cut_rand(rng) & 1) != 0 : off < base + keep) {
+				memcpy(file->synced.data + off, file->cur.data + off, n);
+				if (end > file->cur.size)
+					end = file->cur.size;
+			} else if (off == garbage) {
+				for (uint64_t i = 0; i < n; i += 8) {
+					uint64_t x = cut_rand(rng);
+
+					memcpy(file->synced.data + off + i, &x, n - i < 8 ? n - i : 8);
+				}
+			} else {
+				continue;
+			}
+			if (end > new_size)
+				new_size = end;
 		}
 	}
+	/* Bytes of the buffer beyond the size must stay zero (image_resize). */
+	if (new_size < size)
+		memset(file->synced.data + new_size, 0, size - new_size);
 	file->synced.size = new_size;
+}
+
+/* Every directory goes back to its synced entries: directories that were
+ * not durable are gone (and what they held), a file is named by its
+ * durable name if it has one in a directory that survived, else it is
+ * gone (an object still open stays, nameless, for its descriptors). */
+static void cut_names(struct disk_fake *f)
+{
+	uint32_t n = 0;
+
+	/* A directory's parent comes before it in the table (mkdir needs it). */
+	for (uint32_t i = 0; i < f->ndirs; i++) {
+		char parent[DISK_PATH_MAX];
+
+		parent_of(f->dirs[i], parent);
+		if (!f->dir_durable[i] || (parent[0] != '\0' && !dir_exists_n(f, parent, n)))
+			continue;
+		if (n != i)
+			strcpy(f->dirs[n], f->dirs[i]);
+		f->dir_durable[n++] = true;
+	}
+	f->ndirs = n;
+	for (int i = 0; i < FAKE_FILES; i++) {
+		struct fake_file *file = &f->files[i];
+
+		if (!file->used)
+			continue;
+		if (file->dpath[0] != '\0' && parent_exists(f, file->dpath)) {
+			file->linked = true;
+			strcpy(file->path, file->dpath);
+		} else {
+			file->linked = false;
+			file->dpath[0] = '\0';
+			file_maybe_free(file);
+		}
+	}
 }
 
 void disk_fake_cut(struct disk_fake *f, enum disk_cut how, uint64_t seed)
 {
 	uint64_t rng = seed;
 
-	WE_ASSERT(how == DISK_CUT_DROP_UNSYNCED || how == DISK_CUT_TORN_SECTORS);
+	WE_ASSERT(how == DISK_CUT_DROP_UNSYNCED || how == DISK_CUT_TORN_SECTORS ||
+		  how == DISK_CUT_TORN_4K || how == DISK_CUT_GARBAGE);
 	pthread_mutex_lock(&f->lock);
 	for (int i = 0; i < FAKE_FILES; i++) {
 		struct fake_file *file = &f->files[i];
 
 		if (!file->used)
 			continue;
-		if (how == DISK_CUT_TORN_SECTORS)
-			cut_torn(file, &rng);
+		if (how != DISK_CUT_DROP_UNSYNCED)
+			cut_sectors(file, how, &rng);
 		WE_ASSERT(image_copy(&file->cur, &file->synced) == 0);
 	}
+	cut_names(f);
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -597,6 +765,15 @@ int disk_fake_write_file(struct disk_fake *f, const char *path, const void *buf,
 			memcpy(file->cur.data, buf, len);
 		if (r == 0)
 			r = image_copy(&file->synced, &file->cur);
+		if (r == 0) { /* set-up: its name is durable too, and only its */
+			for (int i = 0; i < FAKE_FILES; i++)
+				if (f->files[i].used && &f->files[i] != file &&
+				    strcmp(f->files[i].dpath, file->path) == 0) {
+					f->files[i].dpath[0] = '\0';
+					file_maybe_free(&f->files[i]);
+				}
+			strcpy(file->dpath, file->path);
+		}
 	}
 	pthread_mutex_unlock(&f->lock);
 	disk_close(&f->disk, fd);

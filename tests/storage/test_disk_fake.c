@@ -1,7 +1,10 @@
 /* test_disk_fake.c - the fake disk behaves like a file system where the
- * tests rely on it, counts calls, fails on demand and loses unsynced data
- * at a power cut (storage/disk_fake.c). */
+ * tests rely on it, counts calls, fails on demand and, at a power cut,
+ * loses unsynced data (dropped, torn per sector or per 4 KiB page, or
+ * garbled) and every directory change its directory's fsync did not cover
+ * (storage/disk_fake.c). */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -105,6 +108,7 @@ static void test_cut_drops_unsynced(void **state)
 	int fd;
 
 	assert_int_equal(disk_open(d, "d/a", DISK_O_CREATE, &fd), 0);
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
 	assert_int_equal(disk_pwrite_all(d, fd, "synced", 6, 0), 0);
 	assert_int_equal(disk_fdatasync(d, fd), 0);
 	assert_int_equal(disk_pwrite_all(d, fd, "SY", 2, 0), 0);
@@ -130,6 +134,7 @@ static void test_cut_torn_sectors(void **state)
 	memset(base, 0x11, sizeof(base));
 	memset(data, 0x22, sizeof(data));
 	assert_int_equal(disk_open(d, "d/a", DISK_O_CREATE, &fd), 0);
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
 	assert_int_equal(disk_pwrite_all(d, fd, base, sizeof(base), 0), 0);
 	assert_int_equal(disk_fdatasync(d, fd), 0);
 	assert_int_equal(disk_pwrite_all(d, fd, data, sizeof(data) - 100, 100), 0);
@@ -150,6 +155,296 @@ static void test_cut_torn_sectors(void **state)
 	assert_int_equal(disk_close(d, fd), 0);
 }
 
+/* Writes len bytes of text to a new file at path, fdatasyncs it and closes
+ * it; the directory is not synced. */
+static void make_file(struct disk *d, const char *path, const char *text)
+{
+	int fd;
+
+	assert_int_equal(disk_open(d, path, DISK_O_CREATE | DISK_O_EXCL, &fd), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, text, strlen(text), 0), 0);
+	assert_int_equal(disk_fdatasync(d, fd), 0);
+	assert_int_equal(disk_close(d, fd), 0);
+}
+
+/* The file's current content is text (NULL: the file does not exist). */
+static void check_file(struct disk_fake *f, const char *path, const char *text)
+{
+	char buf[64];
+	int64_t n = disk_fake_read_file(f, path, buf, sizeof(buf));
+
+	if (text == NULL) {
+		assert_int_equal(n, -ENOENT);
+		return;
+	}
+	assert_int_equal(n, (int64_t)strlen(text));
+	assert_memory_equal(buf, text, strlen(text));
+}
+
+/* A created file whose directory was never synced is gone after a cut,
+ * though its data was fdatasynced (strict model: the file's sync does not
+ * make its name durable); once the directory is synced it survives. */
+static void test_cut_create_needs_dir_sync(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	struct disk_name names[4];
+	uint32_t count;
+
+	make_file(d, "d/a", "aaa");
+	make_file(d, "d/b", "bbb");
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	make_file(d, "d/c", "ccc");
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/a", "aaa");
+	check_file(f, "d/b", "bbb");
+	check_file(f, "d/c", NULL);
+	assert_int_equal(disk_list(d, "d", names, 4, &count), 0);
+	assert_int_equal(count, 2);
+	/* The name is free again. */
+	make_file(d, "d/c", "CCC");
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/c", "CCC");
+}
+
+/* An unsynced rename is undone at a cut: the old name is back with the
+ * file's synced data, the new name is gone or names what it named before;
+ * after a directory sync the rename is kept (and the replaced file gone). */
+static void test_cut_rename_needs_dir_sync(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	int fd;
+
+	make_file(d, "d/a", "old-a");
+	make_file(d, "d/b", "old-b");
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	/* Over an existing name, with unsynced data written after. */
+	assert_int_equal(disk_rename(d, "d/a", "d/b"), 0);
+	assert_int_equal(disk_open(d, "d/b", 0, &fd), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, "NEW", 3, 0), 0);
+	assert_int_equal(disk_close(d, fd), 0);
+	check_file(f, "d/a", NULL);
+	check_file(f, "d/b", "NEW-a");
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/a", "old-a");
+	check_file(f, "d/b", "old-b");
+	/* To a new name. */
+	assert_int_equal(disk_rename(d, "d/a", "d/c"), 0);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/a", "old-a");
+	check_file(f, "d/c", NULL);
+	/* Synced: kept, and the file it replaced is gone for good. */
+	assert_int_equal(disk_rename(d, "d/a", "d/b"), 0);
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/a", NULL);
+	check_file(f, "d/b", "old-a");
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/b", "old-a");
+}
+
+/* An unsynced unlink is undone at a cut (the file is back with its synced
+ * data only); after a directory sync it is gone. */
+static void test_cut_unlink_needs_dir_sync(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	int fd;
+
+	make_file(d, "d/a", "synced");
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	assert_int_equal(disk_open(d, "d/a", 0, &fd), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, "LOST", 4, 0), 0);
+	assert_int_equal(disk_close(d, fd), 0);
+	assert_int_equal(disk_unlink(d, "d/a"), 0);
+	check_file(f, "d/a", NULL);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/a", "synced");
+	assert_int_equal(disk_unlink(d, "d/a"), 0);
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/a", NULL);
+}
+
+/* Once the set-up is over (a file was created), a directory made by mkdir
+ * is gone at a cut, with everything in it, unless its parent was synced;
+ * syncing the new directory itself is not enough. During the set-up and in
+ * the root, mkdir is durable at once. */
+static void test_cut_mkdir_needs_parent_sync(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	struct disk_name names[4];
+	uint32_t count;
+	int fd;
+
+	assert_int_equal(disk_mkdir(d, "d/fixture"), 0); /* set-up */
+	make_file(d, "top", "root entries are durable at once");
+	assert_int_equal(disk_mkdir(d, "d/sub"), 0);
+	assert_int_equal(disk_mkdir(d, "d/sub/deeper"), 0);
+	make_file(d, "d/sub/x", "x");
+	assert_int_equal(disk_fsync_dir(d, "d/sub"), 0);
+	assert_int_equal(disk_mkdir(d, "e"), 0);
+	make_file(d, "e/y", "y");
+	assert_int_equal(disk_fsync_dir(d, "e"), 0);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "top", "root entries are durable at once");
+	check_file(f, "d/sub/x", NULL);
+	check_file(f, "e/y", "y");
+	assert_int_equal(disk_list(d, "d/sub", names, 4, &count), -ENOENT);
+	assert_int_equal(disk_list(d, "d/sub/deeper", names, 4, &count), -ENOENT);
+	assert_int_equal(disk_list(d, "d/fixture", names, 4, &count), 0);
+	assert_int_equal(disk_open(d, "d/sub/x", DISK_O_CREATE, &fd), -ENOENT);
+	/* With the parent synced it stays. */
+	assert_int_equal(disk_mkdir(d, "d/sub"), 0);
+	make_file(d, "d/sub/x", "x");
+	assert_int_equal(disk_fsync_dir(d, "d/sub"), 0);
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/sub/x", "x");
+}
+
+/* A descriptor open on a file that a cut left without a name stays usable
+ * (the test decides whether the process survived); the file is freed at
+ * its close and the name stays free. */
+static void test_cut_open_file_loses_name(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	char buf[4];
+	int fd;
+
+	make_file(d, "d/keep", "k"); /* the set-up is over */
+	assert_int_equal(disk_open(d, "d/a", DISK_O_CREATE, &fd), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, "abc", 3, 0), 0);
+	assert_int_equal(disk_fdatasync(d, fd), 0);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	check_file(f, "d/a", NULL);
+	assert_int_equal(disk_pread_all(d, fd, buf, 3, 0), 3);
+	assert_memory_equal(buf, "abc", 3);
+	assert_int_equal(disk_pwrite_all(d, fd, "z", 1, 0), 0);
+	assert_int_equal(disk_close(d, fd), 0);
+	check_file(f, "d/a", NULL);
+}
+
+/* Writes 64 pages of 0x22 over 64 synced pages of 0x11 (from byte 100 on),
+ * cuts with how and seed, and checks each 512-byte sector: all 0x11, all
+ * 0x22 or (garbage) neither. Per 4 KiB page the new sectors form a prefix,
+ * followed by at most one garbage sector (garbage mode only). Returns the
+ * counts of kept, old and garbage sectors and of distinct prefix lengths. */
+#define TP_PAGES 64
+static void torn_pages(struct disk_fake *f, enum disk_cut how, uint64_t seed, int *kept,
+		       int *old, int *garbage, int *lengths)
+{
+	struct disk *d = disk_fake_disk(f);
+	static uint8_t base[TP_PAGES * 4096], data[TP_PAGES * 4096], after[TP_PAGES * 4096];
+	bool seen[9] = {false};
+	int fd;
+
+	*kept = *old = *garbage = *lengths = 0;
+	memset(base, 0x11, sizeof(base));
+	memset(data, 0x22, sizeof(data));
+	assert_int_equal(disk_open(d, "d/a", DISK_O_CREATE, &fd), 0);
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, base, sizeof(base), 0), 0);
+	assert_int_equal(disk_fdatasync(d, fd), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, data, sizeof(data) - 100, 100), 0);
+	disk_fake_cut(f, how, seed);
+	assert_int_equal(disk_fake_read_file(f, "d/a", after, sizeof(after)), sizeof(after));
+	assert_memory_equal(after, base, 100); /* synced, never written again */
+	for (int p = 0; p < TP_PAGES; p++) {
+		int state_in_page = 0; /* 0: new prefix, 1: after garbage or old */
+		int prefix = 0;
+
+		for (int s = 0; s < 8; s++) {
+			const uint8_t *sec = after + p * 4096 + s * 512;
+			int from = p == 0 && s == 0 ? 100 : 0;
+			uint8_t v = sec[from];
+			bool uniform = true;
+
+			for (int i = from + 1; i < 512; i++)
+				uniform = uniform && sec[i] == v;
+			if (uniform && v == 0x22) {
+				assert_int_equal(state_in_page, 0); /* new sectors: a prefix */
+				prefix++;
+				(*kept)++;
+			} else if (uniform && v == 0x11) {
+				state_in_page = 1;
+				(*old)++;
+			} else {
+				assert_int_equal(how, DISK_CUT_GARBAGE);
+				assert_int_equal(state_in_page, 0); /* right after the prefix */
+				state_in_page = 1;
+				(*garbage)++;
+			}
+		}
+		if (!seen[prefix]) {
+			seen[prefix] = true;
+			(*lengths)++;
+		}
+	}
+	assert_int_equal(disk_close(d, fd), 0);
+}
+
+/* TORN_4K keeps a random prefix of each dirty 4 KiB page in whole 512-byte
+ * sectors, of varying lengths, never garbage; synced bytes are kept. */
+static void test_cut_torn_4k(void **state)
+{
+	int kept, old, garbage, lengths;
+
+	torn_pages(*state, DISK_CUT_TORN_4K, 7, &kept, &old, &garbage, &lengths);
+	assert_int_equal(kept + old, TP_PAGES * 8);
+	assert_int_equal(garbage, 0);
+	assert_true(kept > 20 && old > 20);
+	assert_true(lengths >= 4);
+}
+
+/* GARBAGE: like TORN_4K, and some pages hold random bytes in the sector
+ * right after their kept prefix. */
+static void test_cut_garbage(void **state)
+{
+	int kept, old, garbage, lengths;
+
+	torn_pages(*state, DISK_CUT_GARBAGE, 11, &kept, &old, &garbage, &lengths);
+	assert_int_equal(kept + old + garbage, TP_PAGES * 8);
+	assert_true(garbage > 5 && garbage <= TP_PAGES);
+	assert_true(kept > 20 && old > 20);
+}
+
+/* A torn cut also extends a file written past its synced size only as far
+ * as the kept sectors reach; DROP gives the synced size back. */
+static void test_cut_torn_size(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	static uint8_t data[8 * 4096];
+	static uint8_t after[8 * 4096];
+	int fd;
+
+	memset(data, 0x33, sizeof(data));
+	assert_int_equal(disk_open(d, "d/a", DISK_O_CREATE, &fd), 0);
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, data, 1000, 0), 0);
+	assert_int_equal(disk_fdatasync(d, fd), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, data, sizeof(data), 0), 0);
+	disk_fake_cut(f, DISK_CUT_DROP_UNSYNCED, 0);
+	assert_int_equal(disk_fake_read_file(f, "d/a", after, sizeof(after)), 1000);
+	for (uint64_t seed = 1; seed < 20; seed++) {
+		int64_t n;
+
+		assert_int_equal(disk_pwrite_all(d, fd, data, sizeof(data), 0), 0);
+		disk_fake_cut(f, DISK_CUT_TORN_4K, seed);
+		n = disk_fake_read_file(f, "d/a", after, sizeof(after));
+		assert_true(n >= 1000 && n <= (int64_t)sizeof(data));
+		assert_true(n == 1000 || n % 512 == 0);
+		for (int64_t i = 0; i < n; i++)
+			assert_int_equal(after[i], i < 1000 || after[i] == 0x33 ? 0x33 : 0);
+	}
+	assert_int_equal(disk_close(d, fd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,6 +452,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_drops_unsynced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_torn_sectors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_create_needs_dir_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_rename_needs_dir_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_unlink_needs_dir_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_mkdir_needs_parent_sync, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_open_file_loses_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_torn_4k, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_torn_size, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
