@@ -283,6 +283,17 @@ int ckpt_begin(struct disk *disk, const char *checkpoints_dir, uint64_t id, char
 		r = disk_mkdir(disk, dir_out);
 	if (r == 0)
 		r = disk_fsync_dir(disk, checkpoints_dir);
+	/* If checkpoints_dir was made just now, its own entry is durable only
+	 * once its parent is synced (datadir_open makes it durably, but this
+	 * function also creates it): one more folder fsync per checkpoint. */
+	if (r == 0 && strrchr(checkpoints_dir, '/') != NULL) {
+		char parent[DISK_PATH_MAX];
+
+		snprintf(parent, sizeof(parent), "%s", checkpoints_dir);
+		*strrchr(parent, '/') = '\0';
+		if (parent[0] != '\0')
+			r = disk_fsync_dir(disk, parent);
+	}
 	return r;
 }
 

@@ -387,7 +387,28 @@ int datadir_open(struct datadir *dd, const char *path, char *err, size_t err_len
 	}
 	snprintf(dd->path, sizeof(dd->path), "%s", path);
 	snprintf(dd->wal_dir, sizeof(dd->wal_dir), "%s/wal", path);
-	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+	if (mkdir(path, 0755) == 0) {
+		/* Created now: its entry in the parent is durable only once the
+		 * parent is synced (fsync of DIR syncs DIR's entries, not DIR's
+		 * own name); without this a power cut after the first strong
+		 * writes could lose the whole directory. */
+		char parent[DISK_PATH_MAX];
+		char *slash;
+
+		snprintf(parent, sizeof(parent), "%s", path);
+		slash = strrchr(parent, '/');
+		if (slash == NULL)
+			snprintf(parent, sizeof(parent), ".");
+		else if (slash == parent)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+		if ((r = fsync_path(parent, true)) != 0) {
+			snprintf(err, err_len, "%s: cannot sync the folder holding the new data "
+				 "directory: %s", parent, strerror(-r));
+			return r;
+		}
+	} else if (errno != EEXIST) {
 		r = -errno;
 		snprintf(err, err_len, "%s: cannot create the data directory: %s", path, strerror(-r));
 		return r;
