@@ -140,6 +140,12 @@ static int config_apply(struct config *cfg, const char *name, const char *arg, c
 				    "--park-capacity: '%s' is not a power of two in 2..16777216",
 				    arg);
 		cfg->park_capacity = (uint32_t)v;
+	} else if (strcmp(name, "checkpoint-interval-s") == 0) {
+		if (parse_num_u64(arg, 10, 0, 86400, &v))
+			return fail(err, err_len,
+				    "--checkpoint-interval-s: '%s' is not a whole number of seconds "
+				    "in 0..86400", arg);
+		cfg->checkpoint_interval_s = (uint32_t)v;
 	} else if (strcmp(name, "busy-poll") == 0) {
 		cfg->busy_poll = true;
 	} else if (strcmp(name, "idle-sleep-us") == 0) {

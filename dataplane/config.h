@@ -31,6 +31,8 @@
 	  "keep data in DIR: write-ahead log, recovery at start (without it: memory only)")  \
 	X("wal-ring-mb", 1, "MIB", "8", "per-worker log ring to the writer (power of two)")   \
 	X("park-capacity", 1, "N", "16384", "STRONG answers a worker holds (power of two)")     \
+	X("checkpoint-interval-s", 1, "S", "0",                                                \
+	  "with --data-dir: a checkpoint every S seconds (0: only on SIGUSR1)")               \
 	X("stats-file", 1, "PATH", "none", "write all counters as JSON every interval")     \
 	X("stats-interval-ms", 1, "MS", "1000", "interval of the stats file and log line")    \
 	X("quiet", 0, "", "off", "no per-interval log line")                                  \
@@ -51,6 +53,7 @@ struct config {
 	const char *data_dir;
 	uint64_t wal_ring_bytes;
 	uint32_t park_capacity;
+	uint32_t checkpoint_interval_s;
 	const char *stats_file;
 	uint32_t stats_interval_ms;
 	bool quiet;

@@ -19,7 +19,9 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "ckpt_manifest.h"
 #include "keyhash.h"
+#include "we_time.h"
 #include "proto.h"
 #include "shard.h"
 
@@ -61,13 +63,77 @@ static int durability_apply(struct worker *const *workers, const struct region_m
 	return -ENOSPC;
 }
 
+/* Load the checkpoint ckpt_pick chose, part by part, into the shards under
+ * the current map; its largest LSN goes to *lsn_max. */
+static int durability_load_checkpoint(struct durability *d, struct worker *const *workers,
+				      const struct region_map *map, const struct ckpt_choice *c,
+				      uint64_t *lsn_max, char *err, size_t err_len)
+{
+	uint64_t t0 = we_monotonic_ns(), items = 0;
+
+	for (uint16_t k = 0; k < c->s.worker_count; k++) {
+		char path[DISK_PATH_MAX + 32];
+		struct ckpt_reader *rd;
+		struct wal_record rec;
+		int rc;
+
+		if (c->s.start_lsn[k] > *lsn_max)
+			*lsn_max = c->s.start_lsn[k];
+		snprintf(path, sizeof(path), "%s/part-%02u.ckpt", c->dir, k);
+		rc = ckpt_reader_open(&rd, &d->disk, path, err, err_len);
+		if (rc != 0)
+			return rc;
+		while ((rc = ckpt_reader_next(rd, &rec, err, err_len)) == 1) {
+			if (rec.lsn > *lsn_max)
+				*lsn_max = rec.lsn;
+			rc = durability_apply(workers, map, &rec, err, err_len);
+			if (rc != 0)
+				break;
+			items++;
+		}
+		ckpt_reader_close(rd);
+		if (rc < 0)
+			return rc;
+	}
+	d->ckpt_loaded_items = items;
+	snprintf(d->ckpt_line, sizeof(d->ckpt_line),
+		 "recovery: checkpoint %llu%s: %llu items from %u parts in %.1f ms",
+		 (unsigned long long)c->s.checkpoint_id, c->fallback ? " (fallback)" : "",
+		 (unsigned long long)items, c->s.worker_count,
+		 (double)(we_monotonic_ns() - t0) / 1e6);
+	return 0;
+}
+
 static int durability_replay(struct durability *d, struct worker *const *workers,
 			     const struct region_map *map, char *err, size_t err_len)
 {
 	struct recovery_options opt = {.repair = true, .allow_mid_log_cut = false};
+	struct ckpt_choice *c = calloc(1, sizeof(*c));
+	uint64_t ckpt_lsn_max = 0;
 	struct recovery *r;
 	struct wal_record rec;
 	int rc;
+
+	if (c == NULL)
+		return -ENOMEM;
+	rc = ckpt_pick(&d->disk, d->dir.path, c, err, err_len);
+	if (rc == 0 && c->found) {
+		rc = durability_load_checkpoint(d, workers, map, c, &ckpt_lsn_max, err, err_len);
+		if (rc == 0) {
+			d->ckpt_loaded = true;
+			d->ckpt_loaded_id = c->s.checkpoint_id;
+			memcpy(d->ckpt_start_lsn, c->s.start_lsn, sizeof(d->ckpt_start_lsn));
+			opt.covered_generation = c->s.generation;
+			opt.covered_workers = c->s.worker_count;
+			opt.covered_lsn = d->ckpt_start_lsn;
+		}
+	}
+	if (rc == 0 && c->found && c->fallback)
+		fprintf(stderr, "warpengine: the newest checkpoint is not usable (%s); loaded the "
+				"previous one\n", c->why);
+	free(c);
+	if (rc != 0)
+		return rc;
 
 	rc = recovery_open(&r, &d->disk, d->dir.wal_dir, &opt);
 	if (rc != 0) {
@@ -88,6 +154,10 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 					: strerror(-rc),
 			 d->dir.wal_dir);
 	d->recovered = *recovery_stats(r);
+	/* New LSNs go above everything loaded: the checkpoint's items and
+	 * start LSNs too, whose log may be retired already. */
+	if (ckpt_lsn_max > d->recovered.lsn_max)
+		d->recovered.lsn_max = ckpt_lsn_max;
 	recovery_summary(r, d->recovery_line, sizeof(d->recovery_line));
 	recovery_close(r);
 	return rc < 0 ? rc : 0;
@@ -168,6 +238,21 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 	rc = wal_writer_create(&d->writer, &wc, err, err_len);
 	if (rc != 0)
 		return rc;
+	{
+		struct ckpt_writer_config cc = {
+			.disk = &d->disk,
+			.data_dir = d->dir.path,
+			.generation = d->dir.generation,
+			.workers = (uint16_t)n_workers,
+			.log = d->writer,
+		};
+
+		rc = ckpt_writer_create(&d->ckpt, &cc, err, err_len);
+		if (rc != 0)
+			return rc;
+		for (unsigned i = 0; i < n_workers; i++)
+			workers[i]->ckpt_port = ckpt_writer_port(d->ckpt, (uint16_t)i);
+	}
 	for (unsigned i = 0; i < n_workers; i++) {
 		struct worker *w = workers[i];
 
@@ -183,13 +268,48 @@ int durability_start(struct durability *d, char *err, size_t err_len)
 {
 	int rc = wal_writer_start(d->writer);
 
-	if (rc != 0)
+	if (rc != 0) {
 		snprintf(err, err_len, "cannot start the log writer thread: %s", strerror(-rc));
+		return rc;
+	}
+	rc = ckpt_writer_start(d->ckpt);
+	if (rc != 0)
+		snprintf(err, err_len, "cannot start the checkpoint thread: %s", strerror(-rc));
 	return rc;
+}
+
+int durability_checkpoint(struct durability *d, struct worker *const *workers, unsigned n,
+			  uint64_t *id, char *err, size_t err_len)
+{
+	int rc;
+
+	if (d->ckpt == NULL) {
+		snprintf(err, err_len, "no data directory: nothing to checkpoint");
+		return -ENOTSUP;
+	}
+	rc = ckpt_writer_begin(d->ckpt, id, err, err_len);
+	if (rc != 0)
+		return rc;
+	d->ckpt_pending_id = *id;
+	for (unsigned i = 0; i < n; i++)
+		d->ckpt_pending[i] = true;
+	durability_tick(d, workers, n);
+	return 0;
+}
+
+void durability_tick(struct durability *d, struct worker *const *workers, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct ctl_msg m = {.type = CTL_MSG_CHECKPOINT, .a = d->ckpt_pending_id};
+
+		if (d->ckpt_pending[i] && ctl_ring_post(&workers[i]->ctl, &m) == 0)
+			d->ckpt_pending[i] = false;
+	}
 }
 
 void durability_stop_writer(struct durability *d)
 {
+	ckpt_writer_stop(d->ckpt); /* before the log it waits for */
 	if (d->writer != NULL && !d->writer_stopped)
 		wal_writer_stop(d->writer);
 	d->writer_stopped = true;
@@ -206,6 +326,8 @@ void durability_log_stats(const struct durability *d, struct wal_writer_stats *o
 void durability_close(struct durability *d)
 {
 	durability_stop_writer(d);
+	ckpt_writer_destroy(d->ckpt);
+	d->ckpt = NULL;
 	if (d->writer != NULL) {
 		wal_writer_destroy(d->writer);
 		d->writer = NULL;

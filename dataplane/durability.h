@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ckpt_writer.h"
 #include "datadir.h"
 #include "disk.h"
 #include "recovery.h"
@@ -26,6 +27,17 @@ struct durability {
 	struct recovery_stats recovered;
 	char recovery_line[320];
 	bool writer_stopped; /* its counters stay readable until durability_close */
+
+	/* Checkpoints: the thread, what recovery loaded, and the workers
+	 * that still have to hear of the checkpoint being begun. */
+	struct ckpt_writer *ckpt;
+	bool ckpt_loaded;
+	uint64_t ckpt_loaded_id;
+	uint64_t ckpt_loaded_items;
+	uint64_t ckpt_start_lsn[CKPT_WORKERS_MAX];
+	char ckpt_line[200];
+	uint64_t ckpt_pending_id;
+	bool ckpt_pending[WORKER_MAX];
 };
 
 struct durability_options {
@@ -44,6 +56,14 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 		    const struct region_map *map, char *err, size_t err_len) we_must_check;
 /* Start the writer thread (before the workers run). */
 int durability_start(struct durability *d, char *err, size_t err_len) we_must_check;
+/* Begin a checkpoint: its id, and every worker told (now or, when a
+ * control ring is full, by durability_tick). 0, -EBUSY while one is being
+ * written, -ENOTSUP without a data directory, or another errno; err says. */
+int durability_checkpoint(struct durability *d, struct worker *const *workers, unsigned n,
+			  uint64_t *id, char *err, size_t err_len) we_must_check;
+/* The supervisor's periodic call: deliver what could not be posted. */
+void durability_tick(struct durability *d, struct worker *const *workers, unsigned n);
+
 /* After the workers stopped: commit what the rings hold and stop the
  * writer, keeping its final counters (durability_log_stats). */
 void durability_stop_writer(struct durability *d);

@@ -43,6 +43,13 @@
 #include "wormhole.h"
 
 static volatile sig_atomic_t main_stop;
+static volatile sig_atomic_t main_checkpoint_asked; /* SIGUSR1 */
+
+static void main_on_usr1(int sig)
+{
+	(void)sig;
+	main_checkpoint_asked = 1;
+}
 
 static void main_on_signal(int sig)
 {
@@ -207,6 +214,8 @@ static int main_open_data_dir(struct main_state *st)
 	       st->durability.dir.created ? ", new" : "",
 	       datadir_durability_name(st->durability.dir.cfg.default_durability),
 	       st->durability.dir.cfg.group_commit_interval_us);
+	if (st->durability.ckpt_loaded)
+		printf("warpengine: %s\n", st->durability.ckpt_line);
 	printf("warpengine: %s\n", st->durability.recovery_line);
 	fflush(stdout);
 	return EX_OK;
@@ -357,12 +366,58 @@ static void main_announce(struct main_state *st, struct main_ready *r, double no
 	r->serving = true;
 }
 
+/* Checkpoints, from the supervisor's loop: begin one every
+ * --checkpoint-interval-s or on SIGUSR1, and say how each ended. */
+struct main_ckpt {
+	double next_at;
+	uint64_t completed, failed;
+};
+
+static void main_checkpoints(struct main_state *st, struct main_ckpt *c, double now)
+{
+	struct ckpt_writer_status cs;
+	bool due;
+
+	if (st->durability.ckpt == NULL)
+		return;
+	durability_tick(&st->durability, st->workers, st->n_workers);
+	ckpt_writer_status(st->durability.ckpt, &cs);
+	if (cs.completed != c->completed)
+		printf("warpengine: checkpoint %llu complete: %llu items, %llu chunks, %.1f MiB "
+		       "(%.1f MiB before LZ4) in %llu ms; %llu log segments and %llu older "
+		       "checkpoints retired so far\n",
+		       (unsigned long long)cs.last_id, (unsigned long long)cs.last_items,
+		       (unsigned long long)cs.last_chunks, cs.last_file_bytes / 1048576.0,
+		       cs.last_raw_bytes / 1048576.0, (unsigned long long)cs.last_ms,
+		       (unsigned long long)cs.segments_retired,
+		       (unsigned long long)cs.checkpoints_removed);
+	if (cs.failed != c->failed)
+		printf("warpengine: %s; the previous checkpoint stays in force\n", cs.last_failure);
+	if (cs.completed != c->completed || cs.failed != c->failed)
+		fflush(stdout);
+	c->completed = cs.completed;
+	c->failed = cs.failed;
+	due = main_checkpoint_asked ||
+	      (st->cfg.checkpoint_interval_s != 0 && now >= c->next_at);
+	if (due && cs.state == CKPT_IDLE) {
+		char err[256];
+		uint64_t id;
+
+		main_checkpoint_asked = 0;
+		c->next_at = now + st->cfg.checkpoint_interval_s;
+		if (durability_checkpoint(&st->durability, st->workers, st->n_workers, &id, err,
+					  sizeof(err)) != 0)
+			fprintf(stderr, "warpengine: %s\n", err);
+	}
+}
+
 static void main_supervise(struct main_state *st)
 {
 	uint64_t prev[WORKER_STATS_COUNT] = {0};
 	double start = main_now_s(), last = start;
 	const double interval = st->cfg.stats_interval_ms / 1000.0;
 	struct main_link link = {.started_at = start};
+	struct main_ckpt ckpt = {.next_at = start + st->cfg.checkpoint_interval_s};
 	struct main_ready ready = {.launched = start};
 
 	main_announce(st, &ready, start);
@@ -373,6 +428,7 @@ static void main_supervise(struct main_state *st)
 		now = main_now_s();
 		main_announce(st, &ready, now);
 		main_watch_link(st, &link, now);
+		main_checkpoints(st, &ckpt, now);
 		if (now - last < interval)
 			continue;
 		if (!st->cfg.quiet)
@@ -498,6 +554,7 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, main_on_signal);
 	signal(SIGTERM, main_on_signal);
+	signal(SIGUSR1, main_on_usr1);
 
 	rc = port_setup(st.cfg.port_id, (uint16_t)st.n_workers, st.cfg.port_base,
 			st.cfg.use_flow, &st.port);

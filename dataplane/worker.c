@@ -390,6 +390,11 @@ static void worker_apply_control(struct worker *w)
 		case CTL_MSG_FENCE:
 			atomic_store_explicit(&w->ctl_fence_ack, m[i].a, memory_order_release);
 			break;
+		case CTL_MSG_CHECKPOINT:
+			if (w->ckpt_port == NULL ||
+			    ckpt_scan_begin(&w->ckpt, w->ckpt_port, m[i].a, w->lsn) != 0)
+				w->stats.ckpt_refused++;
+			break;
 		default:
 			w->stats.ctl_unknown++;
 			break;
@@ -442,6 +447,15 @@ static void worker_release_parked(struct worker *w)
 static void worker_service(struct worker *w)
 {
 	worker_apply_control(w);
+	if (unlikely(ckpt_scan_active(&w->ckpt))) {
+		int n = ckpt_scan_step(&w->ckpt, w->ckpt_port, w->exec.shard, w->lsn,
+				       CKPT_SCAN_STEP_ITEMS);
+
+		if (n > 0)
+			w->stats.ckpt_items += (uint64_t)n;
+		else if (n < 0)
+			w->stats.ckpt_failed++;
+	}
 	if (park_count(&w->park) != 0) {
 		if (unlikely(w->tx_refused))
 			w->stats.park_held_tx_full++;
@@ -453,8 +467,9 @@ static void worker_service(struct worker *w)
 static void worker_idle(struct worker *w)
 {
 	w->empty_polls++;
-	/* Answers waiting for the log: keep polling, the release is near. */
-	if (park_count(&w->park) != 0) {
+	/* Answers waiting for the log, or a checkpoint scan under way: keep
+	 * polling (the release is near; an idle worker scans fastest). */
+	if (park_count(&w->park) != 0 || ckpt_scan_active(&w->ckpt)) {
 		rte_pause();
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "addr_token.h"
+#include "ckpt_scan.h"
 #include "ctl_ring.h"
 #include "execute.h"
 #include "netio.h"
@@ -89,6 +90,10 @@ struct worker {
 	 * the service step; ctl_fence_ack is the sequence of the last
 	 * CTL_MSG_FENCE applied, stored with release order for the sender. */
 	struct ctl_ring ctl;
+	/* Checkpoints (with a data directory): this worker's scan and its end
+	 * of the hand-off to the checkpoint thread; NULL without one. */
+	struct ckpt_port *ckpt_port;
+	struct ckpt_scan ckpt;
 	_Atomic uint64_t ctl_fence_ack we_cache_aligned;
 	struct ctl_cell ctl_cells[WORKER_CTL_RING_CAP];
 

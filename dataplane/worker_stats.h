@@ -85,7 +85,10 @@
 	X(idle_sleeps, "times the worker slept after a run of empty polls")                  \
 	X(ctl_messages, "control-ring messages applied (durable notices, fences, commands)") \
 	X(ctl_unknown, "control-ring messages of an unknown type (ignored)")                 \
-	X(park_held_tx_full, "service steps that kept answers parked: NIC queue was full")
+	X(park_held_tx_full, "service steps that kept answers parked: NIC queue was full")     \
+	X(ckpt_items, "items copied out of the shard into checkpoints")                      \
+	X(ckpt_failed, "checkpoint scans this worker gave up (see the storage stats)")         \
+	X(ckpt_refused, "checkpoint requests refused: no data directory or a scan running")
 
 struct worker_stats {
 #define WORKER_STATS_FIELD(name, text) uint64_t name;

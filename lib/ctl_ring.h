@@ -38,6 +38,9 @@ enum ctl_msg_type {
 	/* From anyone: "you have applied every message before this one";
 	 * the worker copies a (a sequence number) to its acknowledgement. */
 	CTL_MSG_FENCE = 2,
+	/* From the supervisor: begin copying your shard into checkpoint a
+	 * (ckpt_scan.h). */
+	CTL_MSG_CHECKPOINT = 3,
 };
 
 /* Message, 32 bytes:

@@ -361,6 +361,36 @@ static int finish(struct recovery *r, int rc)
 	return rc;
 }
 
+/* The checkpoint's LSN for worker w of its generation (recovery_options). */
+static uint64_t covered_lsn(const struct recovery *r, uint16_t worker)
+{
+	return worker < r->opt.covered_workers ? r->opt.covered_lsn[worker] : 0;
+}
+
+/* Whether the checkpoint holds all of segment i: an older generation, or
+ * its generation and the next segment of the same log starts at or below
+ * the checkpoint's LSN + 1. */
+static bool segment_covered(const struct recovery *r, uint32_t i)
+{
+	const struct rec_seg *s = &r->segs[i];
+
+	if (r->opt.covered_generation == 0 || s->generation > r->opt.covered_generation)
+		return false;
+	if (s->generation < r->opt.covered_generation)
+		return true;
+	return i + 1 < r->nsegs && same_log(s, &r->segs[i + 1]) &&
+	       r->segs[i + 1].first_lsn <= covered_lsn(r, s->worker) + 1;
+}
+
+static bool record_covered(const struct recovery *r, const struct rec_seg *s,
+			   const struct wal_record *rec)
+{
+	return r->opt.covered_generation != 0 &&
+	       (s->generation < r->opt.covered_generation ||
+		(s->generation == r->opt.covered_generation &&
+		 rec->lsn <= covered_lsn(r, s->worker)));
+}
+
 int recovery_next(struct recovery *r, struct wal_record *rec, struct recovery_pos *pos)
 {
 	if (r->done)
@@ -385,6 +415,13 @@ int recovery_next(struct recovery *r, struct wal_record *rec, struct recovery_po
 				r->cur++;
 				continue;
 			}
+			if (segment_covered(r, (uint32_t)r->cur)) {
+				r->st.segments_covered++;
+				if (r->cur + 1 < r->nsegs && same_log(s, &r->segs[r->cur + 1]))
+					r->prev_lsn = r->segs[r->cur + 1].first_lsn - 1;
+				r->cur++;
+				continue;
+			}
 			if ((rc = load_segment(r, s)) != 0)
 				return finish(r, rc);
 			r->loaded = true;
@@ -405,6 +442,10 @@ int recovery_next(struct recovery *r, struct wal_record *rec, struct recovery_po
 				r->st.lsn_max = rec->lsn;
 			if (rec->type != WAL_REC_PUT && rec->type != WAL_REC_DELETE) {
 				r->st.records_skipped++;
+				continue;
+			}
+			if (record_covered(r, s, rec)) {
+				r->st.records_covered++;
 				continue;
 			}
 			r->st.records_replayed++;
@@ -441,11 +482,18 @@ void recovery_summary(const struct recovery *r, char *buf, size_t len)
 			 st->cut_records_after ? ", valid records follow a cut in its segment" : "",
 			 st->corrupt_mid_log ? ", CORRUPTION INSIDE THE LOG" : "");
 	}
+	char covered[128] = "";
+
+	if (r->opt.covered_generation != 0)
+		snprintf(covered, sizeof(covered),
+			 " after the checkpoint (%" PRIu64 " records and %" PRIu64
+			 " segments it holds skipped)",
+			 st->records_covered, st->segments_covered);
 	snprintf(buf, len,
-		 "recovery: %" PRIu64 " records replayed from %" PRIu64 " segments (%" PRIu64
+		 "recovery: %" PRIu64 " log records replayed%s from %" PRIu64 " segments (%" PRIu64
 		 " bytes read, %" PRIu64 " invalid, %" PRIu64 " dropped), %s, max lsn %" PRIu64
 		 ", max generation %" PRIu64 ", %.1f ms",
-		 st->records_replayed, st->segments, st->bytes_read, st->segments_invalid,
+		 st->records_replayed, covered, st->segments, st->bytes_read, st->segments_invalid,
 		 st->segments_dropped, cut, st->lsn_max, st->generation_max, (double)st->time_ns / 1e6);
 }
 

@@ -46,6 +46,14 @@
 struct recovery_options {
 	bool repair;            /* cut torn tails on disk (off: read only, e.g. warp-waldump) */
 	bool allow_mid_log_cut; /* cut corruption that valid records follow, instead of -EUCLEAN */
+	/* What a loaded checkpoint already holds (covered_generation 0: none):
+	 * every record of a generation below covered_generation, and in that
+	 * generation worker w's records up to covered_lsn[w] (w <
+	 * covered_workers). Those are skipped, whole segments unread where
+	 * the next segment of the same log shows they hold nothing later. */
+	uint64_t covered_generation;
+	uint16_t covered_workers;
+	const uint64_t *covered_lsn;
 };
 
 struct recovery_stats {
@@ -54,6 +62,8 @@ struct recovery_stats {
 	uint64_t segments_dropped;  /* after a cut in the same log: not replayed */
 	uint64_t records_replayed;  /* handed to the caller */
 	uint64_t records_skipped;   /* reserved types this version does not apply */
+	uint64_t records_covered;   /* read but held by the checkpoint: not replayed */
+	uint64_t segments_covered;  /* held by the checkpoint: not even read */
 	uint64_t bytes_read;
 	uint64_t cuts;              /* logs that ended in a torn or damaged record */
 	uint64_t bytes_cut;         /* non-zero bytes from a cut to its segment's end */

@@ -22,7 +22,9 @@
 # this checks the ordering of answers after log writes, not fdatasync
 # (power loss is a later test). Default: 20 cycles (about 1-2 minutes);
 # WE_LONG_TESTS=1: 1000 cycles, a fresh directory every 50 (replay time
-# grows with the log: there are no checkpoints yet). WE_CRASH_CYCLES=N
+# grows with the log between checkpoints). Every other cycle asks for a
+# checkpoint (SIGUSR1) at a random moment before the kill; later starts load
+# the newest complete one and replay only the log after it. WE_CRASH_CYCLES=N
 # overrides the count; WE_CRASH_KEEP=1 keeps the data directory and the ack
 # log of a failed run.
 set -euo pipefail
@@ -112,8 +114,9 @@ start_dp() {
     fi
     fail "data plane start with $NW workers (cycle $cycle)"
   fi
-  REC=$(grep -m1 "warpengine: recovery:" "$LOG" || true)
+  REC=$(grep -m1 "warpengine: recovery: [0-9]* log records replayed" "$LOG" || true)
   [ -n "$REC" ] || fail "no recovery line printed at start"
+  CKREC=$(grep -m1 "warpengine: recovery: checkpoint" "$LOG" || true)
 }
 
 # check_ack_log: every key of the ack log holds its last acknowledged write
@@ -127,7 +130,7 @@ check_ack_log() {
 
 # A data directory as datadir_open() initialises one (docs/storage.md, "Data
 # directory"), but with 1 MiB segments instead of 64 MiB: each start begins
-# new segments per worker, zero-filled, and recovery reads them whole, so
+# new segments per worker, and recovery reads them whole, so
 # small ones keep a cycle short and make the load roll over segments (a
 # kill may land on a roll).
 make_data_dir() {
@@ -138,6 +141,9 @@ make_data_dir() {
     "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$DATA/universe.manifest"
 }
 
+ckpt_asked=0
+ckpt_done=0
+ckpt_loads=0
 total_acked_put=0
 total_writes=0
 total_acked=0
@@ -162,10 +168,17 @@ for cycle in $(seq 1 "$CYCLES"); do
   # Recovery: the replayed count covers every acknowledged PUT; a torn tail
   # (as warp-waldump saw it before the start) is cut, and a cut is only
   # reported when there was one.
-  replayed=$(echo "$REC" | sed -n 's/.*recovery: \([0-9]*\) records replayed.*/\1/p')
+  replayed=$(echo "$REC" | sed -n 's/.*recovery: \([0-9]*\) log records replayed.*/\1/p')
   [ -n "$replayed" ] || fail "recovery line without a replayed count: $REC"
-  [ "$replayed" -ge "$epoch_acked_put" ] ||
-    fail "cycle $cycle: recovery replayed $replayed records, but $epoch_acked_put PUTs were acknowledged: $REC"
+  if [ -n "$CKREC" ]; then
+    # A checkpoint holds the older writes: the log line says what it skipped.
+    echo "$REC" | grep -q "after the checkpoint (.* skipped)" ||
+      fail "cycle $cycle: a checkpoint was loaded ($CKREC) but the log line does not say so: $REC"
+    ckpt_loads=$((ckpt_loads + 1))
+  else
+    [ "$replayed" -ge "$epoch_acked_put" ] ||
+      fail "cycle $cycle: recovery replayed $replayed records, but $epoch_acked_put PUTs were acknowledged: $REC"
+  fi
   if [ $dump_cut = 1 ]; then
     echo "$REC" | grep -q " cut.* (.* bytes), first: " ||
       fail "cycle $cycle: warp-waldump saw a torn tail, the recovery line does not say it was cut: $REC"
@@ -183,8 +196,19 @@ for cycle in $(seq 1 "$CYCLES"); do
     --value-size 32-200 >"$WORK/writes.out" 2>&1 &
   WRITES_PID=$!
   delay_ms=$(( KILL_MS_MIN + RANDOM % KILL_MS_SPAN ))
+  # Every other cycle, a checkpoint (SIGUSR1) at a random moment before
+  # the kill: the kill lands after it, or during it (folder, parts or
+  # manifest half written).
+  if [ $((RANDOM % 2)) = 0 ]; then
+    ck_ms=$(( RANDOM % delay_ms ))
+    sleep "$((ck_ms / 1000)).$(printf '%03d' $((ck_ms % 1000)))"
+    kill -USR1 "$TN_DP_PID" 2>/dev/null || true
+    ckpt_asked=$((ckpt_asked + 1))
+    delay_ms=$((delay_ms - ck_ms))
+  fi
   sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
   kill -0 "$WRITES_PID" 2>/dev/null || fail "cycle $cycle: writes ended before the kill: $(cat "$WORK/writes.out")"
+  ckpt_done=$((ckpt_done + $(grep -c "warpengine: checkpoint [0-9]* complete" "$LOG" || true)))
   kill_dp
   # Sanitizer builds: a report that did not stop the process is a failure too.
   if grep -q "runtime error:\|ERROR: AddressSanitizer" "$LOG"; then
@@ -223,6 +247,11 @@ if [ $dump_cut = 1 ]; then
 fi
 check_ack_log
 echo "# final: $(grep '^check:' "$WORK/check.out")"
+echo "# checkpoints: $ckpt_asked asked, $ckpt_done completed before a kill, $ckpt_loads starts loaded one"
+if [ "$CYCLES" -ge 10 ]; then
+  [ "$ckpt_done" -ge 1 ] || fail "no checkpoint completed in $cycles_run cycles ($ckpt_asked asked)"
+  [ "$ckpt_loads" -ge 1 ] || fail "no start loaded a checkpoint in $cycles_run cycles"
+fi
 pass "$cycles_run SIGKILL cycles (2, 1 then 3 workers per epoch): recovery replayed every acknowledged PUT, $cut_seen torn tails cut, every key kept ($total_acked acknowledged writes of $total_writes issued, $(( (SECONDS - t_start) * 1000 / (cycles_run + 1) )) ms per cycle)"
 
 # The check itself can fail: a value no write issued, stored behind the
