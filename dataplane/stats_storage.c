@@ -12,6 +12,8 @@
 struct storage_figures {
 	struct wal_writer_stats log;
 	const struct recovery_stats *rec;
+	struct ckpt_writer_status ck;
+	const struct durability *d;
 };
 
 static double per_commit(const struct wal_writer_stats *s, uint64_t v)
@@ -30,6 +32,10 @@ static double per_commit(const struct wal_writer_stats *s, uint64_t v)
 	X(bytes_cut, i, (f)->rec->bytes_cut)                                           \
 	X(lsn_max, i, (f)->rec->lsn_max)                                               \
 	X(generation_max, i, (f)->rec->generation_max)                                 \
+	X(records_covered, i, (f)->rec->records_covered)                               \
+	X(segments_covered, i, (f)->rec->segments_covered)                             \
+	X(checkpoint_loaded, i, (f)->d->ckpt_loaded ? (int64_t)(f)->d->ckpt_loaded_id : 0) \
+	X(checkpoint_items, i, (f)->d->ckpt_loaded_items)                              \
 	X(time_ms, r, (double)(f)->rec->time_ns / 1e6)                                 \
 	X(records_per_s, r,                                                            \
 	  (f)->rec->time_ns ? (double)(f)->rec->records_replayed * 1e9 / (double)(f)->rec->time_ns \
@@ -60,10 +66,29 @@ static double per_commit(const struct wal_writer_stats *s, uint64_t v)
 	X(last_error, i, (f)->log.last_error)                                          \
 	X(sched_fifo, i, (f)->log.sched_fifo)
 
+#define CHECKPOINT_FIELDS(X, f)                                                        \
+	X(running, i, (f)->ck.state == CKPT_RUNNING ? (int64_t)(f)->ck.running_id : 0)  \
+	X(completed, i, (f)->ck.completed)                                             \
+	X(failed, i, (f)->ck.failed)                                                   \
+	X(last_id, i, (f)->ck.last_id)                                                 \
+	X(last_items, i, (f)->ck.last_items)                                           \
+	X(last_chunks, i, (f)->ck.last_chunks)                                         \
+	X(last_raw_bytes, i, (f)->ck.last_raw_bytes)                                   \
+	X(last_file_bytes, i, (f)->ck.last_file_bytes)                                 \
+	X(last_ms, i, (f)->ck.last_ms)                                                 \
+	X(segments_retired, i, (f)->ck.segments_retired)                               \
+	X(checkpoints_removed, i, (f)->ck.checkpoints_removed)                         \
+	X(last_error, i, (f)->ck.last_error)
+
 static void figures(const struct durability *d, struct storage_figures *f)
 {
 	durability_log_stats(d, &f->log);
 	f->rec = &d->recovered;
+	f->d = d;
+	if (d->ckpt != NULL)
+		ckpt_writer_status(d->ckpt, &f->ck);
+	else
+		memset(&f->ck, 0, sizeof(f->ck));
 }
 
 static json_t *json_of_i(int64_t v)
@@ -80,6 +105,7 @@ json_t *stats_storage_json(const struct durability *d)
 {
 	struct storage_figures f;
 	json_t *o = json_object(), *rec = json_object(), *log = json_object();
+	json_t *ck = json_object();
 
 	figures(d, &f);
 #define STORAGE_JSON(name, kind, expr) json_object_set_new(obj, #name, json_of_##kind(expr));
@@ -89,12 +115,15 @@ json_t *stats_storage_json(const struct durability *d)
 		RECOVERY_FIELDS(STORAGE_JSON, &f)
 		obj = log;
 		LOG_FIELDS(STORAGE_JSON, &f)
+		obj = ck;
+		CHECKPOINT_FIELDS(STORAGE_JSON, &f)
 	}
 #undef STORAGE_JSON
 	json_object_set_new(o, "data_dir", json_string(d->dir.path));
 	json_object_set_new(o, "generation", json_integer((json_int_t)d->dir.generation));
 	json_object_set_new(o, "recovery", rec);
 	json_object_set_new(o, "log", log);
+	json_object_set_new(o, "checkpoint", ck);
 	return o;
 }
 
@@ -131,6 +160,8 @@ void stats_storage_telemetry(const struct durability *d, struct rte_tel_data *t)
 		RECOVERY_FIELDS(STORAGE_TEL, &f)
 		prefix = "log_";
 		LOG_FIELDS(STORAGE_TEL, &f)
+		prefix = "checkpoint_";
+		CHECKPOINT_FIELDS(STORAGE_TEL, &f)
 	}
 #undef STORAGE_TEL
 }
