@@ -310,9 +310,21 @@ int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t genera
 	if (r != 0) {
 		if (fd >= 0)
 			disk_close(sd->disk, fd);
+		/* A file this call created holds no record: remove it. The writer
+		 * tries again every retry interval while the disk is full (the
+		 * fallocate fails), and leaving each try's file behind piled up
+		 * one empty segment per worker per 10 ms (1600 in 8 s of a full
+		 * disk in test_disk_faults.sh), each read by every recovery. It
+		 * is empty or barely allocated, so the unlink is cheap. If the
+		 * unlink fails, the file stays, as before: without a valid,
+		 * synced header it holds no records for recovery. */
+		if (!reused && fd >= 0) {
+			int gone = disk_unlink(sd->disk, path);
+
+			(void)gone;
+		}
 		/* The sequence number is not reused: a later try takes the next
-		 * one; a file left under this name without a valid, synced
-		 * header holds no records for recovery. */
+		 * one. */
 		sd->next_seq[worker]++;
 		return r;
 	}

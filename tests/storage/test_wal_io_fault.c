@@ -3,7 +3,8 @@
  * backend on the fake disk (which writes and syncs fail, what reaches the
  * disk), and the hook in wal_writer_create (a malformed value refused with
  * the variable named; a countdown of write and sync faults through the
- * writer: nothing published durable that a fault hit, recovery after). */
+ * writer: nothing published durable that a fault hit, recovery after), and
+ * a full disk while beginning a segment (no file left per failed try). */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -391,6 +392,41 @@ static void test_writer_countdown(void **state)
 	}
 }
 
+/* A full disk (fallocate -ENOSPC) while the writer begins a segment: every
+ * try fails with -ENOSPC, leaves no file behind (it used to leave one empty
+ * segment per try, every retry interval), and once space is back the next
+ * commit begins the segment and makes every record durable. */
+static void test_writer_disk_full_no_leftovers(void **state)
+{
+	struct wfix x;
+	struct disk_name *names = NULL;
+	uint32_t count = 0;
+	char err[512] = "";
+
+	(void)state;
+	wfix_init(&x);
+	assert_int_equal(wfix_create(&x, err, sizeof(err)), 0);
+	disk_fake_fail(x.f, DISK_OP_FALLOCATE, 1, -ENOSPC, DISK_FAKE_FAIL_FOREVER);
+	for (int i = 0; i < 50; i++) {
+		assert_true(ring_put(&x.ring, 0, x.next_lsn, 40));
+		x.next_lsn++;
+		assert_int_equal(wal_writer_commit(x.w), -ENOSPC);
+		assert_int_equal(wal_durable_error(wal_writer_durable(x.w, 0)), -ENOSPC);
+		assert_int_equal(wal_durable_lsn(wal_writer_durable(x.w, 0)), 0);
+	}
+	assert_int_equal(disk_list_all(x.d, "dd/wal", &names, &count), 0);
+	free(names);
+	assert_int_equal(count, 0);
+	disk_fake_clear_faults(x.f);
+	assert_int_equal(wal_writer_commit(x.w), 50);
+	assert_int_equal(wal_durable_error(wal_writer_durable(x.w, 0)), 0);
+	assert_int_equal(wal_durable_lsn(wal_writer_durable(x.w, 0)), 50);
+	assert_int_equal(disk_list_all(x.d, "dd/wal", &names, &count), 0);
+	free(names);
+	assert_int_equal(count, 1);
+	wfix_fini(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -400,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_decorator_syncs),
 		cmocka_unit_test(test_writer_refuses_malformed),
 		cmocka_unit_test(test_writer_countdown),
+		cmocka_unit_test(test_writer_disk_full_no_leftovers),
 	};
 
 	unsetenv(WAL_FAULT_ENV);
