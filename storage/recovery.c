@@ -57,10 +57,11 @@ struct recovery {
 	bool log_cut;       /* the current log was cut: its later segments are dropped */
 	bool done;
 	int error;
-	uint8_t *buf;
+	uint8_t *buf;       /* the segment from file offset 0, read up to buf_len */
 	uint64_t buf_cap;
 	uint64_t buf_len;
 	uint64_t off;       /* next record in buf */
+	int fd;             /* of segs[cur] while loaded, else -1 */
 	uint64_t prev_lsn;  /* last LSN of the current log */
 	uint64_t t0;
 };
@@ -146,6 +147,7 @@ int recovery_open(struct recovery **out, struct disk *disk, const char *wal_dir,
 	if (r == NULL)
 		return -ENOMEM;
 	r->t0 = we_monotonic_ns();
+	r->fd = -1;
 	r->disk = disk;
 	snprintf(r->dir, sizeof(r->dir), "%s", wal_dir);
 	r->opt = *opt;
@@ -182,11 +184,43 @@ int recovery_open(struct recovery **out, struct disk *disk, const char *wal_dir,
 	return 0;
 }
 
+/* A segment is read a window at a time, as far as its records go: a log's
+ * last segment is mostly unwritten (zeros) and need not be read at all. */
+#define READ_WINDOW (4u << 20)
+
+static void unload_segment(struct recovery *r)
+{
+	if (r->fd >= 0)
+		disk_close(r->disk, r->fd);
+	r->fd = -1;
+	r->loaded = false;
+}
+
+/* Read segs[cur] on until buf holds [0, upto) or the segment's end. */
+static int fill_to(struct recovery *r, const struct rec_seg *s, uint64_t upto)
+{
+	if (upto > s->bytes)
+		upto = s->bytes;
+	while (r->buf_len < upto) {
+		uint64_t want = upto - r->buf_len < READ_WINDOW ? READ_WINDOW : upto - r->buf_len;
+		int64_t n;
+
+		if (want > s->bytes - r->buf_len)
+			want = s->bytes - r->buf_len;
+		n = disk_pread_all(r->disk, r->fd, r->buf + r->buf_len, want, r->buf_len);
+		if (n < 0)
+			return (int)n;
+		r->st.bytes_read += (uint64_t)n;
+		r->buf_len += (uint64_t)n;
+		if ((uint64_t)n < want)
+			break; /* shorter file than its header says */
+	}
+	return 0;
+}
+
 static int load_segment(struct recovery *r, const struct rec_seg *s)
 {
 	char path[DISK_PATH_MAX];
-	int64_t n;
-	int fd;
 	int rc;
 
 	if (s->bytes > r->buf_cap) {
@@ -199,17 +233,14 @@ static int load_segment(struct recovery *r, const struct rec_seg *s)
 	}
 	if ((rc = seg_path(r, s->name, path)) != 0)
 		return rc;
-	rc = disk_open(r->disk, path, DISK_O_RDONLY, &fd);
-	if (rc != 0)
+	rc = disk_open(r->disk, path, DISK_O_RDONLY, &r->fd);
+	if (rc != 0) {
+		r->fd = -1;
 		return rc;
-	n = disk_pread_all(r->disk, fd, r->buf, s->bytes, 0);
-	disk_close(r->disk, fd);
-	if (n < 0)
-		return (int)n;
-	r->buf_len = (uint64_t)n;
-	r->st.bytes_read += (uint64_t)n;
+	}
+	r->buf_len = 0;
 	r->off = WAL_SEGMENT_DATA_OFFSET;
-	return 0;
+	return fill_to(r, s, WAL_SEGMENT_DATA_OFFSET + READ_WINDOW);
 }
 
 /* A record of the segment being read (not old content of a recycled file). */
@@ -426,9 +457,24 @@ int recovery_next(struct recovery *r, struct wal_record *rec, struct recovery_po
 				return finish(r, rc);
 			r->loaded = true;
 		}
+		if (r->buf_len - r->off < WAL_RECORD_HDR_BYTES + 4096 &&
+		    (rc = fill_to(r, s, r->buf_len + READ_WINDOW)) != 0)
+			return finish(r, rc);
 		d = r->off < r->buf_len ? wal_record_decode(r->buf + r->off, r->buf_len - r->off, rec,
 							    &bytes)
 					: WAL_DECODE_END;
+		if (d == WAL_DECODE_TORN && r->buf_len < s->bytes) {
+			/* Perhaps only cut by the window: one more, then the rest. */
+			if ((rc = fill_to(r, s, r->buf_len + READ_WINDOW)) != 0)
+				return finish(r, rc);
+			d = wal_record_decode(r->buf + r->off, r->buf_len - r->off, rec, &bytes);
+			if (d == WAL_DECODE_TORN && r->buf_len < s->bytes) {
+				if ((rc = fill_to(r, s, s->bytes)) != 0)
+					return finish(r, rc);
+				d = wal_record_decode(r->buf + r->off, r->buf_len - r->off, rec,
+						      &bytes);
+			}
+		}
 		if (d == WAL_DECODE_OK && record_belongs(r, s, rec)) {
 			if (pos != NULL) {
 				pos->generation = s->generation;
@@ -452,11 +498,12 @@ int recovery_next(struct recovery *r, struct wal_record *rec, struct recovery_po
 			return 1;
 		}
 		if (d == WAL_DECODE_TORN || d == WAL_DECODE_BAD) {
-			if ((rc = cut_here(r, s, d)) != 0)
+			/* The cut looks at the whole rest of the segment. */
+			if ((rc = fill_to(r, s, s->bytes)) != 0 || (rc = cut_here(r, s, d)) != 0)
 				return finish(r, rc);
 		}
 		/* End of this segment: a zero length, a foreign record or a cut. */
-		r->loaded = false;
+		unload_segment(r);
 		r->cur++;
 	}
 }
@@ -501,6 +548,7 @@ void recovery_close(struct recovery *r)
 {
 	if (r == NULL)
 		return;
+	unload_segment(r);
 	free(r->segs);
 	free(r->buf);
 	free(r);
