@@ -156,6 +156,12 @@ pass "WARPENGINE_DISK_FAULTS=write:0:EIO refused at start: $(grep -m1 'is malfor
 # ---- 1. the countdown -----------------------------------------------------
 faults_seen=0
 for n in $(seq 1 "$N"); do
+  # A fresh data directory and ack log every 8 values of n (each start
+  # begins a segment per worker: the directory grows by 2 MiB per start).
+  if [ $(( (n - 1) % 8 )) = 0 ] && [ "$n" != 1 ]; then
+    rm -rf "$DATA" "$ACK"
+    make_data_dir "$DATA" $((1 << 20))
+  fi
   for op in write sync; do
     what="$op:$n:EIO:forever"
     start_dp "$DATA" "$what" || fail "$what: start"
@@ -187,6 +193,30 @@ for n in $(seq 1 "$N"); do
   done
 done
 pass "I/O-error countdown: $faults_seen runs (write and sync, n = 1..$N, EIO forever): fault reported, refused, nothing acknowledged lost after restart ($((SECONDS - t_start)) s)"
+
+# ---- 1b. a passing fault: recovered without a restart --------------------
+# The 4th write (then sync) and the 49 after it fail, half a second of
+# retries; then the writer's next try succeeds, the error clears, and strong
+# writes are answered OK again by the same process.
+for op in write sync; do
+  what="$op:4:EIO:50"
+  start_dp "$DATA" "$what" || fail "$what: start"
+  writes 1 1 4 32-200
+  stat_fresh
+  [ "$(sv .storage.log.failed_commits)" -gt 0 ] || fail "$what: no failed commit reported"
+  [ "$(sv .storage.log.last_error)" = -5 ] || fail "$what: last_error $(sv .storage.log.last_error)"
+  first_other=$W_OTHER
+  writes 1 1 4 32-200
+  [ "$W_RC" = 0 ] && [ -z "$W_OTHER" ] && [ "$W_ACKED" -gt 0 ] ||
+    fail "$what: after the fault passed: writes exit $W_RC, other: '$W_OTHER' (expected every write OK)"
+  check_ack_log "$what, recovered"
+  stop_dp "$what"
+  start_dp "$DATA" || fail "$what: restart"
+  check_ack_log "$what, after a restart"
+  stop_dp "$what, restarted"
+  echo "# $what: first second: other: $first_other; next second: $W_ACKED acknowledged, all OK"
+done
+pass "a passing fault (write, then sync: the 4th and 49 more fail): the same process answers strong writes OK again, nothing acknowledged lost"
 
 # ---- 2. disk full ---------------------------------------------------------
 t_full=$SECONDS
