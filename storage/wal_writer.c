@@ -605,6 +605,17 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 	}
 	while (r == 0 && wal_segdir_spares(&w->sd) < w->cfg.spares)
 		r = wal_segment_make_spare(&w->sd);
+	/* A full disk is not a reason to refuse the start: a data plane
+	 * restarted on a full disk used to stop here, so nothing it holds could
+	 * be read until space was freed (test_disk_faults.sh). Recovery needed
+	 * no space; without spares the first roll-over makes its segment
+	 * inline, and while that fails the log's error is published and strong
+	 * writes are refused NOT_DURABLE, tried again every retry interval,
+	 * as when the disk fills while running. Other errors still stop it. */
+	if (r == -ENOSPC || r == -EDQUOT) {
+		STAT_ADD(w, segment_errors, 1);
+		r = 0;
+	}
 	if (r != 0) {
 		snprintf(err, err_len, "wal writer: cannot prepare a spare segment in %s: %s",
 			 cfg->wal_dir, strerror(-r));

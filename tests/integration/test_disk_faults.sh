@@ -262,6 +262,20 @@ full_other=$W_OTHER
 check_ack_log "disk full, while full"
 pass "disk full: strong writes refused NOT_DURABLE ($full_other; req_refused_not_durable $refused, last_error $last, $full_acked acknowledged before), nothing acknowledged lost"
 
+# A restart while the disk is still full: recovery needs no space, so the
+# data plane starts, serves what it holds and refuses strong writes
+# NOT_DURABLE until there is room.
+stop_dp "disk full, stop while full"
+start_dp "$DATA" || fail "disk full: restart while full: $(grep -m1 'data-dir' "$LOG")"
+check_ack_log "disk full, restarted while full"
+writes 1 1 4 800-1200
+case "$W_OTHER" in
+  *NOT_DURABLE*) ;;
+  *) fail "disk full, restarted while full: no NOT_DURABLE (exit $W_RC, $W_ACKED acknowledged)" ;;
+esac
+check_ack_log "disk full, restarted while full, after writes"
+pass "disk full: a restart while full starts ($(grep -m1 'recovery:' "$LOG" | sed 's/.*recovery: //')), keeps every acknowledged write and refuses strong writes NOT_DURABLE ($W_OTHER)"
+
 # Space again, no restart: the writer's next try begins its segment.
 rm -f "$MNT/filler"
 sleep 0.5
