@@ -62,24 +62,74 @@ static int next_buffer(struct ckpt_scan *s, struct ckpt_port *p)
 	return 0;
 }
 
+/* Fresh buffers the items would need beyond the room left in the current
+ * chunk (a record is never split: it goes to a new chunk when it does not
+ * fit). A record larger than a chunk counts one; ckpt_chunk_add refuses it. */
+static unsigned buffers_needed(const struct ckpt_scan *s, const struct ckpt_port *p,
+			       const struct shard_scan_item *items, int n)
+{
+	uint32_t cap = p->chunk_bytes & ~7u; /* as ckpt_chunk_init */
+	uint64_t room = s->buf >= 0 ? s->chunk.cap - s->chunk.used : 0;
+	unsigned need = 0;
+
+	for (int i = 0; i < n; i++) {
+		uint32_t size = wal_record_size(items[i].key_len, items[i].stored_len);
+
+		if (size > room) {
+			need++;
+			room = cap;
+		}
+		room -= size < room ? size : room;
+	}
+	return need;
+}
+
 int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, const struct shard *sh,
 		   uint64_t lsn_now, unsigned max_items)
 {
 	struct shard_scan_item items[CKPT_SCAN_STEP_ITEMS];
+	struct shard_scan from = s->cursor;
+	unsigned spare;
 	int n;
 
 	if (!s->active)
 		return 0;
-	ckpt_port_reclaim(p);
-	/* The current buffer and a spare, or a fresh buffer and nothing else:
-	 * either way the step's items fit (ckpt_scan.h). */
-	if (p->free_mask == 0 && (s->buf < 0 || s->chunk.used > 0))
-		return 0;
-	if (s->buf < 0 && next_buffer(s, p) != 0)
-		return 0;
+	spare = ckpt_port_reclaim(p);
 	if (max_items > CKPT_SCAN_STEP_ITEMS)
 		max_items = CKPT_SCAN_STEP_ITEMS;
+	/* FIX: this used to take a fresh buffer (or insist on the current one
+	 * plus a spare) and then copy whatever the step found, giving the whole
+	 * checkpoint up (-ENOBUFS, an ABORT) when the step's items overflowed
+	 * the buffers it held: a step of 64 items of more than 4 KiB each
+	 * needs three 256 KiB chunks, and while the thread was still writing
+	 * the others the scan failed instead of waiting. The items are now
+	 * measured before they are copied: a step that does not fit the
+	 * buffers the worker holds scans only the next chain, and if even that
+	 * does not fit, the cursor goes back and the step copies nothing (the
+	 * shard is const here, so the same chains are found again). */
 	n = shard_scan_step(sh, &s->cursor, items, max_items, max_items);
+	if (n > 0 && buffers_needed(s, p, items, n) > spare) {
+		s->cursor = from;
+		n = shard_scan_step(sh, &s->cursor, items, max_items, 1);
+		if (n > 0 && buffers_needed(s, p, items, n) > spare) {
+			s->cursor = from;
+			if (spare + (s->buf >= 0 ? 1u : 0u) < CKPT_PORT_BUFFERS)
+				return 0; /* wait for the buffers the thread holds */
+			if (s->buf >= 0 && s->chunk.used > 0) {
+				/* Every buffer is here: send the partly filled one
+				 * so the chain can start a fresh chunk once it is
+				 * back. */
+				if (submit(s, p) != 0) {
+					give_up(s, p, -EAGAIN);
+					return -EAGAIN;
+				}
+				return 0;
+			}
+			/* One chain needs more than all the buffers. */
+			give_up(s, p, -EMSGSIZE);
+			return -EMSGSIZE;
+		}
+	}
 	if (n < 0) {
 		give_up(s, p, n);
 		return n;
@@ -100,6 +150,10 @@ int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, const struct shard 
 		if (items[i].tier != TIER_EVENT_HORIZON) {
 			give_up(s, p, -ENOTSUP); /* compressed tiers: not yet */
 			return -ENOTSUP;
+		}
+		if (s->buf < 0 && next_buffer(s, p) != 0) {
+			give_up(s, p, -ENOBUFS); /* cannot happen: measured above */
+			return -ENOBUFS;
 		}
 		r = ckpt_chunk_add(&s->chunk, &rec);
 		if (r == -ENOSPC) {
