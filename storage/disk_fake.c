@@ -57,6 +57,11 @@ struct fake_file {
 	uint32_t open_count;
 	struct fake_image cur;
 	struct fake_image synced;
+	/* Per 512-byte sector, the bytes [lo, hi) written since the last
+	 * fdatasync (lo >= hi: none): what DISK_CUT_GARBAGE may garble. */
+	uint16_t *wlo;
+	uint16_t *whi;
+	uint64_t wsectors;
 };
 
 struct fake_fault {
@@ -154,8 +159,57 @@ static int image_copy(struct fake_image *dst, const struct fake_image *src)
 	return r;
 }
 
+/* Records that [off, off + len) was written since the last sync. */
+static int written_mark(struct fake_file *file, uint64_t off, uint64_t len)
+{
+	uint64_t last = len == 0 ? 0 : (off + len - 1) / DISK_FAKE_SECTOR + 1;
+
+	if (last > file->wsectors) {
+		uint64_t n = file->wsectors ? file->wsectors : 64;
+		uint16_t *lo, *hi;
+
+		while (n < last)
+			n *= 2;
+		lo = realloc(file->wlo, n * sizeof(*lo));
+		if (lo != NULL)
+			file->wlo = lo;
+		hi = realloc(file->whi, n * sizeof(*hi));
+		if (hi != NULL)
+			file->whi = hi;
+		if (lo == NULL || hi == NULL)
+			return -ENOMEM;
+		for (uint64_t i = file->wsectors; i < n; i++) {
+			file->wlo[i] = DISK_FAKE_SECTOR;
+			file->whi[i] = 0;
+		}
+		file->wsectors = n;
+	}
+	for (uint64_t s = off / DISK_FAKE_SECTOR; s < last; s++) {
+		uint64_t b = s * DISK_FAKE_SECTOR;
+		uint16_t lo = (uint16_t)(off > b ? off - b : 0);
+		uint16_t hi = (uint16_t)(off + len < b + DISK_FAKE_SECTOR ? off + len - b
+									  : DISK_FAKE_SECTOR);
+
+		if (lo < file->wlo[s])
+			file->wlo[s] = lo;
+		if (hi > file->whi[s])
+			file->whi[s] = hi;
+	}
+	return 0;
+}
+
+static void written_clear(struct fake_file *file)
+{
+	for (uint64_t i = 0; i < file->wsectors; i++) {
+		file->wlo[i] = DISK_FAKE_SECTOR;
+		file->whi[i] = 0;
+	}
+}
+
 static void file_free(struct fake_file *file)
 {
+	free(file->wlo);
+	free(file->whi);
 	free(file->cur.data);
 	free(file->synced.data);
 	memset(file, 0, sizeof(*file));
@@ -346,6 +400,8 @@ static int64_t fake_pwrite(struct disk *d, int fd, const void *buf, size_t len, 
 		len = f->short_max;
 	if (off + len > file->cur.size && (r = image_resize(&file->cur, off + len)) != 0)
 		return fake_leave(f, r);
+	if ((r = written_mark(file, off, len)) != 0)
+		return fake_leave(f, r);
 	memcpy(file->cur.data + off, buf, len);
 	fake_leave(f, 0);
 	return (int64_t)len;
@@ -361,6 +417,7 @@ static int fake_fdatasync(struct disk *d, int fd)
 		return fake_leave(f, r);
 	if (file == NULL)
 		return fake_leave(f, -EBADF);
+	written_clear(file);
 	return fake_leave(f, image_copy(&file->synced, &file->cur));
 }
 
@@ -619,7 +676,9 @@ static bool sector_dirty(const struct fake_file *file, uint64_t off, uint64_t n)
  *                (k = 0..8, uniform) get the new bytes, the rest keep the old
  *  GARBAGE       as TORN_4K, and the sector right after the kept prefix, if
  *                dirty, holds random bytes with probability 1/2 (the sector
- *                being written when the power went)
+ *                being written when the power went) where it was written
+ *                since the last sync; its other bytes stay as synced
+ *  GARBAGE_SECTOR  the same, the whole sector random
  * A sector that gets new or random bytes beyond the synced size extends
  * it. Then the current image follows the synced one (disk_fake_cut). */
 static void cut_sectors(struct fake_file *file, enum disk_cut how, uint64_t *rng)
@@ -642,7 +701,8 @@ static void cut_sectors(struct fake_file *file, enum disk_cut how, uint64_t *rng
 			continue;
 		if (how != DISK_CUT_TORN_SECTORS) {
 			keep = (cut_rand(rng) % (page / DISK_FAKE_SECTOR + 1)) * DISK_FAKE_SECTOR;
-			if (how == DISK_CUT_GARBAGE && (cut_rand(rng) & 1))
+			if ((how == DISK_CUT_GARBAGE || how == DISK_CUT_GARBAGE_SECTOR) &&
+			    (cut_rand(rng) & 1))
 				garbage = base + keep;
 		}
 		for (uint64_t off = base; off < base + page && off < size; off += DISK_FAKE_SECTOR) {
@@ -656,10 +716,20 @@ static void cut_sectors(struct fake_file *file, enum disk_cut how, uint64_t *rng
 				if (end > file->cur.size)
 					end = file->cur.size;
 			} else if (off == garbage) {
-				for (uint64_t i = 0; i < n; i += 8) {
+				uint64_t s = off / DISK_FAKE_SECTOR;
+				uint64_t lo = 0, hi = n;
+
+				if (how == DISK_CUT_GARBAGE) { /* only what was written */
+					lo = s < file->wsectors ? file->wlo[s] : n;
+					hi = s < file->wsectors && file->whi[s] < n ? file->whi[s] : n;
+					if (lo >= hi)
+						continue;
+					end = off + hi;
+				}
+				for (uint64_t i = lo; i < hi; i += 8) {
 					uint64_t x = cut_rand(rng);
 
-					memcpy(file->synced.data + off + i, &x, n - i < 8 ? n - i : 8);
+					memcpy(file->synced.data + off + i, &x, hi - i < 8 ? hi - i : 8);
 				}
 			} else {
 				continue;
@@ -715,7 +785,8 @@ void disk_fake_cut(struct disk_fake *f, enum disk_cut how, uint64_t seed)
 	uint64_t rng = seed;
 
 	WE_ASSERT(how == DISK_CUT_DROP_UNSYNCED || how == DISK_CUT_TORN_SECTORS ||
-		  how == DISK_CUT_TORN_4K || how == DISK_CUT_GARBAGE);
+		  how == DISK_CUT_TORN_4K || how == DISK_CUT_GARBAGE ||
+		  how == DISK_CUT_GARBAGE_SECTOR);
 	pthread_mutex_lock(&f->lock);
 	for (int i = 0; i < FAKE_FILES; i++) {
 		struct fake_file *file = &f->files[i];
@@ -725,6 +796,7 @@ void disk_fake_cut(struct disk_fake *f, enum disk_cut how, uint64_t seed)
 		if (how != DISK_CUT_DROP_UNSYNCED)
 			cut_sectors(file, how, &rng);
 		WE_ASSERT(image_copy(&file->cur, &file->synced) == 0);
+		written_clear(file);
 	}
 	cut_names(f);
 	pthread_mutex_unlock(&f->lock);

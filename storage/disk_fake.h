@@ -23,6 +23,12 @@
  *                           512-byte steps (0 to 8 sectors), the rest is old
  *   DISK_CUT_GARBAGE        as TORN_4K, and the sector after the prefix, if
  *                           dirty, may hold random bytes (a torn sector)
+ *                           where it was written since the last sync; the
+ *                           sector's other bytes stay (a device with
+ *                           "powersafe overwrite", as SQLite calls it)
+ *   DISK_CUT_GARBAGE_SECTOR the same, the whole torn sector random (no
+ *                           powersafe overwrite: synced bytes that share
+ *                           the sector with unsynced ones can be lost)
  *
  * Names follow the strict POSIX model: create, rename, unlink and mkdir
  * take effect at once for every call, but a directory's entries survive a
@@ -57,9 +63,10 @@ enum disk_cut {
 	DISK_CUT_DROP_UNSYNCED = 0, /* every unsynced byte is lost */
 	DISK_CUT_TORN_SECTORS = 1,  /* each unsynced 512-byte sector kept or lost, at random */
 	DISK_CUT_TORN_4K = 2,       /* each dirty 4 KiB page: a random prefix of sectors kept */
-	DISK_CUT_GARBAGE = 3,       /* TORN_4K, and the torn sector may be random bytes */
+	DISK_CUT_GARBAGE = 3,       /* TORN_4K, the torn sector's written bytes may be random */
+	DISK_CUT_GARBAGE_SECTOR = 4, /* TORN_4K, the whole torn sector may be random */
 };
-#define DISK_CUT_MODES 4
+#define DISK_CUT_MODES 5
 
 struct disk_fake;
 

@@ -353,7 +353,8 @@ static void torn_pages(struct disk_fake *f, enum disk_cut how, uint64_t seed, in
 	assert_int_equal(disk_pwrite_all(d, fd, data, sizeof(data) - 100, 100), 0);
 	disk_fake_cut(f, how, seed);
 	assert_int_equal(disk_fake_read_file(f, "d/a", after, sizeof(after)), sizeof(after));
-	assert_memory_equal(after, base, 100); /* synced, never written again */
+	if (how != DISK_CUT_GARBAGE_SECTOR) /* may garble sector 0 whole */
+		assert_memory_equal(after, base, 100); /* synced, never written again */
 	for (int p = 0; p < TP_PAGES; p++) {
 		int state_in_page = 0; /* 0: new prefix, 1: after garbage or old */
 		int prefix = 0;
@@ -374,7 +375,7 @@ static void torn_pages(struct disk_fake *f, enum disk_cut how, uint64_t seed, in
 				state_in_page = 1;
 				(*old)++;
 			} else {
-				assert_int_equal(how, DISK_CUT_GARBAGE);
+				assert_true(how == DISK_CUT_GARBAGE || how == DISK_CUT_GARBAGE_SECTOR);
 				assert_int_equal(state_in_page, 0); /* right after the prefix */
 				state_in_page = 1;
 				(*garbage)++;
@@ -401,8 +402,8 @@ static void test_cut_torn_4k(void **state)
 	assert_true(lengths >= 4);
 }
 
-/* GARBAGE: like TORN_4K, and some pages hold random bytes in the sector
- * right after their kept prefix. */
+/* GARBAGE and GARBAGE_SECTOR: like TORN_4K, and some pages hold random
+ * bytes in the sector right after their kept prefix (written whole here). */
 static void test_cut_garbage(void **state)
 {
 	int kept, old, garbage, lengths;
@@ -411,6 +412,10 @@ static void test_cut_garbage(void **state)
 	assert_int_equal(kept + old + garbage, TP_PAGES * 8);
 	assert_true(garbage > 5 && garbage <= TP_PAGES);
 	assert_true(kept > 20 && old > 20);
+	assert_int_equal(disk_unlink(disk_fake_disk(*state), "d/a"), 0);
+	torn_pages(*state, DISK_CUT_GARBAGE_SECTOR, 12, &kept, &old, &garbage, &lengths);
+	assert_int_equal(kept + old + garbage, TP_PAGES * 8);
+	assert_true(garbage > 5 && garbage <= TP_PAGES);
 }
 
 /* A torn cut also extends a file written past its synced size only as far
@@ -445,6 +450,51 @@ static void test_cut_torn_size(void **state)
 	assert_int_equal(disk_close(d, fd), 0);
 }
 
+/* A torn sector shared by synced and unsynced bytes: GARBAGE garbles only
+ * the bytes written since the sync (powersafe overwrite), so the synced
+ * ones always survive; GARBAGE_SECTOR may garble the whole sector. */
+static void test_cut_garbage_shared_sector(void **state)
+{
+	struct disk_fake *f = *state;
+	struct disk *d = disk_fake_disk(f);
+	uint8_t old[300], add[200], after[512];
+	int garbled_new = 0;
+	int garbled_old = 0;
+	int fd;
+
+	memset(old, 0x41, sizeof(old));
+	memset(add, 0x42, sizeof(add));
+	assert_int_equal(disk_open(d, "d/a", DISK_O_CREATE, &fd), 0);
+	assert_int_equal(disk_fsync_dir(d, "d"), 0);
+	assert_int_equal(disk_pwrite_all(d, fd, old, sizeof(old), 0), 0);
+	for (uint64_t seed = 0; seed < 400; seed++) {
+		enum disk_cut how = seed < 200 ? DISK_CUT_GARBAGE : DISK_CUT_GARBAGE_SECTOR;
+		int64_t n;
+		bool old_ok, new_ok = true, new_zero = true;
+
+		assert_int_equal(disk_ftruncate(d, fd, sizeof(old)), 0);
+		assert_int_equal(disk_fdatasync(d, fd), 0);
+		assert_int_equal(disk_pwrite_all(d, fd, add, sizeof(add), sizeof(old)), 0);
+		disk_fake_cut(f, how, seed);
+		n = disk_fake_read_file(f, "d/a", after, sizeof(after));
+		assert_true(n == 300 || n == 500);
+		old_ok = memcmp(after, old, sizeof(old)) == 0;
+		for (int64_t i = 300; i < n; i++) {
+			new_ok = new_ok && after[i] == 0x42;
+			new_zero = new_zero && after[i] == 0;
+		}
+		if (!new_ok && !new_zero)
+			garbled_new++;
+		if (how == DISK_CUT_GARBAGE)
+			assert_true(old_ok);
+		else if (!old_ok)
+			garbled_old++;
+	}
+	assert_true(garbled_new > 3);
+	assert_true(garbled_old > 3);
+	assert_int_equal(disk_close(d, fd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +510,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cut_torn_4k, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_torn_size, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_garbage_shared_sector, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
