@@ -256,8 +256,19 @@ static bool run_logged_write(const struct execute_ctx *x, const struct proto_req
 		return answer(x, out, share, req->op, WE_STATUS_BUSY, req->opaque, 0, 0);
 	}
 	s = run_write(x, req, rec.lsn);
-	if (s != WE_STATUS_OK) /* nothing changed: nothing to log (the reservation lapses) */
+	if (s != WE_STATUS_OK) {
+		/* Nothing changed: nothing to log (the reservation lapses). But a
+		 * STRONG DELETE that found nothing still promises "absent, on
+		 * disk", and the key may be absent only because of an earlier
+		 * write whose record is not durable yet: its answer waits for
+		 * everything this worker logged before it. */
+		if (s == WE_STATUS_NOT_FOUND && dur == PROTO_DUR_STRONG &&
+		    *x->lsn > x->durable->lsn) {
+			rec.lsn = *x->lsn;
+			goto park;
+		}
 		return answer(x, out, share, req->op, (uint8_t)s, req->opaque, 0, 0);
+	}
 	WE_ASSERT(wal_record_encode(slot, rec_bytes, &rec) == (int64_t)rec_bytes);
 	wal_ring_commit(x->log);
 	*x->lsn = rec.lsn;
@@ -265,12 +276,13 @@ static bool run_logged_write(const struct execute_ctx *x, const struct proto_req
 	if (dur == PROTO_DUR_EVENTUAL)
 		return answer(x, out, share, req->op, WE_STATUS_OK, req->opaque, 0, 0);
 
+park:;
 	struct park_entry e = {
 		.lsn = rec.lsn,
 		.echo = out->echo,
 		.opaque = req->opaque,
 		.op = req->op,
-		.status = WE_STATUS_OK,
+		.status = (uint8_t)s,
 		.udp = *out->udp,
 	};
 	park_add(x->park, &e);

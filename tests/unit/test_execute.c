@@ -639,6 +639,46 @@ static void test_strong_parked(void **state)
 	assert_int_equal(fx->stats.req_parked, 1);
 }
 
+/* A STRONG DELETE that finds nothing promises "absent, on disk" too: when
+ * the key is absent because of an earlier write not yet durable (a DELETE
+ * whose answer is still parked), its NOT_FOUND waits for that write's LSN;
+ * once the log is durable, NOT_FOUND goes out at once. Nothing is logged. */
+static void test_strong_delete_miss_waits(void **state)
+{
+	struct fixture *fx = *state;
+	const struct op ops[] = {
+		{PROTO_OP_PUT, "k", "v", 0, PROTO_DUR_WEAK},
+		{PROTO_OP_DELETE, "k", NULL, 0, PROTO_DUR_STRONG},
+		{PROTO_OP_DELETE, "k", NULL, 0, PROTO_DUR_STRONG},
+	};
+	struct proto_request r[8];
+	struct wal_record recs[8];
+	struct park_entry out[PARK_CAP];
+
+	make_batch(fx, ops, 3);
+	assert_int_equal(run(fx, 3, 0), 0);
+	assert_int_equal(collect(fx, r, 8), 1); /* the weak PUT only */
+	assert_int_equal(log_records(fx, recs, 8), 1); /* the first DELETE */
+	assert_int_equal(park_count(&fx->park), 2);
+	assert_int_equal(park_release(&fx->park, 0, out, PARK_CAP), 0);
+	assert_int_equal(park_release(&fx->park, 1, out, PARK_CAP), 2);
+	assert_int_equal(out[0].status, WE_STATUS_OK);
+	assert_int_equal(out[1].status, WE_STATUS_NOT_FOUND);
+	assert_int_equal(out[1].lsn, 1);
+	assert_int_equal(out[1].opaque, 102);
+
+	/* Durable now: a miss is answered at once. */
+	fx->durable.lsn = fx->lsn;
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+	make_batch(fx, &ops[2], 1);
+	assert_int_equal(run(fx, 1, 0), 0);
+	assert_int_equal(collect(fx, r, 8), 1);
+	assert_int_equal(r[0].status, WE_STATUS_NOT_FOUND);
+	assert_int_equal(park_count(&fx->park), 0);
+	assert_int_equal(log_records(fx, recs, 8), 0);
+}
+
 /* What the log cannot take is refused before it runs, the shard untouched:
  * BUSY when the park table is full (STRONG) or the ring is full, and
  * NOT_DURABLE while storage is failing. A DELETE of a missing key changes
@@ -714,6 +754,7 @@ static void test_log_refusals(void **state)
 	 * parked answers released first, as storage would). */
 	struct park_entry released[PARK_CAP];
 	assert_int_equal(park_release(&fx->park, UINT64_MAX, released, PARK_CAP), PARK_CAP);
+	fx->durable.lsn = fx->lsn;
 	fx->f.n_dgrams = 0;
 	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
 	ops[0] = (struct op){PROTO_OP_DELETE, "nope", NULL, 0, PROTO_DUR_STRONG};
@@ -730,6 +771,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_eventual_logged, setup_logged, teardown),
 		cmocka_unit_test_setup_teardown(test_strong_parked, setup_logged, teardown),
 		cmocka_unit_test_setup_teardown(test_log_refusals, setup_logged, teardown),
+		cmocka_unit_test_setup_teardown(test_strong_delete_miss_waits, setup_logged, teardown),
 		cmocka_unit_test_setup_teardown(test_token_op, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unvalidated_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unvalidated_small_answers, setup, teardown),
