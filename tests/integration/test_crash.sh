@@ -70,7 +70,7 @@ fail() {
   # WE_CRASH_KEEP=1 keeps the evidence: the data directory and the ack log.
   if [ "${WE_CRASH_KEEP:-0}" = 1 ] && [ -d "${DATA:-}" ]; then
     keep=$(mktemp -d /tmp/we-crash-fail.XXXXXX)
-    cp -a "$DATA" "${ACK:-}" "$keep/" 2>/dev/null || true
+    cp -a "$DATA" "${ACK:-}" "$LOG" "$keep/" 2>/dev/null || true
     echo "--- data directory and ack log kept in $keep" >&2
   fi
   exit 1
@@ -191,7 +191,7 @@ for cycle in $(seq 1 "$CYCLES"); do
   if [ -s "$ACK" ]; then check_ack_log; fi
 
   # The load, and the kill at a random moment within it.
-  client --durability strong --timeout 100 --retries 2 --deadline 60 --window 4 --batch 16 \
+  client --durability strong --timeout 200 --retries 2 --deadline 60 --window 4 --batch 16 \
     writes --keys $KEYS --ack-log "$ACK" --duration 30 --delete-percent 10 \
     --value-size 32-200 >"$WORK/writes.out" 2>&1 &
   WRITES_PID=$!
