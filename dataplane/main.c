@@ -39,28 +39,10 @@
 #include "shard.h"
 #include "stats.h"
 #include "stats_storage.h"
+#include "supervisor.h"
 #include "worker.h"
 #include "wormhole.h"
 
-static volatile sig_atomic_t main_stop;
-static volatile sig_atomic_t main_checkpoint_asked; /* SIGUSR1 */
-
-static void main_on_usr1(int sig)
-{
-	(void)sig;
-	main_checkpoint_asked = 1;
-}
-
-static void main_on_signal(int sig)
-{
-	(void)sig;
-	main_stop = 1;
-}
-
-static double main_now_s(void)
-{
-	return (double)we_monotonic_ns() * 1e-9;
-}
 
 /* Split argv at "--": EAL gets the part before, we parse the part after. */
 static int main_find_separator(int argc, char **argv)
@@ -83,23 +65,8 @@ static void *main_shard_memory(size_t bytes)
 	return mem;
 }
 
-struct main_state {
-	struct config cfg;
-	struct port_info port;
-	struct wormhole *wormhole;
-	struct region_map *map;
-	struct worker *workers[WORKER_MAX];
-	void *shard_mem[WORKER_MAX];
-	size_t shard_mem_bytes;
-	unsigned n_workers;
-	/* Per-process secrets: the shards' bucket hash (against hash flooding)
-	 * and the address-token key (against reflection). */
-	struct keyhash_secret hash_secret;
-	struct addr_token_key token_key;
-	struct durability durability; /* with --data-dir */
-};
 
-static int main_setup_workers(struct main_state *st)
+static int main_setup_workers(struct dataplane *st)
 {
 	struct shard_config scfg = {
 		.capacity_items = st->cfg.capacity_items,
@@ -177,7 +144,7 @@ static int main_setup_workers(struct main_state *st)
 
 /* --data-dir: open the directory, replay its log into the shards, start
  * the log writer. Returns EX_OK or the sysexits code to exit with. */
-static int main_open_data_dir(struct main_state *st)
+static int main_open_data_dir(struct dataplane *st)
 {
 	struct durability_options opt = {
 		.path = st->cfg.data_dir,
@@ -221,7 +188,7 @@ static int main_open_data_dir(struct main_state *st)
 	return EX_OK;
 }
 
-static void main_print_banner(const struct main_state *st)
+static void main_print_banner(const struct dataplane *st)
 {
 	char ip[INET_ADDRSTRLEN];
 	const uint8_t *mac = st->port.mac;
@@ -247,209 +214,11 @@ static void main_print_banner(const struct main_state *st)
 	fflush(stdout);
 }
 
-/* memif: say when the peer leaves and when a new one is there. A memif
- * client whose peer left stays down (DPDK 22.11 does not reconnect): once
- * the link has been down MAIN_RECONNECT_FIRST_S, park the workers, restart
- * the port (which connects again, or fails while no peer listens: then
- * again every MAIN_RECONNECT_EVERY_S) and let them go. A
- * memif server's driver accepts the next peer by itself. The unmap of the
- * old peer's rings, done by the driver on EAL's interrupt thread, is made
- * safe by memif_guard.c, not here. */
-#define MAIN_RECONNECT_FIRST_S 0.1
-#define MAIN_RECONNECT_EVERY_S 0.5
-/* A restart that connected the socket leaves the memif handshake to EAL's
- * interrupt thread; stopping the port during it would run the driver's
- * disconnect and connect at once, so give it this long to bring the link up. */
-#define MAIN_HANDSHAKE_S 3.0
-struct main_link {
-	double down_since; /* 0 while up */
-	double last_try;
-	bool ever_up;      /* the link has been up once (a peer left, or none came) */
-	bool restarting;   /* workers parked, port not started yet */
-	double started_at; /* last restart that connected the socket */
-};
-
-static void main_watch_link(struct main_state *st, struct main_link *l, double now)
-{
-	if (st->port.memif_role == PORT_MEMIF_NONE)
-		return;
-	memif_guard_service();
-	if (!l->restarting && port_link_up(&st->port)) {
-		if (l->down_since != 0 && l->ever_up) {
-			printf("warpengine: link up again\n");
-			fflush(stdout);
-		}
-		l->down_since = 0;
-		l->ever_up = true;
-		return;
-	}
-	/* A memif client whose first handshake failed (a peer that went away
-	 * or answered too late) would wait forever: restart it too, once the
-	 * handshake had MAIN_HANDSHAKE_S from launch (started_at). */
-	if (!l->ever_up && !port_needs_reconnect(&st->port))
-		return;
-	if (l->down_since == 0) {
-		l->down_since = now;
-		if (l->ever_up)
-			printf("warpengine: link down (memif peer left); %s\n",
-			       port_needs_reconnect(&st->port) ? "reconnecting"
-								: "waiting for the next peer");
-		fflush(stdout);
-	}
-	if (!port_needs_reconnect(&st->port))
-		return;
-	if (now - l->down_since < MAIN_RECONNECT_FIRST_S ||
-	    now - l->last_try < MAIN_RECONNECT_EVERY_S || now - l->started_at < MAIN_HANDSHAKE_S ||
-	    memif_guard_busy())
-		return;
-	l->last_try = now;
-	if (!l->restarting) {
-		if (!worker_pause_all(st->workers, st->n_workers, 1000)) {
-			fprintf(stderr, "warpengine: workers did not pause; not restarting the port "
-					"(parked:");
-			for (unsigned i = 0; i < st->n_workers; i++)
-				if (__atomic_load_n(&st->workers[i]->paused, __ATOMIC_ACQUIRE))
-					fprintf(stderr, " %u", i);
-			fprintf(stderr, ")\n");
-			return;
-		}
-		l->restarting = true;
-	}
-	if (port_restart(&st->port) == 0) {
-		l->restarting = false;
-		l->started_at = now;
-		worker_resume_all();
-	}
-}
-
-/* "serving" is printed once the port delivers, not at launch: every worker
- * has reached its loop (a pause/resume round trip: only a worker in its loop
- * acknowledges) and the link is up; on memif that means a peer has
- * connected, and until then the data plane says it is waiting for one. */
-struct main_ready {
-	double launched;
-	bool workers_in_loop;
-	bool said_waiting;
-	bool serving;
-};
-
-#define MAIN_LINK_WAIT_S 5.0 /* a non-memif link still down: serve anyway, loudly */
-
-static void main_announce(struct main_state *st, struct main_ready *r, double now)
-{
-	if (r->serving)
-		return;
-	if (!r->workers_in_loop) {
-		if (!worker_pause_all(st->workers, st->n_workers, 1000)) {
-			fprintf(stderr, "warpengine: the workers did not reach their loop within 1 s\n");
-			return;
-		}
-		worker_resume_all();
-		r->workers_in_loop = true;
-	}
-	if (!port_link_up(&st->port) || !port_kernel_link_ready(&st->port)) {
-		if (st->port.memif_role != PORT_MEMIF_NONE) {
-			if (!r->said_waiting)
-				printf("warpengine: waiting for memif peer (this side is the memif %s)\n",
-				       port_memif_role_name(st->port.memif_role));
-			r->said_waiting = true;
-			fflush(stdout);
-			return;
-		}
-		if (now - r->launched < MAIN_LINK_WAIT_S)
-			return;
-		fprintf(stderr, "warpengine: port %u: link still down after %.0f s; serving anyway\n",
-			st->port.port_id, MAIN_LINK_WAIT_S);
-	}
-	printf("warpengine: serving (SIGINT or SIGTERM stops)\n");
-	fflush(stdout);
-	r->serving = true;
-}
-
-/* Checkpoints, from the supervisor's loop: begin one every
- * --checkpoint-interval-s or on SIGUSR1, and say how each ended. */
-struct main_ckpt {
-	double next_at;
-	uint64_t completed, failed;
-};
-
-static void main_checkpoints(struct main_state *st, struct main_ckpt *c, double now)
-{
-	struct ckpt_writer_status cs;
-	bool due;
-
-	if (st->durability.ckpt == NULL)
-		return;
-	durability_tick(&st->durability, st->workers, st->n_workers);
-	ckpt_writer_status(st->durability.ckpt, &cs);
-	if (cs.completed != c->completed)
-		printf("warpengine: checkpoint %llu complete: %llu items, %llu chunks, %.1f MiB "
-		       "(%.1f MiB before LZ4) in %llu ms; %llu log segments and %llu older "
-		       "checkpoints retired so far\n",
-		       (unsigned long long)cs.last_id, (unsigned long long)cs.last_items,
-		       (unsigned long long)cs.last_chunks, cs.last_file_bytes / 1048576.0,
-		       cs.last_raw_bytes / 1048576.0, (unsigned long long)cs.last_ms,
-		       (unsigned long long)cs.segments_retired,
-		       (unsigned long long)cs.checkpoints_removed);
-	if (cs.failed != c->failed)
-		printf("warpengine: %s; the previous checkpoint stays in force\n", cs.last_failure);
-	if (cs.completed != c->completed || cs.failed != c->failed)
-		fflush(stdout);
-	c->completed = cs.completed;
-	c->failed = cs.failed;
-	due = main_checkpoint_asked ||
-	      (st->cfg.checkpoint_interval_s != 0 && now >= c->next_at);
-	if (due && cs.state == CKPT_IDLE) {
-		char err[256];
-		uint64_t id;
-
-		main_checkpoint_asked = 0;
-		c->next_at = now + st->cfg.checkpoint_interval_s;
-		if (durability_checkpoint(&st->durability, st->workers, st->n_workers, &id, err,
-					  sizeof(err)) != 0)
-			fprintf(stderr, "warpengine: %s\n", err);
-	}
-}
-
-static void main_supervise(struct main_state *st)
-{
-	uint64_t prev[WORKER_STATS_COUNT] = {0};
-	double start = main_now_s(), last = start;
-	const double interval = st->cfg.stats_interval_ms / 1000.0;
-	struct main_link link = {.started_at = start};
-	struct main_ckpt ckpt = {.next_at = start + st->cfg.checkpoint_interval_s};
-	struct main_ready ready = {.launched = start};
-
-	main_announce(st, &ready, start);
-	while (!main_stop) {
-		double now;
-
-		usleep(ready.serving ? 10000 : 1000);
-		now = main_now_s();
-		main_announce(st, &ready, now);
-		main_watch_link(st, &link, now);
-		main_checkpoints(st, &ckpt, now);
-		if (now - last < interval)
-			continue;
-		if (!st->cfg.quiet)
-			stats_log_line(stdout, st->workers, st->n_workers, prev, now - last);
-		if (st->cfg.stats_file != NULL &&
-		    stats_write_file(st->cfg.stats_file, st->workers, st->n_workers, now - start,
-				     &st->durability) !=
-			    0)
-			fprintf(stderr, "warpengine: cannot write stats file %s\n",
-				st->cfg.stats_file);
-		last = now;
-	}
-	if (st->cfg.stats_file != NULL)
-		stats_write_file(st->cfg.stats_file, st->workers, st->n_workers,
-				 main_now_s() - start, &st->durability);
-}
 
 /* How much of the run the workers spent on work, and what a datagram and a
  * request cost them: the data plane's own figure, whatever the load
  * generator managed to send. */
-static void main_print_cost(const struct main_state *st, const uint64_t *total, double run_s)
+static void main_print_cost(const struct dataplane *st, const uint64_t *total, double run_s)
 {
 	double hz = (double)rte_get_tsc_hz();
 	double busy_s = (double)total[WORKER_STATS_busy_cycles] / hz;
@@ -469,7 +238,7 @@ static void main_print_cost(const struct main_state *st, const uint64_t *total, 
 	       busy_s * 1e9 / (double)datagrams, busy_s * 1e9 / (double)requests);
 }
 
-static void main_print_totals(const struct main_state *st, double run_s)
+static void main_print_totals(const struct dataplane *st, double run_s)
 {
 	uint64_t total[WORKER_STATS_COUNT];
 
@@ -491,7 +260,7 @@ static void main_print_totals(const struct main_state *st, double run_s)
 	fflush(stdout);
 }
 
-static void main_cleanup(struct main_state *st)
+static void main_cleanup(struct dataplane *st)
 {
 	port_teardown(&st->port);
 	for (unsigned i = 0; i < st->n_workers; i++) {
@@ -505,7 +274,7 @@ static void main_cleanup(struct main_state *st)
 
 int main(int argc, char **argv)
 {
-	static struct main_state st;
+	static struct dataplane st;
 	char err[256];
 	int sep = main_find_separator(argc, argv);
 	int rc;
@@ -552,9 +321,9 @@ int main(int argc, char **argv)
 		return EX_CONFIG;
 	}
 
-	signal(SIGINT, main_on_signal);
-	signal(SIGTERM, main_on_signal);
-	signal(SIGUSR1, main_on_usr1);
+	signal(SIGINT, supervisor_on_stop_signal);
+	signal(SIGTERM, supervisor_on_stop_signal);
+	signal(SIGUSR1, supervisor_on_checkpoint_signal);
 
 	rc = port_setup(st.cfg.port_id, (uint16_t)st.n_workers, st.cfg.port_base,
 			st.cfg.use_flow, &st.port);
@@ -593,15 +362,15 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < st.n_workers; i++)
 		rte_eal_remote_launch(worker_main, st.workers[i], st.workers[i]->lcore_id);
 
-	double started_s = main_now_s();
+	double started_s = supervisor_now_s();
 
-	main_supervise(&st);
+	supervisor_run(&st);
 	worker_request_stop();
 	rte_eal_mp_wait_lcore();
 	memif_guard_disarm();
 	/* The workers have stopped: commit what their rings hold, then stop. */
 	durability_stop_writer(&st.durability);
-	main_print_totals(&st, main_now_s() - started_s);
+	main_print_totals(&st, supervisor_now_s() - started_s);
 	if (st.durability.dir_open)
 		stats_storage_print(&st.durability, stdout);
 	durability_close(&st.durability);

@@ -1,0 +1,238 @@
+/* supervisor.c - the main lcore's loop while the workers serve (see
+ * supervisor.h).
+ *
+ * DESIGN: one loop, each of its jobs a function that looks at the time and
+ * decides; none blocks for long (a port restart parks the workers for a
+ * moment; a checkpoint's begin makes one folder). Signal handlers only set
+ * flags that the loop reads.
+ */
+#include "supervisor.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+
+#include "memif_guard.h"
+#include "stats.h"
+#include "we_time.h"
+
+static volatile sig_atomic_t supervisor_stop;
+static volatile sig_atomic_t supervisor_checkpoint_asked; /* SIGUSR1 */
+
+void supervisor_on_checkpoint_signal(int sig)
+{
+	(void)sig;
+	supervisor_checkpoint_asked = 1;
+}
+
+void supervisor_on_stop_signal(int sig)
+{
+	(void)sig;
+	supervisor_stop = 1;
+}
+
+double supervisor_now_s(void)
+{
+	return (double)we_monotonic_ns() * 1e-9;
+}
+
+/* memif: say when the peer leaves and when a new one is there. A memif
+ * client whose peer left stays down (DPDK 22.11 does not reconnect): once
+ * the link has been down MAIN_RECONNECT_FIRST_S, park the workers, restart
+ * the port (which connects again, or fails while no peer listens: then
+ * again every MAIN_RECONNECT_EVERY_S) and let them go. A
+ * memif server's driver accepts the next peer by itself. The unmap of the
+ * old peer's rings, done by the driver on EAL's interrupt thread, is made
+ * safe by memif_guard.c, not here. */
+#define MAIN_RECONNECT_FIRST_S 0.1
+#define MAIN_RECONNECT_EVERY_S 0.5
+/* A restart that connected the socket leaves the memif handshake to EAL's
+ * interrupt thread; stopping the port during it would run the driver's
+ * disconnect and connect at once, so give it this long to bring the link up. */
+#define MAIN_HANDSHAKE_S 3.0
+struct main_link {
+	double down_since; /* 0 while up */
+	double last_try;
+	bool ever_up;      /* the link has been up once (a peer left, or none came) */
+	bool restarting;   /* workers parked, port not started yet */
+	double started_at; /* last restart that connected the socket */
+};
+
+static void main_watch_link(struct dataplane *st, struct main_link *l, double now)
+{
+	if (st->port.memif_role == PORT_MEMIF_NONE)
+		return;
+	memif_guard_service();
+	if (!l->restarting && port_link_up(&st->port)) {
+		if (l->down_since != 0 && l->ever_up) {
+			printf("warpengine: link up again\n");
+			fflush(stdout);
+		}
+		l->down_since = 0;
+		l->ever_up = true;
+		return;
+	}
+	/* A memif client whose first handshake failed (a peer that went away
+	 * or answered too late) would wait forever: restart it too, once the
+	 * handshake had MAIN_HANDSHAKE_S from launch (started_at). */
+	if (!l->ever_up && !port_needs_reconnect(&st->port))
+		return;
+	if (l->down_since == 0) {
+		l->down_since = now;
+		if (l->ever_up)
+			printf("warpengine: link down (memif peer left); %s\n",
+			       port_needs_reconnect(&st->port) ? "reconnecting"
+								: "waiting for the next peer");
+		fflush(stdout);
+	}
+	if (!port_needs_reconnect(&st->port))
+		return;
+	if (now - l->down_since < MAIN_RECONNECT_FIRST_S ||
+	    now - l->last_try < MAIN_RECONNECT_EVERY_S || now - l->started_at < MAIN_HANDSHAKE_S ||
+	    memif_guard_busy())
+		return;
+	l->last_try = now;
+	if (!l->restarting) {
+		if (!worker_pause_all(st->workers, st->n_workers, 1000)) {
+			fprintf(stderr, "warpengine: workers did not pause; not restarting the port "
+					"(parked:");
+			for (unsigned i = 0; i < st->n_workers; i++)
+				if (__atomic_load_n(&st->workers[i]->paused, __ATOMIC_ACQUIRE))
+					fprintf(stderr, " %u", i);
+			fprintf(stderr, ")\n");
+			return;
+		}
+		l->restarting = true;
+	}
+	if (port_restart(&st->port) == 0) {
+		l->restarting = false;
+		l->started_at = now;
+		worker_resume_all();
+	}
+}
+
+/* "serving" is printed once the port delivers, not at launch: every worker
+ * has reached its loop (a pause/resume round trip: only a worker in its loop
+ * acknowledges) and the link is up; on memif that means a peer has
+ * connected, and until then the data plane says it is waiting for one. */
+struct main_ready {
+	double launched;
+	bool workers_in_loop;
+	bool said_waiting;
+	bool serving;
+};
+
+#define MAIN_LINK_WAIT_S 5.0 /* a non-memif link still down: serve anyway, loudly */
+
+static void main_announce(struct dataplane *st, struct main_ready *r, double now)
+{
+	if (r->serving)
+		return;
+	if (!r->workers_in_loop) {
+		if (!worker_pause_all(st->workers, st->n_workers, 1000)) {
+			fprintf(stderr, "warpengine: the workers did not reach their loop within 1 s\n");
+			return;
+		}
+		worker_resume_all();
+		r->workers_in_loop = true;
+	}
+	if (!port_link_up(&st->port) || !port_kernel_link_ready(&st->port)) {
+		if (st->port.memif_role != PORT_MEMIF_NONE) {
+			if (!r->said_waiting)
+				printf("warpengine: waiting for memif peer (this side is the memif %s)\n",
+				       port_memif_role_name(st->port.memif_role));
+			r->said_waiting = true;
+			fflush(stdout);
+			return;
+		}
+		if (now - r->launched < MAIN_LINK_WAIT_S)
+			return;
+		fprintf(stderr, "warpengine: port %u: link still down after %.0f s; serving anyway\n",
+			st->port.port_id, MAIN_LINK_WAIT_S);
+	}
+	printf("warpengine: serving (SIGINT or SIGTERM stops)\n");
+	fflush(stdout);
+	r->serving = true;
+}
+
+/* Checkpoints, from the supervisor's loop: begin one every
+ * --checkpoint-interval-s or on SIGUSR1, and say how each ended. */
+struct main_ckpt {
+	double next_at;
+	uint64_t completed, failed;
+};
+
+static void main_checkpoints(struct dataplane *st, struct main_ckpt *c, double now)
+{
+	struct ckpt_writer_status cs;
+	bool due;
+
+	if (st->durability.ckpt == NULL)
+		return;
+	durability_tick(&st->durability, st->workers, st->n_workers);
+	ckpt_writer_status(st->durability.ckpt, &cs);
+	if (cs.completed != c->completed)
+		printf("warpengine: checkpoint %llu complete: %llu items, %llu chunks, %.1f MiB "
+		       "(%.1f MiB before LZ4) in %llu ms; %llu log segments and %llu older "
+		       "checkpoints retired so far\n",
+		       (unsigned long long)cs.last_id, (unsigned long long)cs.last_items,
+		       (unsigned long long)cs.last_chunks, cs.last_file_bytes / 1048576.0,
+		       cs.last_raw_bytes / 1048576.0, (unsigned long long)cs.last_ms,
+		       (unsigned long long)cs.segments_retired,
+		       (unsigned long long)cs.checkpoints_removed);
+	if (cs.failed != c->failed)
+		printf("warpengine: %s; the previous checkpoint stays in force\n", cs.last_failure);
+	if (cs.completed != c->completed || cs.failed != c->failed)
+		fflush(stdout);
+	c->completed = cs.completed;
+	c->failed = cs.failed;
+	due = supervisor_checkpoint_asked ||
+	      (st->cfg.checkpoint_interval_s != 0 && now >= c->next_at);
+	if (due && cs.state == CKPT_IDLE) {
+		char err[256];
+		uint64_t id;
+
+		supervisor_checkpoint_asked = 0;
+		c->next_at = now + st->cfg.checkpoint_interval_s;
+		if (durability_checkpoint(&st->durability, st->workers, st->n_workers, &id, err,
+					  sizeof(err)) != 0)
+			fprintf(stderr, "warpengine: %s\n", err);
+	}
+}
+
+void supervisor_run(struct dataplane *st)
+{
+	uint64_t prev[WORKER_STATS_COUNT] = {0};
+	double start = supervisor_now_s(), last = start;
+	const double interval = st->cfg.stats_interval_ms / 1000.0;
+	struct main_link link = {.started_at = start};
+	struct main_ckpt ckpt = {.next_at = start + st->cfg.checkpoint_interval_s};
+	struct main_ready ready = {.launched = start};
+
+	main_announce(st, &ready, start);
+	while (!supervisor_stop) {
+		double now;
+
+		usleep(ready.serving ? 10000 : 1000);
+		now = supervisor_now_s();
+		main_announce(st, &ready, now);
+		main_watch_link(st, &link, now);
+		main_checkpoints(st, &ckpt, now);
+		if (now - last < interval)
+			continue;
+		if (!st->cfg.quiet)
+			stats_log_line(stdout, st->workers, st->n_workers, prev, now - last);
+		if (st->cfg.stats_file != NULL &&
+		    stats_write_file(st->cfg.stats_file, st->workers, st->n_workers, now - start,
+				     &st->durability) !=
+			    0)
+			fprintf(stderr, "warpengine: cannot write stats file %s\n",
+				st->cfg.stats_file);
+		last = now;
+	}
+	if (st->cfg.stats_file != NULL)
+		stats_write_file(st->cfg.stats_file, st->workers, st->n_workers,
+				 supervisor_now_s() - start, &st->durability);
+}
