@@ -425,6 +425,289 @@ static void test_foreign_records_end_segment(void **state)
 	assert_int_equal(st.lsn_max, 101);
 }
 
+/* ---- what a loaded checkpoint covers (recovery_options.covered_*) ---- */
+
+#define CV_RECORDS 2400
+#define CV_SEGS 256
+
+/* One record of the logs below, where it was written. */
+struct cv_rec {
+	uint64_t generation;
+	uint16_t worker;
+	uint64_t lsn;
+	uint64_t seq;
+};
+
+struct cv_log {
+	struct cv_rec rec[CV_RECORDS];
+	int n;
+};
+
+/* Generation 1: worker 0, LSNs 1..200. Generation 2: workers 0 and 1, LSNs
+ * 201..600 each. Values of 0..99 bytes, so 16 KiB segments roll over. */
+static void cv_write(struct disk *d, struct cv_log *lg)
+{
+	static uint8_t value[128];
+
+	memset(value, 'c', sizeof(value));
+	lg->n = 0;
+	for (uint64_t g = 1; g <= 2; g++) {
+		struct tlog t;
+
+		assert_int_equal(tlog_begin(&t, d, "dd/wal", SEG_BYTES, g), 0);
+		t.sync_each = false;
+		for (uint16_t w = 0; w < (g == 1 ? 1 : 2); w++) {
+			for (uint64_t lsn = g == 1 ? 1 : 201; lsn <= (g == 1 ? 200u : 600u); lsn++) {
+				char key[48];
+
+				snprintf(key, sizeof(key), "g%llu-w%u-%llu", (unsigned long long)g, w,
+					 (unsigned long long)lsn);
+				assert_int_equal(tlog_append(&t, w, WAL_REC_PUT, key, value,
+							     (uint32_t)(lsn * 37 % 100), lsn),
+						 0);
+				assert_true(lg->n < CV_RECORDS);
+				lg->rec[lg->n++] = (struct cv_rec){.generation = g, .worker = w,
+								   .lsn = lsn, .seq = t.last_seq};
+			}
+			assert_int_equal(tlog_sync(&t, w), 0);
+		}
+		tlog_end(&t);
+	}
+}
+
+/* What the options should make of the logs, from recovery.h's words. */
+struct cv_expect {
+	uint64_t replayed, covered, segments_covered, segments, lsn_max;
+};
+
+static uint64_t cv_cov(const struct recovery_options *o, uint16_t w)
+{
+	return w < o->covered_workers ? o->covered_lsn[w] : 0;
+}
+
+static bool cv_rec_covered(const struct recovery_options *o, const struct cv_rec *r)
+{
+	return o->covered_generation != 0 &&
+	       (r->generation < o->covered_generation ||
+		(r->generation == o->covered_generation && r->lsn <= cv_cov(o, r->worker)));
+}
+
+/* Segment (g, w, seq) is skipped whole: an older generation, or the
+ * checkpoint's and the next segment of its log begins at or below the
+ * covered LSN + 1 (it holds nothing later). */
+static bool cv_seg_covered(const struct cv_log *lg, const struct recovery_options *o,
+			   const struct cv_rec *first)
+{
+	if (o->covered_generation == 0 || first->generation > o->covered_generation)
+		return false;
+	if (first->generation < o->covered_generation)
+		return true;
+	for (int i = 0; i < lg->n; i++)
+		if (lg->rec[i].generation == first->generation &&
+		    lg->rec[i].worker == first->worker && lg->rec[i].seq == first->seq + 1)
+			return lg->rec[i].lsn <= cv_cov(o, first->worker) + 1;
+	return false;
+}
+
+static void cv_expected(const struct cv_log *lg, const struct recovery_options *o,
+			struct cv_expect *e)
+{
+	memset(e, 0, sizeof(*e));
+	for (int i = 0; i < lg->n; i++) {
+		const struct cv_rec *r = &lg->rec[i];
+		bool first = i == 0 || lg->rec[i - 1].seq != r->seq ||
+			     lg->rec[i - 1].worker != r->worker;
+		int j = i;
+
+		while (j > 0 && lg->rec[j - 1].seq == r->seq && lg->rec[j - 1].worker == r->worker)
+			j--;
+		if (first)
+			e->segments++;
+		if (cv_seg_covered(lg, o, &lg->rec[j])) {
+			if (first)
+				e->segments_covered++;
+			continue;
+		}
+		if (r->lsn > e->lsn_max)
+			e->lsn_max = r->lsn;
+		if (cv_rec_covered(o, r))
+			e->covered++;
+		else
+			e->replayed++;
+	}
+}
+
+/* Recovery with o: the records replayed are exactly the uncovered ones,
+ * in replay order (generation, worker, LSN); the counts as expected.
+ * Returns bytes_read. */
+static uint64_t cv_check(struct disk *d, const struct cv_log *lg, const struct recovery_options *o)
+{
+	struct cv_expect e;
+	struct recovery *r;
+	struct wal_record rec;
+	const struct recovery_stats *st;
+	uint64_t bytes;
+	int i = 0;
+	int rc;
+
+	cv_expected(lg, o, &e);
+	assert_int_equal(recovery_open(&r, d, "dd/wal", o), 0);
+	while ((rc = recovery_next(r, &rec, NULL)) == 1) {
+		char key[48];
+		int n;
+
+		while (i < lg->n && cv_rec_covered(o, &lg->rec[i]))
+			i++;
+		assert_true(i < lg->n);
+		n = snprintf(key, sizeof(key), "g%llu-w%u-%llu",
+			     (unsigned long long)lg->rec[i].generation, lg->rec[i].worker,
+			     (unsigned long long)lg->rec[i].lsn);
+		assert_int_equal(rec.lsn, lg->rec[i].lsn);
+		assert_int_equal(rec.worker, lg->rec[i].worker);
+		assert_int_equal(rec.key_len, n);
+		assert_memory_equal(rec.key, key, (size_t)n);
+		i++;
+	}
+	assert_int_equal(rc, 0);
+	while (i < lg->n && cv_rec_covered(o, &lg->rec[i]))
+		i++;
+	assert_int_equal(i, lg->n);
+	st = recovery_stats(r);
+	assert_int_equal(st->segments, e.segments);
+	assert_int_equal(st->records_replayed, e.replayed);
+	assert_int_equal(st->records_covered, e.covered);
+	assert_int_equal(st->segments_covered, e.segments_covered);
+	assert_int_equal(st->lsn_max, e.lsn_max);
+	assert_int_equal(st->cuts, 0);
+	/* Skipped segments are not read at all. */
+	assert_int_equal(st->bytes_read, (e.segments - e.segments_covered) * SEG_BYTES);
+	bytes = st->bytes_read;
+	recovery_close(r);
+	return bytes;
+}
+
+/* The last LSN of worker w's segment seq in generation g. */
+static uint64_t cv_seg_last(const struct cv_log *lg, uint64_t g, uint16_t w, uint64_t seq)
+{
+	uint64_t last = 0;
+
+	for (int i = 0; i < lg->n; i++)
+		if (lg->rec[i].generation == g && lg->rec[i].worker == w && lg->rec[i].seq == seq)
+			last = lg->rec[i].lsn;
+	return last;
+}
+
+/* covered_generation/covered_lsn: records of older generations and those
+ * at or below the covered LSN of the same generation are skipped, whole
+ * segments whose successor shows them covered are not read (fewer bytes),
+ * the rest replays in order with lsn_max of what was read; a worker beyond
+ * covered_workers replays everything. Covered LSNs around a segment
+ * boundary, below the generation's first LSN, at and beyond its last. */
+static void test_covered_by_checkpoint(void **state)
+{
+	struct disk *d = disk_fake_disk(*state);
+	static struct cv_log lg;
+	const struct recovery_options none = {.repair = true};
+	uint64_t all_bytes, b;
+	uint64_t boundary;
+	struct cv_expect e;
+
+	cv_write(d, &lg);
+	all_bytes = cv_check(d, &lg, &none);
+	cv_expected(&lg, &none, &e);
+	assert_true(e.segments > 8);
+	assert_int_equal(e.replayed, 1000);
+	assert_int_equal(e.lsn_max, 600);
+
+	/* A boundary in generation 2, worker 0: the last LSN of its second
+	 * segment. */
+	{
+		uint64_t first_seq = 0;
+
+		for (int i = 0; i < lg.n; i++)
+			if (lg.rec[i].generation == 2 && lg.rec[i].worker == 0) {
+				first_seq = lg.rec[i].seq;
+				break;
+			}
+		boundary = cv_seg_last(&lg, 2, 0, first_seq + 1);
+		assert_true(boundary > 201 && boundary < 600);
+	}
+	{
+		const uint64_t cases[][2] = {
+			{boundary, 0},     {boundary - 1, 0}, {boundary + 1, 0},
+			{150, 0},          {200, 0},          {600, 0},
+			{1000, 0},         {boundary, 300},   {450, boundary + 1},
+			{600, 600},        {1000, 1000},
+		};
+
+		for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+			for (uint16_t workers = 1; workers <= 2; workers++) {
+				struct recovery_options o = {.repair = true,
+							     .covered_generation = 2,
+							     .covered_workers = workers,
+							     .covered_lsn = cases[c]};
+
+				cv_expected(&lg, &o, &e);
+				b = cv_check(d, &lg, &o);
+				/* Generation 1 is never read. */
+				assert_true(e.segments_covered >= 2);
+				assert_true(b < all_bytes);
+			}
+		}
+	}
+	/* Exactly on the boundary, worker 0's first two segments of
+	 * generation 2 are skipped whole; one LSN less, only the first. */
+	{
+		uint64_t cov[1] = {boundary};
+		struct recovery_options o = {.repair = true, .covered_generation = 2,
+					     .covered_workers = 1, .covered_lsn = cov};
+		struct cv_expect e2;
+
+		cv_expected(&lg, &o, &e);
+		cov[0] = boundary - 1;
+		cv_expected(&lg, &o, &e2);
+		assert_int_equal(e.segments_covered, e2.segments_covered + 1);
+		assert_int_equal(e.covered, 0);
+		assert_true(e2.covered > 0);
+	}
+	/* Everything read is covered: lsn_max is still that of the records
+	 * read (each log's last segment is read, nothing follows it). */
+	{
+		const uint64_t cov[2] = {600, 600};
+		struct recovery_options o = {.repair = true, .covered_generation = 2,
+					     .covered_workers = 2, .covered_lsn = cov};
+
+		cv_expected(&lg, &o, &e);
+		assert_int_equal(e.replayed, 0);
+		assert_true(e.covered > 0);
+		assert_int_equal(e.lsn_max, 600);
+	}
+	/* A checkpoint of generation 1 covers only generation 1's records up
+	 * to its LSN; generation 2 replays whole, worker 1's too. */
+	{
+		const uint64_t cov[2] = {120, 120};
+		struct recovery_options o = {.repair = true, .covered_generation = 1,
+					     .covered_workers = 2, .covered_lsn = cov};
+
+		cv_expected(&lg, &o, &e);
+		assert_int_equal(e.replayed, 80 + 800);
+		cv_check(d, &lg, &o);
+	}
+	/* A later generation's checkpoint covers every segment here, each
+	 * log's last one too: nothing is read, nothing replayed, lsn_max 0
+	 * (the caller takes the checkpoint's own LSNs into account). */
+	{
+		const uint64_t cov[2] = {5, 5};
+		struct recovery_options o = {.repair = true, .covered_generation = 3,
+					     .covered_workers = 2, .covered_lsn = cov};
+
+		cv_expected(&lg, &o, &e);
+		assert_int_equal(e.replayed, 0);
+		assert_int_equal(e.segments_covered, e.segments);
+		cv_check(d, &lg, &o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +720,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_replay_across_generations, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_recycled_segment_old_content, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_records_end_segment, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_covered_by_checkpoint, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
