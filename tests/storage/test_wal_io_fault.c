@@ -431,8 +431,16 @@ static void test_writer_disk_full_no_leftovers(void **state)
 	assert_int_equal(disk_list_all(x.d, "dd/wal", &names, &count), 0);
 	free(names);
 	assert_int_equal(count, 0);
+	/* Failed tries are segment errors, not roll-overs. */
+	wal_writer_stats_get(x.w, &st);
+	assert_int_equal(st.segment_errors, 51);
+	assert_int_equal(st.rolls, 0);
+	assert_int_equal(st.rolls_without_spare, 0);
 	disk_fake_clear_faults(x.f);
 	assert_int_equal(wal_writer_commit(x.w), 50);
+	wal_writer_stats_get(x.w, &st);
+	assert_int_equal(st.rolls, 1);
+	assert_int_equal(st.rolls_without_spare, 1);
 	assert_int_equal(wal_durable_error(wal_writer_durable(x.w, 0)), 0);
 	assert_int_equal(wal_durable_lsn(wal_writer_durable(x.w, 0)), 50);
 	assert_int_equal(disk_list_all(x.d, "dd/wal", &names, &count), 0);
