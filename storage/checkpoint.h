@@ -13,6 +13,7 @@
  *   ckpt_reader_open / _next / _close checkpoint.c iterate a part's items, verifying
  *   ckpt_part_verify                 checkpoint.c  read a whole part, report the first damage
  *   ckpt_verify_dir                  checkpoint.c  every part of one checkpoint
+ *   ckpt_check_dir                   checkpoint.c  the same, checksums only (no decompression)
  *
  * A checkpoint is fuzzy: each worker notes its current LSN (start_lsn) when
  * its scan begins and then emits its items (each with its own LSN, possibly
@@ -207,5 +208,12 @@ struct ckpt_summary {
  * incomplete). */
 int ckpt_verify_dir(struct disk *disk, const char *ckpt_dir, struct ckpt_summary *s, char *err,
 		    size_t err_len) we_must_check;
+/* As ckpt_verify_dir, but each chunk only against its checksums (header,
+ * compressed bytes, the trailer's chain and counts), without decompressing
+ * or decoding its items: what recovery checks before it loads a checkpoint
+ * (loading decodes every item again; a checksum-intact chunk that then fails
+ * to decode would be a writer bug, reported by the load). */
+int ckpt_check_dir(struct disk *disk, const char *ckpt_dir, struct ckpt_summary *s, char *err,
+		   size_t err_len) we_must_check;
 
 #endif

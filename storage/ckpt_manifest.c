@@ -11,7 +11,7 @@
  * overwritten by the next replacement and never read.
  *
  * Choosing trusts nothing it has not verified: the named checkpoint is read
- * chunk by chunk (ckpt_verify_dir) and compared with the manifest before it
+ * chunk by chunk (ckpt_check_dir: checksums) and compared with the manifest before it
  * is chosen; the fallback obeys the retention rule in ckpt_manifest.h.
  */
 #include "ckpt_manifest.h"
@@ -341,7 +341,7 @@ static int pick_fallback(struct disk *disk, const char *cdir, uint64_t lo, uint6
 			continue;
 		if (join(c->dir, cdir, names[i].name) != 0)
 			continue;
-		if (ckpt_verify_dir(disk, c->dir, &c->s, ignored, sizeof(ignored)) == 0)
+		if (ckpt_check_dir(disk, c->dir, &c->s, ignored, sizeof(ignored)) == 0)
 			found = 1;
 	}
 	free(names);
@@ -366,7 +366,7 @@ int ckpt_pick(struct disk *disk, const char *data_dir, struct ckpt_choice *c, ch
 		return r;
 	if (join(c->dir, cdir, m.directory) != 0)
 		return fail(err, err_len, -ENAMETOOLONG, "%s: path too long", cdir);
-	r = ckpt_verify_dir(disk, c->dir, &c->s, c->why, sizeof(c->why));
+	r = ckpt_check_dir(disk, c->dir, &c->s, c->why, sizeof(c->why));
 	if (r == 0 && summary_matches(&m, &c->s)) {
 		c->found = true;
 		return 0;
