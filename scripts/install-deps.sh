@@ -9,6 +9,7 @@ PACKAGES=(
   libbpf-dev libxdp-dev
   clang libclang-rt-14-dev
   iproute2 iputils-ping procps
+  libfuse3-dev fuse3
   gnuplot-nox
 )
 # Only for the side-by-side benchmarks (perf/): the systems we compare with.
