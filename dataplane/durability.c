@@ -21,6 +21,7 @@
 
 #include "ckpt_manifest.h"
 #include "keyhash.h"
+#include "recovery_load.h"
 #include "we_time.h"
 #include "proto.h"
 #include "shard.h"
@@ -38,75 +39,32 @@ static uint8_t durability_default(enum datadir_durability d)
 	return PROTO_DUR_WEAK;
 }
 
-/* Apply one replayed record to the shard of the worker that owns its key. */
-static int durability_apply(struct worker *const *workers, const struct region_map *map,
-			    const struct wal_record *rec, char *err, size_t err_len)
+/* Load the checkpoint ckpt_pick chose into the shards (recovery_load.h);
+ * its largest LSN goes to *lsn_max. */
+static int durability_load_checkpoint(struct durability *d, const struct recovery_target *t,
+				      const struct ckpt_choice *c, uint64_t *lsn_max, char *err,
+				      size_t err_len)
 {
-	uint64_t hash = keyhash(rec->key, rec->key_len);
-	struct worker *w = workers[region_map_owner_of_hash(map, hash)];
-	struct shard *s = w->exec.shard;
-	uint64_t lhash = shard_hash(s, rec->key, (uint8_t)rec->key_len);
-	enum we_status st;
+	struct recovery_load_stats st;
+	int rc = recovery_load_checkpoint(&d->disk, c, t, &st, err, err_len);
 
-	if (rec->type == WAL_REC_DELETE) {
-		shard_delete(s, lhash, rec->key, (uint8_t)rec->key_len);
-		return 0;
-	}
-	st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value, rec->value_len,
-		       rec->lsn);
-	if (st == WE_STATUS_OK)
-		return 0;
-	snprintf(err, err_len,
-		 "recovery: worker %u's shard refused a logged PUT (%s): the log holds more "
-		 "than --capacity/--arena-mb allow; start with larger ones",
-		 w->index, we_status_name(st));
-	return -ENOSPC;
-}
-
-/* Load the checkpoint ckpt_pick chose, part by part, into the shards under
- * the current map; its largest LSN goes to *lsn_max. */
-static int durability_load_checkpoint(struct durability *d, struct worker *const *workers,
-				      const struct region_map *map, const struct ckpt_choice *c,
-				      uint64_t *lsn_max, char *err, size_t err_len)
-{
-	uint64_t t0 = we_monotonic_ns(), items = 0;
-
-	for (uint16_t k = 0; k < c->s.worker_count; k++) {
-		char path[DISK_PATH_MAX + 32];
-		struct ckpt_reader *rd;
-		struct wal_record rec;
-		int rc;
-
-		if (c->s.start_lsn[k] > *lsn_max)
-			*lsn_max = c->s.start_lsn[k];
-		snprintf(path, sizeof(path), "%s/part-%02u.ckpt", c->dir, k);
-		rc = ckpt_reader_open(&rd, &d->disk, path, err, err_len);
-		if (rc != 0)
-			return rc;
-		while ((rc = ckpt_reader_next(rd, &rec, err, err_len)) == 1) {
-			if (rec.lsn > *lsn_max)
-				*lsn_max = rec.lsn;
-			rc = durability_apply(workers, map, &rec, err, err_len);
-			if (rc != 0)
-				break;
-			items++;
-		}
-		ckpt_reader_close(rd);
-		if (rc < 0)
-			return rc;
-	}
-	d->ckpt_loaded_items = items;
+	if (rc != 0)
+		return rc;
+	*lsn_max = st.lsn_max;
+	d->ckpt_loaded_items = st.items;
 	snprintf(d->ckpt_line, sizeof(d->ckpt_line),
-		 "recovery: checkpoint %llu%s: %llu items from %u parts in %.1f ms",
+		 "recovery: checkpoint %llu%s: %llu items from %u parts in %.1f ms%s",
 		 (unsigned long long)c->s.checkpoint_id, c->fallback ? " (fallback)" : "",
-		 (unsigned long long)items, c->s.worker_count,
-		 (double)(we_monotonic_ns() - t0) / 1e6);
+		 (unsigned long long)st.items, c->s.worker_count, (double)st.time_ns / 1e6,
+		 st.parallel ? " (one thread per part)" : "");
 	return 0;
 }
 
 static int durability_replay(struct durability *d, struct worker *const *workers,
 			     const struct region_map *map, char *err, size_t err_len)
 {
+	struct shard *shards[WORKER_MAX];
+	struct recovery_target t = {.shards = shards, .n = d->n_workers, .map = map};
 	struct recovery_options opt = {.repair = true, .allow_mid_log_cut = false};
 	struct ckpt_choice *c = calloc(1, sizeof(*c));
 	uint64_t ckpt_lsn_max = 0;
@@ -116,9 +74,11 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 
 	if (c == NULL)
 		return -ENOMEM;
+	for (unsigned i = 0; i < d->n_workers; i++)
+		shards[i] = workers[i]->exec.shard;
 	rc = ckpt_pick(&d->disk, d->dir.path, c, err, err_len);
 	if (rc == 0 && c->found) {
-		rc = durability_load_checkpoint(d, workers, map, c, &ckpt_lsn_max, err, err_len);
+		rc = durability_load_checkpoint(d, &t, c, &ckpt_lsn_max, err, err_len);
 		if (rc == 0) {
 			d->ckpt_loaded = true;
 			d->ckpt_loaded_id = c->s.checkpoint_id;
@@ -144,7 +104,7 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 	while ((rc = recovery_next(r, &rec, NULL)) == 1) {
 		if (rec.type != WAL_REC_PUT && rec.type != WAL_REC_DELETE)
 			continue;
-		rc = durability_apply(workers, map, &rec, err, err_len);
+		rc = recovery_apply(&t, &rec, err, err_len);
 		if (rc != 0)
 			break;
 	}

@@ -29,6 +29,7 @@
 #include "keyhash.h"
 #include "parse_num.h"
 #include "recovery.h"
+#include "recovery_load.h"
 #include "region_map.h"
 #include "shard.h"
 #include "wal_writer.h"
@@ -205,22 +206,11 @@ static struct shard *make_shard(const struct opts *o, struct keyhash_secret *sec
 
 	if (mem == MAP_FAILED || s == NULL)
 		die("shard memory", ENOMEM);
-	memset(mem, 0, bytes); /* resident, as the data plane's shards are */
+	madvise(mem, bytes, MADV_HUGEPAGE); /* as the data plane's shards */
+	memset(mem, 0, bytes);              /* resident, as the data plane's shards are */
 	if (shard_init(s, mem, bytes, &cfg) != 0)
 		die("shard_init", EINVAL);
 	return s;
-}
-
-static void apply(struct shard *const *shards, const struct wal_record *r)
-{
-	struct shard *s = shards[owner_of(r->key, r->key_len)];
-	uint64_t h = shard_hash(s, r->key, (uint8_t)r->key_len);
-
-	if (r->type == WAL_REC_DELETE)
-		shard_delete(s, h, r->key, (uint8_t)r->key_len);
-	else if (shard_put(s, h, r->key, (uint8_t)r->key_len, r->value, r->value_len, r->lsn) !=
-		 WE_STATUS_OK)
-		die("shard_put", ENOSPC);
 }
 
 static double now_s(void)
@@ -252,7 +242,7 @@ int main(int argc, char **argv)
 	struct datadir dd;
 	char err[512];
 	uint64_t v, items = 0;
-	double t0, t_setup, t_ckpt, t_log;
+	double t0, t_setup, t_pick, t_ckpt, t_log;
 	int opt, rc;
 
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -300,7 +290,9 @@ int main(int argc, char **argv)
 		drop_caches();
 
 	/* Timed: what durability_replay does. */
+	struct recovery_target target = {.shards = shards, .n = o.workers, .map = &map};
 	struct recovery_options ro = {.repair = false};
+	bool parallel = false;
 	struct recovery *r;
 	struct wal_record rec;
 
@@ -309,22 +301,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "recovery_bench: %s\n", err);
 		return 1;
 	}
+	t_pick = now_s() - t0;
 	if (c->found) {
-		for (uint16_t k = 0; k < c->s.worker_count; k++) {
-			char path[DISK_PATH_MAX + 32];
-			struct ckpt_reader *rd;
+		struct recovery_load_stats ls;
 
-			snprintf(path, sizeof(path), "%s/part-%02u.ckpt", c->dir, k);
-			if ((rc = ckpt_reader_open(&rd, &disk, path, err, sizeof(err))) != 0)
-				die(err, rc);
-			while ((rc = ckpt_reader_next(rd, &rec, err, sizeof(err))) == 1) {
-				apply(shards, &rec);
-				items++;
-			}
-			ckpt_reader_close(rd);
-			if (rc < 0)
-				die(err, rc);
-		}
+		if ((rc = recovery_load_checkpoint(&disk, c, &target, &ls, err, sizeof(err))) != 0)
+			die(err, rc);
+		items = ls.items;
+		parallel = ls.parallel;
 		ro.covered_generation = c->s.generation;
 		ro.covered_workers = c->s.worker_count;
 		ro.covered_lsn = c->s.start_lsn;
@@ -333,7 +317,8 @@ int main(int argc, char **argv)
 	if ((rc = recovery_open(&r, &disk, dd.wal_dir, &ro)) != 0)
 		die("recovery_open", rc);
 	while ((rc = recovery_next(r, &rec, NULL)) == 1)
-		apply(shards, &rec);
+		if ((rc = recovery_apply(&target, &rec, err, sizeof(err))) != 0)
+			die(err, rc);
 	if (rc < 0)
 		die("recovery_next", rc);
 	t_log = now_s() - t0 - t_ckpt;
@@ -350,8 +335,8 @@ int main(int argc, char **argv)
 		printf("recovery_bench: %s, %u workers, %u-byte values, %s page cache; set-up %.1f s\n",
 		       o.no_checkpoint ? "log only" : "checkpoint + log tail", o.workers, o.value_size,
 		       o.cold ? "cold" : "warm", t_setup);
-		printf("  checkpoint: %" PRIu64 " items in %.3f s (pick + verify + load)\n", items,
-		       t_ckpt);
+		printf("  checkpoint: %" PRIu64 " items in %.3f s (pick + check %.3f s, load%s)\n",
+		       items, t_ckpt, t_pick, parallel ? ", one thread per part" : "");
 		printf("  log:        %" PRIu64 " records in %.3f s (%" PRIu64 " bytes read)\n",
 		       st->records_replayed, t_log, st->bytes_read);
 		printf("  total:      %" PRIu64 " records in %.3f s = %.2f M records/s; %" PRIu64

@@ -1,0 +1,153 @@
+/* recovery_load.c - put what recovery reads into the shards (see
+ * recovery_load.h).
+ *
+ * DESIGN: the core of start-up shared by the data plane (durability.c) and
+ * perf/recovery_bench: it decides where each item goes and returns; the
+ * threads it starts live only for the load and touch one shard each.
+ */
+#include "recovery_load.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "keyhash.h"
+#include "we_time.h"
+
+int recovery_apply(const struct recovery_target *t, const struct wal_record *rec, char *err,
+		   size_t err_len)
+{
+	uint16_t owner = region_map_owner_of_hash(t->map, keyhash(rec->key, rec->key_len));
+	struct shard *s = t->shards[owner];
+	uint64_t lhash = shard_hash(s, rec->key, (uint8_t)rec->key_len);
+	enum we_status st;
+
+	if (rec->type == WAL_REC_DELETE) {
+		shard_delete(s, lhash, rec->key, (uint8_t)rec->key_len);
+		return 0;
+	}
+	st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value, rec->value_len,
+		       rec->lsn);
+	if (st == WE_STATUS_OK)
+		return 0;
+	snprintf(err, err_len,
+		 "recovery: worker %u's shard refused a PUT (%s): the log or checkpoint holds "
+		 "more than --capacity/--arena-mb allow; start with larger ones",
+		 owner, we_status_name(st));
+	return -ENOSPC;
+}
+
+struct part_job {
+	struct disk *disk;
+	const struct ckpt_choice *c;
+	const struct recovery_target *t;
+	uint16_t part;
+	int only_owner; /* -1: any owner (sequential); else the shard this job may touch */
+	uint64_t items, lsn_max;
+	int rc;
+	char err[256];
+};
+
+static void load_part(struct part_job *j)
+{
+	char path[DISK_PATH_MAX + 32];
+	struct ckpt_reader *rd;
+	struct wal_record rec;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/part-%02u.ckpt", j->c->dir, j->part);
+	rc = ckpt_reader_open(&rd, j->disk, path, j->err, sizeof(j->err));
+	if (rc != 0) {
+		j->rc = rc;
+		return;
+	}
+	while ((rc = ckpt_reader_next(rd, &rec, j->err, sizeof(j->err))) == 1) {
+		int r;
+
+		if (j->only_owner >= 0 &&
+		    region_map_owner_of_hash(j->t->map, keyhash(rec.key, rec.key_len)) !=
+			    (uint16_t)j->only_owner) {
+			rc = -EXDEV; /* the map changed: load sequentially */
+			break;
+		}
+		if (rec.lsn > j->lsn_max)
+			j->lsn_max = rec.lsn;
+		r = recovery_apply(j->t, &rec, j->err, sizeof(j->err));
+		if (r != 0) {
+			rc = r;
+			break;
+		}
+		j->items++;
+	}
+	ckpt_reader_close(rd);
+	j->rc = rc;
+}
+
+static void *part_thread(void *arg)
+{
+	load_part(arg);
+	return NULL;
+}
+
+static int load_parallel(struct part_job *jobs, uint16_t n)
+{
+	pthread_t th[CKPT_WORKERS_MAX];
+	bool started[CKPT_WORKERS_MAX] = {false};
+
+	for (uint16_t k = 1; k < n; k++)
+		started[k] = pthread_create(&th[k], NULL, part_thread, &jobs[k]) == 0;
+	load_part(&jobs[0]);
+	for (uint16_t k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(th[k], NULL);
+		else
+			load_part(&jobs[k]);
+	}
+	for (uint16_t k = 0; k < n; k++)
+		if (jobs[k].rc != 0)
+			return jobs[k].rc;
+	return 0;
+}
+
+int recovery_load_checkpoint(struct disk *disk, const struct ckpt_choice *c,
+			     const struct recovery_target *t, struct recovery_load_stats *st,
+			     char *err, size_t err_len)
+{
+	static struct part_job jobs[CKPT_WORKERS_MAX];
+	uint16_t n = c->s.worker_count;
+	uint64_t t0 = we_monotonic_ns();
+	int rc = -EXDEV;
+
+	memset(st, 0, sizeof(*st));
+	for (uint16_t k = 0; k < n; k++)
+		if (c->s.start_lsn[k] > st->lsn_max)
+			st->lsn_max = c->s.start_lsn[k];
+	if (n == t->n && n > 1) {
+		memset(jobs, 0, sizeof(jobs[0]) * n);
+		for (uint16_t k = 0; k < n; k++)
+			jobs[k] = (struct part_job){.disk = disk, .c = c, .t = t, .part = k,
+						    .only_owner = k};
+		rc = load_parallel(jobs, n);
+		st->parallel = rc == 0;
+	}
+	if (rc == -EXDEV) {
+		memset(jobs, 0, sizeof(jobs[0]) * n);
+		rc = 0;
+		for (uint16_t k = 0; k < n && rc == 0; k++) {
+			jobs[k] = (struct part_job){.disk = disk, .c = c, .t = t, .part = k,
+						    .only_owner = -1};
+			load_part(&jobs[k]);
+			rc = jobs[k].rc;
+		}
+	}
+	for (uint16_t k = 0; k < n; k++) {
+		st->items += jobs[k].items;
+		if (jobs[k].lsn_max > st->lsn_max)
+			st->lsn_max = jobs[k].lsn_max;
+		if (rc != 0 && jobs[k].rc == rc)
+			snprintf(err, err_len, "%s", jobs[k].err);
+	}
+	st->time_ns = we_monotonic_ns() - t0;
+	return rc;
+}

@@ -1,0 +1,48 @@
+/* recovery_load.h - put what recovery reads into the shards (no DPDK).
+ *
+ *   recovery_load_checkpoint  recovery_load.c  a checkpoint's parts, one thread per part when it can
+ *   recovery_apply            recovery_load.c  one record (PUT or DELETE) into the shard that owns its key
+ *
+ * Each item and record goes to the shard of the worker that owns its key's
+ * region under the current map, whatever the worker count was when it was
+ * written. A checkpoint written by as many workers as there are now, under
+ * the same map, loads part k into shard k on its own thread (the data
+ * plane's other cores are idle at start); an item that belongs elsewhere
+ * (the map changed) stops the parallel load and the parts are loaded again
+ * one after the other, which is safe because loading an item twice leaves
+ * the same item.
+ */
+#ifndef RECOVERY_LOAD_H
+#define RECOVERY_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ckpt_manifest.h"
+#include "region_map.h"
+#include "shard.h"
+#include "wal_record.h"
+
+struct recovery_target {
+	struct shard *const *shards; /* one per worker */
+	unsigned n;
+	const struct region_map *map;
+};
+
+struct recovery_load_stats {
+	uint64_t items;
+	uint64_t lsn_max;  /* the largest item LSN and start LSN */
+	uint64_t time_ns;
+	bool parallel;     /* one thread per part */
+};
+
+/* 0, -ENOSPC with a sentence when a shard is too small for what the log or
+ * checkpoint holds. */
+int recovery_apply(const struct recovery_target *t, const struct wal_record *rec, char *err,
+		   size_t err_len) we_must_check;
+/* Load the checkpoint ckpt_pick chose. 0, or a negative errno and err. */
+int recovery_load_checkpoint(struct disk *disk, const struct ckpt_choice *c,
+			     const struct recovery_target *t, struct recovery_load_stats *st,
+			     char *err, size_t err_len) we_must_check;
+
+#endif
