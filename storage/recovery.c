@@ -247,6 +247,10 @@ static int load_segment(struct recovery *r, const struct rec_seg *s)
 static bool record_belongs(const struct recovery *r, const struct rec_seg *s,
 			   const struct wal_record *rec)
 {
+	/* A pad ends its commit and carries the commit's last LSN. */
+	if (rec->type == WAL_REC_PAD)
+		return rec->worker == s->worker && rec->lsn == r->prev_lsn &&
+		       r->off > WAL_SEGMENT_DATA_OFFSET;
 	if (rec->worker != s->worker || rec->lsn <= r->prev_lsn)
 		return false;
 	if (r->off == WAL_SEGMENT_DATA_OFFSET && rec->lsn != s->first_lsn)
@@ -486,6 +490,8 @@ int recovery_next(struct recovery *r, struct wal_record *rec, struct recovery_po
 			r->prev_lsn = rec->lsn;
 			if (rec->lsn > r->st.lsn_max)
 				r->st.lsn_max = rec->lsn;
+			if (rec->type == WAL_REC_PAD)
+				continue;
 			if (rec->type != WAL_REC_PUT && rec->type != WAL_REC_DELETE) {
 				r->st.records_skipped++;
 				continue;

@@ -25,7 +25,7 @@
 #include "disk.h"
 #include "we_compiler.h"
 
-#define WAL_IO_IOV_MAX 4
+#define WAL_IO_IOV_MAX 5 /* up to 4 spans of a ring, and a pad */
 
 struct wal_io_req {
 	int fd;

@@ -42,6 +42,8 @@ static int wal_record_shape_ok(uint32_t type, uint32_t key_len, uint32_t value_l
 	case WAL_REC_CHECKPOINT:
 	case WAL_REC_REGION_MOVE:
 		return key_len <= WAL_KEY_MAX && value_len <= WAL_VALUE_MAX;
+	case WAL_REC_PAD:
+		return key_len == 0 && value_len <= WAL_VALUE_MAX;
 	default:
 		return 0;
 	}
@@ -169,6 +171,8 @@ const char *wal_record_type_name(enum wal_record_type t)
 		return "checkpoint";
 	case WAL_REC_REGION_MOVE:
 		return "region_move";
+	case WAL_REC_PAD:
+		return "pad";
 	}
 	return "?";
 }

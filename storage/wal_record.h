@@ -54,7 +54,11 @@ enum wal_record_type {
 	 * key and value, skipped by the replay of this version. */
 	WAL_REC_CHECKPOINT = 3,  /* "a checkpoint covers the log up to here" */
 	WAL_REC_REGION_MOVE = 4, /* "region r leaves this worker for worker w" */
-	WAL_REC_TYPE_MAX = 4,
+	/* Filler the writer puts at the end of a commit so the next commit
+	 * starts on a new sector (wal_writer.c): no key, zero bytes as value,
+	 * the LSN of the commit's last record. Skipped by replay. */
+	WAL_REC_PAD = 5,
+	WAL_REC_TYPE_MAX = 5,
 };
 
 struct wal_record_hdr {

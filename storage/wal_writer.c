@@ -75,6 +75,8 @@ struct ww_worker {
 	uint64_t release;
 	uint64_t records;
 	uint64_t last_lsn;
+	uint64_t pad;        /* bytes of the pad record closing this round's write */
+	uint8_t *pad_buf;    /* commit_align + WAL_RECORD_HDR_BYTES bytes */
 	bool notify_pending; /* its durable LSN or error changed since the last notice */
 };
 
@@ -99,6 +101,8 @@ struct wal_writer {
 	uint32_t *req_worker;
 	uint64_t *req_done;        /* bytes of reqs[i] written so far */
 	uint32_t *active;
+	uint8_t *zeros;            /* a pad record's value: 2 * commit_align bytes */
+	uint8_t *pad_bufs;         /* each worker's pad record */
 	struct ww_stats st;
 	pthread_t thread;
 	bool started;
@@ -200,12 +204,43 @@ static int roll(struct wal_writer *w, struct ww_worker *k, uint64_t first_lsn)
 	return 0;
 }
 
+/* Closes the round's write with a pad record up to the next multiple of
+ * commit_align (or the segment's end), so the next commit begins on a fresh
+ * sector. A gap too small for a record's header takes one more unit. */
+static void add_pad(struct wal_writer *w, struct ww_worker *k, struct wal_io_req *req)
+{
+	uint64_t align = w->cfg.commit_align;
+	uint64_t end = k->seg.write_off + k->bytes;
+	uint64_t room = k->seg.bytes - end;
+	uint64_t pad;
+	struct wal_record r = {.type = WAL_REC_PAD, .worker = k->index, .lsn = k->last_lsn};
+
+	if (align <= 1)
+		return;
+	pad = (align - end % align) % align;
+	if (pad != 0 && pad < WAL_RECORD_HDR_BYTES)
+		pad += align;
+	if (pad > room)
+		pad = room >= WAL_RECORD_HDR_BYTES ? room : 0;
+	if (pad == 0)
+		return;
+	r.value_len = (uint32_t)(pad - WAL_RECORD_HDR_BYTES);
+	r.value = w->zeros;
+	if (wal_record_encode(k->pad_buf, pad, &r) != (int64_t)pad)
+		return; /* cannot happen: the shape is valid; the round goes unpadded */
+	req->iov[req->iovcnt].iov_base = k->pad_buf;
+	req->iov[req->iovcnt].iov_len = pad;
+	req->iovcnt++;
+	k->pad = pad;
+}
+
 /* Fills the worker's request for this round from its ring; 0 or an error
  * from beginning a segment. */
 static int gather(struct wal_writer *w, struct ww_worker *k, struct wal_io_req *req)
 {
 	req->iovcnt = 0;
-	while (req->iovcnt < WAL_IO_IOV_MAX) {
+	k->pad = 0;
+	while (req->iovcnt < WAL_IO_IOV_MAX - 1) { /* the last iovec: a pad */
 		uint64_t room = k->seg_open ? k->seg.bytes - k->seg.write_off - k->bytes : 0;
 		uint64_t budget = w->cfg.batch_bytes_max > k->bytes ? w->cfg.batch_bytes_max - k->bytes : 0;
 		uint64_t lim = room < budget ? room : budget;
@@ -248,6 +283,7 @@ static int gather(struct wal_writer *w, struct ww_worker *k, struct wal_io_req *
 		}
 	}
 	if (k->bytes > 0) {
+		add_pad(w, k, req);
 		req->fd = k->seg.fd;
 		req->off = k->seg.write_off;
 	}
@@ -258,7 +294,7 @@ static void succeed(struct wal_writer *w, struct ww_worker *k)
 {
 	struct wal_durable *d = &w->pub[k - w->wk];
 
-	k->seg.write_off += k->bytes;
+	k->seg.write_off += k->bytes + k->pad;
 	wal_ring_release(k->ring, k->release);
 	atomic_store_explicit(&d->lsn, k->last_lsn, memory_order_release);
 	atomic_store_explicit(&d->error, 0, memory_order_relaxed);
@@ -582,6 +618,18 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 		w->cfg.retry_interval_us = WAL_RETRY_INTERVAL_US_DEFAULT;
 	if (w->cfg.sched_priority <= 0 || w->cfg.sched_priority > 99)
 		w->cfg.sched_priority = 10;
+	if (w->cfg.commit_align == 0)
+		w->cfg.commit_align = WAL_COMMIT_ALIGN_DEFAULT;
+	if ((w->cfg.commit_align & (w->cfg.commit_align - 1)) != 0 ||
+	    w->cfg.commit_align > 65536) {
+		snprintf(err, err_len, "wal writer: commit alignment %u is not a power of two up to "
+			 "65536", w->cfg.commit_align);
+		wal_writer_destroy(w);
+		return -EINVAL;
+	}
+	w->zeros = calloc(2, w->cfg.commit_align);
+	w->pad_bufs = aligned_alloc(64, (size_t)cfg->workers *
+					    (2 * w->cfg.commit_align + WAL_RECORD_HDR_BYTES + 64));
 	w->cfg.wal_dir = NULL; /* copied into sd.dir */
 	w->wk = calloc(cfg->workers, sizeof(*w->wk));
 	w->pub = aligned_alloc(WE_CACHE_LINE, cfg->workers * sizeof(*w->pub));
@@ -591,7 +639,8 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 	w->req_done = calloc(cfg->workers, sizeof(*w->req_done));
 	w->active = calloc(cfg->workers, sizeof(*w->active));
 	if (w->wk == NULL || w->pub == NULL || w->reqs == NULL || w->run == NULL ||
-	    w->req_worker == NULL || w->req_done == NULL || w->active == NULL) {
+	    w->req_worker == NULL || w->req_done == NULL || w->active == NULL ||
+	    w->zeros == NULL || w->pad_bufs == NULL) {
 		wal_writer_destroy(w);
 		return -ENOMEM;
 	}
@@ -599,6 +648,8 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 	for (uint16_t i = 0; i < cfg->workers; i++) {
 		w->wk[i].ring = cfg->rings[i];
 		w->wk[i].index = (uint16_t)(cfg->worker_base + i);
+		w->wk[i].pad_buf = w->pad_bufs + (size_t)i * (2 * w->cfg.commit_align +
+							      WAL_RECORD_HDR_BYTES + 64);
 		w->wk[i].seg.fd = -1;
 		wal_ring_rewind(cfg->rings[i]);
 	}
@@ -705,6 +756,8 @@ void wal_writer_destroy(struct wal_writer *w)
 	free(w->req_worker);
 	free(w->req_done);
 	free(w->active);
+	free(w->zeros);
+	free(w->pad_bufs);
 	free(w);
 }
 

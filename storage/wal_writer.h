@@ -52,6 +52,7 @@ enum wal_io_kind {
 #define WAL_COMMIT_INTERVAL_US_DEFAULT 200u
 #define WAL_BATCH_BYTES_DEFAULT (1u << 20)
 #define WAL_RETRY_INTERVAL_US_DEFAULT 10000u
+#define WAL_COMMIT_ALIGN_DEFAULT 512u /* a sector */
 
 struct wal_writer_config {
 	struct disk *disk;
@@ -76,6 +77,12 @@ struct wal_writer_config {
 	uint32_t batch_bytes_max;     /* per worker per commit (0: default) */
 	uint32_t retry_interval_us;   /* after a failed commit (0: default) */
 	uint32_t spares;              /* spare segments kept ready */
+	/* Each commit of a worker ends on a multiple of this (a pad record
+	 * fills the rest), so the next commit never rewrites a sector that
+	 * holds acknowledged records: a power cut that garbles the sector
+	 * being written then loses only unacknowledged ones. 0: 512 (a
+	 * sector); 1: no padding. A power of two. */
+	uint32_t commit_align;
 	bool sched_fifo;              /* try SCHED_FIFO for the thread (best effort) */
 	int sched_priority;           /* 1..99; 0: 10 */
 };

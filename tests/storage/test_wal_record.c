@@ -94,6 +94,31 @@ static void test_delete_and_sizes(void **state)
 	assert_memory_equal(back.value, big, sizeof(big));
 }
 
+/* A pad (the writer's filler to a sector boundary): no key, zeros as its
+ * value, any size from a bare header; a key makes it invalid. */
+static void test_pad(void **state)
+{
+	static const uint8_t zeros[512];
+	struct wal_record r = {.type = WAL_REC_PAD, .worker = 3, .lsn = 77, .value = zeros};
+	struct wal_record back;
+	uint32_t bytes;
+
+	(void)state;
+	for (uint32_t len = 0; len <= 480; len += 8) {
+		r.value_len = len;
+		assert_int_equal(wal_record_encode(buf_words, sizeof(buf_words), &r), 32 + len);
+		assert_int_equal(wal_record_decode(buf_words, 32 + len, &back, &bytes),
+				 WAL_DECODE_OK);
+		assert_int_equal(back.type, WAL_REC_PAD);
+		assert_int_equal(back.lsn, 77);
+		assert_int_equal(bytes, 32 + len);
+	}
+	assert_string_equal(wal_record_type_name(WAL_REC_PAD), "pad");
+	r.key = "k";
+	r.key_len = 1;
+	assert_int_equal(wal_record_encode(buf_words, sizeof(buf_words), &r), -EINVAL);
+}
+
 /* Records the format cannot carry are refused, and a short buffer too. */
 static void test_encode_refuses(void **state)
 {
@@ -219,6 +244,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_delete_and_sizes),
 		cmocka_unit_test(test_encode_refuses),
+		cmocka_unit_test(test_pad),
 		cmocka_unit_test(test_every_bit_flip_detected),
 		cmocka_unit_test(test_end_torn_bad),
 		cmocka_unit_test(test_random_round_trip),
