@@ -15,10 +15,12 @@
  * key to its last written value (shard_scan_step visits each item present
  * at the start and not deleted exactly once).
  *
- * A step never waits: without a spare chunk buffer (the thread is still
- * writing the others) it copies nothing. It needs two buffers to start a
- * step (the current one may fill in the middle), and a step's items always
- * fit in one buffer (checked at begin).
+ * A step never waits: it measures the items shard_scan_step found before
+ * copying them; when they do not fit the buffers the worker holds (the
+ * thread is still writing the others), it copies only the next chain, or
+ * nothing and puts the cursor back. A chain larger than all the worker's
+ * buffers together (values far above a datagram's) gives the scan up
+ * (-EMSGSIZE): such an item cannot be checkpointed with 256 KiB chunks.
  */
 #ifndef CKPT_SCAN_H
 #define CKPT_SCAN_H
