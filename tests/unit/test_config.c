@@ -68,14 +68,14 @@ static void test_options(void **state)
 	assert_int_equal(cfg.idle_sleep_us, 7);
 	assert_true(cfg.validate_addresses);
 	assert_null(cfg.data_dir);
-	assert_int_equal(cfg.wal_ring_bytes, 8u << 20);
+	assert_int_equal(cfg.wal_ring_bytes, 32u << 20);
 	assert_int_equal(cfg.park_capacity, 16384);
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--address-validation=off",
-			       "--data-dir=/d", "--wal-ring-mb=32"),
+			       "--data-dir=/d", "--wal-ring-mb=64"),
 			 0);
 	assert_false(cfg.validate_addresses);
 	assert_string_equal(cfg.data_dir, "/d");
-	assert_int_equal(cfg.wal_ring_bytes, 32u << 20);
+	assert_int_equal(cfg.wal_ring_bytes, 64u << 20);
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--park-capacity=1024", NULL, NULL), 0);
 	assert_int_equal(cfg.park_capacity, 1024);
 }
