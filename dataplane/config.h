@@ -30,7 +30,7 @@
 	X("data-dir", 1, "DIR", "none",                                                      \
 	  "keep data in DIR: write-ahead log, recovery at start (without it: memory only)")  \
 	X("wal-ring-mb", 1, "MIB", "32", "per-worker log ring to the writer (power of two)")  \
-	X("park-capacity", 1, "N", "16384", "STRONG answers a worker holds (power of two)")     \
+	X("park-capacity", 1, "N", "65536", "STRONG answers a worker holds (power of two)")     \
 	X("checkpoint-interval-s", 1, "S", "0",                                                \
 	  "with --data-dir: a checkpoint every S seconds (0: only on SIGUSR1)")               \
 	X("stats-file", 1, "PATH", "none", "write all counters as JSON every interval")     \

@@ -69,7 +69,7 @@ static void test_options(void **state)
 	assert_true(cfg.validate_addresses);
 	assert_null(cfg.data_dir);
 	assert_int_equal(cfg.wal_ring_bytes, 32u << 20);
-	assert_int_equal(cfg.park_capacity, 16384);
+	assert_int_equal(cfg.park_capacity, 65536);
 	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--address-validation=off",
 			       "--data-dir=/d", "--wal-ring-mb=64"),
 			 0);
