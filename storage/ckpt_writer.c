@@ -502,7 +502,8 @@ int ckpt_writer_create(struct ckpt_writer **out, const struct ckpt_writer_config
 		return -ENAMETOOLONG;
 	}
 	w->ports = aligned_alloc(64, ((sizeof(*w->ports) * cfg->workers) + 63) & ~(size_t)63);
-	w->buffers = aligned_alloc(64, (size_t)chunk * CKPT_PORT_BUFFERS * cfg->workers);
+	w->buffers = aligned_alloc(64, ((size_t)chunk * CKPT_PORT_BUFFERS * cfg->workers + 63) &
+					       ~(size_t)63);
 	w->parts = calloc(cfg->workers, sizeof(*w->parts));
 	if (w->ports == NULL || w->buffers == NULL || w->parts == NULL) {
 		ckpt_writer_destroy(w);

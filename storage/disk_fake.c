@@ -814,7 +814,8 @@ int64_t disk_fake_read_file(struct disk_fake *f, const char *path, void *buf, ui
 	} else {
 		const struct fake_image *im = &f->files[fi].cur;
 
-		memcpy(buf, im->data, im->size < max ? im->size : max);
+		if (im->size > 0 && max > 0) /* an empty file may have no data at all */
+			memcpy(buf, im->data, im->size < max ? im->size : max);
 		r = (int64_t)im->size;
 	}
 	pthread_mutex_unlock(&f->lock);

@@ -559,6 +559,13 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Bytes of one worker's pad record buffer: the largest pad (just under two
+ * alignment units) and a header, in whole cache lines. */
+static size_t pad_stride(uint32_t align)
+{
+	return ((size_t)2 * align + WAL_RECORD_HDR_BYTES + 63) & ~(size_t)63;
+}
+
 int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *cfg, char *err,
 		      size_t err_len)
 {
@@ -628,8 +635,7 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 		return -EINVAL;
 	}
 	w->zeros = calloc(2, w->cfg.commit_align);
-	w->pad_bufs = aligned_alloc(64, (size_t)cfg->workers *
-					    (2 * w->cfg.commit_align + WAL_RECORD_HDR_BYTES + 64));
+	w->pad_bufs = aligned_alloc(64, (size_t)cfg->workers * pad_stride(w->cfg.commit_align));
 	w->cfg.wal_dir = NULL; /* copied into sd.dir */
 	w->wk = calloc(cfg->workers, sizeof(*w->wk));
 	w->pub = aligned_alloc(WE_CACHE_LINE, cfg->workers * sizeof(*w->pub));
@@ -648,8 +654,7 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 	for (uint16_t i = 0; i < cfg->workers; i++) {
 		w->wk[i].ring = cfg->rings[i];
 		w->wk[i].index = (uint16_t)(cfg->worker_base + i);
-		w->wk[i].pad_buf = w->pad_bufs + (size_t)i * (2 * w->cfg.commit_align +
-							      WAL_RECORD_HDR_BYTES + 64);
+		w->wk[i].pad_buf = w->pad_bufs + (size_t)i * pad_stride(w->cfg.commit_align);
 		w->wk[i].seg.fd = -1;
 		wal_ring_rewind(cfg->rings[i]);
 	}
