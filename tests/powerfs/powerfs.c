@@ -707,5 +707,8 @@ int main(int argc, char **argv)
 	for (int i = 2; i < argc; i++)
 		args[n++] = argv[i];
 	args[n++] = "-s";
-	return fuse_main(n, args, &pf_ops, NULL);
+	n = fuse_main(n, args, &pf_ops, NULL);
+	free(args);
+	close(backing_fd);
+	return n;
 }
