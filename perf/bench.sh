@@ -77,7 +77,7 @@ with latency curves and a throughput chart as SVG (perf/plot.sh, gnuplot).
   --no-install       do not run scripts/install-deps.sh
   --core-dumps       ulimit -c unlimited: a crashing process leaves its core in the
                      results' logs/ (with Debian's default kernel.core_pattern "core")
-  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir
+  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,recovery
   --memcached-port P UDP port for memcached [$MC_PORT]
   --redis-port P     TCP port for redis-server [$REDIS_PORT]
   --help             this text
@@ -159,7 +159,7 @@ elif [ "$(build_option verify)" != false ] || [ "$(build_option buildtype)" != r
 		die "meson configure $BUILD failed"
 fi
 say "building $BUILD"
-ninja -C "$BUILD" dataplane/warpengine tools/blaster/warp-blaster perf/shard_bench >/dev/null ||
+ninja -C "$BUILD" dataplane/warpengine tools/blaster/warp-blaster perf/shard_bench perf/recovery_bench >/dev/null ||
 	die "ninja -C $BUILD failed (run it by hand to see why)"
 case $BUILD in
 /*) BUILD_ABS=$BUILD ;;
@@ -453,6 +453,84 @@ run_validation_ab() {
 	done
 }
 
+# Recovery: how fast a data directory comes back (perf/recovery_bench, the
+# data plane's start-up path without EAL): a checkpoint of 10 M items plus
+# 1 M log records after it, and the same 11 M writes from the log alone;
+# against Redis loading an RDB of 10 M keys (DEBUG POPULATE, SAVE, restart:
+# its log says how long the load took). Records or keys per second.
+RECOVERY_RECORDS=${WE_RECOVERY_RECORDS:-10000000} # smaller for a smoke test
+run_recovery() {
+	local mode id label json rps total fail m=$((RECOVERY_RECORDS / 1000000))
+	: >"$OUT/logs/redis-rdb-cli.log"
+	for mode in checkpoint log; do
+		id=recovery-$mode
+		if [ "$mode" = checkpoint ]; then
+			label="Recovery: $m M checkpoint items + 1 M log records"
+			set -- --records "$RECOVERY_RECORDS" --log-records 1000000
+		else
+			label="Recovery: $((m + 1)) M log records, no checkpoint"
+			set -- --records "$RECOVERY_RECORDS" --log-records 1000000 --no-checkpoint
+		fi
+		proc_start "$OUT/logs/$id.log" 900 "$BUILD_ABS/perf/recovery_bench" "$@" \
+			--dir "$OUT/recovery-data"
+		proc_wait "$PROC_PID"
+		json=$(grep '^{' "$OUT/logs/$id.log" || true)
+		rps=$(echo "$json" | sed -n 's/.*"records_per_s": \([0-9]*\).*/\1/p')
+		total=$(echo "$json" | sed -n 's/.*"total_s": \([0-9.]*\).*/\1/p')
+		if [ "$PROC_RC" != 0 ] || [ -z "$rps" ]; then
+			fail="recovery_bench exit status $PROC_RC (see logs/$id.log)"
+			summary_record "$id" "$label" recovery failed - - - - - - - - - "$fail"
+			report_line failed "$label" - - "$fail"
+			continue
+		fi
+		summary_record "$id" "$label" recovery ok "$rps" - - - - - - - "$id.log" \
+			"records/s; ${total} s in all; warm page cache, 2 workers, 32-byte values"
+		report_line ok "$label" "$rps" - "records/s; ${total} s in all"
+	done
+	run_redis_rdb_load
+}
+
+# run_redis_rdb_load: Redis's own start-up from an RDB of RECOVERY_RECORDS keys.
+run_redis_rdb_load() {
+	local dir=$OUT/redis-rdb id=redis-rdb-load secs rps
+	local label="Redis: RDB load of $((RECOVERY_RECORDS / 1000000)) M keys"
+	if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
+		record_skip "$id" "$label" recovery "redis-server/redis-tools not installed"
+		return
+	fi
+	if port_in_use t "$REDIS_PORT"; then
+		record_skip "$id" "$label" recovery "TCP port $REDIS_PORT is in use (--redis-port)"
+		return
+	fi
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	proc_start "$OUT/logs/redis-rdb-make.log" 600 redis-server --port "$REDIS_PORT" \
+		--bind 127.0.0.1 --save '' --appendonly no --dir "$dir" --enable-debug-command local
+	if proc_wait_until 10 "$PROC_PID" redis_up; then
+		redis-cli -p "$REDIS_PORT" debug populate "$RECOVERY_RECORDS" key 32 \
+			>"$OUT/logs/redis-rdb-cli.log" 2>&1
+		redis-cli -p "$REDIS_PORT" save >>"$OUT/logs/redis-rdb-cli.log" 2>&1
+		redis-cli -p "$REDIS_PORT" dbsize >>"$OUT/logs/redis-rdb-cli.log" 2>&1
+	fi
+	proc_stop "$PROC_PID"
+	proc_start "$OUT/logs/redis-rdb-load.log" 600 redis-server --port "$REDIS_PORT" \
+		--bind 127.0.0.1 --save '' --appendonly no --dir "$dir"
+	proc_wait_until 120 "$PROC_PID" redis_up || true
+	proc_stop "$PROC_PID"
+	secs=$(sed -n 's/.*DB loaded from disk: \([0-9.]*\) seconds.*/\1/p' "$OUT/logs/redis-rdb-load.log")
+	rm -rf "$dir"
+	if [ -z "$secs" ] || ! grep -qx "$RECOVERY_RECORDS" "$OUT/logs/redis-rdb-cli.log" 2>/dev/null; then
+		summary_record "$id" "$label" recovery failed - - - - - - - - - \
+			"no RDB of $RECOVERY_RECORDS keys or no load time (see logs/redis-rdb-*.log)"
+		report_line failed "$label" - - "no load time in its log"
+		return
+	fi
+	rps=$(awk -v n="$RECOVERY_RECORDS" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')
+	summary_record "$id" "$label" recovery ok "$rps" - - - - - - - redis-rdb-load.log \
+		"keys/s; ${secs} s (DEBUG POPULATE, SAVE, restart)"
+	report_line ok "$label" "$rps" - "keys/s; ${secs} s"
+}
+
 # The cost of a data directory to GET-heavy traffic, back to back: the 95/5
 # uniform closed run without --data-dir, with it and weak requests (nothing
 # logged: what the log costs requests that do not use it), and with it and
@@ -688,6 +766,7 @@ skipped redis || run_redis
 skipped durable || run_durable
 skipped validation || run_validation_ab
 skipped datadir || run_datadir_ab
+skipped recovery || run_recovery
 
 # --- 4. summary -----------------------------------------------------------
 

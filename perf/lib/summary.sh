@@ -109,6 +109,9 @@ summary_write() {
 		rname[++nr] = "datadir_eventual_over_none"
 		rtext[nr] = "WarpEngine 95/5 uniform closed with --data-dir, PUTs eventual (the default) / without a data directory (mean of 3 alternating runs each)"
 		rval[nr] = ratio(abrate("datadir-eventual"), abrate("datadir-none"))
+		rname[++nr] = "recovery_over_redis_rdb_load"
+		rtext[nr] = "records/s recovered (a checkpoint + 1 M log records, into shards) / keys/s Redis loads from an RDB of as many keys"
+		rval[nr] = ratio(rate("recovery-checkpoint"), rate("redis-rdb-load"))
 		rname[++nr] = "strong_put_over_redis_always"
 		rtext[nr] = "WarpEngine strong PUT/s (closed) / Redis AOF appendfsync always -P16 SET/s"
 		rval[nr] = ratio(rate("we-put-strong"), rate("redis-aof-always-set"))
