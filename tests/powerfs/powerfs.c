@@ -40,6 +40,10 @@
  *   data never reaches it), mmap, xattrs, hard links, O_DIRECT semantics.
  *   Files up to POWERFS_MAX_BYTES (4 GiB) may hold dirty pages.
  *
+ * POWERFS_LIE_DATASYNC=1 in the environment makes a lying disk: fdatasync
+ * answers success and keeps nothing (fsync stays honest), for the test that
+ * shows the checks catch acknowledged writes lost by a cut.
+ *
  * Single-threaded (-s is always added): no locking inside.
  */
 #define FUSE_USE_VERSION 31
@@ -83,6 +87,7 @@ struct overlay {
 
 static int backing_fd = -1;        /* BACKING, for the *at() calls */
 static struct overlay *overlays;   /* every overlay, a short list */
+static bool lie_datasync;          /* POWERFS_LIE_DATASYNC: fdatasync does nothing */
 
 /* "/a/b" -> "a/b", "/" -> "." : paths relative to BACKING. */
 static const char *rel(const char *path)
@@ -604,6 +609,8 @@ static int pf_fallocate(const char *path, int mode, off_t off, off_t len,
 static int pf_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
 	(void)path;
+	if (datasync && lie_datasync)
+		return 0;
 	return ov_sync(fh_ov(fi), datasync);
 }
 
@@ -697,6 +704,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "powerfs: %s: %s\n", argv[1], strerror(errno));
 		return 1;
 	}
+	lie_datasync = getenv("POWERFS_LIE_DATASYNC") != NULL &&
+		       strcmp(getenv("POWERFS_LIE_DATASYNC"), "1") == 0;
+	if (lie_datasync)
+		fprintf(stderr, "powerfs: POWERFS_LIE_DATASYNC=1: fdatasync keeps nothing\n");
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
 	/* argv without BACKING, plus -s (one thread: no locking here). */
