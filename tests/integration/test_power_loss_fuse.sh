@@ -28,7 +28,9 @@
 # The workers go 2, 1, 3, 2, ... (a log written under one count is replayed
 # under another). At the end a second data plane on the same directory must
 # be refused (exit 75: its flock works on FUSE, kept by the kernel), the
-# first stops on SIGTERM and powerfs unmounts cleanly.
+# first stops on SIGTERM and powerfs unmounts cleanly. Last, the checks can
+# fail: with powerfs's lying fdatasync (POWERFS_LIE_DATASYNC=1) a cut loses
+# acknowledged writes, and check must name them (exit 1).
 #
 # Default 8 cycles (about 1 minute); WE_LONG_TESTS=1: 100; WE_POWER_CYCLES=N
 # overrides; WE_POWER_KEEP=1 keeps the backing folder and ack log of a
@@ -306,10 +308,48 @@ pass "a second data plane on the FUSE directory is refused (75): $(grep -m1 'in 
 
 testnet_stop_dataplane || fail "data plane did not exit cleanly on SIGTERM"
 # A clean unmount writes out what powerfs still holds (the lock file's pid).
-fusermount3 -u "$MNT" || fail "fusermount3 -u $MNT"
-rc=0
-wait "$PFS_PID" || rc=$?
-PFS_PID=""
-[ $rc = 0 ] || fail "powerfs exit $rc after a clean unmount: $(tail -n 5 "$PFS_LOG")"
+unmount_pfs() {
+  fusermount3 -u "$MNT" || fail "fusermount3 -u $MNT"
+  local rc=0
+  wait "$PFS_PID" || rc=$?
+  PFS_PID=""
+  [ $rc = 0 ] || fail "powerfs exit $rc after a clean unmount: $(tail -n 5 "$PFS_LOG")"
+}
+unmount_pfs
 pass "SIGTERM: clean stop; powerfs unmounted cleanly"
+
+# ---- The checks can fail: a disk whose fdatasync lies ------------------
+# A fresh directory (made and synced on an honest mount), then powerfs with
+# POWERFS_LIE_DATASYNC=1: the log's fdatasyncs succeed and keep nothing.
+# After a cut, the writes acknowledged meanwhile are gone and check must say
+# so (exit 1, lost > 0).
+DATA=$MNT/data-lie
+ACK=$WORK/ack-lie.log
+cycle=lie
+mount_pfs
+make_data_dir
+unmount_pfs
+POWERFS_LIE_DATASYNC=1 mount_pfs
+start_dp 2
+client --durability strong --timeout 200 --retries 2 --deadline 60 --window 4 --batch 16 \
+  writes --keys $KEYS --ack-log "$ACK" --duration 30 --value-size 32-200 >"$WORK/writes.out" 2>&1 &
+WRITES_PID=$!
+sleep 1
+kill -KILL "$PFS_PID" 2>/dev/null || true
+kill_dp
+cut_pfs KILL
+rc=0
+wait "$WRITES_PID" || rc=$?
+WRITES_PID=""
+[ $rc = 3 ] || fail "lying disk: writes exit $rc, expected 3: $(cat "$WORK/writes.out")"
+mount_pfs
+start_dp 2
+rc=0
+client --timeout 200 check --ack-log "$ACK" >"$WORK/check.out" 2>&1 || rc=$?
+[ $rc = 1 ] || fail "lying disk: check exit $rc, expected 1 (acknowledged writes lost): $(tail -n 5 "$WORK/check.out")"
+lost=$(sed -n 's/^check: .* violations (lost \([0-9]*\),.*/\1/p' "$WORK/check.out")
+[ -n "$lost" ] && [ "$lost" -gt 0 ] || fail "lying disk: check does not count lost writes: $(grep '^check:' "$WORK/check.out")"
+pass "a disk whose fdatasync lies loses acknowledged writes at a cut and check says so (exit 1, $lost keys lost): $REC"
+testnet_stop_dataplane || fail "data plane did not exit cleanly on SIGTERM (lying-disk directory)"
+unmount_pfs
 echo "PASS"
