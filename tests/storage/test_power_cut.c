@@ -43,9 +43,9 @@
  * sector holding acknowledged records. (Before the pads, this mode lost
  * acknowledged writes about once in ten runs.)
  *
- * TODO(checkpoints): cuts during a checkpoint (part files, the manifest
- * replacement, segment retirement) belong here once checkpoints are
- * integrated with the writer and recovery; they are not simulated yet.
+ * Cuts during a checkpoint (part files, the manifest replacement, segment
+ * retirement) are in tests/unit/test_power_cut_ckpt.c: it needs the data
+ * plane's shards and scans (we_core), so it is a unit test.
  *
  * 60 cuts by default (a new fake disk every EPOCHS_PER_DISK cuts, since the
  * log is never truncated without checkpoints), WE_LONG_TESTS=1: 1000; both
