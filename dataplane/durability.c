@@ -178,6 +178,7 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 			return rc;
 		}
 		w->lsn = d->recovered.lsn_max;
+		w->durable.lsn = d->recovered.lsn_max; /* recovered: on disk */
 	}
 
 	memset(&wc, 0, sizeof(wc));
@@ -193,6 +194,7 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 	wc.notify = d->notify;
 	wc.io = WAL_IO_URING;
 	wc.group_commit_interval_us = d->dir.cfg.group_commit_interval_us;
+	wc.durable_lsn_start = d->recovered.lsn_max;
 	wc.spares = 2;
 	wc.sched_fifo = true;
 	rc = wal_writer_create(&d->writer, &wc, err, err_len);

@@ -651,6 +651,11 @@ int wal_writer_create(struct wal_writer **out, const struct wal_writer_config *c
 		return -ENOMEM;
 	}
 	memset(w->pub, 0, cfg->workers * sizeof(*w->pub));
+	/* What recovery found is on disk already: a worker that writes nothing
+	 * in this run is durable up to there, not up to 0 (a checkpoint waits
+	 * for its scan's end LSN, a parked answer for the LSN before it). */
+	for (uint16_t i = 0; i < cfg->workers; i++)
+		atomic_store_explicit(&w->pub[i].lsn, cfg->durable_lsn_start, memory_order_relaxed);
 	for (uint16_t i = 0; i < cfg->workers; i++) {
 		w->wk[i].ring = cfg->rings[i];
 		w->wk[i].index = (uint16_t)(cfg->worker_base + i);

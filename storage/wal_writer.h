@@ -83,6 +83,9 @@ struct wal_writer_config {
 	 * being written then loses only unacknowledged ones. 0: 512 (a
 	 * sector); 1: no padding. A power of two. */
 	uint32_t commit_align;
+	/* Every worker's LSNs up to this are on disk already (what recovery
+	 * read): published as each worker's durable LSN at create. */
+	uint64_t durable_lsn_start;
 	bool sched_fifo;              /* try SCHED_FIFO for the thread (best effort) */
 	int sched_priority;           /* 1..99; 0: 10 */
 };
