@@ -10,8 +10,10 @@
  * (SIGKILL, or SIGUSR1: "cut", an immediate _exit) loses exactly what a power
  * cut loses on a disk whose cache is not flushed: every write, size change
  * and fallocate'd extension since the file's last sync. close() makes nothing
- * durable, as on a real disk. A clean unmount (SIGTERM, fusermount3 -u)
- * writes everything out first, as a clean shutdown does.
+ * durable, as on a real disk. SIGUSR2 cuts at the next fsync request
+ * (instead of doing it): the moment a writer's last data is here, unsynced.
+ * A clean unmount (SIGTERM, fusermount3 -u) writes everything out first, as
+ * a clean shutdown does.
  *
  * MODEL
  * - Per backing inode (device + inode number, so the state follows a rename
@@ -39,6 +41,16 @@
  *   reordering of unsynced writes reaching the disk early (here unsynced
  *   data never reaches it), mmap, xattrs, hard links, O_DIRECT semantics.
  *   Files up to POWERFS_MAX_BYTES (4 GiB) may hold dirty pages.
+ *
+ * POWERFS_EARLY_WRITEBACK=N (percent, 0-100): each 512-byte sector a write
+ * touches also reaches the backing file at once with probability N% (it
+ * stays dirty here and is written again at the sync), as a kernel's
+ * writeback and a disk store unsynced data at any time and in any order:
+ * after a cut the backing file holds a random subset of the unsynced sectors
+ * over the synced state (a log's tail torn, later sectors of a batch without
+ * earlier ones). Truncations and
+ * size changes still wait for the sync. The choice is pseudo-random, seeded
+ * by POWERFS_SEED or the process id.
  *
  * POWERFS_LIE_DATASYNC=1 in the environment makes a lying disk: fdatasync
  * answers success and keeps nothing (fsync stays honest), for the test that
@@ -77,7 +89,7 @@ struct overlay {
 	int fd;             /* the backing file, read-write; keeps the inode alive */
 	unsigned opens;     /* FUSE handles open on it */
 	uint64_t size;      /* logical size, unsynced changes included */
-	uint64_t disk_size; /* the backing file's size */
+	uint64_t disk_size; /* the backing file's size at the last sync */
 	uint64_t trunc_to;  /* backing bytes at or past this read as zeros */
 	uint8_t **pages;    /* dirty pages by index, NULL when clean */
 	size_t npages;      /* length of pages[] */
@@ -87,7 +99,10 @@ struct overlay {
 
 static int backing_fd = -1;        /* BACKING, for the *at() calls */
 static struct overlay *overlays;   /* every overlay, a short list */
+static volatile sig_atomic_t cut_at_sync; /* SIGUSR2: cut at the next fsync */
 static bool lie_datasync;          /* POWERFS_LIE_DATASYNC: fdatasync does nothing */
+static unsigned early_pct;         /* POWERFS_EARLY_WRITEBACK */
+static uint64_t rng_state;         /* xorshift64 for early writeback */
 
 /* "/a/b" -> "a/b", "/" -> "." : paths relative to BACKING. */
 static const char *rel(const char *path)
@@ -265,10 +280,14 @@ static int ov_truncate(struct overlay *o, uint64_t len)
 /* fsync/fdatasync: the overlay reaches the backing file, then its disk. */
 static int ov_sync(struct overlay *o, int datasync)
 {
-	if (o->trunc_to < o->disk_size) {
+	struct stat st;
+
+	/* The backing file's real size: early writeback may have grown it. */
+	if (fstat(o->fd, &st) != 0)
+		return -errno;
+	if (o->trunc_to < (uint64_t)st.st_size) {
 		if (ftruncate(o->fd, (off_t)o->trunc_to) != 0)
 			return -errno;
-		o->disk_size = o->trunc_to;
 	}
 	for (size_t i = 0; i < o->npages; i++) {
 		uint64_t off = (uint64_t)i * PAGE;
@@ -288,14 +307,12 @@ static int ov_sync(struct overlay *o, int datasync)
 				return -errno; /* the pages stay dirty */
 			done += (size_t)n;
 		}
-		if (off + len > o->disk_size)
-			o->disk_size = off + len;
 	}
-	if (o->disk_size != o->size) {
-		if (ftruncate(o->fd, (off_t)o->size) != 0)
-			return -errno;
-		o->disk_size = o->size;
-	}
+	if (fstat(o->fd, &st) != 0)
+		return -errno;
+	if ((uint64_t)st.st_size != o->size && ftruncate(o->fd, (off_t)o->size) != 0)
+		return -errno;
+	o->disk_size = o->size;
 	if ((datasync ? fdatasync(o->fd) : fsync(o->fd)) != 0)
 		return -errno;
 	for (size_t i = 0; i < o->npages; i++) {
@@ -537,6 +554,31 @@ static int pf_read(const char *path, char *buf, size_t len, off_t off,
 	return (int)done;
 }
 
+/* POWERFS_EARLY_WRITEBACK: each 512-byte sector of page i that bytes
+ * [from, to) of the page touch reaches the backing file now, unsynced, with
+ * probability early_pct % (sectors, not pages: a disk tears a write at
+ * sector boundaries). Bytes past the logical size are not written. A
+ * failure is ignored: the page is still dirty here. */
+#define SECTOR 512u
+static void early_writeback(struct overlay *o, size_t i, size_t from, size_t to)
+{
+	for (size_t sec = from / SECTOR * SECTOR; sec < to; sec += SECTOR) {
+		uint64_t off = (uint64_t)i * PAGE + sec;
+		size_t len = SECTOR;
+		ssize_t n;
+
+		rng_state ^= rng_state << 13;
+		rng_state ^= rng_state >> 7;
+		rng_state ^= rng_state << 17;
+		if (rng_state % 100 >= early_pct || off >= o->size)
+			continue;
+		if (o->size - off < len)
+			len = (size_t)(o->size - off);
+		n = pwrite(o->fd, o->pages[i] + sec, len, (off_t)off);
+		(void)n;
+	}
+}
+
 static int pf_write(const char *path, const char *buf, size_t len, off_t off,
 		    struct fuse_file_info *fi)
 {
@@ -559,6 +601,8 @@ static int pf_write(const char *path, const char *buf, size_t len, off_t off,
 		done += n;
 		if (pos + done > o->size)
 			o->size = pos + done;
+		if (early_pct > 0)
+			early_writeback(o, (size_t)((pos + done - 1) / PAGE), in, in + n);
 	}
 	return (int)done;
 }
@@ -609,6 +653,8 @@ static int pf_fallocate(const char *path, int mode, off_t off, off_t len,
 static int pf_fsync(const char *path, int datasync, struct fuse_file_info *fi)
 {
 	(void)path;
+	if (cut_at_sync)
+		_exit(3); /* the cut lands between a write and its sync */
 	if (datasync && lie_datasync)
 		return 0;
 	return ov_sync(fh_ov(fi), datasync);
@@ -686,6 +732,14 @@ static void cut(int sig)
 	_exit(3);
 }
 
+/* SIGUSR2: the power cut at the next fsync/fdatasync request, instead of
+ * doing it: the moment a writer's data is here and not yet synced. */
+static void arm_cut(int sig)
+{
+	(void)sig;
+	cut_at_sync = 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = cut };
@@ -708,8 +762,20 @@ int main(int argc, char **argv)
 		       strcmp(getenv("POWERFS_LIE_DATASYNC"), "1") == 0;
 	if (lie_datasync)
 		fprintf(stderr, "powerfs: POWERFS_LIE_DATASYNC=1: fdatasync keeps nothing\n");
+	if (getenv("POWERFS_EARLY_WRITEBACK") != NULL) {
+		early_pct = (unsigned)strtoul(getenv("POWERFS_EARLY_WRITEBACK"), NULL, 10);
+		early_pct = early_pct > 100 ? 100 : early_pct;
+	}
+	rng_state = getenv("POWERFS_SEED") != NULL ? strtoull(getenv("POWERFS_SEED"), NULL, 10)
+						   : (uint64_t)getpid();
+	rng_state = rng_state * 0x9e3779b97f4a7c15ull + 1; /* never 0 */
+	if (early_pct > 0)
+		fprintf(stderr, "powerfs: early writeback of %u%% of written sectors, seed %llu\n",
+			early_pct, (unsigned long long)rng_state);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = arm_cut;
+	sigaction(SIGUSR2, &sa, NULL);
 	/* argv without BACKING, plus -s (one thread: no locking here). */
 	args = calloc((size_t)argc + 2, sizeof(*args));
 	if (args == NULL)
