@@ -25,22 +25,28 @@
 # moment the cut: SIGKILL to powerfs, then to the data plane; the mount is
 # detached (umount -l), powerfs mounted again over the same backing folder
 # and warp-waldump --verify reads the log as the cut left it.
-# In cycles 3-4, 7-8, ... powerfs also writes 30% of the written sectors
-# through to the backing folder at once, unsynced (POWERFS_EARLY_WRITEBACK):
-# writeback (kernel and disk) stores sectors early and in any order, so after the cut
-# the log's tail is torn or holds sectors of batches never acknowledged, and
-# recovery must cut it (warp-waldump sees it first) and lose nothing
-# acknowledged. The workers go 2, 1, 3, 2, ... (a log written under one count is replayed
-# under another). At the end a second data plane on the same directory must
-# be refused (exit 75: its flock works on FUSE, kept by the kernel), the
-# first stops on SIGTERM and powerfs unmounts cleanly. Last, the checks can
-# fail: with powerfs's lying fdatasync (POWERFS_LIE_DATASYNC=1) a cut loses
-# acknowledged writes, and check must name them (exit 1).
+# In cycles 3-4, 7-8, ... powerfs also writes 30% of the written 512-byte
+# sectors through to the backing folder at once, unsynced
+# (POWERFS_EARLY_WRITEBACK), as writeback (kernel and disk) stores data early
+# and in any order, and the cut comes at the next fsync request (SIGUSR2:
+# powerfs exits instead of syncing), when a commit's data is written and not
+# synced: the log's tail is torn or holds sectors of batches never
+# acknowledged; recovery must cut it and lose nothing acknowledged. A cut
+# that valid records follow in its segment is accepted (recovery.h counts it:
+# a batch's later sectors reached the disk, an earlier one did not), though
+# warp-waldump --verify exits 1 for it. The workers go 2, 1, 3, 2, ... (a log
+# written under one count is replayed under another). At the end a second
+# data plane on the same directory must be refused (exit 75: its flock works
+# on FUSE, kept by the kernel), the first stops on SIGTERM and powerfs
+# unmounts cleanly. Last, the checks can fail: with powerfs's lying
+# fdatasync (POWERFS_LIE_DATASYNC=1) a cut loses acknowledged writes, and
+# check must name them (exit 1).
 #
-# Default 8 cycles (about 1 minute); WE_LONG_TESTS=1: 100; WE_POWER_CYCLES=N
-# overrides; WE_POWER_KEEP=1 keeps the backing folder and ack log of a
-# failed run. SKIP (77) without root, /dev/fuse, fusermount3 or the powerfs
-# binary (built only where libfuse3's development files are installed).
+# Default 8 cycles (30-40 s); WE_LONG_TESTS=1: 100 (about 6 minutes);
+# WE_POWER_CYCLES=N overrides; WE_POWER_KEEP=1 keeps the backing folder and
+# ack log of a failed run. SKIP (77) without root, /dev/fuse, fusermount3 or
+# the powerfs binary (built only where libfuse3's development files are
+# installed), or when the first FUSE mount fails.
 set -euo pipefail
 
 BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}

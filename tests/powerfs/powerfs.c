@@ -26,6 +26,8 @@
  * - fsync/fdatasync: truncate the backing file if the overlay was truncated,
  *   write the dirty pages, set the size, then fsync/fdatasync the backing
  *   file. A failure leaves the pages dirty (a later sync writes them again).
+ *   A process killed during a sync leaves the pages it had written in the
+ *   backing file: a flush cut half-way, nothing of it promised.
  * - fallocate (mode 0 only): space is reserved in the backing file at once
  *   with FALLOC_FL_KEEP_SIZE (so ENOSPC comes from the call, as on a disk),
  *   the size grows in memory only: the extension is durable after a sync.
@@ -36,11 +38,12 @@
  * - Locks: no flock or lock operation is implemented, so the kernel keeps
  *   flock() and fcntl() locks locally on the FUSE inode, which is what a
  *   single machine needs (storage/datadir.c's flock on DIR/lock works).
- * - Not modelled: torn pages (a page is written whole or not at all at a
- *   cut: only what was not synced is lost, nothing synced is damaged),
- *   reordering of unsynced writes reaching the disk early (here unsynced
- *   data never reaches it), mmap, xattrs, hard links, O_DIRECT semantics.
- *   Files up to POWERFS_MAX_BYTES (4 GiB) may hold dirty pages.
+ * - Not modelled: sectors torn inside (a sector reaching the disk holds its
+ *   old or its new content, never garbage: disk_fake.c's whole-sector
+ *   garbage is stricter), names undone, mmap, xattrs, hard links, O_DIRECT
+ *   semantics. Without POWERFS_EARLY_WRITEBACK unsynced data never reaches
+ *   the disk before a cut. Files up to POWERFS_MAX_BYTES (4 GiB) may hold
+ *   dirty pages.
  *
  * POWERFS_EARLY_WRITEBACK=N (percent, 0-100): each 512-byte sector a write
  * touches also reaches the backing file at once with probability N% (it
@@ -48,9 +51,8 @@
  * writeback and a disk store unsynced data at any time and in any order:
  * after a cut the backing file holds a random subset of the unsynced sectors
  * over the synced state (a log's tail torn, later sectors of a batch without
- * earlier ones). Truncations and
- * size changes still wait for the sync. The choice is pseudo-random, seeded
- * by POWERFS_SEED or the process id.
+ * earlier ones). Truncations and size changes still wait for the sync. The
+ * choice is pseudo-random, seeded by POWERFS_SEED or the process id.
  *
  * POWERFS_LIE_DATASYNC=1 in the environment makes a lying disk: fdatasync
  * answers success and keeps nothing (fsync stays honest), for the test that
