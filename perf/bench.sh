@@ -540,9 +540,10 @@ run_datadir_ab() {
 	local i dir=$OUT/data-ab
 	for i in 1 2 3; do
 		DP_ARGS=(--busy-poll --capacity "$KEYS")
-		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload
+			--durability weak)
 		pair "ab$i-datadir-none" "A/B $i: 95/5 uniform closed, no data directory" datadir \
-			"window $WINDOW"
+			"window $WINDOW; requests weak (the same datagrams as the next run)"
 		rm -rf "$dir"
 		DP_ARGS=(--busy-poll --capacity "$KEYS" --data-dir "$dir")
 		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload
