@@ -140,6 +140,10 @@ static int config_apply(struct config *cfg, const char *name, const char *arg, c
 				    "--park-capacity: '%s' is not a power of two in 2..16777216",
 				    arg);
 		cfg->park_capacity = (uint32_t)v;
+	} else if (strcmp(name, "control-socket") == 0) {
+		if (arg[0] == '\0')
+			return fail(err, err_len, "--control-socket: empty path");
+		cfg->control_socket = arg;
 	} else if (strcmp(name, "checkpoint-interval-s") == 0) {
 		if (parse_num_u64(arg, 10, 0, 86400, &v))
 			return fail(err, err_len,

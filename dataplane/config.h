@@ -31,6 +31,8 @@
 	  "keep data in DIR: write-ahead log, recovery at start (without it: memory only)")  \
 	X("wal-ring-mb", 1, "MIB", "32", "per-worker log ring to the writer (power of two)")  \
 	X("park-capacity", 1, "N", "65536", "STRONG answers a worker holds (power of two)")     \
+	X("control-socket", 1, "PATH", "",                                                     \
+	  "serve control commands (JSON lines) on a Unix socket, mode 0600")                  \
 	X("checkpoint-interval-s", 1, "S", "0",                                                \
 	  "with --data-dir: a checkpoint every S seconds (0: only on SIGUSR1)")               \
 	X("stats-file", 1, "PATH", "none", "write all counters as JSON every interval")     \
@@ -54,6 +56,7 @@ struct config {
 	uint64_t wal_ring_bytes;
 	uint32_t park_capacity;
 	uint32_t checkpoint_interval_s;
+	const char *control_socket;
 	const char *stats_file;
 	uint32_t stats_interval_ms;
 	bool quiet;

@@ -262,6 +262,7 @@ static void main_print_totals(const struct dataplane *st, double run_s)
 
 static void main_cleanup(struct dataplane *st)
 {
+	control_socket_close(&st->control);
 	port_teardown(&st->port);
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		if (st->shard_mem[i] != NULL)
@@ -278,6 +279,8 @@ int main(int argc, char **argv)
 	char err[256];
 	int sep = main_find_separator(argc, argv);
 	int rc;
+
+	st.control.fd = -1; /* no control socket unless --control-socket */
 
 	/* Our options first: argv[sep] becomes the program name for getopt. */
 	{
@@ -354,6 +357,14 @@ int main(int argc, char **argv)
 	if (stats_telemetry_register(st.workers, st.n_workers, &st.durability) != 0)
 		fprintf(stderr, "warpengine: telemetry command not registered (continuing)\n");
 
+	if (st.cfg.control_socket != NULL &&
+	    control_socket_open(&st.control, st.cfg.control_socket, err, sizeof(err)) != 0) {
+		fprintf(stderr, "warpengine: %s\n", err);
+		durability_close(&st.durability);
+		main_cleanup(&st);
+		rte_eal_cleanup();
+		return EX_CONFIG;
+	}
 	main_print_banner(&st);
 	/* From here until the workers have stopped, the memif driver's unmaps
 	 * wait for the workers to park (memif_guard.c). */

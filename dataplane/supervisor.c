@@ -14,6 +14,7 @@
 
 #include <rte_ethdev.h>
 
+#include "control_cmds.h"
 #include "memif_guard.h"
 #include "stats.h"
 #include "we_time.h"
@@ -202,6 +203,22 @@ static void main_checkpoints(struct dataplane *st, struct main_ckpt *c, double n
 	}
 }
 
+/* The control socket: answer what came in since the last tick. */
+static void main_control(struct dataplane *st, double now, double uptime_s)
+{
+	json_t *req;
+	int client;
+
+	for (int n = 0; n < 64 && (req = control_socket_poll(&st->control, now, &client)) != NULL;
+	     n++) {
+		json_t *answer = control_cmds_run(st, req, uptime_s);
+
+		control_socket_reply(&st->control, client, answer);
+		json_decref(answer);
+		json_decref(req);
+	}
+}
+
 void supervisor_run(struct dataplane *st)
 {
 	uint64_t prev[WORKER_STATS_COUNT] = {0};
@@ -220,6 +237,7 @@ void supervisor_run(struct dataplane *st)
 		main_announce(st, &ready, now);
 		main_watch_link(st, &link, now);
 		main_checkpoints(st, &ckpt, now);
+		main_control(st, now, now - start);
 		if (now - last < interval)
 			continue;
 		if (!st->cfg.quiet)

@@ -17,6 +17,7 @@
 #define SUPERVISOR_H
 
 #include "config.h"
+#include "control_socket.h"
 #include "durability.h"
 #include "port.h"
 #include "region_map.h"
@@ -37,6 +38,7 @@ struct dataplane {
 	struct keyhash_secret hash_secret;
 	struct addr_token_key token_key;
 	struct durability durability; /* with --data-dir */
+	struct control_socket control; /* with --control-socket */
 };
 
 void supervisor_run(struct dataplane *st);

@@ -8,7 +8,7 @@ PACKAGES=(
   libdpdk-dev dpdk liburing-dev liblz4-dev libxxhash-dev libcmocka-dev libjansson-dev libsodium-dev
   libbpf-dev libxdp-dev
   clang libclang-rt-14-dev
-  iproute2 iputils-ping procps
+  iproute2 iputils-ping procps jq
   libfuse3-dev fuse3
   gnuplot-nox
 )
