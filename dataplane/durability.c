@@ -272,9 +272,8 @@ void durability_tick(struct durability *d, struct worker *const *workers, unsign
 void durability_stop_writer(struct durability *d)
 {
 	ckpt_writer_stop(d->ckpt); /* before the log it waits for */
-	if (d->writer != NULL && !d->writer_stopped)
-		wal_writer_stop(d->writer);
-	d->writer_stopped = true;
+	if (d->writer != NULL)
+		wal_writer_stop(d->writer); /* idempotent */
 }
 
 void durability_log_stats(const struct durability *d, struct wal_writer_stats *out)

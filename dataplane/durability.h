@@ -26,7 +26,6 @@ struct durability {
 	unsigned n_workers;
 	struct recovery_stats recovered;
 	char recovery_line[320];
-	bool writer_stopped; /* its counters stay readable until durability_close */
 
 	/* Checkpoints: the thread, what recovery loaded, and the workers
 	 * that still have to hear of the checkpoint being begun. */

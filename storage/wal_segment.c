@@ -178,12 +178,11 @@ int wal_segdir_init(struct wal_segdir *sd, struct disk *disk, const char *dir,
  * tens of milliseconds: strong PUT 0.59-0.87 M/s and open-loop p99 47-124 ms
  * with zero-filled spares, 0.65-1.19 M/s and 6-18 ms with allocated ones.
  * Reading an unwritten extent gives zeros, so recovery sees the same bytes
- * either way. Recycled segments (checkpoints) are written already. */
-static int segment_prepare_file(struct wal_segdir *sd, int fd, uint64_t from)
+ * either way. */
+static int segment_prepare_file(struct wal_segdir *sd, int fd)
 {
 	int r;
 
-	(void)from;
 	r = disk_fallocate(sd->disk, fd, 0, sd->segment_bytes);
 	return r != 0 ? r : disk_fdatasync(sd->disk, fd);
 }
@@ -211,7 +210,7 @@ int wal_segment_make_spare(struct wal_segdir *sd)
 	r = disk_open(sd->disk, tmp, DISK_O_CREATE | DISK_O_EXCL, &fd);
 	if (r != 0)
 		return r;
-	r = segment_prepare_file(sd, fd, 0);
+	r = segment_prepare_file(sd, fd);
 	disk_close(sd->disk, fd);
 	if (r == 0)
 		r = disk_rename(sd->disk, tmp, path);
@@ -288,11 +287,11 @@ int wal_segment_open_new(struct wal_segdir *sd, uint16_t worker, uint64_t genera
 		if (r == 0 && size > sd->segment_bytes)
 			r = disk_ftruncate(sd->disk, fd, sd->segment_bytes);
 		if (r == 0 && size < sd->segment_bytes)
-			r = segment_prepare_file(sd, fd, size);
+			r = segment_prepare_file(sd, fd);
 	} else {
 		r = disk_open(sd->disk, path, DISK_O_CREATE | DISK_O_EXCL, &fd);
 		if (r == 0)
-			r = segment_prepare_file(sd, fd, 0);
+			r = segment_prepare_file(sd, fd);
 	}
 	if (r == 0) {
 		memset(&h, 0, sizeof(h));
