@@ -1,13 +1,14 @@
-/* control_socket.c - the data plane's control endpoint (see control_socket.h).
+/* jsonl_server.c - a JSON-lines server on a Unix socket (see jsonl_server.h).
  *
- * DESIGN: non-blocking sockets polled from the supervisor's loop; each
+ * DESIGN: non-blocking sockets polled from the owner's loop; each
  * connection has an input buffer (up to one request line) and an output
  * buffer (answers not yet written). A request is one JSON object on one
  * line; parsing uses jansson. The server hands requests out one at a time
- * and takes answers back: what to do with a request is the supervisor's
- * business (control_cmds.c).
+ * and takes answers back: what to do with a request is the owner's
+ * business (the data plane's control_cmds.c, warp-control's admin_cmds.c).
+ * The peer's credentials are read once, at accept (SO_PEERCRED).
  */
-#include "control_socket.h"
+#include "jsonl_server.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,9 +20,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-struct control_client {
+struct jsonl_client {
 	int fd;
 	double last_active;
+	struct jsonl_peer peer;
 	char *in;
 	size_t in_len, in_cap;
 	char *out;
@@ -29,9 +31,9 @@ struct control_client {
 	bool closing; /* close once the output is written */
 };
 
-static void client_free(struct control_socket *cs, int i)
+static void client_free(struct jsonl_server *cs, int i)
 {
-	struct control_client *c = cs->clients[i];
+	struct jsonl_client *c = cs->clients[i];
 
 	if (c == NULL)
 		return;
@@ -56,7 +58,8 @@ static bool socket_alive(const char *path)
 	return alive;
 }
 
-int control_socket_open(struct control_socket *cs, const char *path, char *err, size_t err_len)
+int jsonl_server_open(struct jsonl_server *cs, const char *path, mode_t mode, const char *what,
+		      char *err, size_t err_len)
 {
 	struct sockaddr_un a = {.sun_family = AF_UNIX};
 	struct stat sb;
@@ -65,22 +68,26 @@ int control_socket_open(struct control_socket *cs, const char *path, char *err, 
 
 	memset(cs, 0, sizeof(*cs));
 	cs->fd = -1;
+	cs->what = what != NULL ? what : "socket";
 	if (strlen(path) >= sizeof(a.sun_path)) {
-		snprintf(err, err_len, "--control-socket %s: longer than %zu bytes", path,
+		snprintf(err, err_len, "%s %s: longer than %zu bytes", cs->what, path,
 			 sizeof(a.sun_path) - 1);
 		return -ENAMETOOLONG;
+	}
+	if ((mode & ~(mode_t)0777) != 0) {
+		snprintf(err, err_len, "%s %s: mode %o is not a permission mode (0..0777)",
+			 cs->what, path, (unsigned)mode);
+		return -EINVAL;
 	}
 	snprintf(cs->path, sizeof(cs->path), "%s", path);
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
 	if (lstat(path, &sb) == 0) {
 		if (!S_ISSOCK(sb.st_mode)) {
-			snprintf(err, err_len, "--control-socket %s: exists and is not a socket",
-				 path);
+			snprintf(err, err_len, "%s %s: exists and is not a socket", cs->what, path);
 			return -EEXIST;
 		}
 		if (socket_alive(path)) {
-			snprintf(err, err_len, "--control-socket %s: another process serves it",
-				 path);
+			snprintf(err, err_len, "%s %s: another process serves it", cs->what, path);
 			return -EADDRINUSE;
 		}
 		unlink(path); /* left by a process that is gone */
@@ -88,16 +95,17 @@ int control_socket_open(struct control_socket *cs, const char *path, char *err, 
 	cs->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (cs->fd < 0) {
 		r = -errno;
-		snprintf(err, err_len, "--control-socket: socket: %s", strerror(-r));
+		snprintf(err, err_len, "%s: socket: %s", cs->what, strerror(-r));
 		return r;
 	}
-	old = umask(0177); /* the socket file is born 0600: owner only */
+	/* The socket file is born with the mode: no moment where it is wider. */
+	old = umask(~mode & 0777);
 	r = bind(cs->fd, (struct sockaddr *)&a, sizeof(a)) == 0 ? 0 : -errno;
 	umask(old);
 	if (r == 0 && listen(cs->fd, 64) != 0)
 		r = -errno;
 	if (r != 0) {
-		snprintf(err, err_len, "--control-socket %s: %s", path, strerror(-r));
+		snprintf(err, err_len, "%s %s: %s", cs->what, path, strerror(-r));
 		close(cs->fd);
 		cs->fd = -1;
 		return r;
@@ -105,7 +113,7 @@ int control_socket_open(struct control_socket *cs, const char *path, char *err, 
 	return 0;
 }
 
-static void queue(struct control_client *c, const char *text, size_t len)
+static void queue(struct jsonl_client *c, const char *text, size_t len)
 {
 	if (c->out_len - c->out_off + len + 1 > 64u << 20) {
 		c->closing = true; /* a client that never reads: give up on it */
@@ -128,7 +136,7 @@ static void queue(struct control_client *c, const char *text, size_t len)
 	c->out_len += len + 1;
 }
 
-static void queue_json(struct control_client *c, json_t *j)
+static void queue_json(struct jsonl_client *c, json_t *j)
 {
 	char *text = json_dumps(j, JSON_COMPACT);
 
@@ -139,15 +147,33 @@ static void queue_json(struct control_client *c, json_t *j)
 	free(text);
 }
 
-static void queue_error(struct control_client *c, const char *msg)
+static void queue_error(const struct jsonl_server *cs, struct jsonl_client *c, const char *msg)
 {
 	json_t *j = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 
+	if (cs->error_code != NULL)
+		json_object_set_new(j, "code", json_string(cs->error_code));
 	queue_json(c, j);
 	json_decref(j);
 }
 
-static void accept_new(struct control_socket *cs, double now)
+/* Unknown credentials read as uid/gid -1, pid 0: no role matches them. */
+static void peer_credentials(int fd, struct jsonl_peer *peer)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	peer->uid = (uid_t)-1;
+	peer->gid = (gid_t)-1;
+	peer->pid = 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 && len == sizeof(cr)) {
+		peer->uid = cr.uid;
+		peer->gid = cr.gid;
+		peer->pid = cr.pid;
+	}
+}
+
+static void accept_new(struct jsonl_server *cs, double now)
 {
 	for (;;) {
 		int fd = accept4(cs->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -155,32 +181,37 @@ static void accept_new(struct control_socket *cs, double now)
 
 		if (fd < 0)
 			return;
-		for (int i = 0; i < CONTROL_CLIENTS_MAX && slot < 0; i++)
+		for (int i = 0; i < JSONL_CLIENTS_MAX && slot < 0; i++)
 			if (cs->clients[i] == NULL)
 				slot = i;
 		if (slot < 0) {
-			static const char busy[] =
-				"{\"ok\":false,\"error\":\"too many control connections\"}\n";
-			ssize_t w = write(fd, busy, sizeof(busy) - 1);
+			char busy[160];
+			int len = snprintf(busy, sizeof(busy),
+					   "{\"ok\":false,\"error\":\"too many connections\"%s%s%s}\n",
+					   cs->error_code ? ",\"code\":\"" : "",
+					   cs->error_code ? cs->error_code : "",
+					   cs->error_code ? "\"" : "");
+			ssize_t w = write(fd, busy, (size_t)len);
 
 			(void)w;
 			close(fd);
 			cs->refused++;
 			continue;
 		}
-		cs->clients[slot] = calloc(1, sizeof(struct control_client));
+		cs->clients[slot] = calloc(1, sizeof(struct jsonl_client));
 		if (cs->clients[slot] == NULL) {
 			close(fd);
 			continue;
 		}
 		cs->clients[slot]->fd = fd;
+		peer_credentials(fd, &cs->clients[slot]->peer);
 		cs->clients[slot]->last_active = now;
 		cs->accepted++;
 	}
 }
 
 /* Read what a client sent; false when it is gone. */
-static bool client_read(struct control_client *c, double now)
+static bool client_read(const struct jsonl_server *cs, struct jsonl_client *c, double now)
 {
 	char buf[65536];
 
@@ -194,8 +225,8 @@ static bool client_read(struct control_client *c, double now)
 		c->last_active = now;
 		if (c->closing)
 			continue; /* discard: an error was answered, closing */
-		if (c->in_len + (size_t)n > CONTROL_REQUEST_MAX + 1) {
-			queue_error(c, "request longer than 1 MiB");
+		if (c->in_len + (size_t)n > JSONL_REQUEST_MAX + 1) {
+			queue_error(cs, c, "request longer than 1 MiB");
 			c->closing = true;
 			c->in_len = 0;
 			continue;
@@ -217,7 +248,7 @@ static bool client_read(struct control_client *c, double now)
 	}
 }
 
-static bool client_write(struct control_client *c, double now)
+static bool client_write(struct jsonl_client *c, double now)
 {
 	while (c->out_off < c->out_len) {
 		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
@@ -233,7 +264,7 @@ static bool client_write(struct control_client *c, double now)
 
 /* The next complete line of client c, parsed; NULL when none (a malformed
  * line is answered and skipped). */
-static json_t *next_request(struct control_socket *cs, struct control_client *c)
+static json_t *next_request(struct jsonl_server *cs, struct jsonl_client *c)
 {
 	for (;;) {
 		char *nl = c->in_len ? memchr(c->in, '\n', c->in_len) : NULL;
@@ -257,7 +288,7 @@ static json_t *next_request(struct control_socket *cs, struct control_client *c)
 
 			snprintf(msg, sizeof(msg), "not a JSON object: %s",
 				 j == NULL ? je.text : "another JSON value");
-			queue_error(c, msg);
+			queue_error(cs, c, msg);
 			json_decref(j);
 			cs->bad_requests++;
 			continue;
@@ -267,20 +298,20 @@ static json_t *next_request(struct control_socket *cs, struct control_client *c)
 	}
 }
 
-json_t *control_socket_poll(struct control_socket *cs, double now, int *client)
+json_t *jsonl_server_poll(struct jsonl_server *cs, double now, int *client)
 {
 	if (cs->fd < 0)
 		return NULL;
 	accept_new(cs, now);
-	for (int i = 0; i < CONTROL_CLIENTS_MAX; i++) {
-		struct control_client *c = cs->clients[i];
+	for (int i = 0; i < JSONL_CLIENTS_MAX; i++) {
+		struct jsonl_client *c = cs->clients[i];
 		json_t *req;
 
 		if (c == NULL)
 			continue;
-		if (!client_read(c, now) || !client_write(c, now) ||
-		    now - c->last_active > CONTROL_IDLE_S) {
-			if (now - c->last_active > CONTROL_IDLE_S)
+		if (!client_read(cs, c, now) || !client_write(c, now) ||
+		    now - c->last_active > JSONL_IDLE_S) {
+			if (now - c->last_active > JSONL_IDLE_S)
 				cs->timeouts++;
 			client_free(cs, i);
 			continue;
@@ -294,11 +325,11 @@ json_t *control_socket_poll(struct control_socket *cs, double now, int *client)
 	return NULL;
 }
 
-void control_socket_reply(struct control_socket *cs, int client, json_t *answer)
+void jsonl_server_reply(struct jsonl_server *cs, int client, json_t *answer)
 {
-	struct control_client *c;
+	struct jsonl_client *c;
 
-	if (client < 0 || client >= CONTROL_CLIENTS_MAX || cs->clients[client] == NULL)
+	if (client < 0 || client >= JSONL_CLIENTS_MAX || cs->clients[client] == NULL)
 		return;
 	c = cs->clients[client];
 	queue_json(c, answer);
@@ -306,13 +337,30 @@ void control_socket_reply(struct control_socket *cs, int client, json_t *answer)
 		client_free(cs, client);
 }
 
-void control_socket_close(struct control_socket *cs)
+void jsonl_server_close(struct jsonl_server *cs)
 {
-	for (int i = 0; i < CONTROL_CLIENTS_MAX; i++)
+	for (int i = 0; i < JSONL_CLIENTS_MAX; i++)
 		client_free(cs, i);
 	if (cs->fd >= 0) {
 		close(cs->fd);
 		unlink(cs->path);
 	}
 	cs->fd = -1;
+}
+
+bool jsonl_server_peer(const struct jsonl_server *cs, int client, struct jsonl_peer *peer)
+{
+	if (client < 0 || client >= JSONL_CLIENTS_MAX || cs->clients[client] == NULL)
+		return false;
+	*peer = cs->clients[client]->peer;
+	return true;
+}
+
+unsigned jsonl_server_clients(const struct jsonl_server *cs)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < JSONL_CLIENTS_MAX; i++)
+		n += cs->clients[i] != NULL;
+	return n;
 }
