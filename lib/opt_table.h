@@ -1,6 +1,7 @@
 /* opt_table.h - one typed option table per program, one parser for all.
  *
  *   opt_parse          opt_table.c  argv -> the program's options struct
+ *   opt_parse_words    opt_table.c  the same, with words (a command, its arguments) among options
  *   opt_defaults       opt_table.c  every default into the struct
  *   opt_print_help     opt_table.c  --help text from the table
  *   opt_print_markdown opt_table.c  the docs' option table from the table
@@ -16,6 +17,12 @@
  * Values that are not plain (a key-size range, an op mix) use OPT_CUSTOM
  * with a parse function that writes the value or says why not; combinations
  * of options are checked by the program after opt_parse, using `seen`.
+ * One name may appear twice with disjoint scopes when its kind depends on
+ * the sub-command (a flag for one, a value for another): the parser takes
+ * the entry whose scope holds the sub-command.
+ *
+ * Every parser also accepts --help (-h) and the hidden --help-markdown (the
+ * docs' option table); both are reported in struct opt_result.
  *
  * Errors name the option, the value given and what was expected, e.g.
  * "--wal-ring-mb: '3' is not a power of two in 1..1024 MiB". Nothing here
@@ -45,6 +52,9 @@ enum opt_kind {
 /* Flags of an option. */
 #define OPT_REQUIRED (1u << 0) /* opt_parse fails when it is absent */
 #define OPT_POW2 (1u << 1)     /* OPT_U64: a power of two */
+#define OPT_DEF_TEXT (1u << 2) /* `def` describes the default ("auto"): shown, not applied */
+#define OPT_BASE0 (1u << 3)    /* OPT_U64: also 0x hex and 0 octal (strtoull base 0) */
+#define OPT_HIDDEN (1u << 4)   /* parsed but left out of --help and the markdown */
 
 struct opt_spec;
 
@@ -81,6 +91,7 @@ struct opt_result {
 	/* seen[i]: option i of the table was given on the command line. */
 	bool seen[OPT_MAX_OPTIONS];
 	bool help;          /* --help / -h was given */
+	bool help_markdown; /* --help-markdown was given (also skips the required check) */
 	int first_arg;      /* index in argv of the first non-option argument (argc: none) */
 };
 
@@ -99,6 +110,17 @@ int opt_parse(const struct opt_spec *specs, size_t n, void *dest, int argc, char
 	      uint32_t scope, bool stop_at_arg, struct opt_result *res, char *err,
 	      size_t err_len) we_must_check;
 
+/* opt_parse for command lines that mix options and words ("put KEY VALUE"
+ * before, between or after options): non-option words are collected into
+ * words[0..max_words) (*n_words of them), a further one is an error
+ * ("unexpected argument 'x'"), and everything after "--" is a word.
+ * scope_name names the sub-command in "--x does not apply to 'NAME'" (NULL:
+ * "to this command"). */
+int opt_parse_words(const struct opt_spec *specs, size_t n, void *dest, int argc, char **argv,
+		    uint32_t scope, const char *scope_name, const char **words,
+		    unsigned max_words, unsigned *n_words, struct opt_result *res, char *err,
+		    size_t err_len) we_must_check;
+
 /* --help: "usage" (may be NULL), then one line per option in scope:
  * "  --name META   help [default: D] (unit, range)". */
 void opt_print_help(FILE *out, const struct opt_spec *specs, size_t n, uint32_t scope,
@@ -107,7 +129,7 @@ void opt_print_help(FILE *out, const struct opt_spec *specs, size_t n, uint32_t 
 /* A markdown table (| option | value | default | range | what it does |). */
 void opt_print_markdown(FILE *out, const struct opt_spec *specs, size_t n);
 
-/* Index of the option called name (no "--"), or -1. */
+/* Index of the option called name (no "--"), or -1; the first such entry. */
 int opt_find(const struct opt_spec *specs, size_t n, const char *name);
 
 /* Check `arg` against one spec and store it into dest (the struct the
