@@ -9,9 +9,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "stats.h"
 #include "stats_storage.h"
+#include "we_time.h"
 
 struct cmd {
 	const char *name;
@@ -68,6 +70,197 @@ static json_t *cmd_regions(struct dataplane *st, const json_t *req, double up, c
 			 "udp_port_base", st->cfg.port_base, "owner", owners);
 }
 
+/* ---- settings (settings.h) -------------------------------------------- */
+
+/* The value of setting s for worker i as typed. arena_mb "auto" is shown as
+ * what the shard got. */
+static json_t *control_setting_value(struct dataplane *st, const struct setting_spec *s,
+				     unsigned i)
+{
+	uint64_t v = st->setting[s->id][i];
+	char buf[32];
+
+	if (s->id == SETTING_ARENA_MB) {
+		struct shard_counters c;
+
+		worker_gauges_load(st->workers[i], &c);
+		if (c.arena_bytes != 0)
+			v = c.arena_bytes >> 20;
+	}
+	return json_string(settings_format(s, v, buf, sizeof(buf)));
+}
+
+/* [{"name", "scope", "value", "unit", "range", "live", "effect"}] for every
+ * setting, or only `only`; a worker setting's value is one per worker. */
+static json_t *control_settings_json(struct dataplane *st, const struct setting_spec *only)
+{
+	json_t *a = json_array();
+
+	for (unsigned k = 0; k < SETTING_COUNT; k++) {
+		const struct setting_spec *s = &settings_table[k];
+		char range[96];
+		json_t *value;
+
+		if (only != NULL && only != s)
+			continue;
+		if (s->scope == SETTING_SCOPE_WORKER) {
+			value = json_array();
+			for (unsigned i = 0; i < st->n_workers; i++)
+				json_array_append_new(value, control_setting_value(st, s, i));
+		} else {
+			value = control_setting_value(st, s, 0);
+		}
+		json_array_append_new(
+			a, json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:s}", "name", s->name, "scope",
+				     settings_scope_name(s->scope), "value", value, "unit", s->unit,
+				     "range", settings_range(s, range, sizeof(range)), "live",
+				     settings_live(s), "effect", s->effect));
+	}
+	return a;
+}
+
+/* Post one CTL_MSG_SET to worker i; a full ring is retried for up to
+ * 100 ms (it drains every loop iteration of a live worker). */
+static int control_post_setting(struct dataplane *st, unsigned i, enum setting_id id,
+				uint64_t v)
+{
+	const struct ctl_msg m = {.type = CTL_MSG_SET, .i32 = (int32_t)id, .a = v};
+	const uint64_t deadline = we_monotonic_ns() + 100000000u;
+
+	while (ctl_ring_post(&st->workers[i]->ctl, &m) != 0) {
+		if (we_monotonic_ns() > deadline)
+			return -EAGAIN;
+		usleep(1000);
+	}
+	return 0;
+}
+
+/* The request's "value" as text: a string as typed, or a JSON number or
+ * boolean spelled as one would type it. NULL if absent or of another type. */
+static const char *control_value_text(const json_t *v, char *buf, size_t len)
+{
+	if (json_is_string(v))
+		return json_string_value(v);
+	if (json_is_integer(v)) {
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+		return buf;
+	}
+	if (json_is_boolean(v))
+		return json_is_true(v) ? "on" : "off";
+	return NULL;
+}
+
+/* config-set {"name", "value", "worker"?}: check, post to the workers (or
+ * keep for the supervisor), answer {"name", "value", "workers", "applied"}. */
+static json_t *control_settings_set(struct dataplane *st, const json_t *req, char *err,
+				    size_t len)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	const json_t *jw = json_object_get(req, "worker");
+	const struct setting_spec *s = settings_find(name);
+	unsigned first = 0, end = st->n_workers;
+	char vbuf[32];
+	const char *text = control_value_text(json_object_get(req, "value"), vbuf, sizeof(vbuf));
+	json_t *workers;
+	uint64_t v;
+
+	if (s == NULL) {
+		if (name != NULL)
+			snprintf(err, len, "no setting \"%.64s\" (config-get lists them)", name);
+		else
+			snprintf(err, len, "config-set needs \"name\": a setting config-get lists");
+		return NULL;
+	}
+	if (text == NULL) {
+		snprintf(err, len, "config-set %s needs \"value\": the new value as text", s->name);
+		return NULL;
+	}
+	if (settings_parse(s, text, &v, err, len) != 0)
+		return NULL;
+	if ((s->id == SETTING_DEFAULT_CONSISTENCY || s->id == SETTING_CHECKPOINT_INTERVAL_S) &&
+	    !st->durability.dir_open) {
+		snprintf(err, len, "%s needs a data directory (start with --data-dir)", s->name);
+		return NULL;
+	}
+	if (jw != NULL) {
+		if (s->scope != SETTING_SCOPE_WORKER) {
+			snprintf(err, len, "%s is a universe setting: one value for all workers "
+				 "(drop \"worker\")", s->name);
+			return NULL;
+		}
+		if (!json_is_integer(jw) || json_integer_value(jw) < 0 ||
+		    json_integer_value(jw) >= (json_int_t)st->n_workers) {
+			snprintf(err, len, "config-set %s: \"worker\" must be a worker number in 0..%u",
+				 s->name, st->n_workers - 1);
+			return NULL;
+		}
+		first = (unsigned)json_integer_value(jw);
+		end = first + 1;
+	}
+	workers = json_array();
+	for (unsigned i = first; i < end; i++) {
+		if (s->applier == SETTING_BY_WORKERS && control_post_setting(st, i, s->id, v) != 0) {
+			snprintf(err, len, "%s: worker %u's control ring stayed full; workers before "
+				 "it took the new value, it and those after did not", s->name, i);
+			json_decref(workers);
+			return NULL;
+		}
+		st->setting[s->id][i] = v;
+		json_array_append_new(workers, json_integer(i));
+	}
+	return json_pack("{s:s, s:s, s:o, s:b}", "name", s->name, "value",
+			 settings_format(s, v, vbuf, sizeof(vbuf)), "workers", workers, "applied", 1);
+}
+
+/* ---- commands --------------------------------------------------------- */
+
+static json_t *cmd_shards(struct dataplane *st, const json_t *req, double up, char *err,
+			  size_t len)
+{
+	json_t *a = json_array();
+
+	(void)req, (void)up, (void)err, (void)len;
+	for (unsigned i = 0; i < st->n_workers; i++) {
+		struct stats_shard_row r;
+
+		stats_shard_row(st->workers[i], st->map, &r);
+		json_array_append_new(
+			a, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", i, "items",
+				     (json_int_t)r.items, "memory_used_bytes",
+				     (json_int_t)r.memory_used_bytes, "memory_bytes",
+				     (json_int_t)r.memory_bytes, "index_bytes",
+				     (json_int_t)r.index_bytes, "capacity_items",
+				     (json_int_t)st->setting[SETTING_CAPACITY_ITEMS][i], "regions",
+				     (json_int_t)r.regions, "requests", (json_int_t)r.requests));
+	}
+	return a;
+}
+
+static json_t *cmd_config_get(struct dataplane *st, const json_t *req, double up, char *err,
+			      size_t len)
+{
+	const char *name = json_string_value(json_object_get(req, "name"));
+	const struct setting_spec *only = NULL;
+
+	(void)up;
+	if (json_object_get(req, "name") != NULL) {
+		only = settings_find(name);
+		if (only == NULL) {
+			snprintf(err, len, "no setting \"%.64s\" (config-get without a name lists them)",
+				 name != NULL ? name : "(not a string)");
+			return NULL;
+		}
+	}
+	return json_pack("{s:o}", "settings", control_settings_json(st, only));
+}
+
+static json_t *cmd_config_set(struct dataplane *st, const json_t *req, double up, char *err,
+			      size_t len)
+{
+	(void)up;
+	return control_settings_set(st, req, err, len);
+}
+
 static json_t *cmd_list(struct dataplane *st, const json_t *req, double up, char *err,
 			size_t len);
 static json_t *cmd_help(struct dataplane *st, const json_t *req, double up, char *err,
@@ -83,6 +276,12 @@ static const struct cmd cmds[] = {
 	{"checkpoint", "begin a checkpoint now (with --data-dir); its id", cmd_checkpoint},
 	{"regions", "the region -> worker map: owner[region] for each of the 4096 regions",
 	 cmd_regions},
+	{"shards", "per worker: items, arena memory used and in all, index bytes, capacity, "
+		   "regions owned, GET/PUT/DELETE requests executed", cmd_shards},
+	{"config-get", "the data plane's settings (value, unit, range, live, effect); "
+		       "{\"name\":NAME} for one", cmd_config_get},
+	{"config-set", "change a live setting: {\"name\":NAME, \"value\":TEXT, \"worker\":N "
+		       "(worker settings; all workers without it)}", cmd_config_set},
 };
 
 static json_t *cmd_list(struct dataplane *st, const json_t *req, double up, char *err,

@@ -12,13 +12,16 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "stats_storage.h"
+#include "we_time.h"
 
 static struct worker *const *telemetry_workers;
 static unsigned telemetry_n;
 static const struct durability *telemetry_durability;
+static const struct region_map *telemetry_map; /* set once by the supervisor */
 
 void stats_sum(struct worker *const *workers, unsigned n, uint64_t out[WORKER_STATS_COUNT])
 {
@@ -49,23 +52,73 @@ static json_t *stats_shard_json(const struct worker *w)
 	return o;
 }
 
+json_t *stats_service_time_json(const struct hist_log2 *h, uint64_t hz)
+{
+	json_t *o = json_object(), *le = json_array(), *counts = json_array();
+	const double s_per_cycle = hz != 0 ? 1.0 / (double)hz : 0.0;
+
+	for (unsigned i = 0; i < HIST_LOG2_BUCKETS; i++) {
+		json_array_append_new(le, json_real(hist_log2_upper_s(i, hz)));
+		json_array_append_new(counts, json_integer((json_int_t)h->counts[i]));
+	}
+	json_object_set_new(o, "unit", json_string("s"));
+	json_object_set_new(o, "le", le);
+	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "count", json_integer((json_int_t)hist_log2_count(h)));
+	json_object_set_new(o, "sum", json_real((double)h->sum * s_per_cycle));
+	json_object_set_new(o, "p50", json_real((double)hist_log2_quantile(h, 0.50) * s_per_cycle));
+	json_object_set_new(o, "p99", json_real((double)hist_log2_quantile(h, 0.99) * s_per_cycle));
+	return o;
+}
+
+/* Since the worker last published (ms); a worker that is alive publishes at
+ * least every few ms while it serves and before each idle sleep. */
+static uint64_t stats_heartbeat_age_ms(uint64_t at_ns, uint64_t now_ns)
+{
+	return now_ns > at_ns ? (now_ns - at_ns) / 1000000u : 0;
+}
+
+/* One worker's counters, loop iterations, heartbeat age and service time;
+ * the histogram is also added into *merged. */
+static json_t *stats_worker_json(const struct worker *w, uint64_t hz, uint64_t now_ns,
+				 struct hist_log2 *merged)
+{
+	uint64_t one[WORKER_STATS_COUNT], iterations, at_ns;
+	struct hist_log2 h;
+	json_t *o;
+
+	for (unsigned i = 0; i < WORKER_STATS_COUNT; i++)
+		one[i] = worker_stats_load(&w->stats, i);
+	o = stats_counters_json(one);
+	worker_heartbeat_load(w, &iterations, &at_ns);
+	worker_service_time_load(w, &h);
+	hist_log2_merge(merged, &h);
+	json_object_set_new(o, "iterations", json_integer((json_int_t)iterations));
+	json_object_set_new(o, "heartbeat_age_ms",
+			    json_integer((json_int_t)stats_heartbeat_age_ms(at_ns, now_ns)));
+	json_object_set_new(o, "service_time", stats_service_time_json(&h, hz));
+	return o;
+}
+
 json_t *stats_json(struct worker *const *workers, unsigned n, double uptime_s,
 		   const struct durability *d)
 {
-	uint64_t total[WORKER_STATS_COUNT], one[WORKER_STATS_COUNT];
-	json_t *root = json_object(), *per = json_array(), *shards = json_array();
+	uint64_t total[WORKER_STATS_COUNT], hz = rte_get_tsc_hz(), now_ns = we_monotonic_ns();
+	json_t *root = json_object(), *per = json_array(), *shards = json_array(), *tot;
+	struct hist_log2 merged = {0};
 
 	stats_sum(workers, n, total);
 	json_object_set_new(root, "uptime_s", json_real(uptime_s));
 	json_object_set_new(root, "workers", json_integer(n));
+	json_object_set_new(root, "tsc_hz", json_integer((json_int_t)hz));
 	/* "total" first: scripts take the first occurrence of a counter. */
-	json_object_set_new(root, "total", stats_counters_json(total));
+	tot = stats_counters_json(total);
+	json_object_set_new(root, "total", tot);
 	for (unsigned w = 0; w < n; w++) {
-		for (unsigned i = 0; i < WORKER_STATS_COUNT; i++)
-			one[i] = worker_stats_load(&workers[w]->stats, i);
-		json_array_append_new(per, stats_counters_json(one));
+		json_array_append_new(per, stats_worker_json(workers[w], hz, now_ns, &merged));
 		json_array_append_new(shards, stats_shard_json(workers[w]));
 	}
+	json_object_set_new(tot, "service_time", stats_service_time_json(&merged, hz));
 	json_object_set_new(root, "per_worker", per);
 	json_object_set_new(root, "shards", shards);
 	if (d != NULL && d->dir_open)
@@ -151,6 +204,128 @@ static int stats_telemetry_cb(const char *cmd, const char *params, struct rte_te
 	return 0;
 }
 
+void stats_shard_row(const struct worker *w, const struct region_map *map,
+		     struct stats_shard_row *out)
+{
+	struct shard_counters c;
+
+	worker_gauges_load(w, &c);
+	out->items = c.items;
+	out->memory_used_bytes = c.arena_used_bytes;
+	out->memory_bytes = c.arena_bytes;
+	out->index_bytes = c.index_bytes;
+	out->regions = 0;
+	if (map != NULL)
+		for (uint32_t r = 0; r < WE_REGIONS; r++)
+			out->regions += region_map_owner(map, r) == w->index;
+	out->requests = worker_stats_load(&w->stats, WORKER_STATS_req_get) +
+			worker_stats_load(&w->stats, WORKER_STATS_req_put) +
+			worker_stats_load(&w->stats, WORKER_STATS_req_delete);
+}
+
+/* A telemetry array of u64, one entry per worker, added to dict d as name
+ * (telemetry containers hold plain arrays only). */
+static void stats_telemetry_per_worker(struct rte_tel_data *d, const char *name,
+				       const uint64_t *v, unsigned n)
+{
+	struct rte_tel_data *a = rte_tel_data_alloc();
+
+	if (a == NULL)
+		return;
+	rte_tel_data_start_array(a, RTE_TEL_U64_VAL);
+	for (unsigned i = 0; i < n; i++)
+		rte_tel_data_add_array_u64(a, v[i]);
+	if (rte_tel_data_add_dict_container(d, name, a, 0) != 0)
+		rte_tel_data_free(a);
+}
+
+/* /warpengine/workers: {counter: [worker 0, worker 1, ...]} for every
+ * counter, plus iterations and heartbeat_age_ms. */
+static int stats_telemetry_workers_cb(const char *cmd, const char *params,
+				      struct rte_tel_data *d)
+{
+	uint64_t v[WORKER_MAX], it[WORKER_MAX], age[WORKER_MAX], now_ns = we_monotonic_ns();
+	unsigned n = telemetry_n;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "workers", n);
+	for (unsigned i = 0; i < WORKER_STATS_COUNT; i++) {
+		for (unsigned w = 0; w < n; w++)
+			v[w] = worker_stats_load(&telemetry_workers[w]->stats, i);
+		stats_telemetry_per_worker(d, worker_stats_names[i], v, n);
+	}
+	for (unsigned w = 0; w < n; w++) {
+		uint64_t at_ns;
+
+		worker_heartbeat_load(telemetry_workers[w], &it[w], &at_ns);
+		age[w] = stats_heartbeat_age_ms(at_ns, now_ns);
+	}
+	stats_telemetry_per_worker(d, "iterations", it, n);
+	stats_telemetry_per_worker(d, "heartbeat_age_ms", age, n);
+	return 0;
+}
+
+/* /warpengine/shards: {field: [worker 0, worker 1, ...]}, as `shards`. */
+static int stats_telemetry_shards_cb(const char *cmd, const char *params,
+				     struct rte_tel_data *d)
+{
+	uint64_t items[WORKER_MAX], used[WORKER_MAX], mem[WORKER_MAX], regions[WORKER_MAX],
+		reqs[WORKER_MAX];
+	const struct region_map *map = __atomic_load_n(&telemetry_map, __ATOMIC_ACQUIRE);
+	unsigned n = telemetry_n;
+
+	(void)cmd;
+	(void)params;
+	for (unsigned w = 0; w < n; w++) {
+		struct stats_shard_row r;
+
+		stats_shard_row(telemetry_workers[w], map, &r);
+		items[w] = r.items;
+		used[w] = r.memory_used_bytes;
+		mem[w] = r.memory_bytes;
+		regions[w] = r.regions;
+		reqs[w] = r.requests;
+	}
+	rte_tel_data_start_dict(d);
+	stats_telemetry_per_worker(d, "items", items, n);
+	stats_telemetry_per_worker(d, "memory_used_bytes", used, n);
+	stats_telemetry_per_worker(d, "memory_bytes", mem, n);
+	stats_telemetry_per_worker(d, "regions", regions, n);
+	stats_telemetry_per_worker(d, "requests", reqs, n);
+	return 0;
+}
+
+/* /warpengine/service_time: the merged histogram, bounds in ns. */
+static int stats_telemetry_service_time_cb(const char *cmd, const char *params,
+					   struct rte_tel_data *d)
+{
+	uint64_t le[HIST_LOG2_BUCKETS], hz = rte_get_tsc_hz();
+	struct hist_log2 merged = {0}, h;
+
+	(void)cmd;
+	(void)params;
+	for (unsigned w = 0; w < telemetry_n; w++) {
+		worker_service_time_load(telemetry_workers[w], &h);
+		hist_log2_merge(&merged, &h);
+	}
+	for (unsigned i = 0; i < HIST_LOG2_BUCKETS; i++)
+		le[i] = (uint64_t)(hist_log2_upper_s(i, hz) * 1e9);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "tsc_hz", hz);
+	rte_tel_data_add_dict_u64(d, "count", hist_log2_count(&merged));
+	rte_tel_data_add_dict_u64(d, "sum_cycles", merged.sum);
+	stats_telemetry_per_worker(d, "le_ns", le, HIST_LOG2_BUCKETS);
+	stats_telemetry_per_worker(d, "counts", merged.counts, HIST_LOG2_BUCKETS);
+	return 0;
+}
+
+void stats_telemetry_set_map(const struct region_map *map)
+{
+	__atomic_store_n(&telemetry_map, map, __ATOMIC_RELEASE);
+}
+
 /* /warpengine/storage: the same fields as the stats file's "storage". */
 static int stats_telemetry_storage_cb(const char *cmd, const char *params,
 				      struct rte_tel_data *d)
@@ -179,5 +354,15 @@ int stats_telemetry_register(struct worker *const *workers, unsigned n,
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/warpengine/storage", stats_telemetry_storage_cb,
 						"Data directory: recovery at start, the log writer");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/warpengine/workers", stats_telemetry_workers_cb,
+						"Every counter per worker: {name: [worker 0, ...]}");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/warpengine/shards", stats_telemetry_shards_cb,
+						"Per shard: items, memory, regions owned, requests");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/warpengine/service_time",
+						stats_telemetry_service_time_cb,
+						"Service-time histogram of all workers (bounds in ns)");
 	return rc;
 }

@@ -10,6 +10,8 @@
 #include <jansson.h>
 
 #include "durability.h"
+#include "hist_log2.h"
+#include "region_map.h"
 #include "worker.h"
 
 /* Sum of every worker's counters (relaxed loads). */
@@ -17,6 +19,8 @@ void stats_sum(struct worker *const *workers, unsigned n, uint64_t out[WORKER_ST
 
 /* All counters, total and per worker, the shards' gauges and, with a data
  * directory (d non-NULL and open), "storage": recovery and the log writer.
+ * Also "tsc_hz", and per worker "iterations", "heartbeat_age_ms" and the
+ * "service_time" histogram (merged in "total").
  * A new reference; json_decref it. */
 json_t *stats_json(struct worker *const *workers, unsigned n, double uptime_s,
 		   const struct durability *d);
@@ -28,9 +32,24 @@ int stats_write_file(const char *path, struct worker *const *workers, unsigned n
 void stats_log_line(FILE *f, struct worker *const *workers, unsigned n,
 		    uint64_t prev[WORKER_STATS_COUNT], double interval_s);
 
-/* Register /warpengine/stats and /warpengine/storage with DPDK telemetry.
- * dur may be NULL (no data directory). 0 or -errno. */
+/* A service-time histogram in TSC cycles of a clock of hz as
+ * {"unit": "s", "le": [bounds], "counts": [...], "count", "sum", "p50", "p99"}. */
+json_t *stats_service_time_json(const struct hist_log2 *h, uint64_t hz);
+
+/* One shard, as the `shards` command and telemetry show it: the arena's
+ * used and total bytes, the regions the map gives its worker (map may be
+ * NULL: 0), and the GET, PUT and DELETE requests it executed. */
+struct stats_shard_row {
+	uint64_t items, memory_used_bytes, memory_bytes, index_bytes, regions, requests;
+};
+void stats_shard_row(const struct worker *w, const struct region_map *map,
+		     struct stats_shard_row *out);
+
+/* Register /warpengine/stats, /storage, /workers, /shards and /service_time
+ * with DPDK telemetry. dur may be NULL (no data directory). 0 or -errno. */
 int stats_telemetry_register(struct worker *const *workers, unsigned n,
 			     const struct durability *dur);
+/* The region map /warpengine/shards counts regions in (until set: 0). */
+void stats_telemetry_set_map(const struct region_map *map);
 
 #endif

@@ -158,10 +158,35 @@ static void main_announce(struct dataplane *st, struct main_ready *r, double now
 	r->serving = true;
 }
 
+void supervisor_settings_init(struct dataplane *st)
+{
+	for (unsigned i = 0; i < st->n_workers; i++) {
+		const struct worker *w = st->workers[i];
+		uint8_t dur = w->exec.durability_default;
+
+		/* Without a log every write is weak, whatever the default. */
+		st->setting[SETTING_DEFAULT_CONSISTENCY][i] =
+			w->exec.log != NULL && dur >= PROTO_DUR_STRONG && dur <= PROTO_DUR_WEAK
+				? (uint64_t)(dur - PROTO_DUR_STRONG)
+				: 2;
+		st->setting[SETTING_CHECKPOINT_INTERVAL_S][i] = st->cfg.checkpoint_interval_s;
+		st->setting[SETTING_UDP_CHECKSUM][i] = w->udp_checksum;
+		st->setting[SETTING_ADDRESS_VALIDATION][i] = w->validate_addresses;
+		st->setting[SETTING_IDLE_SLEEP_US][i] = w->idle_sleep_us;
+		st->setting[SETTING_BUSY_POLL][i] = w->busy_poll;
+		st->setting[SETTING_CAPACITY_ITEMS][i] = st->cfg.capacity_items;
+		st->setting[SETTING_ARENA_MB][i] = st->cfg.arena_bytes >> 20; /* 0: auto (see config-get) */
+		st->setting[SETTING_PARK_CAPACITY][i] = st->cfg.park_capacity;
+		st->setting[SETTING_WAL_RING_MB][i] = st->cfg.wal_ring_bytes >> 20;
+	}
+}
+
 /* Checkpoints, from the supervisor's loop: begin one every
- * --checkpoint-interval-s or on SIGUSR1, and say how each ended. */
+ * checkpoint_interval_s (--checkpoint-interval-s, or config-set: a change
+ * counts from when it is seen) or on SIGUSR1, and say how each ended. */
 struct main_ckpt {
 	double next_at;
+	uint64_t interval_s;
 	uint64_t completed, failed;
 };
 
@@ -189,14 +214,17 @@ static void main_checkpoints(struct dataplane *st, struct main_ckpt *c, double n
 		fflush(stdout);
 	c->completed = cs.completed;
 	c->failed = cs.failed;
-	due = supervisor_checkpoint_asked ||
-	      (st->cfg.checkpoint_interval_s != 0 && now >= c->next_at);
+	if (st->setting[SETTING_CHECKPOINT_INTERVAL_S][0] != c->interval_s) {
+		c->interval_s = st->setting[SETTING_CHECKPOINT_INTERVAL_S][0];
+		c->next_at = now + (double)c->interval_s;
+	}
+	due = supervisor_checkpoint_asked || (c->interval_s != 0 && now >= c->next_at);
 	if (due && cs.state == CKPT_IDLE) {
 		char err[256];
 		uint64_t id;
 
 		supervisor_checkpoint_asked = 0;
-		c->next_at = now + st->cfg.checkpoint_interval_s;
+		c->next_at = now + (double)c->interval_s;
 		if (durability_checkpoint(&st->durability, st->workers, st->n_workers, &id, err,
 					  sizeof(err)) != 0)
 			fprintf(stderr, "warpengine: %s\n", err);
@@ -225,8 +253,12 @@ void supervisor_run(struct dataplane *st)
 	double start = supervisor_now_s(), last = start;
 	const double interval = st->cfg.stats_interval_ms / 1000.0;
 	struct main_link link = {.started_at = start};
-	struct main_ckpt ckpt = {.next_at = start + st->cfg.checkpoint_interval_s};
+	struct main_ckpt ckpt = {.next_at = start + st->cfg.checkpoint_interval_s,
+				 .interval_s = st->cfg.checkpoint_interval_s};
 	struct main_ready ready = {.launched = start};
+
+	supervisor_settings_init(st);
+	stats_telemetry_set_map(st->map);
 
 	main_announce(st, &ready, start);
 	while (!supervisor_stop) {

@@ -21,6 +21,7 @@
 #include "durability.h"
 #include "port.h"
 #include "region_map.h"
+#include "settings.h"
 #include "worker.h"
 #include "wormhole.h"
 
@@ -39,9 +40,17 @@ struct dataplane {
 	struct addr_token_key token_key;
 	struct durability durability; /* with --data-dir */
 	struct control_socket control; /* with --control-socket */
+	/* The live settings as the supervisor last set them (settings.h):
+	 * setting[id][w] for worker w; a universe setting has the same value
+	 * in every worker's slot. Filled by supervisor_settings_init, changed
+	 * by config-set; only the supervisor's thread touches it. */
+	uint64_t setting[SETTING_COUNT][WORKER_MAX];
 };
 
 void supervisor_run(struct dataplane *st);
+/* Fill st->setting from the configuration the workers were started with
+ * (supervisor_run does it first). */
+void supervisor_settings_init(struct dataplane *st);
 void supervisor_on_stop_signal(int sig);
 void supervisor_on_checkpoint_signal(int sig);
 double supervisor_now_s(void);

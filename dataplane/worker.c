@@ -36,6 +36,7 @@
 #include <rte_ring.h>
 
 #include "reply.h"
+#include "settings.h"
 #include "we_assert.h"
 #include "we_time.h"
 #include "worker_tx.h"
@@ -355,7 +356,13 @@ static void worker_process_burst(struct worker *w, struct rte_mbuf **frames, uns
  * keep every field whole; the struct as a whole may mix two publications,
  * which is fine for gauges. */
 
-static void worker_gauges_publish(struct worker *w)
+static void worker_heartbeat(struct worker *w, uint64_t now_ns)
+{
+	__atomic_store_n(&w->published_iterations, w->iterations, __ATOMIC_RELAXED);
+	__atomic_store_n(&w->heartbeat_ns, now_ns, __ATOMIC_RELAXED);
+}
+
+static void worker_gauges_publish(struct worker *w, uint64_t now_ns)
 {
 	struct shard_counters c;
 
@@ -363,6 +370,19 @@ static void worker_gauges_publish(struct worker *w)
 #define WORKER_GAUGE_STORE(f) __atomic_store_n(&w->gauges.f, c.f, __ATOMIC_RELAXED);
 	SHARD_COUNTER_FIELDS(WORKER_GAUGE_STORE)
 #undef WORKER_GAUGE_STORE
+	worker_heartbeat(w, now_ns);
+}
+
+void worker_heartbeat_load(const struct worker *w, uint64_t *iterations, uint64_t *at_ns)
+{
+	*iterations = __atomic_load_n(&w->published_iterations, __ATOMIC_RELAXED);
+	*at_ns = __atomic_load_n(&w->heartbeat_ns, __ATOMIC_RELAXED);
+}
+
+void worker_service_time_load(const struct worker *w, struct hist_log2 *out)
+{
+	hist_log2_load(&w->service_time, out);
+	out->sum = worker_stats_load(&w->stats, WORKER_STATS_busy_cycles);
 }
 
 void worker_gauges_load(const struct worker *w, struct shard_counters *out)
@@ -373,6 +393,35 @@ void worker_gauges_load(const struct worker *w, struct shard_counters *out)
 }
 
 /* ---- the service step ------------------------------------------------- */
+
+/* config-set (settings.h): one live setting of this worker. The choice
+ * index of default_consistency follows PROTO_DUR_STRONG, _EVENTUAL, _WEAK. */
+_Static_assert(PROTO_DUR_EVENTUAL == PROTO_DUR_STRONG + 1 && PROTO_DUR_WEAK == PROTO_DUR_STRONG + 2,
+	       "default_consistency's choices map onto PROTO_DUR_* in order");
+static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
+{
+	switch (id) {
+	case SETTING_DEFAULT_CONSISTENCY:
+		if (v <= 2)
+			w->exec.durability_default = (uint8_t)(PROTO_DUR_STRONG + v);
+		break;
+	case SETTING_UDP_CHECKSUM:
+		w->udp_checksum = v != 0;
+		break;
+	case SETTING_ADDRESS_VALIDATION:
+		w->validate_addresses = v != 0;
+		break;
+	case SETTING_IDLE_SLEEP_US:
+		w->idle_sleep_us = (uint32_t)v;
+		break;
+	case SETTING_BUSY_POLL:
+		w->busy_poll = v != 0;
+		break;
+	default:
+		w->stats.ctl_unknown++;
+		break;
+	}
+}
 
 /* Apply the messages other threads posted to this worker (ctl_ring.h). */
 static void worker_apply_control(struct worker *w)
@@ -394,6 +443,9 @@ static void worker_apply_control(struct worker *w)
 			if (w->ckpt_port == NULL ||
 			    ckpt_scan_begin(&w->ckpt, w->ckpt_port, m[i].a, w->lsn) != 0)
 				w->stats.ckpt_refused++;
+			break;
+		case CTL_MSG_SET:
+			worker_apply_setting(w, m[i].i32, m[i].a);
 			break;
 		default:
 			w->stats.ctl_unknown++;
@@ -481,6 +533,7 @@ static void worker_idle(struct worker *w)
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)w->idle_sleep_us * 1000};
 
 	w->stats.idle_sleeps++;
+	worker_heartbeat(w, we_monotonic_ns()); /* a sleeping worker is alive too */
 	nanosleep(&ts, NULL);
 }
 
@@ -490,7 +543,7 @@ int worker_main(void *arg)
 
 	/* A 1 ns timer slack keeps the idle sleep short (default slack is 50 us). */
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
-	worker_gauges_publish(w);
+	worker_gauges_publish(w, we_monotonic_ns());
 	w->exec.token_epoch = addr_token_epoch(we_monotonic_ns());
 	for (;;) {
 		uint32_t ctl = __atomic_load_n(&worker_control, __ATOMIC_ACQUIRE);
@@ -504,8 +557,10 @@ int worker_main(void *arg)
 		}
 
 		if (unlikely(++w->iterations % WORKER_GAUGES_EVERY == 0)) {
-			worker_gauges_publish(w);
-			w->exec.token_epoch = addr_token_epoch(we_monotonic_ns());
+			uint64_t now_ns = we_monotonic_ns();
+
+			worker_gauges_publish(w, now_ns);
+			w->exec.token_epoch = addr_token_epoch(now_ns);
 		}
 		uint64_t t0 = rte_rdtsc();
 
@@ -525,14 +580,18 @@ int worker_main(void *arg)
 		if (n_rx == 0 && n_ring == 0) {
 			worker_idle(w);
 		} else {
+			uint64_t cycles = rte_rdtsc() - t0;
+
 			w->empty_polls = 0;
 			/* Time of the iterations that did work: with the request
 			 * counts it gives the worker's cost per request, and its
-			 * share of the run the headroom left at this load. */
-			w->stats.busy_cycles += rte_rdtsc() - t0;
+			 * share of the run the headroom left at this load; the
+			 * histogram shows its spread (its sum is busy_cycles). */
+			w->stats.busy_cycles += cycles;
+			w->service_time.counts[hist_log2_bucket(cycles)]++;
 		}
 	}
 	worker_tx_flush(w);
-	worker_gauges_publish(w);
+	worker_gauges_publish(w, we_monotonic_ns());
 	return 0;
 }

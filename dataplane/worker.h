@@ -14,6 +14,7 @@
 #include "ckpt_scan.h"
 #include "ctl_ring.h"
 #include "execute.h"
+#include "hist_log2.h"
 #include "netio.h"
 #include "park.h"
 #include "proto.h"
@@ -75,6 +76,17 @@ struct worker {
 	 * WORKER_GAUGES_EVERY iterations with relaxed atomic stores, so other
 	 * threads can read them while it runs (worker_gauges_load). */
 	struct shard_counters gauges we_cache_aligned;
+	/* Liveness, published with the gauges and before each idle sleep
+	 * (relaxed stores): loop iterations so far, and the monotonic ns of
+	 * that publication (worker_heartbeat_load). */
+	uint64_t published_iterations;
+	uint64_t heartbeat_ns;
+
+	/* Service time: the TSC cycles of each loop iteration that found work,
+	 * one bucket increment per such iteration; the histogram's sum is
+	 * stats.busy_cycles (worker_service_time_load). Written by the worker
+	 * only. */
+	struct hist_log2 service_time we_cache_aligned;
 
 	/* Address tokens computed lately (keyed by the process's token key). */
 	struct addr_token_cache tokens;
@@ -98,7 +110,7 @@ struct worker {
 	struct ctl_cell ctl_cells[WORKER_CTL_RING_CAP];
 
 	/* Per-burst scratch. */
-	uint32_t iterations;
+	uint64_t iterations;
 	bool paused; /* true while parked (informational; pauses are acknowledged
 		      * per generation in worker.c); written by the worker */
 	uint32_t empty_polls;
@@ -113,6 +125,10 @@ struct worker {
 
 /* Field by field relaxed copy of the last published gauges. */
 void worker_gauges_load(const struct worker *w, struct shard_counters *out);
+/* The service-time histogram (TSC cycles), read while the worker runs. */
+void worker_service_time_load(const struct worker *w, struct hist_log2 *out);
+/* The loop iterations and the monotonic ns of the last publication. */
+void worker_heartbeat_load(const struct worker *w, uint64_t *iterations, uint64_t *at_ns);
 
 /* The lcore entry point (rte_eal_remote_launch); arg is a struct worker. */
 int worker_main(void *arg);

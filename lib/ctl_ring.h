@@ -41,6 +41,9 @@ enum ctl_msg_type {
 	/* From the supervisor: begin copying your shard into checkpoint a
 	 * (ckpt_scan.h). */
 	CTL_MSG_CHECKPOINT = 3,
+	/* From the supervisor (config-set): setting i32 (enum setting_id,
+	 * dataplane/settings.h) takes value a from now on. */
+	CTL_MSG_SET = 4,
 };
 
 /* Message, 32 bytes:
