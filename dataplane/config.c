@@ -1,229 +1,102 @@
-/* config.c - parse and validate the data plane's options.
+/* config.c - the data plane's option table; parse and check it.
  *
- * DESIGN: every option is declared once in CONFIG_OPTION_LIST (config.h);
- * the getopt table and --help are generated from it. Numbers are parsed
- * strictly by parse_num_u64() (digits only, range-checked); the first error
- * stops parsing and is described in `err` for main() to print.
+ * DESIGN: every option is one row of config_specs: the shared parser
+ * (lib/opt_table.c) checks each value against its row and writes it into
+ * struct config, and --help and the docs' table are printed from the same
+ * rows. What a row cannot say is derived after parsing: the arena's size
+ * from the capacity when --arena-mb is absent, use_flow from --no-flow.
  */
 #include "config.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "parse_num.h"
+#define CFG(field) OPT_AT(struct config, field)
 
-#define CONFIG_OPT_FIRST 256 /* getopt values above any short option */
-
-static const struct {
-	const char *name;
-	int has_arg;
-	const char *meta;
-	const char *def;
-	const char *help;
-} config_options[] = {
-#define CONFIG_OPT_ROW(name, arg, meta, def, help) {name, arg, meta, def, help},
-	CONFIG_OPTION_LIST(CONFIG_OPT_ROW)
-#undef CONFIG_OPT_ROW
+const struct opt_spec config_specs[] = {
+	{.name = "ip", .kind = OPT_IPV4, .meta = "A.B.C.D", .flags = OPT_REQUIRED, CFG(ip_be),
+	 .help = "IPv4 address the data plane answers on"},
+	{.name = "port-base", .kind = OPT_U64, .meta = "PORT", .def = "9000", .min = 1,
+	 .max = 65535, CFG(port_base), .help = "UDP port of worker 0; worker i listens on PORT+i"},
+	{.name = "port-id", .kind = OPT_U64, .meta = "N", .def = "0", .min = 0, .max = 1023,
+	 CFG(port_id), .help = "DPDK port (ethdev) index to serve"},
+	{.name = "capacity", .kind = OPT_U64, .meta = "ITEMS", .def = "1000000", .unit = "items",
+	 .min = 1, .max = 1ull << 31, CFG(capacity_items),
+	 .help = "items each shard's index is sized for"},
+	{.name = "arena-mb", .kind = OPT_U64, .meta = "MIB", .def = "auto", .unit = "MiB",
+	 .min = 1, .max = 1u << 20, .flags = OPT_DEF_TEXT, CFG(arena_mb),
+	 .help = "item memory per shard (auto: capacity x 96 B)"},
+	{.name = "udp-checksum", .kind = OPT_ONOFF, .meta = "on|off", .def = "on",
+	 CFG(udp_checksum), .help = "compute UDP checksums of replies"},
+	{.name = "address-validation", .kind = OPT_ONOFF, .meta = "on|off", .def = "on",
+	 CFG(validate_addresses),
+	 .help = "hold senders without an address token to 3x the bytes they sent (off: closed "
+		 "nets)"},
+	{.name = "busy-poll", .kind = OPT_FLAG, .def = "off", CFG(busy_poll),
+	 .help = "never sleep when idle (benchmarks); default sleeps"},
+	{.name = "idle-sleep-us", .kind = OPT_U64, .meta = "US", .def = "50", .unit = "us",
+	 .min = 1, .max = 100000, CFG(idle_sleep_us),
+	 .help = "sleep after a run of empty polls"},
+	{.name = "reflect", .kind = OPT_FLAG, .def = "off", CFG(reflect),
+	 .help = "echo every datagram unread: the packet-path baseline"},
+	{.name = "no-flow", .kind = OPT_FLAG, .def = "off", CFG(no_flow),
+	 .help = "do not try rte_flow steering by UDP port"},
+	{.name = "data-dir", .kind = OPT_STRING, .meta = "DIR", .def = "none",
+	 .flags = OPT_DEF_TEXT, CFG(data_dir),
+	 .help = "keep data in DIR: write-ahead log, recovery at start (without it: memory only)"},
+	{.name = "wal-ring-mb", .kind = OPT_U64, .meta = "MIB", .def = "32", .unit = "MiB",
+	 .min = 1, .max = 1024, .scale = 1u << 20, .flags = OPT_POW2, CFG(wal_ring_bytes),
+	 /* 32 MiB: ~0.3 s of eventual writes at 1 M/s rides out the disk's flush stalls */
+	 .help = "per-worker log ring to the writer"},
+	{.name = "park-capacity", .kind = OPT_U64, .meta = "N", .def = "65536", .unit = "answers",
+	 .min = 2, .max = 1u << 24, .flags = OPT_POW2, CFG(park_capacity),
+	 /* 65536 56-byte entries: 3.5 MiB; 0.1 s of strong writes at 0.6 M/s */
+	 .help = "STRONG answers a worker holds"},
+	{.name = "control-socket", .kind = OPT_STRING, .meta = "PATH", CFG(control_socket),
+	 .help = "serve control commands (JSON lines) on a Unix socket, mode 0600"},
+	{.name = "checkpoint-interval-s", .kind = OPT_U64, .meta = "S", .def = "0", .unit = "s",
+	 .min = 0, .max = 86400, CFG(checkpoint_interval_s),
+	 .help = "with --data-dir: a checkpoint every S seconds (0: only on SIGUSR1)"},
+	{.name = "stats-file", .kind = OPT_STRING, .meta = "PATH", .def = "none",
+	 .flags = OPT_DEF_TEXT, CFG(stats_file),
+	 .help = "write all counters as JSON every interval"},
+	{.name = "stats-interval-ms", .kind = OPT_U64, .meta = "MS", .def = "1000", .unit = "ms",
+	 .min = 10, .max = 3600000, CFG(stats_interval_ms),
+	 .help = "interval of the stats file and log line"},
+	{.name = "quiet", .kind = OPT_FLAG, .def = "off", CFG(quiet),
+	 .help = "no per-interval log line"},
 };
-#define CONFIG_N_OPTIONS (sizeof(config_options) / sizeof(config_options[0]))
+const size_t config_n_specs = sizeof(config_specs) / sizeof(config_specs[0]);
 
 void config_print_help(const char *prog)
 {
 	printf("usage: %s [EAL options] -- [options]\n\noptions:\n", prog);
-	for (unsigned i = 0; i < CONFIG_N_OPTIONS; i++) {
-		char left[48];
-
-		snprintf(left, sizeof(left), "--%s%s%s", config_options[i].name,
-			 config_options[i].has_arg ? " " : "", config_options[i].meta);
-		printf("  %-30s %s", left, config_options[i].help);
-		if (config_options[i].def[0] != 0)
-			printf(" [%s]", config_options[i].def);
-		printf("\n");
-	}
+	opt_print_help(stdout, config_specs, config_n_specs, 0, NULL);
 	printf("\nexample: %s --no-pci --vdev=net_af_packet0,iface=veth0 -l 0-1 -- --ip 10.0.0.1\n",
 	       prog);
 }
 
-static int fail(char *err, unsigned err_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, unsigned err_len, const char *fmt, ...)
+void config_print_markdown(void)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
-
-static void config_defaults(struct config *cfg)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->port_base = 9000;
-	cfg->capacity_items = 1000000;
-	cfg->udp_checksum = true;
-	cfg->validate_addresses = true;
-	cfg->wal_ring_bytes = 32u << 20; /* ~0.3 s of eventual writes at 1 M/s: rides out the disk's flush stalls */
-	cfg->park_capacity = 65536; /* 56-byte entries: 3.5 MiB; 0.1 s of strong writes at 0.6 M/s */
-	cfg->idle_sleep_us = 50;
-	cfg->use_flow = true;
-	cfg->stats_interval_ms = 1000;
-}
-
-static int config_apply(struct config *cfg, const char *name, const char *arg, char *err,
-			unsigned err_len, bool *have_ip, uint64_t *arena_mb)
-{
-	uint64_t v;
-
-	if (strcmp(name, "ip") == 0) {
-		struct in_addr a;
-
-		if (inet_pton(AF_INET, arg, &a) != 1)
-			return fail(err, err_len, "--ip: '%s' is not an IPv4 address (A.B.C.D)",
-				    arg);
-		cfg->ip_be = a.s_addr;
-		*have_ip = true;
-	} else if (strcmp(name, "port-base") == 0) {
-		if (parse_num_u64(arg, 10, 1, 65535, &v))
-			return fail(err, err_len, "--port-base: '%s' is not a port in 1..65535",
-				    arg);
-		cfg->port_base = (uint16_t)v;
-	} else if (strcmp(name, "port-id") == 0) {
-		if (parse_num_u64(arg, 10, 0, 1023, &v))
-			return fail(err, err_len, "--port-id: '%s' is not a port index 0..1023",
-				    arg);
-		cfg->port_id = (uint16_t)v;
-	} else if (strcmp(name, "capacity") == 0) {
-		if (parse_num_u64(arg, 10, 1, 1ull << 31, &v))
-			return fail(err, err_len,
-				    "--capacity: '%s' is not an item count in 1..2147483648", arg);
-		cfg->capacity_items = v;
-	} else if (strcmp(name, "arena-mb") == 0) {
-		if (parse_num_u64(arg, 10, 1, 1u << 20, &v))
-			return fail(err, err_len, "--arena-mb: '%s' is not a size in 1..1048576 MiB",
-				    arg);
-		*arena_mb = v;
-	} else if (strcmp(name, "udp-checksum") == 0) {
-		if (strcmp(arg, "on") == 0)
-			cfg->udp_checksum = true;
-		else if (strcmp(arg, "off") == 0)
-			cfg->udp_checksum = false;
-		else
-			return fail(err, err_len, "--udp-checksum: '%s' must be 'on' or 'off'",
-				    arg);
-	} else if (strcmp(name, "address-validation") == 0) {
-		if (strcmp(arg, "on") == 0)
-			cfg->validate_addresses = true;
-		else if (strcmp(arg, "off") == 0)
-			cfg->validate_addresses = false;
-		else
-			return fail(err, err_len,
-				    "--address-validation: '%s' must be 'on' or 'off'", arg);
-	} else if (strcmp(name, "data-dir") == 0) {
-		if (arg[0] == '\0')
-			return fail(err, err_len, "--data-dir: empty path");
-		cfg->data_dir = arg;
-	} else if (strcmp(name, "wal-ring-mb") == 0) {
-		if (parse_num_u64(arg, 10, 1, 1024, &v) || (v & (v - 1)) != 0)
-			return fail(err, err_len,
-				    "--wal-ring-mb: '%s' is not a power of two in 1..1024 MiB", arg);
-		cfg->wal_ring_bytes = v << 20;
-	} else if (strcmp(name, "park-capacity") == 0) {
-		if (parse_num_u64(arg, 10, 2, 1u << 24, &v) || (v & (v - 1)) != 0)
-			return fail(err, err_len,
-				    "--park-capacity: '%s' is not a power of two in 2..16777216",
-				    arg);
-		cfg->park_capacity = (uint32_t)v;
-	} else if (strcmp(name, "control-socket") == 0) {
-		if (arg[0] == '\0')
-			return fail(err, err_len, "--control-socket: empty path");
-		cfg->control_socket = arg;
-	} else if (strcmp(name, "checkpoint-interval-s") == 0) {
-		if (parse_num_u64(arg, 10, 0, 86400, &v))
-			return fail(err, err_len,
-				    "--checkpoint-interval-s: '%s' is not a whole number of seconds "
-				    "in 0..86400", arg);
-		cfg->checkpoint_interval_s = (uint32_t)v;
-	} else if (strcmp(name, "busy-poll") == 0) {
-		cfg->busy_poll = true;
-	} else if (strcmp(name, "idle-sleep-us") == 0) {
-		if (parse_num_u64(arg, 10, 1, 100000, &v))
-			return fail(err, err_len,
-				    "--idle-sleep-us: '%s' is not a duration in 1..100000 us", arg);
-		cfg->idle_sleep_us = (uint32_t)v;
-	} else if (strcmp(name, "reflect") == 0) {
-		cfg->reflect = true;
-	} else if (strcmp(name, "no-flow") == 0) {
-		cfg->use_flow = false;
-	} else if (strcmp(name, "stats-file") == 0) {
-		if (arg[0] == 0)
-			return fail(err, err_len, "--stats-file: empty path");
-		cfg->stats_file = arg;
-	} else if (strcmp(name, "stats-interval-ms") == 0) {
-		if (parse_num_u64(arg, 10, 10, 3600000, &v))
-			return fail(err, err_len,
-				    "--stats-interval-ms: '%s' is not a duration in 10..3600000 ms",
-				    arg);
-		cfg->stats_interval_ms = (uint32_t)v;
-	} else if (strcmp(name, "quiet") == 0) {
-		cfg->quiet = true;
-	} else if (strcmp(name, "help") == 0) {
-		cfg->help = true;
-	}
-	return 0;
+	opt_print_markdown(stdout, config_specs, config_n_specs);
 }
 
 int config_parse(struct config *cfg, int argc, char **argv, char *err, unsigned err_len)
 {
-	struct option longopts[CONFIG_N_OPTIONS + 1];
-	bool have_ip = false;
-	uint64_t arena_mb = 0;
-	int c, idx;
+	struct opt_result res;
+	int rc;
 
-	config_defaults(cfg);
-	memset(longopts, 0, sizeof(longopts));
-	for (unsigned i = 0; i < CONFIG_N_OPTIONS; i++) {
-		longopts[i].name = config_options[i].name;
-		longopts[i].has_arg = config_options[i].has_arg;
-		longopts[i].val = CONFIG_OPT_FIRST + (int)i;
-	}
-
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
-		int rc;
-
-		if (c == 'h') {
-			cfg->help = true;
-			continue;
-		}
-		if (c == '?' || c == ':') {
-			const char *bad = argv[optind - 1];
-
-			if (optopt >= CONFIG_OPT_FIRST)
-				return fail(err, err_len, "%s: needs a value", bad);
-			return fail(err, err_len, "unknown option '%s' (see --help)", bad);
-		}
-		rc = config_apply(cfg, config_options[c - CONFIG_OPT_FIRST].name, optarg, err,
-				  err_len, &have_ip, &arena_mb);
-		if (rc != 0)
-			return rc;
-	}
-	if (optind < argc)
-		return fail(err, err_len, "unexpected argument '%s' (options start with --)",
-			    argv[optind]);
-	if (cfg->help)
-		return 0;
-	if (!have_ip)
-		return fail(err, err_len, "--ip is required: the IPv4 address to answer on");
+	memset(cfg, 0, sizeof(*cfg));
+	rc = opt_parse(config_specs, config_n_specs, cfg, argc, argv, 0, false, &res, err,
+		       err_len);
+	if (rc != 0)
+		return rc;
+	cfg->help = res.help;
+	cfg->help_markdown = res.help_markdown;
+	cfg->use_flow = !cfg->no_flow;
 	/* 96 bytes an item covers a 16-byte header, a short key and a value of
 	 * a few dozen bytes; larger values need --arena-mb. */
-	cfg->arena_bytes = arena_mb ? arena_mb << 20 : cfg->capacity_items * 96;
+	cfg->arena_bytes = cfg->arena_mb ? cfg->arena_mb << 20 : cfg->capacity_items * 96;
 	return 0;
 }

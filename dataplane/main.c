@@ -301,6 +301,10 @@ int main(int argc, char **argv)
 		config_print_help(argv[0]);
 		return EX_OK;
 	}
+	if (st.cfg.help_markdown) {
+		config_print_markdown();
+		return EX_OK;
+	}
 
 	rc = rte_eal_init(sep, argv);
 	if (rc < 0) {

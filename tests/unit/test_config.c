@@ -126,6 +126,35 @@ static void test_help(void **state)
 	(void)state;
 	assert_int_equal(parse(&cfg, err, "--help", NULL, NULL, NULL), 0);
 	assert_true(cfg.help);
+	assert_int_equal(parse(&cfg, err, "--help-markdown", NULL, NULL, NULL), 0);
+	assert_true(cfg.help_markdown);
+	assert_false(cfg.help);
+}
+
+/* Every option of the table has a help line and a default or a reason for
+ * none; the derived fields follow their options. */
+static void test_table(void **state)
+{
+	struct config cfg;
+	char err[256];
+
+	(void)state;
+	assert_true(config_n_specs >= 19);
+	for (size_t i = 0; i < config_n_specs; i++) {
+		assert_non_null(config_specs[i].help);
+		assert_true(config_specs[i].def != NULL || config_specs[i].kind == OPT_STRING ||
+			    (config_specs[i].flags & OPT_REQUIRED));
+	}
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--capacity=10", NULL, NULL), 0);
+	assert_int_equal(cfg.arena_bytes, 960);
+	assert_true(cfg.use_flow);
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--stats-interval-ms=9", NULL, NULL),
+			 -22);
+	assert_non_null(strstr(err, "'9' is not a number in 10..3600000 ms"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--checkpoint-interval-s=86401", NULL,
+			       NULL),
+			 -22);
+	assert_non_null(strstr(err, "--checkpoint-interval-s"));
 }
 
 int main(void)
@@ -135,6 +164,7 @@ int main(void)
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_errors_name_the_problem),
 		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
