@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# warpctl against a fake admin server (warpctl_fake_admin, canned answers
+# in warpctl_answers.json): every command's table and --json, the request
+# each sends, every exit code, and servers that misbehave (close early,
+# garbage, a partial line, 17 MiB without a line end, silence). No root,
+# no data plane; a few seconds.
+set -euo pipefail
+BUILD=${WE_BUILD_DIR:?}
+SRC=${WE_SOURCE_DIR:?}
+WARPCTL=${WARPCTL:-$BUILD/tools/warpctl/warpctl}
+FAKE=${WARPCTL_FAKE_ADMIN:-$BUILD/tools/warpctl/warpctl_fake_admin}
+ANSWERS=$SRC/tests/integration/warpctl_answers.json
+
+tmp=$(mktemp -d)
+fake_pid=
+cleanup() {
+  if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+SOCK=$tmp/admin.sock
+failures=0
+
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# start_fake ANSWERS_FILE: serve it on $SOCK, requests logged to $tmp/requests.
+start_fake() {
+  if [ -n "$fake_pid" ]; then kill "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; fi
+  rm -f "$SOCK" "$tmp/requests"
+  "$FAKE" "$SOCK" "$1" "$tmp/requests" &
+  fake_pid=$!
+  for _ in $(seq 100); do [ -S "$SOCK" ] && return 0; sleep 0.05; done
+  echo "the fake admin server did not start"; exit 1
+}
+
+# run WANT_RC ARGS...: warpctl's stdout in $tmp/out, stderr in $tmp/err.
+run() {
+  local want=$1 rc=0
+  shift
+  "$WARPCTL" --socket "$SOCK" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" != "$want" ]; then
+    fail "warpctl $* exited $rc, expected $want"
+    sed 's/^/  stdout: /' "$tmp/out" | head -20
+    sed 's/^/  stderr: /' "$tmp/err" | head -5
+  fi
+}
+# has FILE TEXT: FILE has a line matching the extended regex TEXT.
+has() { grep -Eq -- "$2" "$tmp/$1" || { fail "$1 of the last command lacks /$2/"; sed 's/^/  /' "$tmp/$1" | head -20; }; }
+last_request() { tail -n 1 "$tmp/requests"; }
+
+start_fake "$ANSWERS"
+
+# Tables for people.
+run 0 status
+has out '^state +stable$'
+has out '^control uptime +2h 05m$'
+has out '^data plane +connected, up 3d 04h 04m$'
+has out '^requests +1\.23 M/s$'
+has out '^items +12\.3 M$'
+[ "$(last_request)" = '{"command":"status"}' ] || fail "status sent $(last_request)"
+
+run 0 health
+has out '^overall: warning$'
+has out '^entropy_levels +warning +0\.31 +0\.25 +load imbalance'
+has out '^vacuum_stability +healthy +42\.5 % +90 % '
+
+run 0 stats
+has out '^rates over the last 1 s$'
+has out '^rx_packets +123 M +1\.23 M/s$'
+has out '^rx_bytes +9\.2 GiB +94\.2 MiB/s$'
+grep -q '^req_delete' "$tmp/out" && fail "stats shows a zero counter without --all"
+has out '^ +1 +61\.7 M +61\.7 M +61\.5 M +988 M +1\.2 ms$'
+has out 'service time .*1 k samples, mean 1\.8 us, p50 <= 1 us, p90 <= 2 us, p99 <= 4 us'
+run 0 stats --all
+has out "^req_delete +0 +0/s$"
+run 0 stats --worker 1
+[ "$(last_request)" = '{"command":"stats","worker":1}' ] || fail "stats --worker 1 sent $(last_request)"
+run 2 stats --worker 9
+has err "^warpctl: stats: no worker 9 \(the data plane has 4: 0..3\)$"
+
+run 0 shards
+has out '^worker +items +capacity +memory used +memory +used +regions +requests +load share$'
+has out '^ +0 +6\.17 M +8\.39 M +512 MiB +1 GiB +50 % +1024 +617 k/s +50 %$'
+
+run 0 dashboard
+has out '^universe_status +uptime_seconds +274 k +seconds since the data plane started$'
+has out '^physics_state +entropy_rebalancing_needed +false +imbalance above'
+run 0 --json dashboard
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["performance_metrics"]["avg_operation_latency_us"]==3.2' "$tmp/out" \
+  || fail "dashboard --json is not the dashboard object"
+
+run 0 config get
+has out '^idle_sleep_us +worker +50,50,200,50 +us +1\.\.100000 +yes +operate '
+has out '^arena_mb +worker +1024 \(all workers\) +MiB +16\.\.65536 +restart +admin '
+run 2 config get nonesuch
+has err '^warpctl: config-get: no setting "nonesuch"'
+[ "$(last_request)" = '{"command":"config-get","name":"nonesuch"}' ] || fail "config get sent $(last_request)"
+run 0 config set idle_sleep_us 100 --worker 2
+has out '^idle_sleep_us = 100: applied, persisted'
+[ "$(last_request)" = '{"command":"config-set","name":"idle_sleep_us","value":"100","worker":2}' ] \
+  || fail "config set sent $(last_request)"
+
+run 1 checkpoint
+has err '^warpctl: checkpoint: no data directory \(start with --data-dir\)$'
+[ ! -s "$tmp/out" ] || fail "a failed command printed to stdout"
+
+run 0 regions
+has out '^8 regions over 4 workers$'
+has out '^ +2 +9002 +3$'
+run 0 regions --output "$tmp/map.json"
+has out "^wrote .*map.json: 8 regions over 4 workers$"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d=={"workers":4,"regions":8,"udp_port_base":9000,"owner":[0,1,2,3,0,1,2,2]}, d' "$tmp/map.json" \
+  || fail "regions --output did not write the result object"
+ls "$tmp"/map.json.tmp.* 2>/dev/null && fail "regions --output left a temporary file"
+
+run 0 ping
+has out '^control +0\.1\.0, up 2h 05m$'
+has out '^data plane +not connected$'
+run 4 whoami
+has err '^warpctl: whoami: uid 1234 is not on the allow-list$'
+run 0 commands
+has out '^checkpoint +operate +begin a checkpoint now$'
+[ "$(last_request)" = '{"command":"list-commands"}' ] || fail "commands sent $(last_request)"
+run 0 help config set
+has out '^config-set \(role operate\): change a setting$'
+[ "$(last_request)" = '{"command":"help","name":"config-set"}' ] || fail "help config set sent $(last_request)"
+run 3 help status
+has err 'the data plane is not reachable right now'
+
+# --json: the result as received, keys in the server's order, reals exact.
+run 0 --json stats
+python3 - "$tmp/out" "$ANSWERS" <<'PY' || fail "stats --json differs from the answer's result"
+import json, sys
+got = json.load(open(sys.argv[1]), object_pairs_hook=list)
+want = json.load(open(sys.argv[2]), object_pairs_hook=list)
+want = dict(want)["stats"]
+assert got == dict(want)["result"], (got, want)
+PY
+has out '^  "interval_s": 1\.0,$'
+has out '^    "rx_bytes": 98765432\.1,$'
+
+# Usage errors: exit 2, nothing sent.
+: >"$tmp/requests"
+run 2 nonesuch
+has err "unknown command 'nonesuch'"
+run 2 config set only_a_name
+run 2 --all status
+has err '^warpctl: --all does not apply to'
+run 2 --timeout-ms 0 status
+has err "^warpctl: --timeout-ms: '0' is not a number in 1\.\.3600000 ms$"
+run 2 --bogus status
+run 2
+[ -s "$tmp/requests" ] && fail "a usage error sent a request"
+run 0 --help
+has out '^  4  permission denied$'
+
+# Servers that misbehave: a clear sentence, exit 1 or 3, never a crash.
+misbehave() { # HOW WANT_RC MESSAGE_REGEX
+  printf '{"*": "%s"}\n' "$1" >"$tmp/answers_$1.json"
+  start_fake "$tmp/answers_$1.json"
+  run "$2" --timeout-ms 2000 status
+  has err "$3"
+}
+misbehave close 3 'closed the connection without answering'
+misbehave garbage 1 'malformed answer from the server \(not JSON'
+misbehave partial 1 'closed the connection in the middle of its answer'
+misbehave not-object 1 'malformed answer .*not an object with "ok"'
+misbehave no-ok 1 'malformed answer .*not an object with "ok"'
+misbehave huge 1 'longer than 16 MiB without a line end'
+t0=$(date +%s%N)
+misbehave silent 3 'no answer within the timeout'
+t1=$(date +%s%N)
+[ $(( (t1 - t0) / 1000000 )) -lt 4000 ] || fail "--timeout-ms 2000 took $(( (t1 - t0) / 1000000 )) ms"
+
+# A result the table cannot show: exit 1 and a pointer to --json.
+printf '{"status": {"ok": true, "result": {"no_state": 1}}}\n' >"$tmp/answers_odd.json"
+start_fake "$tmp/answers_odd.json"
+run 1 status
+has err 'status: the answer has no "state" \(--json shows the answer as received\)'
+run 0 --json status
+
+# Nobody there: no socket, then a socket nobody listens on.
+kill "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; fake_pid=
+run 3 status
+has err 'Connection refused'
+rm -f "$SOCK"
+run 3 status
+has err 'No such file or directory'
+WARPCTL_SOCKET=$tmp/env.sock "$WARPCTL" status 2>"$tmp/err" && fail "status without a server succeeded"
+has err "$tmp/env.sock"
+
+# A socket this user may not open: mode 0600, and as root warpctl runs as
+# nobody (root opens any socket).
+start_fake "$ANSWERS"
+chmod 600 "$SOCK"
+as_other=
+if [ "$(id -u)" = 0 ]; then
+  command -v setpriv >/dev/null && as_other="setpriv --reuid=65534 --regid=65534 --clear-groups"
+fi
+if [ "$(id -u)" != 0 ] || [ -n "$as_other" ]; then
+  rc=0
+  $as_other "$WARPCTL" --socket "$SOCK" status >"$tmp/out" 2>"$tmp/err" || rc=$?
+  [ "$rc" = 4 ] || fail "status on a 0600 socket of another user exited $rc, expected 4"
+  has err 'Permission denied'
+else
+  echo "note: running as root without setpriv: the permission-denied case is not checked"
+fi
+
+if [ "$failures" != 0 ]; then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "warpctl: every command, exit code and misbehaving server as expected"
