@@ -1,7 +1,8 @@
 /* options.h - warp-blaster's command line (no DPDK).
  *
- * Every option is declared once in OPTIONS_LIST (options.c): name, argument,
- * default and help, which feed the parser, --help and docs/blaster.md.
+ * Every option is one row of options_specs (options.c): name, kind, default,
+ * range, unit and help, which feed the shared parser (lib/opt_table.h),
+ * --help and the table in docs/blaster.md (--help-markdown).
  */
 #ifndef BLASTER_OPTIONS_H
 #define BLASTER_OPTIONS_H
@@ -22,6 +23,13 @@ struct options {
 	uint16_t port;          /* native: base port (worker i on port + i) */
 	bool preload;
 	bool spin;              /* busy-poll when idle (kernel engine) */
+	bool no_spin;           /* as typed; spin = !no_spin */
+	bool no_token;          /* as typed; bc.token = !no_token (native) */
+	unsigned engine_kind;   /* 0 kernel, 1 dpdk: engine names it */
+	double duration_s;      /* as typed; bc holds nanoseconds */
+	double timeout_ms;
+	double no_answer_s;
+	double interval_ms;
 	bool quiet;
 	const char *json_path;  /* NULL: no JSON report */
 	const char *hgrm_path;  /* NULL: no .hgrm latency table (hgrm.h) */
@@ -35,7 +43,7 @@ struct options {
 
 enum options_result {
 	OPTIONS_OK = 0,
-	OPTIONS_HELP,  /* --help was printed: exit 0 */
+	OPTIONS_HELP,  /* --help (or --help-markdown) was printed: exit 0 */
 	OPTIONS_ERROR, /* err holds "--option: what is wrong": exit 64 */
 };
 

@@ -148,10 +148,39 @@ static void test_options_help(void **state)
 {
 	char *argv[] = {"warp-blaster", "--help", NULL};
 	struct options o;
+	char *md[] = {"warp-blaster", "--help-markdown", NULL};
+	char *bad[] = {"warp-blaster", "--help=x", NULL};
 	char err[256];
 
 	(void)state;
+
 	assert_int_equal(options_parse(&o, ARGC(argv), argv, err, sizeof(err)), OPTIONS_HELP);
+	assert_int_equal(options_parse(&o, ARGC(md), md, err, sizeof(err)), OPTIONS_HELP);
+	assert_int_equal(options_parse(&o, ARGC(bad), bad, err, sizeof(err)), OPTIONS_ERROR);
+}
+
+/* Values in hex (0x) are accepted where the old parser took them; the
+ * derived fields follow their options. */
+static void test_options_derived(void **state)
+{
+	char *argv[] = {"warp-blaster", "--workers", "0x2", "--no-spin", "--timeout-ms", "0.5",
+			"--interval-ms", "250", "--no-answer-s", "2", "--engine", "dpdk", NULL};
+	struct options o;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(options_parse(&o, ARGC(argv), argv, err, sizeof(err)), OPTIONS_OK);
+	assert_int_equal(o.bc.workers, 2);
+	assert_false(o.spin);
+	assert_int_equal(o.bc.timeout_ns, 500000);
+	assert_int_equal(o.bc.progress_interval_ns, 250000000ull);
+	assert_int_equal(o.bc.no_answer_ns, 2000000000ull);
+	assert_int_equal(o.bc.duration_ns, 10000000000ull);
+	assert_string_equal(o.engine, "dpdk");
+	assert_int_equal(o.bc.arrival, PACER_POISSON);
+	assert_int_equal(o.bc.workload.dist, WORKLOAD_DIST_UNIFORM);
+	assert_true(o.bc.workload.mix_get == 95 && o.bc.workload.mix_put == 5 &&
+		    o.bc.workload.mix_delete == 0);
 }
 
 int main(void)
@@ -161,6 +190,7 @@ int main(void)
 		cmocka_unit_test(test_options_defaults),
 		cmocka_unit_test(test_options_errors),
 		cmocka_unit_test(test_options_help),
+		cmocka_unit_test(test_options_derived),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
