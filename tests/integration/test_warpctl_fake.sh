@@ -85,6 +85,8 @@ has out '^ +0 +6\.17 M +8\.39 M +512 MiB +1 GiB +50 % +1024 +617 k/s +50 %$'
 run 0 dashboard
 has out '^universe_status +uptime_seconds +274 k +seconds since the data plane started$'
 has out '^physics_state +entropy_rebalancing_needed +false +imbalance above'
+has out '^resource_utilization +total_memory_mb +4 GiB +shard memory'
+has out '^performance_metrics +wormhole_routes_per_second +12 k +requests forwarded'
 run 0 --json dashboard
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["performance_metrics"]["avg_operation_latency_us"]==3.2' "$tmp/out" \
   || fail "dashboard --json is not the dashboard object"

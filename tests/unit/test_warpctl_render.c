@@ -173,6 +173,41 @@ static void test_render_dashboard(void **state)
 	free(s);
 }
 
+/* The small answers, as docs/warpctl.md shows them. */
+static void test_render_small(void **state)
+{
+	char *s;
+
+	(void)state;
+	assert_int_equal(render_text(render_checkpoint, "{\"checkpoint\":12,\"state\":\"begun\"}",
+				     false, &s), 0);
+	assert_string_equal(s, "checkpoint 12 begun\n");
+	free(s);
+	assert_int_equal(render_text(render_whoami,
+				     "{\"uid\":1000,\"gid\":1000,\"pid\":4242,\"role\":\"operate\"}",
+				     false, &s), 0);
+	assert_string_equal(s, "uid   1000\ngid   1000\npid   4242\nrole  operate\n");
+	free(s);
+	assert_int_equal(render_text(render_ping,
+				     "{\"control\":{\"uptime_s\":5,\"version\":\"0.1.0\"},"
+				     "\"data_plane\":{\"connected\":true,\"uptime_s\":90000}}",
+				     false, &s), 0);
+	assert_string_equal(s, "control     0.1.0, up 5 s\n"
+			       "data plane  connected, up 1d 01h 00m\n");
+	free(s);
+	/* The data plane's list-commands gives bare names: shown too. */
+	assert_int_equal(render_text(render_commands, "[\"ping\",{\"name\":\"status\","
+				     "\"role\":\"observe\",\"help\":\"at a glance\"}]", false, &s), 0);
+	assert_string_equal(s, "command  role     what it does\n"
+			       "ping     -        \n"
+			       "status   observe  at a glance\n");
+	free(s);
+	assert_int_equal(render_text(render_help, "{\"name\":\"checkpoint\",\"role\":\"operate\","
+				     "\"help\":\"begin one\",\"args\":\"none\"}", false, &s), 0);
+	assert_string_equal(s, "checkpoint (role operate): begin one\narguments: none\n");
+	free(s);
+}
+
 /* Answer lines: ok with result, errors with code, and every malformed
  * shape refused with a sentence. */
 static void test_answer_parse(void **state)
@@ -258,6 +293,7 @@ int main(void)
 		cmocka_unit_test(test_render_config),
 		cmocka_unit_test(test_render_regions),
 		cmocka_unit_test(test_render_dashboard),
+		cmocka_unit_test(test_render_small),
 		cmocka_unit_test(test_answer_parse),
 		cmocka_unit_test(test_opts),
 	};

@@ -30,6 +30,28 @@ static const char *dashboard_meaning(const json_t *meaning, const char *section,
 	return render_string(json_object_get(meaning, section), field, "");
 }
 
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Megabyte fields in binary units, large numbers scaled, small reals with
+ * four significant digits, everything else as it came. */
+static const char *dashboard_value(const char *field, const json_t *v, char *buf, size_t len)
+{
+	double x = json_number_value(v);
+
+	if (!json_is_number(v))
+		return render_value(v, buf, len);
+	if (ends_with(field, "_mb"))
+		return human_bytes(x * 1024 * 1024, buf, len);
+	if (json_is_integer(v) || x >= 1000 || x <= -1000)
+		return human_count(x, buf, len);
+	return render_value(v, buf, len);
+}
+
 static void dashboard_section(struct table *t, const char *section, const json_t *obj,
 			      const json_t *meaning)
 {
@@ -41,9 +63,7 @@ static void dashboard_section(struct table *t, const char *section, const json_t
 
 		table_cell(t, "%s", section);
 		table_cell(t, "%s", field);
-		table_cell(t, "%s", json_is_integer(v) ? human_count((double)json_integer_value(v),
-								      b, sizeof(b))
-						       : render_value(v, b, sizeof(b)));
+		table_cell(t, "%s", dashboard_value(field, v, b, sizeof(b)));
 		table_cell(t, "%s", dashboard_meaning(meaning, section, field));
 		table_end_row(t);
 	}
