@@ -155,6 +155,11 @@ run 2
 [ -s "$tmp/requests" ] && fail "a usage error sent a request"
 run 0 --help
 has out '^  4  permission denied$'
+# docs/warpctl.md's option table is the one the option table generates.
+"$WARPCTL" --help-markdown >"$tmp/options.md"
+grep -A 100 '^| option | value |' "$SRC/docs/warpctl.md" | sed '/^$/,$d' >"$tmp/options_doc.md"
+diff -u "$tmp/options_doc.md" "$tmp/options.md" \
+  || fail "docs/warpctl.md's option table differs from warpctl --help-markdown"
 
 # Servers that misbehave: a clear sentence, exit 1 or 3, never a crash.
 misbehave() { # HOW WANT_RC MESSAGE_REGEX

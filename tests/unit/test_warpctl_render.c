@@ -173,6 +173,26 @@ static void test_render_dashboard(void **state)
 	free(s);
 }
 
+/* health: checks in the specification's order, then any others; a value
+ * not measured (null) shows as "-" without its unit. */
+static void test_render_health(void **state)
+{
+	char *s;
+
+	(void)state;
+	assert_int_equal(render_text(render_health,
+				     "{\"overall\":\"unknown\",\"checks\":{\"zeta\":{\"state\":"
+				     "\"healthy\",\"value\":1,\"threshold\":2,\"unit\":\"\","
+				     "\"measures\":\"new\"},\"quantum_coherence\":{\"state\":"
+				     "\"unknown\",\"value\":null,\"threshold\":10,\"unit\":\"ms\","
+				     "\"measures\":\"heartbeat\"}}}", false, &s), 0);
+	assert_string_equal(s, "overall: unknown\n\n"
+			       "check              state    value  threshold  what it measures\n"
+			       "quantum_coherence  unknown      -      10 ms  heartbeat\n"
+			       "zeta               healthy      1          2  new\n");
+	free(s);
+}
+
 /* The small answers, as docs/warpctl.md shows them. */
 static void test_render_small(void **state)
 {
@@ -294,6 +314,7 @@ int main(void)
 		cmocka_unit_test(test_render_regions),
 		cmocka_unit_test(test_render_dashboard),
 		cmocka_unit_test(test_render_small),
+		cmocka_unit_test(test_render_health),
 		cmocka_unit_test(test_answer_parse),
 		cmocka_unit_test(test_opts),
 	};

@@ -77,10 +77,13 @@ static void render_health_row(struct table *t, const char *name, const json_t *c
 
 	table_cell(t, "%s", name);
 	table_cell(t, "%s", render_string(c, "state", "-"));
-	table_cell(t, "%s%s%s", render_value(json_object_get(c, "value"), v, sizeof(v)),
-		   unit[0] ? " " : "", unit);
-	table_cell(t, "%s%s%s", render_value(json_object_get(c, "threshold"), th, sizeof(th)),
-		   unit[0] ? " " : "", unit);
+	const json_t *value = json_object_get(c, "value"), *limit = json_object_get(c, "threshold");
+
+	/* A value not measured (null) is "-", without a unit. */
+	table_cell(t, "%s%s%s", render_value(value, v, sizeof(v)),
+		   unit[0] && json_is_number(value) ? " " : "", json_is_number(value) ? unit : "");
+	table_cell(t, "%s%s%s", render_value(limit, th, sizeof(th)),
+		   unit[0] && json_is_number(limit) ? " " : "", json_is_number(limit) ? unit : "");
 	table_cell(t, "%s", render_string(c, "measures", ""));
 	table_end_row(t);
 }
