@@ -114,6 +114,8 @@ has out "^wrote .*map.json: 8 regions over 4 workers$"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d=={"workers":4,"regions":8,"udp_port_base":9000,"owner":[0,1,2,3,0,1,2,2]}, d' "$tmp/map.json" \
   || fail "regions --output did not write the result object"
 ls "$tmp"/map.json.tmp.* 2>/dev/null && fail "regions --output left a temporary file"
+run 1 regions --output "$tmp/no/such/dir/map.json"
+has err '^warpctl: --output .*/no/such/dir/map.json.tmp.[0-9]+: No such file or directory$'
 
 run 0 ping
 has out '^control +0\.1\.0, up 2h 05m$'

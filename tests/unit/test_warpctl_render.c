@@ -106,6 +106,13 @@ static void test_render_stats(void **state)
 			       "\nservice time (loop iterations that found work): 4 samples, "
 			       "mean 1.5 us, p50 <= 1 us, p90 <= 2 us, p99 <= 2 us\n");
 	free(s);
+	/* The data plane's own shape names the per-worker array "per_worker". */
+	assert_int_equal(render_text(render_stats, "{\"total\":{},\"per_worker\":[{\"rx_packets\":5,"
+				     "\"heartbeat_age_ms\":2}]}", false, &s), 0);
+	assert_string_equal(s, "every counter is zero (--all lists them)\n\n"
+			       "worker  rx packets  tx packets  requests  iterations  heartbeat age\n"
+			       "     0           5           0         0           0           2 ms\n");
+	free(s);
 	assert_int_equal(render_text(render_stats, res, true, &s), 0);
 	assert_non_null(strstr(s, "\nreq_delete      0          -\n"));
 	free(s);

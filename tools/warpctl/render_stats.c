@@ -122,7 +122,10 @@ int render_stats(struct render *r, const json_t *res)
 		{"tx packets", TABLE_RIGHT}, {"requests", TABLE_RIGHT},
 		{"iterations", TABLE_RIGHT}, {"heartbeat age", TABLE_RIGHT}};
 	const json_t *total = json_object_get(res, "total");
-	const json_t *workers = json_object_get(res, "workers");
+	/* "workers" from warp-control; the data plane's own stats say "per_worker". */
+	const json_t *workers = json_is_array(json_object_get(res, "workers"))
+					? json_object_get(res, "workers")
+					: json_object_get(res, "per_worker");
 	const json_t *hist = json_object_get(res, "service_time");
 	char a[HUMAN_BUF];
 	struct table t;
