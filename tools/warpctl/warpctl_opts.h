@@ -1,14 +1,15 @@
 /* warpctl_opts.h - warpctl's options: one table, the parser, --help.
  *
- *   warpctl_specs        warpctl_opts.c  the option table (struct opt_spec, lib/opt_table.h)
- *   warpctl_opts_parse   warpctl_opts.c  argv -> options + the command's words
- *   warpctl_opts_scope   warpctl_opts.c  refuse an option the command does not take
- *   warpctl_opts_help    warpctl_opts.c  the options part of --help
- *   warpctl_opts_markdown warpctl_opts.c the options as docs/warpctl.md's table
+ *   warpctl_specs          warpctl_opts.c  the option table (struct opt_spec, lib/opt_table.h)
+ *   warpctl_opts_parse     warpctl_opts.c  argv -> options + the command's words
+ *   warpctl_opts_scope     warpctl_opts.c  refuse an option the command does not take
+ *   warpctl_opts_help      warpctl_opts.c  the options part of --help
+ *   warpctl_opts_markdown  warpctl_opts.c  the options as docs/warpctl.md's table
  *
  * Options may stand anywhere on the line (before or after the command);
- * "--" ends them (a value that starts with '-' comes after it). Global options apply to every command; --worker, --all
- * and --output only to the commands whose scope bit they carry.
+ * "--" ends them (a value that starts with '-' comes after it). Global
+ * options apply to every command; --worker, --all and --output only to the
+ * commands whose scope bit they carry.
  */
 #ifndef WARPCTL_OPTS_H
 #define WARPCTL_OPTS_H
