@@ -11,6 +11,7 @@ PACKAGES=(
   iproute2 iputils-ping procps jq
   libfuse3-dev fuse3
   gnuplot-nox
+  libmicrohttpd-dev prometheus curl
 )
 # Only for the side-by-side benchmarks (perf/): the systems we compare with.
 if [ "${WE_INSTALL_BENCH_DEPS:-0}" = 1 ]; then

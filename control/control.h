@@ -1,0 +1,42 @@
+/* control.h - the control process's state, shared by its loop (main.c)
+ * and its commands (admin_cmds.c).
+ *
+ *   control_tick      main.c  sample the data plane when due, refresh health and metrics
+ *   control_health    main.c  the health object of the current samples (a new reference)
+ */
+#ifndef CONTROL_CONTROL_H
+#define CONTROL_CONTROL_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "dp_link.h"
+#include "jsonl_server.h"
+#include "roles.h"
+#include "sampler.h"
+#include "settings_store.h"
+
+struct metrics_http;
+
+struct control {
+	struct dp_link dp;
+	struct jsonl_server admin;
+	struct roles roles;
+	struct sampler sampler;
+	struct settings_store settings;
+	struct metrics_http *metrics;
+	const char *data_dir;   /* NULL: none given */
+	double start;           /* monotonic seconds at start */
+	double sample_s;        /* --sample-ms / 1000 */
+	double next_sample;
+	uint64_t pushed_for;    /* dp.connects when the persisted settings were last pushed */
+	double disk_free_ratio; /* of the data directory's filesystem; < 0: unknown */
+	double data_dir_bytes;  /* in its files; < 0: no data directory */
+	bool quiet;
+};
+
+void control_tick(struct control *c, double now);
+json_t *control_health(const struct control *c);
+
+#endif

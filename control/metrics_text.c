@@ -1,0 +1,179 @@
+/* metrics_text.c - Prometheus text exposition (see metrics_text.h).
+ *
+ * DESIGN: one pass per metric family over the workers, so each family's
+ * HELP and TYPE lines come once, before its samples, as the format wants.
+ * Histogram buckets arrive per bucket and are summed into the cumulative
+ * counts Prometheus expects, with the +Inf bucket equal to _count.
+ */
+#include "metrics_text.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void help_line(FILE *f, const char *name, const char *type, const char *text)
+{
+	fprintf(f, "# HELP %s ", name);
+	for (const char *p = text; *p; p++) {
+		if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*p, f);
+	}
+	fprintf(f, "\n# TYPE %s %s\n", name, type);
+}
+
+static bool valid_name(const char *s)
+{
+	if (*s == 0)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
+static void counters(FILE *f, const json_t *stats, metrics_help_fn help)
+{
+	const json_t *per = json_object_get(stats, "per_worker");
+	const json_t *first = json_array_get(per, 0);
+	const char *name;
+	json_t *v;
+
+	json_object_foreach((json_t *)first, name, v) {
+		char metric[160], text[200];
+		const char *h = help != NULL ? help(name) : NULL;
+		size_t i;
+		json_t *w;
+
+		if (!json_is_integer(v) || strcmp(name, "heartbeat_age_ms") == 0 ||
+		    !valid_name(name))
+			continue;
+		snprintf(metric, sizeof(metric), "warpengine_%s_total", name);
+		snprintf(text, sizeof(text), "data plane counter %s", name);
+		help_line(f, metric, "counter", h != NULL ? h : text);
+		json_array_foreach(per, i, w) {
+			const json_t *c = json_object_get(w, name);
+
+			if (json_is_integer(c))
+				fprintf(f, "%s{worker=\"%zu\"} %lld\n", metric, i,
+					(long long)json_integer_value(c));
+		}
+	}
+}
+
+/* One gauge family from per-element fields of arr, times scale. */
+static void gauge(FILE *f, const json_t *arr, const char *field, double scale, const char *metric,
+		  const char *text)
+{
+	size_t i;
+	json_t *w;
+	bool any = false;
+
+	json_array_foreach(arr, i, w) {
+		const json_t *v = json_object_get(w, field);
+
+		if (!json_is_number(v))
+			continue;
+		if (!any)
+			help_line(f, metric, "gauge", text);
+		any = true;
+		fprintf(f, "%s{worker=\"%zu\"} %.10g\n", metric, i, json_number_value(v) * scale);
+	}
+}
+
+static void histogram(FILE *f, const json_t *stats)
+{
+	const json_t *per = json_object_get(stats, "per_worker");
+	bool any = false;
+	size_t i;
+	json_t *w;
+
+	json_array_foreach(per, i, w) {
+		const json_t *h = json_object_get(w, "service_time");
+		const json_t *le = json_object_get(h, "le"), *counts = json_object_get(h, "counts");
+		const json_t *sum = json_object_get(h, "sum");
+		double cum = 0;
+
+		if (!json_is_array(le) || !json_is_array(counts) ||
+		    json_array_size(le) != json_array_size(counts) || !json_is_number(sum))
+			continue;
+		if (!any)
+			help_line(f, "warpengine_service_seconds", "histogram",
+				  "time of worker loop iterations that found work");
+		any = true;
+		for (size_t b = 0; b < json_array_size(le); b++) {
+			cum += json_number_value(json_array_get(counts, b));
+			fprintf(f, "warpengine_service_seconds_bucket{worker=\"%zu\",le=\"%.9g\"} %.0f\n",
+				i, json_number_value(json_array_get(le, b)), cum);
+		}
+		fprintf(f, "warpengine_service_seconds_bucket{worker=\"%zu\",le=\"+Inf\"} %.0f\n", i,
+			cum);
+		fprintf(f, "warpengine_service_seconds_sum{worker=\"%zu\"} %.10g\n", i,
+			json_number_value(sum));
+		fprintf(f, "warpengine_service_seconds_count{worker=\"%zu\"} %.0f\n", i, cum);
+	}
+}
+
+static int state_value(const char *s)
+{
+	static const char *const order[] = {"healthy", "warning", "critical"};
+
+	for (int i = 0; i < 3; i++)
+		if (s != NULL && strcmp(s, order[i]) == 0)
+			return i;
+	return 3;
+}
+
+static void health(FILE *f, const json_t *h)
+{
+	const char *name;
+	json_t *c;
+
+	help_line(f, "warpengine_health", "gauge",
+		  "health check state: 0 healthy, 1 warning, 2 critical, 3 unknown");
+	json_object_foreach(json_object_get(h, "checks"), name, c)
+		fprintf(f, "warpengine_health{check=\"%s\"} %d\n", name,
+			state_value(json_string_value(json_object_get(c, "state"))));
+}
+
+char *metrics_render(const json_t *stats, const json_t *shards, const json_t *health_json,
+		     double control_uptime_s, metrics_help_fn help)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return NULL;
+	help_line(f, "warpengine_up", "gauge", "1 when the data plane answers warp-control, else 0");
+	fprintf(f, "warpengine_up %d\n", stats != NULL);
+	help_line(f, "warpengine_control_uptime_seconds", "gauge", "how long warp-control has run");
+	fprintf(f, "warpengine_control_uptime_seconds %.3f\n", control_uptime_s);
+	if (stats != NULL) {
+		const json_t *sh = shards != NULL ? shards : json_object_get(stats, "shards");
+		bool new_shards = shards != NULL;
+
+		counters(f, stats, help);
+		gauge(f, json_object_get(stats, "per_worker"), "heartbeat_age_ms", 1e-3,
+		      "warpengine_heartbeat_age_seconds", "time since the worker last published");
+		gauge(f, sh, "items", 1, "warpengine_items", "items in the worker's shard");
+		gauge(f, sh, new_shards ? "memory_used_bytes" : "arena_used_bytes", 1,
+		      "warpengine_memory_used_bytes", "item memory in use in the worker's shard");
+		gauge(f, sh, new_shards ? "memory_bytes" : "arena_bytes", 1,
+		      "warpengine_memory_bytes", "item memory (arena) of the worker's shard");
+		histogram(f, stats);
+	}
+	if (health_json != NULL)
+		health(f, health_json);
+	if (fclose(f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
