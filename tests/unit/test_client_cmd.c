@@ -539,7 +539,7 @@ static void test_binary(void **state)
 		char *argv[] = { "warp-client", "--window", "0", "batch", NULL };
 
 		assert_int_equal(run_binary(argv, NULL, &out, &err), 64);
-		assert_non_null(strstr(err, "--window: '0' is not a count in 1..256"));
+		assert_non_null(strstr(err, "--window: '0' is not a number in 1..256"));
 		free(out);
 		free(err);
 	}

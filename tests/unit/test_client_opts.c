@@ -269,6 +269,26 @@ static void test_help(void **state)
 		if (!strstr(text, names[i]))
 			fail_msg("--help does not mention %s", names[i]);
 	}
+	/* Which commands take which options, from the table's scopes. */
+	assert_non_null(strstr(text, "  raw     --server --port --timeout --deadline --hex\n"));
+	free(text);
+
+	/* --help-markdown: every option (the first 19 names) in the docs' table. */
+	assert_int_equal(PARSE(&a, "--help-markdown"), 0);
+	assert_true(a.help_markdown);
+	f = open_memstream(&text, &len);
+	assert_non_null(f);
+	client_opts_markdown(f);
+	fclose(f);
+	for (unsigned i = 0; i < 19; i++) {
+		char cell[40];
+
+		snprintf(cell, sizeof(cell), "| `%s`", names[i]);
+		if (!strstr(text, cell))
+			fail_msg("the markdown does not list %s", names[i]);
+	}
+	assert_non_null(strstr(text, "| `ping` | --server --port --workers --timeout --retries "
+				     "--deadline --no-token |"));
 	free(text);
 }
 

@@ -1,14 +1,19 @@
-/* client_opts.c - parse and check warp-client's command line; print --help.
+/* client_opts.c - warp-client's option table; parse and check its command
+ * line; print --help.
  *
- * DESIGN: one table (CLIENT_OPTION_LIST) drives everything. Parsing is two
- * passes over argv. The first pass only finds the command, because one
- * option's arity depends on it: `--hex` is a flag for get/batch (print values
- * in hex) but takes the payload for raw, as the integration tests expect to
- * write `raw --hex 5745...`. The second pass reads every option with the
- * right arity, collects the positional words and then checks, per command,
- * that each option given applies and that the values are coherent (ports in
- * range, a load's largest key plus value fits one datagram). Nothing here
- * prints or exits except client_opts_usage(); errors go to the caller.
+ * DESIGN: one table (client_specs) drives everything: the shared parser
+ * (lib/opt_table.c) checks each value against its row, each row's scope is
+ * the set of commands it applies to, and --help and the docs' table are
+ * printed from the rows. Parsing is two passes over argv. The first pass
+ * only finds the command, because one option's arity depends on it: `--hex`
+ * is a flag for get/batch (print values in hex) but takes the payload for
+ * raw, as the integration tests expect to write `raw --hex 5745...`; the
+ * table has one row for each role. The second pass, opt_parse_words() with
+ * the command's scope, reads every option with the right arity and refuses
+ * options that do not apply, and collects the command's words; then the
+ * values are checked together (ports in range, a load's largest key plus
+ * value fits one datagram). Nothing here prints or exits except
+ * client_opts_usage() and client_opts_markdown(); errors go to the caller.
  */
 #include "client_opts.h"
 
@@ -16,24 +21,119 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "opt_table.h"
 #include "parse_num.h"
 #include "proto.h"
 
-struct opt_desc {
-	const char *name;
-	char short_name;
-	const char *metavar;
-	const char *def;
-	uint32_t cmds;
-	const char *help;
-};
+/* OPT_CUSTOM parsers. */
+static int parse_value_size(const struct opt_spec *spec, const char *arg, void *dest, char *why,
+			    size_t why_len)
+{
+	struct client_args *a = dest;
+	uint64_t lo, hi;
 
-static const struct opt_desc opt_table[CLIENT_OPT_COUNT] = {
-#define CLIENT_OPT_DESC(id, name, sh, metavar, def, cmds, help)                                \
-	[CLIENT_OPT_##id] = { name, sh, metavar, def, cmds, help },
-	CLIENT_OPTION_LIST(CLIENT_OPT_DESC)
-#undef CLIENT_OPT_DESC
+	(void)spec;
+	if (parse_num_range(arg, 10, PROTO_VALUE_MAX, &lo, &hi) == 0) {
+		a->value_size_min = (uint32_t)lo;
+		a->value_size_max = (uint32_t)hi;
+		return 0;
+	}
+	snprintf(why, why_len, "a size S or a range MIN-MAX with 0 <= MIN <= MAX <= %u",
+		 PROTO_VALUE_MAX);
+	return -EINVAL;
+}
+
+static int parse_key_prefix(const struct opt_spec *spec, const char *arg, void *dest, char *why,
+			    size_t why_len)
+{
+	(void)spec;
+	if (strlen(arg) <= CLIENT_KEY_PREFIX_MAX) {
+		*(const char **)dest = arg;
+		return 0;
+	}
+	snprintf(why, why_len, "a prefix of at most %u bytes", CLIENT_KEY_PREFIX_MAX);
+	return -EINVAL;
+}
+
+/* raw's payload: any text (even empty), checked as hex when it is sent. */
+static int parse_raw_hex(const struct opt_spec *spec, const char *arg, void *dest, char *why,
+			 size_t why_len)
+{
+	(void)spec;
+	(void)why;
+	(void)why_len;
+	*(const char **)dest = arg;
+	return 0;
+}
+
+#define A(field) OPT_AT(struct client_args, field)
+
+static const struct opt_spec client_specs[] = {
+	{.name = "server", .short_name = 's', .kind = OPT_STRING, .meta = "IP",
+	 .def = "127.0.0.1", .scope = CMDS_NET, A(server),
+	 .help = "server IPv4 address or host name"},
+	{.name = "port", .short_name = 'p', .kind = OPT_U64, .meta = "PORT", .def = "9000",
+	 .min = 1, .max = 65535, .scope = CMDS_NET, A(port),
+	 .help = "UDP port of worker 0, worker i at PORT+i (raw: the port to send to)"},
+	{.name = "workers", .short_name = 'n', .kind = OPT_U64, .meta = "N", .def = "1",
+	 .min = 1, .max = CLIENT_WORKERS_MAX, .scope = CMDS_KV | CMD_BIT(PING), A(n_workers),
+	 .help = "server workers; a key goes to its owner's port (region % N)"},
+	{.name = "timeout", .short_name = 't', .kind = OPT_U64, .meta = "MS", .def = "300",
+	 .unit = "ms", .min = 1, .max = CLIENT_TIMEOUT_MS_MAX, .scope = CMDS_NET, A(timeout_ms),
+	 .help = "wait for an answer; the k-th retry waits MS x min(2^k, 4)"},
+	{.name = "retries", .short_name = 'r', .kind = OPT_U64, .meta = "K", .def = "3",
+	 .max = CLIENT_RETRIES_MAX, .scope = CMDS_KV | CMD_BIT(PING), A(retries),
+	 .help = "resend an unanswered datagram up to K times (K+1 tries)"},
+	{.name = "deadline", .kind = OPT_U64, .meta = "SEC", .def = "120", .unit = "s",
+	 .max = CLIENT_DEADLINE_S_MAX, .scope = CMDS_NET, A(deadline_s),
+	 .help = "stop the whole command after SEC seconds (0: no limit)"},
+	{.name = "batch", .short_name = 'b', .kind = OPT_U64, .meta = "B", .def = "32", .min = 1,
+	 .max = PROTO_BATCH_MAX, .scope = CMDS_PIPE, A(batch), .help = "requests per datagram"},
+	{.name = "window", .short_name = 'w', .kind = OPT_U64, .meta = "W", .def = "16",
+	 .min = 1, .max = CLIENT_WINDOW_MAX, .scope = CMDS_PIPE, A(window),
+	 .help = "datagrams awaiting an answer at once"},
+	{.name = "misdirect", .kind = OPT_FLAG, .def = "off", .scope = CMDS_KV, A(misdirect),
+	 .help = "send each request to a worker NOT owning its key (tests forwarding)"},
+	{.name = "no-token", .kind = OPT_FLAG, .def = "off", .scope = CMDS_KV | CMD_BIT(PING),
+	 A(no_token),
+	 .help = "skip the address-token handshake: plain requests (large answers may be "
+		 "withheld)"},
+	{.name = "durability", .kind = OPT_CHOICE, .meta = "D", .def = "default",
+	 .choices = "default|strong|eventual|weak", .scope = CMDS_WRITE, A(durability),
+	 .help = "write durability"},
+	/* Two rows, one name: a flag for get and batch, the payload for raw. */
+	{.name = "hex", .short_name = 'x', .kind = OPT_FLAG, .def = "off",
+	 .scope = CMD_BIT(GET) | CMD_BIT(BATCH), A(hex), .help = "get, batch: print values in hex"},
+	{.name = "hex", .short_name = 'x', .kind = OPT_CUSTOM, .meta = "BYTES",
+	 .parse = parse_raw_hex, .scope = CMD_BIT(RAW), A(raw_hex),
+	 .help = "raw: the payload to send, in hex"},
+	{.name = "keys", .short_name = 'k', .kind = OPT_U64, .meta = "N", .min = 1,
+	 .max = CLIENT_KEYS_MAX, .scope = CMDS_KEYSET, A(keys),
+	 .help = "load, writes: number of keys (required)"},
+	{.name = "value-size", .kind = OPT_CUSTOM, .meta = "S|MIN-MAX", .def = "32",
+	 .unit = "bytes", .parse = parse_value_size, .scope = CMDS_KEYSET,
+	 .offset = 0, .size = sizeof(struct client_args),
+	 .help = "load, writes: value bytes, or a range (each value's size derived from it)"},
+	{.name = "seed", .kind = OPT_U64, .meta = "X", .def = "1", .max = UINT64_MAX,
+	 .flags = OPT_BASE0, .scope = CMD_BIT(LOAD), A(seed), .help = "load: seed of the value bytes"},
+	{.name = "key-prefix", .kind = OPT_CUSTOM, .meta = "P", .def = "key:",
+	 .parse = parse_key_prefix, .scope = CMDS_KEYSET, A(key_prefix),
+	 .help = "load, writes: keys are P0, P1, ... P<N-1> (P: at most 64 bytes)"},
+	{.name = "ack-log", .kind = OPT_STRING, .meta = "FILE", .scope = CMDS_ACK, A(ack_log),
+	 .help = "writes: append issued and acknowledged writes to FILE; check: verify against it"},
+	{.name = "duration", .kind = OPT_U64, .meta = "SEC", .def = "10", .unit = "s",
+	 .max = CLIENT_DURATION_S_MAX, .scope = CMD_BIT(WRITES), A(duration_s),
+	 .help = "writes: issue writes for SEC seconds"},
+	{.name = "delete-percent", .kind = OPT_U64, .meta = "P", .def = "0", .unit = "%",
+	 .max = 100, .scope = CMD_BIT(WRITES), A(delete_percent),
+	 .help = "writes: P% of the writes are DELETEs"},
+	{.name = "json", .short_name = 'j', .kind = OPT_FLAG, .def = "off",
+	 .scope = CMD_BIT(LOAD), A(json), .help = "load: print one JSON object"},
+	{.name = "version", .short_name = 'V', .kind = OPT_FLAG, .scope = CMDS_ALL, A(version),
+	 .help = "print the version and exit"},
 };
+#define CLIENT_N_SPECS (sizeof(client_specs) / sizeof(client_specs[0]))
+_Static_assert(CLIENT_CMD_COUNT <= 32, "a scope is a 32-bit mask of commands");
 
 static const char *const cmd_names[CLIENT_CMD_COUNT] = {
 	[CLIENT_CMD_NONE] = "",        [CLIENT_CMD_PUT] = "put",     [CLIENT_CMD_GET] = "get",
@@ -86,31 +186,24 @@ static unsigned decimal_digits(uint64_t v)
 	return n;
 }
 
-/* Find the option named by argv word `w` ("--name", "--name=v", "-c", "-cv").
- * Returns its id or -1; *inline_val points at an attached value, if any. */
-static int opt_find(const char *w, const char **inline_val)
+/* The row named by argv word `w` ("--name", "--name=v", "-c", "-cv"), the
+ * first of its name; -1 if none. *attached: the value is in the word. */
+static int word_option(const char *w, bool *attached)
 {
-	*inline_val = NULL;
-	if (w[0] == '-' && w[1] == '-') {
-		const char *eq = strchr(w + 2, '=');
-		size_t n = eq ? (size_t)(eq - (w + 2)) : strlen(w + 2);
+	size_t n;
 
-		for (unsigned i = 0; i < CLIENT_OPT_COUNT; i++) {
-			const char *name = opt_table[i].name;
-
-			if (strlen(name) == n && memcmp(name, w + 2, n) == 0) {
-				*inline_val = eq ? eq + 1 : NULL;
+	if (w[1] != '-') {
+		*attached = w[2] != 0;
+		for (unsigned i = 0; i < CLIENT_N_SPECS; i++)
+			if (client_specs[i].short_name != 0 && client_specs[i].short_name == w[1])
 				return (int)i;
-			}
-		}
 		return -1;
 	}
-	for (unsigned i = 0; i < CLIENT_OPT_COUNT; i++) {
-		if (opt_table[i].short_name != 0 && w[1] == opt_table[i].short_name) {
-			*inline_val = w[2] ? w + 2 : NULL;
+	n = strcspn(w + 2, "=");
+	*attached = w[2 + n] == '=';
+	for (unsigned i = 0; i < CLIENT_N_SPECS; i++)
+		if (strlen(client_specs[i].name) == n && memcmp(client_specs[i].name, w + 2, n) == 0)
 			return (int)i;
-		}
-	}
 	return -1;
 }
 
@@ -119,19 +212,13 @@ static bool is_option_word(const char *w)
 	return w[0] == '-' && w[1] != 0;
 }
 
-static bool opt_takes_value(unsigned id, enum client_cmd cmd)
-{
-	if (id == CLIENT_OPT_HEX)
-		return cmd == CLIENT_CMD_RAW;
-	return opt_table[id].metavar != NULL;
-}
-
-/* First pass: the command is the first non-option word that names one. */
+/* First pass: the command is the first non-option word that names one.
+ * An option's value is skipped; --hex counts as the flag here. */
 static enum client_cmd find_command(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *w = argv[i];
-		const char *inl;
+		bool attached;
 		int id;
 
 		if (strcmp(w, "--") == 0) {
@@ -145,176 +232,11 @@ static enum client_cmd find_command(int argc, char **argv)
 				return cmd_lookup(w);
 			continue;
 		}
-		id = opt_find(w, &inl);
-		if (id >= 0 && !inl && opt_takes_value((unsigned)id, CLIENT_CMD_NONE))
+		id = word_option(w, &attached);
+		if (id >= 0 && !attached && client_specs[id].kind != OPT_FLAG)
 			i++; /* skip the option's value */
 	}
 	return CLIENT_CMD_NONE;
-}
-
-static int parse_value_size(struct client_args *a, const char *v, char *err, size_t err_len)
-{
-	uint64_t lo, hi;
-
-	if (parse_num_range(v, 10, PROTO_VALUE_MAX, &lo, &hi))
-		return fail(err, err_len,
-			    "--value-size: '%s' is not a size S or a range MIN-MAX "
-			    "with 0 <= MIN <= MAX <= %u",
-			    v, PROTO_VALUE_MAX);
-	a->value_size_min = (uint32_t)lo;
-	a->value_size_max = (uint32_t)hi;
-	return 0;
-}
-
-/* Store one option's value. `v` is NULL for flags. */
-static int opt_apply(struct client_args *a, unsigned id, const char *v, char *err, size_t err_len)
-{
-	const char *name = opt_table[id].name;
-	uint64_t x;
-
-	switch ((enum client_opt_id)id) {
-	case CLIENT_OPT_SERVER:
-		if (v[0] == 0)
-			return fail(err, err_len, "--server: empty address");
-		a->server = v;
-		return 0;
-	case CLIENT_OPT_PORT:
-		if (parse_num_u64(v, 10, 1, 65535, &x))
-			return fail(err, err_len, "--port: '%s' is not a UDP port in 1..65535", v);
-		a->port = (uint16_t)x;
-		return 0;
-	case CLIENT_OPT_WORKERS:
-		if (parse_num_u64(v, 10, 1, CLIENT_WORKERS_MAX, &x))
-			return fail(err, err_len, "--workers: '%s' is not a count in 1..%u", v,
-				    CLIENT_WORKERS_MAX);
-		a->n_workers = (uint16_t)x;
-		return 0;
-	case CLIENT_OPT_TIMEOUT:
-		if (parse_num_u64(v, 10, 1, CLIENT_TIMEOUT_MS_MAX, &x))
-			return fail(err, err_len, "--timeout: '%s' is not a time in 1..%u ms", v,
-				    CLIENT_TIMEOUT_MS_MAX);
-		a->timeout_ms = (uint32_t)x;
-		return 0;
-	case CLIENT_OPT_RETRIES:
-		if (parse_num_u64(v, 10, 0, CLIENT_RETRIES_MAX, &x))
-			return fail(err, err_len, "--retries: '%s' is not a count in 0..%u", v,
-				    CLIENT_RETRIES_MAX);
-		a->retries = (uint32_t)x;
-		return 0;
-	case CLIENT_OPT_DEADLINE:
-		if (parse_num_u64(v, 10, 0, CLIENT_DEADLINE_S_MAX, &x))
-			return fail(err, err_len,
-				    "--deadline: '%s' is not a time in 0..%u s (0: no limit)", v,
-				    CLIENT_DEADLINE_S_MAX);
-		a->deadline_s = (uint32_t)x;
-		return 0;
-	case CLIENT_OPT_BATCH:
-		if (parse_num_u64(v, 10, 1, PROTO_BATCH_MAX, &x))
-			return fail(err, err_len, "--batch: '%s' is not a count in 1..%u", v,
-				    PROTO_BATCH_MAX);
-		a->batch = (uint32_t)x;
-		return 0;
-	case CLIENT_OPT_WINDOW:
-		if (parse_num_u64(v, 10, 1, CLIENT_WINDOW_MAX, &x))
-			return fail(err, err_len, "--window: '%s' is not a count in 1..%u", v,
-				    CLIENT_WINDOW_MAX);
-		a->window = (uint32_t)x;
-		return 0;
-	case CLIENT_OPT_MISDIRECT:
-		a->misdirect = true;
-		return 0;
-	case CLIENT_OPT_NO_TOKEN:
-		a->no_token = true;
-		return 0;
-	case CLIENT_OPT_DURABILITY:
-		if (strcmp(v, "default") == 0)
-			a->durability = PROTO_DUR_DEFAULT;
-		else if (strcmp(v, "strong") == 0)
-			a->durability = PROTO_DUR_STRONG;
-		else if (strcmp(v, "eventual") == 0)
-			a->durability = PROTO_DUR_EVENTUAL;
-		else if (strcmp(v, "weak") == 0)
-			a->durability = PROTO_DUR_WEAK;
-		else
-			return fail(err, err_len,
-				    "--durability: '%s' is not one of "
-				    "default, strong, eventual, weak",
-				    v);
-		return 0;
-	case CLIENT_OPT_HEX:
-		if (v)
-			a->raw_hex = v;
-		else
-			a->hex = true;
-		return 0;
-	case CLIENT_OPT_KEYS:
-		if (parse_num_u64(v, 10, 1, CLIENT_KEYS_MAX, &x))
-			return fail(err, err_len, "--keys: '%s' is not a count in 1..%llu", v,
-				    CLIENT_KEYS_MAX);
-		a->keys = x;
-		return 0;
-	case CLIENT_OPT_VALUE_SIZE:
-		return parse_value_size(a, v, err, err_len);
-	case CLIENT_OPT_SEED:
-		if (parse_num_u64(v, 0, 0, UINT64_MAX, &x))
-			return fail(err, err_len, "--seed: '%s' is not an unsigned 64-bit number",
-				    v);
-		a->seed = x;
-		return 0;
-	case CLIENT_OPT_KEY_PREFIX:
-		if (strlen(v) > CLIENT_KEY_PREFIX_MAX)
-			return fail(err, err_len, "--key-prefix: longer than %u bytes",
-				    CLIENT_KEY_PREFIX_MAX);
-		a->key_prefix = v;
-		return 0;
-	case CLIENT_OPT_ACK_LOG:
-		if (v[0] == 0)
-			return fail(err, err_len, "--ack-log: empty file name");
-		a->ack_log = v;
-		return 0;
-	case CLIENT_OPT_DURATION:
-		if (parse_num_u64(v, 10, 0, CLIENT_DURATION_S_MAX, &x))
-			return fail(err, err_len, "--duration: '%s' is not a time in 0..%u s", v,
-				    CLIENT_DURATION_S_MAX);
-		a->duration_s = (uint32_t)x;
-		return 0;
-	case CLIENT_OPT_DELETE_PERCENT:
-		if (parse_num_u64(v, 10, 0, 100, &x))
-			return fail(err, err_len, "--delete-percent: '%s' is not a percentage in 0..100",
-				    v);
-		a->delete_percent = (uint32_t)x;
-		return 0;
-	case CLIENT_OPT_JSON:
-		a->json = true;
-		return 0;
-	case CLIENT_OPT_HELP:
-		a->help = true;
-		return 0;
-	case CLIENT_OPT_VERSION:
-		a->version = true;
-		return 0;
-	case CLIENT_OPT_COUNT:
-		break;
-	}
-	return fail(err, err_len, "--%s: not handled", name);
-}
-
-static void set_defaults(struct client_args *a)
-{
-	memset(a, 0, sizeof(*a));
-	a->server = "127.0.0.1";
-	a->port = 9000;
-	a->n_workers = 1;
-	a->timeout_ms = 300;
-	a->retries = 3;
-	a->deadline_s = 120;
-	a->batch = 32;
-	a->window = 16;
-	a->durability = PROTO_DUR_DEFAULT;
-	a->value_size_min = a->value_size_max = 32;
-	a->seed = 1;
-	a->key_prefix = "key:";
-	a->duration_s = 10;
 }
 
 /* Checks that need the whole command line. */
@@ -322,11 +244,6 @@ static int check_args(struct client_args *a, char *err, size_t err_len)
 {
 	const uint32_t payload = PROTO_PAYLOAD_MAX - PROTO_HDR_SIZE - PROTO_ENTRY_HDR_SIZE;
 
-	for (unsigned i = 0; i < CLIENT_OPT_COUNT; i++) {
-		if ((a->given & (1u << i)) && !(opt_table[i].cmds & (1u << a->cmd)))
-			return fail(err, err_len, "--%s does not apply to '%s'", opt_table[i].name,
-				    cmd_names[a->cmd]);
-	}
 	if ((uint32_t)a->port + a->n_workers - 1 > 65535)
 		return fail(err, err_len, "--port %u with --workers %u runs past port 65535",
 			    a->port, a->n_workers);
@@ -354,7 +271,7 @@ static int check_args(struct client_args *a, char *err, size_t err_len)
 	if (a->cmd == CLIENT_CMD_LOAD || a->cmd == CLIENT_CMD_WRITES) {
 		uint32_t key_max;
 
-		if (!(a->given & (1u << CLIENT_OPT_KEYS)))
+		if (a->keys == 0) /* --keys has no default and is at least 1 */
 			return fail(err, err_len, "%s needs --keys N", cmd_names[a->cmd]);
 		key_max = (uint32_t)strlen(a->key_prefix) + decimal_digits(a->keys - 1);
 		if (key_max > PROTO_KEY_MAX)
@@ -372,48 +289,25 @@ static int check_args(struct client_args *a, char *err, size_t err_len)
 int client_opts_parse(struct client_args *a, int argc, char **argv, char *err, size_t err_len)
 {
 	enum client_cmd cmd = find_command(argc, argv);
+	struct opt_result res;
 	const char *words[3];
 	unsigned n_words = 0;
-	bool opts_done = false;
 	int rc;
 
-	set_defaults(a);
+	memset(a, 0, sizeof(*a));
 	err[0] = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *w = argv[i];
-		const char *v;
-		int id;
-
-		if (!opts_done && strcmp(w, "--") == 0) {
-			opts_done = true;
-			continue;
-		}
-		if (opts_done || !is_option_word(w)) {
-			/* The command plus at most two words; one more is an error. */
-			if (n_words == WE_ARRAY_SIZE(words))
-				return fail(err, err_len, "unexpected argument '%s'", w);
-			words[n_words++] = w;
-			continue;
-		}
-		id = opt_find(w, &v);
-		if (id < 0)
-			return fail(err, err_len, "unknown option '%s'", w);
-		if (opt_takes_value((unsigned)id, cmd)) {
-			if (!v) {
-				if (i + 1 >= argc)
-					return fail(err, err_len, "--%s needs a value (%s)",
-						    opt_table[id].name, opt_table[id].metavar);
-				v = argv[++i];
-			}
-		} else if (v) {
-			return fail(err, err_len, "--%s takes no value", opt_table[id].name);
-		}
-		a->given |= 1u << id;
-		rc = opt_apply(a, (unsigned)id, v, err, err_len);
-		if (rc)
-			return rc;
-	}
-	if (a->help || a->version)
+	/* Without a command every option is accepted here: the error is then
+	 * the missing (or unknown) command, not the option. */
+	rc = opt_parse_words(client_specs, CLIENT_N_SPECS, a, argc, argv,
+			     cmd == CLIENT_CMD_NONE ? 0 : 1u << cmd, cmd_names[cmd], words,
+			     WE_ARRAY_SIZE(words), &n_words, &res, err, err_len);
+	if (rc != 0)
+		return rc;
+	a->help = res.help;
+	a->help_markdown = res.help_markdown;
+	if (a->help || a->help_markdown)
+		return 0;
+	if (a->version)
 		return 0;
 	if (n_words == 0)
 		return fail(err, err_len,
@@ -440,19 +334,19 @@ int client_opts_parse(struct client_args *a, int argc, char **argv, char *err, s
 	return check_args(a, err, err_len);
 }
 
-static void print_cmds(FILE *f, uint32_t cmds)
+/* The options that apply to command c, from the table's scopes. */
+static void print_cmd_options(FILE *f, enum client_cmd c, const char *prefix)
 {
-	const char *sep = "";
+	const char *last = "";
 
-	if ((cmds & CMDS_NET) == CMDS_NET) {
-		fputs("all commands", f);
-		return;
-	}
-	for (unsigned c = 1; c < CLIENT_CMD_COUNT; c++) {
-		if (cmds & (1u << c)) {
-			fprintf(f, "%s%s", sep, cmd_names[c]);
-			sep = ",";
-		}
+	fputs(prefix, f);
+	for (unsigned i = 0; i < CLIENT_N_SPECS; i++) {
+		const struct opt_spec *s = &client_specs[i];
+
+		if (!(s->scope & (1u << c)) || s->scope == CMDS_ALL || strcmp(s->name, last) == 0)
+			continue;
+		fprintf(f, " --%s", s->name);
+		last = s->name;
 	}
 }
 
@@ -486,22 +380,13 @@ void client_opts_usage(FILE *f, const char *prog)
 		"\n"
 		"options:\n",
 		prog);
-	for (unsigned i = 0; i < CLIENT_OPT_COUNT; i++) {
-		const struct opt_desc *o = &opt_table[i];
-		char left[48];
-		int n;
+	opt_print_help(f, client_specs, CLIENT_N_SPECS, 0, NULL);
+	fputs("\noptions each command takes:\n", f);
+	for (unsigned c = 1; c < CLIENT_CMD_COUNT; c++) {
+		char prefix[24];
 
-		if (o->short_name)
-			n = snprintf(left, sizeof(left), "-%c, --%s", o->short_name, o->name);
-		else
-			n = snprintf(left, sizeof(left), "    --%s", o->name);
-		if (o->metavar && n > 0 && (size_t)n < sizeof(left))
-			snprintf(left + n, sizeof(left) - (size_t)n, " %s", o->metavar);
-		fprintf(f, "  %-26s %s\n  %-26s ", left, o->help, "");
-		if (o->def[0])
-			fprintf(f, "default %s; ", o->def);
-		fputs("for ", f);
-		print_cmds(f, o->cmds);
+		snprintf(prefix, sizeof(prefix), "  %-7s", cmd_names[c]);
+		print_cmd_options(f, (enum client_cmd)c, prefix);
 		fputc('\n', f);
 	}
 	fputs("\n"
@@ -512,4 +397,17 @@ void client_opts_usage(FILE *f, const char *prog)
 	      "log cannot be opened. check: 0 no violation, 1 violations, 65 a malformed ack\n"
 	      "log, 66 the ack log cannot be opened.\n",
 	      f);
+}
+
+void client_opts_markdown(FILE *f)
+{
+	opt_print_markdown(f, client_specs, CLIENT_N_SPECS);
+	fputs("\n| command | options it takes (besides --help, --version) |\n|---|---|\n", f);
+	for (unsigned c = 1; c < CLIENT_CMD_COUNT; c++) {
+		char prefix[24];
+
+		snprintf(prefix, sizeof(prefix), "| `%s` |", cmd_names[c]);
+		print_cmd_options(f, (enum client_cmd)c, prefix);
+		fputs(" |\n", f);
+	}
 }

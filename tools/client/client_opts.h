@@ -1,7 +1,9 @@
 /* client_opts.h - warp-client's command line, declared once (no I/O but --help).
  *
- * CLIENT_OPTION_LIST feeds the parser, the per-command applicability check
- * and --help, so an option cannot exist in one and be missing in another.
+ * One option table (client_opts.c) feeds the shared parser (lib/opt_table.h),
+ * the per-command applicability check (each option's scope is the set of
+ * commands it applies to), --help and the docs' table (--help-markdown), so
+ * an option cannot exist in one and be missing in another.
  * Parsing never exits: it returns -EINVAL with a message naming the option,
  * the value and what was expected, and main() turns that into exit 64.
  */
@@ -51,55 +53,6 @@ enum client_cmd {
 /* Largest raw payload: the largest UDP payload over IPv4. */
 #define CLIENT_RAW_MAX 65507u
 
-/* X(ID, long name, short, metavar (NULL: a flag), default text, commands, help) */
-#define CLIENT_OPTION_LIST(X)                                                                  \
-	X(SERVER, "server", 's', "IP", "127.0.0.1", CMDS_NET,                                  \
-	  "server IPv4 address or host name")                                                  \
-	X(PORT, "port", 'p', "PORT", "9000", CMDS_NET,                                         \
-	  "UDP port of worker 0, worker i at PORT+i (raw: the port to send to)")               \
-	X(WORKERS, "workers", 'n', "N", "1", CMDS_KV | CMD_BIT(PING),                          \
-	  "server workers; a key goes to its owner's port (region % N)")                       \
-	X(TIMEOUT, "timeout", 't', "MS", "300", CMDS_NET,                                      \
-	  "wait for an answer; the k-th retry waits MS x min(2^k, 4)")                         \
-	X(RETRIES, "retries", 'r', "K", "3", CMDS_KV | CMD_BIT(PING),                          \
-	  "resend an unanswered datagram up to K times (K+1 tries)")                           \
-	X(DEADLINE, "deadline", 0, "SEC", "120", CMDS_NET,                                     \
-	  "stop the whole command after SEC seconds (0: no limit)")                            \
-	X(BATCH, "batch", 'b', "B", "32", CMDS_PIPE, "requests per datagram, 1..64")           \
-	X(WINDOW, "window", 'w', "W", "16", CMDS_PIPE,                                         \
-	  "datagrams awaiting an answer at once, 1..256")                                      \
-	X(MISDIRECT, "misdirect", 0, NULL, "off", CMDS_KV,                                     \
-	  "send each request to a worker NOT owning its key (tests forwarding)")               \
-	X(NO_TOKEN, "no-token", 0, NULL, "off", CMDS_KV | CMD_BIT(PING),                       \
-	  "skip the address-token handshake: plain requests (large answers may be withheld)")  \
-	X(DURABILITY, "durability", 0, "D", "default", CMDS_WRITE,                             \
-	  "write durability: default, strong, eventual or weak")                               \
-	X(HEX, "hex", 'x', "BYTES", "off", CMD_BIT(GET) | CMD_BIT(BATCH) | CMD_BIT(RAW),       \
-	  "get, batch: print values in hex; raw: the payload to send, in hex")                 \
-	X(KEYS, "keys", 'k', "N", "", CMDS_KEYSET, "load, writes: number of keys (required)")  \
-	X(VALUE_SIZE, "value-size", 0, "S|MIN-MAX", "32", CMDS_KEYSET,                         \
-	  "load, writes: value bytes, or a range (each value's size derived from it)")         \
-	X(SEED, "seed", 0, "X", "1", CMD_BIT(LOAD), "load: seed of the value bytes")           \
-	X(KEY_PREFIX, "key-prefix", 0, "P", "key:", CMDS_KEYSET,                               \
-	  "load, writes: keys are P0, P1, ... P<N-1>")                                         \
-	X(ACK_LOG, "ack-log", 0, "FILE", "", CMDS_ACK,                                         \
-	  "writes: append issued and acknowledged writes to FILE; check: verify against it")   \
-	X(DURATION, "duration", 0, "SEC", "10", CMD_BIT(WRITES),                               \
-	  "writes: issue writes for SEC seconds (0..86400)")                                   \
-	X(DELETE_PERCENT, "delete-percent", 0, "P", "0", CMD_BIT(WRITES),                      \
-	  "writes: P% of the writes are DELETEs (0..100)")                                     \
-	X(JSON, "json", 'j', NULL, "off", CMD_BIT(LOAD), "load: print one JSON object")        \
-	X(HELP, "help", 'h', NULL, "", CMDS_ALL, "print this help and exit")                   \
-	X(VERSION, "version", 'V', NULL, "", CMDS_ALL, "print the version and exit")
-
-enum client_opt_id {
-#define CLIENT_OPT_ENUM(id, name, sh, metavar, def, cmds, help) CLIENT_OPT_##id,
-	CLIENT_OPTION_LIST(CLIENT_OPT_ENUM)
-#undef CLIENT_OPT_ENUM
-	CLIENT_OPT_COUNT
-};
-_Static_assert(CLIENT_OPT_COUNT <= 32, "client_args.given is a 32-bit mask");
-
 struct client_args {
 	enum client_cmd cmd;
 	const char *server;
@@ -126,9 +79,9 @@ struct client_args {
 	bool json;
 	bool help;
 	bool version;
+	bool help_markdown; /* --help-markdown: print the docs' option table */
 	const char *key;   /* put/get/del */
 	const char *value; /* put */
-	uint32_t given;    /* bit CLIENT_OPT_x: the option was on the command line */
 };
 
 /* Parse argv into *a (defaults first). Options may come before or after the
@@ -138,8 +91,11 @@ struct client_args {
 int client_opts_parse(struct client_args *a, int argc, char **argv, char *err,
 		      size_t err_len) we_must_check;
 
-/* Write --help: usage, commands, every option with its default, exit codes. */
+/* Write --help: usage, commands, every option with its default, which
+ * commands take which options, exit codes. */
 void client_opts_usage(FILE *f, const char *prog);
+/* Write the options as a markdown table, and which commands take them. */
+void client_opts_markdown(FILE *f);
 
 const char *client_cmd_name(enum client_cmd cmd);
 

@@ -28,6 +28,10 @@ int main(int argc, char **argv)
 		client_opts_usage(stdout, "warp-client");
 		return CLIENT_EXIT_OK;
 	}
+	if (a.help_markdown) {
+		client_opts_markdown(stdout);
+		return CLIENT_EXIT_OK;
+	}
 	if (a.version) {
 		printf("warp-client %s (WarpEngine protocol v%u)\n", CLIENT_VERSION, PROTO_VERSION);
 		return CLIENT_EXIT_OK;
