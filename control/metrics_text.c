@@ -38,6 +38,19 @@ static bool valid_name(const char *s)
 	return true;
 }
 
+/* The metric name of a counter: "warpengine_NAME_total", with "for_us"
+ * written "for_this_host" (Prometheus' lint reads "_us" as microseconds). */
+static void counter_metric(char *buf, size_t len, const char *name)
+{
+	const char *p = strstr(name, "for_us");
+
+	if (p != NULL && (p[6] == 0 || p[6] == '_'))
+		snprintf(buf, len, "warpengine_%.*sfor_this_host%s_total", (int)(p - name), name,
+			 p + 6);
+	else
+		snprintf(buf, len, "warpengine_%s_total", name);
+}
+
 static void counters(FILE *f, const json_t *stats, metrics_help_fn help)
 {
 	const json_t *per = json_object_get(stats, "per_worker");
@@ -54,7 +67,7 @@ static void counters(FILE *f, const json_t *stats, metrics_help_fn help)
 		if (!json_is_integer(v) || strcmp(name, "heartbeat_age_ms") == 0 ||
 		    !valid_name(name))
 			continue;
-		snprintf(metric, sizeof(metric), "warpengine_%s_total", name);
+		counter_metric(metric, sizeof(metric), name);
 		snprintf(text, sizeof(text), "data plane counter %s", name);
 		help_line(f, metric, "counter", h != NULL ? h : text);
 		json_array_foreach(per, i, w) {

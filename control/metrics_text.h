@@ -6,6 +6,7 @@
  *   warpengine_up                             1 when the data plane answers, else 0
  *   warpengine_control_uptime_seconds         how long warp-control has run
  *   warpengine_<counter>_total{worker}        every data-plane counter, per worker
+ *                                             ("for_us" in a name becomes "for_this_host")
  *   warpengine_heartbeat_age_seconds{worker}  since the worker last published
  *   warpengine_items{worker}                  items in the worker's shard
  *   warpengine_memory_used_bytes{worker}      item memory in use
