@@ -16,54 +16,61 @@
 
 const struct opt_spec config_specs[] = {
 	{.name = "ip", .kind = OPT_IPV4, .meta = "A.B.C.D", .flags = OPT_REQUIRED, CFG(ip_be),
-	 .help = "IPv4 address the data plane answers on"},
+	 .help = "IPv4 address answered (ARP, ICMP echo, UDP)"},
 	{.name = "port-base", .kind = OPT_U64, .meta = "PORT", .def = "9000", .min = 1,
 	 .max = 65535, CFG(port_base), .help = "UDP port of worker 0; worker i listens on PORT+i"},
 	{.name = "port-id", .kind = OPT_U64, .meta = "N", .def = "0", .min = 0, .max = 1023,
-	 CFG(port_id), .help = "DPDK port (ethdev) index to serve"},
+	 CFG(port_id), .help = "DPDK port (ethdev) to serve"},
 	{.name = "capacity", .kind = OPT_U64, .meta = "ITEMS", .def = "1000000", .unit = "items",
 	 .min = 1, .max = 1ull << 31, CFG(capacity_items),
 	 .help = "items each shard's index is sized for"},
 	{.name = "arena-mb", .kind = OPT_U64, .meta = "MIB", .def = "auto", .unit = "MiB",
 	 .min = 1, .max = 1u << 20, .flags = OPT_DEF_TEXT, CFG(arena_mb),
-	 .help = "item memory per shard (auto: capacity x 96 B)"},
+	 .help = "item memory per shard (header 16 B + key + value, 8-byte granules); auto: "
+		 "capacity x 96 B"},
 	{.name = "udp-checksum", .kind = OPT_ONOFF, .meta = "on|off", .def = "on",
-	 CFG(udp_checksum), .help = "compute UDP checksums of replies"},
+	 CFG(udp_checksum), .help = "compute UDP checksums of replies (kernel peers on veth/af_xdp need them)"},
 	{.name = "address-validation", .kind = OPT_ONOFF, .meta = "on|off", .def = "on",
 	 CFG(validate_addresses),
-	 .help = "hold senders without an address token to 3x the bytes they sent (off: closed "
-		 "nets)"},
+	 .help = "hold senders without an address token to 3x the bytes they sent (protocol.md"
+		 " section 14); off only on closed networks"},
 	{.name = "busy-poll", .kind = OPT_FLAG, .def = "off", CFG(busy_poll),
-	 .help = "never sleep when idle (benchmarks); default sleeps"},
+	 .help = "never sleep when idle (benchmarks)"},
 	{.name = "idle-sleep-us", .kind = OPT_U64, .meta = "US", .def = "50", .unit = "us",
 	 .min = 1, .max = 100000, CFG(idle_sleep_us),
-	 .help = "sleep after a run of empty polls"},
+	 .help = "sleep per empty poll once a worker has been idle for 2048 polls"},
 	{.name = "reflect", .kind = OPT_FLAG, .def = "off", CFG(reflect),
-	 .help = "echo every datagram unread: the packet-path baseline"},
+	 .help = "echo every UDP datagram unread: the packet-path baseline of the benchmarks"},
 	{.name = "no-flow", .kind = OPT_FLAG, .def = "off", CFG(no_flow),
 	 .help = "do not try rte_flow steering by UDP port"},
 	{.name = "data-dir", .kind = OPT_STRING, .meta = "DIR", .def = "none",
 	 .flags = OPT_DEF_TEXT, CFG(data_dir),
-	 .help = "keep data in DIR: write-ahead log, recovery at start (without it: memory only)"},
+	 .help = "keep the data in DIR: write-ahead log, recovery at start (see \"Keeping data\""
+		 " in docs/operations.md); without it everything lives in memory only"},
 	{.name = "wal-ring-mb", .kind = OPT_U64, .meta = "MIB", .def = "32", .unit = "MiB",
 	 .min = 1, .max = 1024, .scale = 1u << 20, .flags = OPT_POW2, CFG(wal_ring_bytes),
 	 /* 32 MiB: ~0.3 s of eventual writes at 1 M/s rides out the disk's flush stalls */
-	 .help = "per-worker log ring to the writer"},
+	 .help = "per worker: the ring of log records on their way to the writer; full means "
+		 "BUSY. 32 MiB hold about 0.3 s of eventual writes at 1 M/s, more than the "
+		 "longest flush stall seen (about 0.1 s)"},
 	{.name = "park-capacity", .kind = OPT_U64, .meta = "N", .def = "65536", .unit = "answers",
 	 .min = 2, .max = 1u << 24, .flags = OPT_POW2, CFG(park_capacity),
 	 /* 65536 56-byte entries: 3.5 MiB; 0.1 s of strong writes at 0.6 M/s */
-	 .help = "STRONG answers a worker holds"},
+	 .help = "per worker: STRONG answers held until durable; full means BUSY. 65536 "
+		 "entries (3.5 MiB) hold 0.1 s of strong writes at 0.6 M/s"},
 	{.name = "control-socket", .kind = OPT_STRING, .meta = "PATH", CFG(control_socket),
-	 .help = "serve control commands (JSON lines) on a Unix socket, mode 0600"},
+	 .help = "serve control commands (JSON lines) on a Unix socket (mode 0600, owner "
+		 "only); see \"Control socket\" in docs/operations.md"},
 	{.name = "checkpoint-interval-s", .kind = OPT_U64, .meta = "S", .def = "0", .unit = "s",
 	 .min = 0, .max = 86400, CFG(checkpoint_interval_s),
-	 .help = "with --data-dir: a checkpoint every S seconds (0: only on SIGUSR1)"},
+	 .help = "with --data-dir: a checkpoint every S seconds (0: only when asked with "
+		 "SIGUSR1)"},
 	{.name = "stats-file", .kind = OPT_STRING, .meta = "PATH", .def = "none",
 	 .flags = OPT_DEF_TEXT, CFG(stats_file),
-	 .help = "write all counters as JSON every interval"},
+	 .help = "write every counter as JSON each interval (atomically: temp file + rename)"},
 	{.name = "stats-interval-ms", .kind = OPT_U64, .meta = "MS", .def = "1000", .unit = "ms",
 	 .min = 10, .max = 3600000, CFG(stats_interval_ms),
-	 .help = "interval of the stats file and log line"},
+	 .help = "interval of the stats file and of the log line"},
 	{.name = "quiet", .kind = OPT_FLAG, .def = "off", CFG(quiet),
 	 .help = "no per-interval log line"},
 };

@@ -23,7 +23,8 @@
 
 #include "parse_num.h"
 
-#define OPT_HELP_COLUMN 30
+#define OPT_HELP_COLUMN 30 /* --help: where the text starts */
+#define OPT_HELP_WIDTH 100  /* and where its lines end */
 
 static int opt_fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -531,6 +532,32 @@ static void opt_left(const struct opt_spec *s, char *buf, size_t len)
 		snprintf(buf, len, "    --%s%s%s", s->name, meta ? " " : "", meta ? meta : "");
 }
 
+/* `text` from column `col` on, wrapped at blanks before OPT_HELP_WIDTH and
+ * continued at column OPT_HELP_COLUMN + 1. */
+static void opt_print_wrapped(FILE *out, const char *text, size_t col)
+{
+	const size_t start = OPT_HELP_COLUMN + 1;
+	bool first = true;
+
+	while (*text) {
+		size_t w = strcspn(text, " ");
+
+		if (!first && col + 1 + w > OPT_HELP_WIDTH) {
+			fprintf(out, "\n%*s", (int)start, "");
+			col = start;
+		} else {
+			fputc(' ', out);
+			col++;
+		}
+		fwrite(text, 1, w, out);
+		col += w;
+		text += w;
+		while (*text == ' ')
+			text++;
+		first = false;
+	}
+}
+
 void opt_print_help(FILE *out, const struct opt_spec *specs, size_t n, uint32_t scope,
 		    const char *usage)
 {
@@ -543,7 +570,8 @@ void opt_print_help(FILE *out, const struct opt_spec *specs, size_t n, uint32_t 
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct opt_spec *s = &specs[i];
-		char left[96], range[96];
+		char left[96], range[96], text[1024];
+		size_t len;
 
 		if ((s->flags & OPT_HIDDEN) || !opt_in_scope(s, scope))
 			continue;
@@ -552,16 +580,18 @@ void opt_print_help(FILE *out, const struct opt_spec *specs, size_t n, uint32_t 
 			fprintf(out, "  %s\n  %-*s", left, OPT_HELP_COLUMN - 2, "");
 		else
 			fprintf(out, "  %-*s", OPT_HELP_COLUMN - 2, left);
-		fprintf(out, " %s", s->help ? s->help : "");
-		if (s->def)
-			fprintf(out, " [default: %s]", s->def);
+		len = (size_t)snprintf(text, sizeof(text), "%s", s->help ? s->help : "");
+		if (s->def && len < sizeof(text))
+			len += (size_t)snprintf(text + len, sizeof(text) - len, " [default: %s]",
+						s->def);
 		opt_range_text(s, range, sizeof(range));
-		if (range[0] && s->kind != OPT_CHOICE && s->kind != OPT_ONOFF)
-			fprintf(out, " (%s)", range);
-		else if (range[0] && (s->meta == NULL || strcmp(s->meta, range) != 0))
-			fprintf(out, " (%s)", range);
-		if (s->flags & OPT_REQUIRED)
-			fputs(" (required)", out);
+		if (range[0] && len < sizeof(text) &&
+		    ((s->kind != OPT_CHOICE && s->kind != OPT_ONOFF) || s->meta == NULL ||
+		     strcmp(s->meta, range) != 0))
+			len += (size_t)snprintf(text + len, sizeof(text) - len, " (%s)", range);
+		if ((s->flags & OPT_REQUIRED) && len < sizeof(text))
+			snprintf(text + len, sizeof(text) - len, " (required)");
+		opt_print_wrapped(out, text, OPT_HELP_COLUMN);
 		fputc('\n', out);
 	}
 	fprintf(out, "  %-*s %s\n", OPT_HELP_COLUMN - 2, "-h, --help", "print this help");
