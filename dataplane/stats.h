@@ -1,6 +1,7 @@
 /* stats.h - read the workers' counters from outside the lcores: the periodic
- * stats file, the log line, DPDK telemetry (/warpengine/stats) and the totals
- * printed at exit. */
+ * stats file, the log line, DPDK telemetry (/warpengine/stats, /storage,
+ * /workers, /shards, /service_time), the control socket's stats and shards,
+ * and the totals printed at exit. */
 #ifndef STATS_H
 #define STATS_H
 

@@ -5,6 +5,7 @@
  *   supervisor_on_stop_signal         supervisor.c  SIGINT/SIGTERM handler
  *   supervisor_on_checkpoint_signal   supervisor.c  SIGUSR1 handler: a checkpoint, soon
  *   supervisor_now_s                  supervisor.c  monotonic seconds
+ *   supervisor_settings_init          supervisor.c  the live settings' start values (config-get)
  *
  * The supervisor wakes every 10 ms (1 ms until serving): it says when the
  * data plane serves, watches the memif link and restarts a client port
