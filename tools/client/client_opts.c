@@ -122,7 +122,7 @@ static const struct opt_spec client_specs[] = {
 	 .flags = OPT_BASE0, .scope = CMD_BIT(LOAD), A(seed), .help = "load: seed of the value bytes (decimal or 0x hex)"},
 	{.name = "key-prefix", .kind = OPT_CUSTOM, .meta = "P", .def = "key:",
 	 .parse = parse_key_prefix, .scope = CMDS_KEYSET, A(key_prefix),
-	 .help = "load, writes: keys are P0, P1, ... P<N-1> (P: at most 64 bytes)"},
+	 .help = "load, writes: keys are P0, P1, ... P(N-1) (P: at most 64 bytes)"},
 	{.name = "ack-log", .kind = OPT_STRING, .meta = "FILE", .scope = CMDS_ACK, A(ack_log),
 	 .help = "writes, check (required): the acknowledgement log; writes appends to it "
 		 "(creating it), check reads it"},
