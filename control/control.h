@@ -1,8 +1,9 @@
 /* control.h - the control process's state, shared by its loop (main.c)
  * and its commands (admin_cmds.c).
  *
- *   control_tick      main.c  sample the data plane when due, refresh health and metrics
- *   control_health    main.c  the health object of the current samples (a new reference)
+ *   control_tick          control.c  sample the data plane when due, refresh health and metrics
+ *   control_health        control.c  the health object of the current samples (a new reference)
+ *   control_counter_help  control.c  a data-plane counter's description (NULL: unknown)
  */
 #ifndef CONTROL_CONTROL_H
 #define CONTROL_CONTROL_H
@@ -38,5 +39,6 @@ struct control {
 
 void control_tick(struct control *c, double now);
 json_t *control_health(const struct control *c);
+const char *control_counter_help(const char *name);
 
 #endif

@@ -9,25 +9,19 @@
  * settings persisted in DIR/configuration/ are pushed to it.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "admin_cmds.h"
 #include "control.h"
 #include "control_opts.h"
-#include "dashboard.h"
-#include "health.h"
 #include "metrics_http.h"
-#include "metrics_text.h"
-#include "worker_stats.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -35,146 +29,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static const char *counter_help(const char *name)
-{
-	for (unsigned i = 0; i < WORKER_STATS_COUNT; i++)
-		if (strcmp(worker_stats_names[i], name) == 0)
-			return worker_stats_texts[i];
-	if (strcmp(name, "iterations") == 0)
-		return "worker loop iterations";
-	return NULL;
-}
-
-/* The data directory to watch: the data plane's own, else --data-dir. */
-static const char *watched_dir(const struct control *c)
-{
-	const char *dp = json_string_value(
-		json_object_get(json_object_get(c->sampler.cur, "storage"), "data_dir"));
-
-	return dp != NULL ? dp : c->data_dir;
-}
-
-static double dir_bytes_sum;
-
-static int add_size(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)path, (void)ftw;
-	if (flag == FTW_F)
-		dir_bytes_sum += (double)sb->st_size;
-	return 0;
-}
-
-static void measure_dir(struct control *c)
-{
-	const char *dir = watched_dir(c);
-	struct statvfs vfs;
-
-	c->disk_free_ratio = -1;
-	c->data_dir_bytes = -1;
-	if (dir == NULL)
-		return;
-	if (statvfs(dir, &vfs) == 0 && vfs.f_blocks > 0)
-		c->disk_free_ratio = (double)vfs.f_bavail / (double)vfs.f_blocks;
-	dir_bytes_sum = 0;
-	if (nftw(dir, add_size, 16, FTW_PHYS) == 0)
-		c->data_dir_bytes = dir_bytes_sum;
-}
-
-json_t *control_health(const struct control *c)
-{
-	bool up = dp_link_up(&c->dp) && c->sampler.cur != NULL;
-	struct health_input in = {
-		.prev = up ? c->sampler.prev : NULL,
-		.cur = up ? c->sampler.cur : NULL,
-		.shards = up ? c->sampler.shards : NULL,
-		.dp_up = up,
-		.disk_free_ratio = c->disk_free_ratio,
-	};
-
-	return health_compute(&in, &c->settings.limits);
-}
-
-/* A command's result, or NULL (not answered, or an error). */
-static json_t *dp_result(struct control *c, json_t *req, double now)
-{
-	char err[256];
-	json_t *ans = dp_link_call(&c->dp, req, now, err, sizeof(err)), *r = NULL;
-
-	if (ans != NULL && json_is_true(json_object_get(ans, "ok")))
-		r = json_incref(json_object_get(ans, "result"));
-	else if (ans != NULL && !c->quiet)
-		fprintf(stderr, "warp-control: data plane: %s: %s\n",
-			json_string_value(json_object_get(req, "command")),
-			json_string_value(json_object_get(ans, "error")));
-	json_decref(ans);
-	json_decref(req);
-	return r;
-}
-
-static void push_settings(struct control *c, double now)
-{
-	json_t *reqs = settings_dp_requests(&c->settings), *r;
-	size_t i;
-
-	json_array_foreach(reqs, i, r) {
-		json_t *res = dp_result(c, json_incref(r), now);
-
-		if (!c->quiet)
-			fprintf(stderr, "warp-control: restored %s = %s%s\n",
-				json_string_value(json_object_get(r, "name")),
-				json_string_value(json_object_get(r, "value")),
-				res != NULL ? "" : " (refused)");
-		json_decref(res);
-	}
-	json_decref(reqs);
-	c->pushed_for = c->dp.connects;
-}
-
-static void refresh_metrics(struct control *c, double now)
-{
-	json_t *h;
-	char *text;
-
-	if (c->metrics == NULL)
-		return;
-	h = control_health(c);
-	text = metrics_render(dp_link_up(&c->dp) ? c->sampler.cur : NULL, c->sampler.shards, h,
-			      now - c->start, counter_help);
-	if (text != NULL)
-		metrics_http_set(c->metrics, text);
-	free(text);
-	json_decref(h);
-}
-
-void control_tick(struct control *c, double now)
-{
-	bool was_up = dp_link_up(&c->dp) && c->sampler.cur != NULL;
-	json_t *stats, *shards;
-
-	if (now < c->next_sample)
-		return;
-	c->next_sample = now + c->sample_s;
-	stats = dp_result(c, json_pack("{s:s}", "command", "stats"), now);
-	if (stats == NULL) {
-		if (was_up && !c->quiet)
-			fprintf(stderr, "warp-control: the data plane at %s is unreachable\n",
-				c->dp.path);
-		sampler_clear(&c->sampler);
-	} else {
-		if (c->dp.connects != c->pushed_for) {
-			if (!c->quiet)
-				fprintf(stderr, "warp-control: connected to the data plane at %s\n",
-					c->dp.path);
-			sampler_clear(&c->sampler); /* a new data plane: no old counters */
-			push_settings(c, now);
-		}
-		shards = dp_result(c, json_pack("{s:s}", "command", "shards"), now);
-		sampler_push(&c->sampler, stats, shards, now);
-	}
-	measure_dir(c);
-	refresh_metrics(c, now);
 }
 
 static enum role peer_role(const struct control *c, const struct jsonl_peer *p)

@@ -1,0 +1,137 @@
+/* test_control_metrics.c - the Prometheus text warp-control serves
+ * (control/metrics_text.c), rendered from a fixed sample: families with
+ * HELP and TYPE once, counters per worker, base units, cumulative
+ * histogram buckets ending in +Inf = _count, health states, and the
+ * exposition when the data plane is down. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "metrics_text.h"
+
+static const char *help(const char *name)
+{
+	return strcmp(name, "rx_packets") == 0 ? "frames received\\with a backslash" : NULL;
+}
+
+static json_t *fixed_sample(void)
+{
+	json_error_t je;
+	json_t *s = json_loads(
+		"{\"uptime_s\": 3.5, \"tsc_hz\": 1000000000,"
+		" \"total\": {\"rx_packets\": 30, \"req_get\": 7},"
+		" \"per_worker\": ["
+		"  {\"rx_packets\": 10, \"req_get\": 3, \"rx_drop_ip_not_for_us\": 1,"
+		"   \"heartbeat_age_ms\": 250, \"iterations\": 99,"
+		"   \"service_time\": {\"unit\": \"s\", \"le\": [1e-6, 2e-6, 4e-6],"
+		"                     \"counts\": [5, 0, 2], \"count\": 7, \"sum\": 1.5e-5}},"
+		"  {\"rx_packets\": 20, \"req_get\": 4, \"rx_drop_ip_not_for_us\": 0,"
+		"   \"heartbeat_age_ms\": 1}],"
+		" \"shards\": [{\"items\": 4, \"arena_used_bytes\": 64, \"arena_bytes\": 1024}]}",
+		0, &je);
+
+	assert_non_null(s);
+	return s;
+}
+
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void test_render_sample(void **state)
+{
+	json_t *s = fixed_sample();
+	json_t *h = json_loads("{\"overall\":\"warning\",\"checks\":{"
+			       "\"universe_stability\":{\"state\":\"healthy\"},"
+			       "\"entropy_levels\":{\"state\":\"warning\"},"
+			       "\"vacuum_stability\":{\"state\":\"critical\"},"
+			       "\"quantum_coherence\":{\"state\":\"unknown\"}}}",
+			       0, NULL);
+	char *t = metrics_render(s, NULL, h, 12.0, help);
+
+	(void)state;
+	assert_non_null(t);
+	assert_non_null(strstr(t, "warpengine_up 1\n"));
+	assert_int_equal(count_of(t, "# TYPE warpengine_rx_packets_total counter\n"), 1);
+	assert_non_null(strstr(t, "# HELP warpengine_rx_packets_total frames received\\\\with a "
+				  "backslash\n"));
+	assert_non_null(strstr(t, "warpengine_rx_packets_total{worker=\"0\"} 10\n"));
+	assert_non_null(strstr(t, "warpengine_rx_packets_total{worker=\"1\"} 20\n"));
+	assert_non_null(strstr(t, "# HELP warpengine_req_get_total data plane counter req_get\n"));
+	assert_non_null(strstr(t, "warpengine_iterations_total{worker=\"0\"} 99\n"));
+	/* "for_us" is not a unit */
+	assert_non_null(strstr(t, "warpengine_rx_drop_ip_not_for_this_host_total{worker=\"0\"} 1\n"));
+	assert_null(strstr(t, "not_for_us_total"));
+	/* base units */
+	assert_non_null(strstr(t, "warpengine_heartbeat_age_seconds{worker=\"0\"} 0.25\n"));
+	assert_null(strstr(t, "heartbeat_age_ms"));
+	assert_non_null(strstr(t, "warpengine_items{worker=\"0\"} 4\n"));
+	assert_non_null(strstr(t, "warpengine_memory_used_bytes{worker=\"0\"} 64\n"));
+	assert_non_null(strstr(t, "warpengine_memory_bytes{worker=\"0\"} 1024\n"));
+	/* the histogram: cumulative, +Inf = count; worker 1 has none */
+	assert_int_equal(count_of(t, "# TYPE warpengine_service_seconds histogram\n"), 1);
+	assert_non_null(strstr(t, "warpengine_service_seconds_bucket{worker=\"0\",le=\"1e-06\"} 5\n"));
+	assert_non_null(strstr(t, "warpengine_service_seconds_bucket{worker=\"0\",le=\"2e-06\"} 5\n"));
+	assert_non_null(strstr(t, "warpengine_service_seconds_bucket{worker=\"0\",le=\"4e-06\"} 7\n"));
+	assert_non_null(strstr(t, "warpengine_service_seconds_bucket{worker=\"0\",le=\"+Inf\"} 7\n"));
+	assert_non_null(strstr(t, "warpengine_service_seconds_count{worker=\"0\"} 7\n"));
+	assert_non_null(strstr(t, "warpengine_service_seconds_sum{worker=\"0\"} 1.5e-05\n"));
+	assert_null(strstr(t, "warpengine_service_seconds_count{worker=\"1\"}"));
+	/* health */
+	assert_non_null(strstr(t, "warpengine_health{check=\"universe_stability\"} 0\n"));
+	assert_non_null(strstr(t, "warpengine_health{check=\"entropy_levels\"} 1\n"));
+	assert_non_null(strstr(t, "warpengine_health{check=\"vacuum_stability\"} 2\n"));
+	assert_non_null(strstr(t, "warpengine_health{check=\"quantum_coherence\"} 3\n"));
+	assert_non_null(strstr(t, "warpengine_control_uptime_seconds 12.000\n"));
+	free(t);
+	json_decref(s);
+	json_decref(h);
+}
+
+/* The shards command's fields win over the stats' own when given. */
+static void test_render_shards(void **state)
+{
+	json_t *s = fixed_sample();
+	json_t *sh = json_loads("[{\"worker\":0,\"items\":9,\"memory_used_bytes\":128,"
+				"\"memory_bytes\":2048}]", 0, NULL);
+	char *t = metrics_render(s, sh, NULL, 1, NULL);
+
+	(void)state;
+	assert_non_null(strstr(t, "warpengine_items{worker=\"0\"} 9\n"));
+	assert_non_null(strstr(t, "warpengine_memory_bytes{worker=\"0\"} 2048\n"));
+	assert_non_null(strstr(t, "# HELP warpengine_rx_packets_total data plane counter rx_packets\n"));
+	free(t);
+	json_decref(s);
+	json_decref(sh);
+}
+
+static void test_render_down(void **state)
+{
+	char *t = metrics_render(NULL, NULL, NULL, 1, help);
+
+	(void)state;
+	assert_non_null(strstr(t, "warpengine_up 0\n"));
+	assert_null(strstr(t, "_total"));
+	free(t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_render_sample),
+		cmocka_unit_test(test_render_shards),
+		cmocka_unit_test(test_render_down),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
