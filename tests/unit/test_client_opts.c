@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -240,6 +241,53 @@ static void test_key_value_limits(void **state)
 	free(value);
 }
 
+/* Write a region map file: `workers` workers from `port`, region r owned by
+ * worker (workers - 1 - r % workers). */
+static void write_map(const char *path, unsigned workers, unsigned port)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "{\"workers\": %u, \"regions\": %u, \"udp_port_base\": %u, \"owner\": [",
+		workers, WE_REGIONS, port);
+	for (unsigned r = 0; r < WE_REGIONS; r++)
+		fprintf(f, "%s%u", r ? "," : "", workers - 1 - r % workers);
+	fputs("]}\n", f);
+	fclose(f);
+}
+
+/* --region-map: the owners, the worker count and the base port come from
+ * the file; a disagreeing --workers or a bad file is an error. */
+static void test_region_map(void **state)
+{
+	char path[] = "/tmp/test_client_opts_map.XXXXXX";
+	struct client_args a;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_map(path, 3, 9300);
+	assert_int_equal(PARSE(&a, "get", "k", "--region-map", path), 0);
+	assert_int_equal(a.n_workers, 3);
+	assert_int_equal(a.port, 9300);
+	assert_int_equal(region_map_owner(&a.region_map, 0), 2);
+	assert_int_equal(region_map_owner(&a.region_map, 4), 1);
+	assert_int_equal(PARSE(&a, "ping", "--region-map", path, "-p", "7000", "-n", "3"), 0);
+	assert_int_equal(a.port, 7000);
+	assert_int_equal(PARSE(&a, "get", "k", "--region-map", path, "-n", "2"), -EINVAL);
+	assert_non_null(strstr(err, "--workers 2 disagrees with --region-map's 3 workers"));
+	assert_int_equal(PARSE(&a, "raw", "--hex", "00", "--region-map", path), -EINVAL);
+	assert_non_null(strstr(err, "--region-map does not apply to 'raw'"));
+	write_map(path, 3, 65534);
+	assert_int_equal(PARSE(&a, "get", "k", "--region-map", path), -EINVAL);
+	assert_non_null(strstr(err, "--region-map: "));
+	assert_non_null(strstr(err, "runs past port 65535"));
+	unlink(path);
+	assert_int_equal(PARSE(&a, "get", "k", "--region-map", path), -EINVAL);
+	assert_non_null(strstr(err, path));
+}
+
 /* --help and --version stop parsing without needing a command; --help
  * lists every option and every command. */
 static void test_help(void **state)
@@ -287,7 +335,7 @@ static void test_help(void **state)
 		if (!strstr(text, cell))
 			fail_msg("the markdown does not list %s", names[i]);
 	}
-	assert_non_null(strstr(text, "| `ping` | --server --port --workers --timeout --retries "
+	assert_non_null(strstr(text, "| `ping` | --server --port --workers --region-map --timeout --retries "
 				     "--deadline --no-token |"));
 	free(text);
 }
@@ -299,7 +347,7 @@ int main(void)
 		cmocka_unit_test(test_ranges),        cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_applicability), cmocka_unit_test(test_hex_roles),
 		cmocka_unit_test(test_load_checks),   cmocka_unit_test(test_key_value_limits),
-		cmocka_unit_test(test_help),
+		cmocka_unit_test(test_help),          cmocka_unit_test(test_region_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

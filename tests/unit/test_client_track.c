@@ -761,6 +761,23 @@ static void test_config(void **state)
 	assert_int_equal(client_track_dest(&t, keyhash("user:42", 7)), 2);
 	assert_int_equal(client_track_dest(&t, keyhash("user:43", 7)), 1);
 	client_track_fini(&t);
+	/* With a region map (--region-map), keys go to the map's owner. */
+	{
+		static struct region_map map;
+
+		map.n_workers = 4;
+		for (uint32_t r = 0; r < WE_REGIONS; r++)
+			map.owner[r] = (uint16_t)((r + 1) % 4);
+		cfg = base_cfg();
+		cfg.map = &map;
+		assert_int_equal(client_track_init(&t, &cfg), 0);
+		assert_int_equal(client_track_dest(&t, keyhash("user:42", 7)), 3);
+		for (uint64_t h = 0; h < 64; h++)
+			assert_int_equal(client_track_dest(&t, h), (h + 1) % 4);
+		client_track_fini(&t);
+		map.n_workers = 3; /* disagrees with n_workers */
+		assert_int_equal(client_track_init(&t, &cfg), -EINVAL);
+	}
 	assert_int_equal(client_track_ring_size(16, 32, 1), 1024);
 	assert_int_equal(client_track_ring_size(1, 1, 1), 64);
 	assert_int_equal(client_track_ring_size(1, 64, 100), 8192);

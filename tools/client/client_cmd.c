@@ -41,6 +41,7 @@ int client_cmd_setup(const struct client_args *a, uint32_t ring_ops, uint32_t wi
 		.retries = a->retries,
 		.nonce = make_nonce(),
 		.token = !a->no_token,
+		.map = a->region_map_path ? &a->region_map : NULL,
 	};
 	char msg[160];
 	int rc;

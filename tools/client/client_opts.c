@@ -24,6 +24,7 @@
 #include "opt_table.h"
 #include "parse_num.h"
 #include "proto.h"
+#include "region_map_file.h"
 
 /* OPT_CUSTOM parsers. */
 static int parse_value_size(const struct opt_spec *spec, const char *arg, void *dest, char *why,
@@ -79,6 +80,11 @@ static const struct opt_spec client_specs[] = {
 	{.name = "workers", .short_name = 'n', .kind = OPT_U64, .meta = "N", .def = "1",
 	 .min = 1, .max = CLIENT_WORKERS_MAX, .scope = CMDS_KV | CMD_BIT(PING), A(n_workers),
 	 .help = "workers of the server; a key goes to its owner's port (region % N)"},
+	{.name = "region-map", .kind = OPT_STRING, .meta = "FILE", .scope = CMDS_KV | CMD_BIT(PING),
+	 A(region_map_path),
+	 .help = "each region's owner from FILE (the regions answer of the data plane or "
+		 "warp-control): a key goes to its owner's port; --workers and, unless given, "
+		 "--port come from it"},
 	{.name = "timeout", .short_name = 't', .kind = OPT_U64, .meta = "MS", .def = "300",
 	 .unit = "ms", .min = 1, .max = CLIENT_TIMEOUT_MS_MAX, .scope = CMDS_NET, A(timeout_ms),
 	 .help = "how long to wait for an answer; the k-th retry waits MS x min(2^k, 4)"},
@@ -244,6 +250,37 @@ static enum client_cmd find_command(int argc, char **argv)
 	return CLIENT_CMD_NONE;
 }
 
+static bool seen(const struct opt_result *res, const char *name)
+{
+	int i = opt_find(client_specs, CLIENT_N_SPECS, name);
+
+	return i >= 0 && res->seen[i];
+}
+
+/* --region-map: the owners, the worker count and (unless --port) the base
+ * port come from the file; a --workers that disagrees is an error. */
+static int load_region_map(struct client_args *a, const struct opt_result *res, char *err,
+			   size_t err_len)
+{
+	char why[240];
+	uint16_t port;
+
+	if (a->region_map_path == NULL)
+		return 0;
+	if (region_map_file_load(a->region_map_path, &a->region_map, &port, why, sizeof(why)))
+		return fail(err, err_len, "--region-map: %s", why);
+	if (a->region_map.n_workers > CLIENT_WORKERS_MAX)
+		return fail(err, err_len, "--region-map: %u workers, more than %u",
+			    a->region_map.n_workers, CLIENT_WORKERS_MAX);
+	if (seen(res, "workers") && a->n_workers != a->region_map.n_workers)
+		return fail(err, err_len, "--workers %u disagrees with --region-map's %u workers",
+			    a->n_workers, a->region_map.n_workers);
+	a->n_workers = a->region_map.n_workers;
+	if (!seen(res, "port"))
+		a->port = port;
+	return 0;
+}
+
 /* Checks that need the whole command line. */
 static int check_args(struct client_args *a, char *err, size_t err_len)
 {
@@ -332,6 +369,9 @@ int client_opts_parse(struct client_args *a, int argc, char **argv, char *err, s
 		return fail(err, err_len, "'%s' takes %u argument%s: %s", cmd_names[a->cmd],
 			    cmd_args[a->cmd], cmd_args[a->cmd] == 1 ? "" : "s", usage[a->cmd]);
 	}
+	rc = load_region_map(a, &res, err, err_len);
+	if (rc != 0)
+		return rc;
 	if (n_words > 1)
 		a->key = words[1];
 	if (n_words > 2)

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "region_map.h"
 #include "we_compiler.h"
 
 enum client_cmd {
@@ -80,11 +81,13 @@ struct client_args {
 	bool help;
 	bool version;
 	bool help_markdown; /* --help-markdown: print the docs' option table */
+	const char *region_map_path; /* --region-map FILE, loaded into region_map */
+	struct region_map region_map;
 	const char *key;   /* put/get/del */
 	const char *value; /* put */
 };
 
-/* Parse argv into *a (defaults first). Options may come before or after the
+/* Parse argv into *a (defaults first); reads the --region-map file. Options may come before or after the
  * command; "--" ends them. Returns 0, or -EINVAL with a message in err. After
  * --help or --version, returns 0 with a->help or a->version set and skips the
  * checks that need a command. */

@@ -80,10 +80,15 @@ int client_track_init(struct client_track *t, const struct client_track_cfg *cfg
 	    c->ring_ops < c->batch || c->window == 0 || c->window >= CLIENT_TOKEN_SLOT ||
 	    c->batch == 0 ||
 	    c->batch > PROTO_BATCH_MAX || c->n_workers == 0 || c->timeout_ns == 0 ||
-	    c->retries > 254 || (c->misdirect && c->n_workers < 2))
+	    c->retries > 254 || (c->misdirect && c->n_workers < 2) ||
+	    (c->map && c->map->n_workers != c->n_workers))
 		return -EINVAL;
 	t->cfg = *c;
-	region_map_init_default(&t->map, c->n_workers);
+	t->cfg.map = NULL; /* copied below: the caller's map need not outlive this */
+	if (c->map)
+		memcpy(&t->map, c->map, sizeof(t->map));
+	else
+		region_map_init_default(&t->map, c->n_workers);
 	client_token_init(&t->tok, c->token, c->nonce, c->n_workers, c->timeout_ns, c->retries);
 	t->ops = calloc(c->ring_ops, sizeof(*t->ops));
 	t->slots = calloc(c->window, sizeof(*t->slots));

@@ -104,6 +104,7 @@ struct client_track_cfg {
 	uint32_t retries;
 	uint16_t nonce;      /* top 16 bits of every echo */
 	bool token;          /* address-token handshake (off: --no-token) */
+	const struct region_map *map; /* owners from --region-map; NULL: region % n_workers */
 };
 
 struct client_track_stats {
