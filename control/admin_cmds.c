@@ -189,13 +189,14 @@ static json_t *cmd_stats(struct control *c, const json_t *req, const struct json
 			 enum role role, struct cmd_err *e)
 {
 	const json_t *cur = need_sample(c, e), *per, *wreq = json_object_get(req, "worker");
-	json_t *workers = json_array(), *total, *hist, *out;
+	json_t *workers, *total, *hist, *out;
 	size_t i;
 	json_t *w;
 
 	(void)p, (void)role;
 	if (cur == NULL)
 		return NULL;
+	workers = json_array();
 	per = json_object_get(cur, "per_worker");
 	if (wreq != NULL) {
 		json_int_t n = json_integer_value(wreq);

@@ -146,9 +146,15 @@ void control_tick(struct control *c, double now)
 				fprintf(stderr, "warp-control: connected to the data plane at %s\n",
 					c->dp.path);
 			sampler_clear(&c->sampler); /* a new data plane: no old counters */
+			c->dp_no_shards = false;
 			push_settings(c, now);
 		}
-		shards = dp_result(c, json_pack("{s:s}", "command", "shards"), now);
+		shards = NULL;
+		if (!c->dp_no_shards) {
+			shards = dp_result(c, json_pack("{s:s}", "command", "shards"), now);
+			/* an older data plane: use the stats' own shard figures, ask no more */
+			c->dp_no_shards = shards == NULL && dp_link_up(&c->dp);
+		}
 		sampler_push(&c->sampler, stats, shards, now);
 	}
 	measure_dir(c);

@@ -34,6 +34,7 @@ struct control {
 	uint64_t pushed_for;    /* dp.connects when the persisted settings were last pushed */
 	double disk_free_ratio; /* of the data directory's filesystem; < 0: unknown */
 	double data_dir_bytes;  /* in its files; < 0: no data directory */
+	bool dp_no_shards;      /* this data plane has no `shards` command */
 	bool quiet;
 };
 

@@ -250,11 +250,12 @@ fail:
 
 int settings_save(const struct settings_store *st, char *err, size_t err_len)
 {
-	json_t *control = json_object(), *phys, *laws;
+	json_t *control, *phys, *laws;
 	int rc;
 
 	if (st->dir[0] == 0)
 		return 1;
+	control = json_object();
 	char parent[sizeof(st->dir)];
 
 	snprintf(parent, sizeof(parent), "%s", st->dir);

@@ -163,7 +163,8 @@ as_other() { setpriv --reuid 65533 --regid 65533 --clear-groups "$REQ" "$WORK/op
 [ "$(as_nobody '{"command":"whoami"}' | jq -r .result.role)" = observe ] || fail "uid 65534 whoami"
 [ "$(as_nobody '{"command":"checkpoint"}' | jq -r .code)" = denied ] || fail "observe ran checkpoint"
 [ "$(as_other '{"command":"ping"}' | jq -r .code)" = denied ] || fail "an unlisted uid was not denied"
-kill "$WC2_PID"; wait "$WC2_PID" 2>/dev/null || true; WC2_PID=""
+kill "$WC2_PID"; rc=0; wait "$WC2_PID" || rc=$?; WC2_PID=""
+[ "$rc" = 0 ] || fail "the second warp-control exited $rc on SIGTERM (a sanitizer report?)"
 pass "roles: observe may read, not checkpoint; an unlisted uid is denied"
 
 if command -v curl >/dev/null && command -v promtool >/dev/null; then
@@ -187,3 +188,8 @@ grep -q "restored idle_sleep_us = 250" "$WLOG" || fail "the persisted setting wa
 [ "$(field '{"command":"config-get","name":"entropy_limit"}' '.result.settings[0].value')" = 3 ] ||
   fail "entropy_limit after restart: $(req '{"command":"config-get","name":"entropy_limit"}')"
 pass "kill -9 and restart of warp-control: the data plane kept serving; settings restored"
+
+kill -TERM "$WC_PID"; rc=0; wait "$WC_PID" || rc=$?; WC_PID=""
+[ "$rc" = 0 ] || fail "warp-control exited $rc on SIGTERM (a sanitizer report?)"
+[ ! -e "$SOCK" ] || fail "the admin socket file is left after a clean exit"
+pass "SIGTERM: a clean exit, the socket file removed"
