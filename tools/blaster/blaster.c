@@ -198,9 +198,17 @@ int blaster_init(struct blaster *b, const struct blaster_config *cfg, const char
 		*why = "--rate out of range";
 		rc = -EINVAL;
 	}
+	if (rc == 0 && cfg->region_map && cfg->region_map->n_workers != cfg->workers) {
+		*why = "--region-map names a different worker count";
+		rc = -EINVAL;
+	}
 	if (rc)
 		return rc;
-	region_map_init_default(&b->map, cfg->proto == BLASTER_PROTO_NATIVE ? cfg->workers : 1);
+	if (cfg->proto == BLASTER_PROTO_NATIVE && cfg->region_map)
+		memcpy(&b->map, cfg->region_map, sizeof(b->map));
+	else
+		region_map_init_default(&b->map,
+					cfg->proto == BLASTER_PROTO_NATIVE ? cfg->workers : 1);
 	b->opaque_mask = cfg->proto == BLASTER_PROTO_NATIVE ? UINT32_MAX : 0xffff;
 	rc = blaster_alloc(b);
 	if (rc) {

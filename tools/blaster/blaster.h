@@ -87,6 +87,8 @@ struct blaster_config {
 	FILE *log;                   /* wrong values and other notes; NULL for quiet */
 	const volatile sig_atomic_t *stop; /* set asynchronously (SIGINT): stop issuing */
 	struct workload_config workload;
+	const struct region_map *region_map; /* native: owners from --region-map (copied at
+					      * init); NULL: region % workers */
 };
 
 /* A datagram ready to send. */

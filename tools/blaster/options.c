@@ -20,6 +20,7 @@
 
 #include "opt_table.h"
 #include "parse_num.h"
+#include "region_map_file.h"
 
 static enum options_result options_fail(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -187,6 +188,10 @@ static const struct opt_spec options_specs[] = {
 	{.name = "workers", .kind = OPT_U64, .meta = "N", .min = 1, .max = BLASTER_WORKERS_MAX,
 	 .flags = OPT_BASE0, O(bc.workers),
 	 .help = "native (required): the data plane's worker count; memcached has one port"},
+	{.name = "region-map", .kind = OPT_STRING, .meta = "FILE", O(region_map_path),
+	 .help = "native: each region's owner from FILE (the regions answer of the data plane "
+		 "or warp-control): a key goes to its owner's port; --workers and, unless "
+		 "given, --port come from it"},
 	{.name = "keys", .kind = OPT_U64, .meta = "N", .def = "100000", .min = 1,
 	 .max = WORKLOAD_KEYS_MAX, .flags = OPT_BASE0, O(bc.workload.keys),
 	 .help = "number of distinct keys"},
@@ -263,6 +268,32 @@ static bool options_seen(const struct opt_result *res, const char *name)
 	return i >= 0 && res->seen[i];
 }
 
+/* --region-map (native only): owners, worker count and, unless --port,
+ * the base port from the file; a --workers that disagrees is an error. */
+static enum options_result options_region_map(struct options *o, const struct opt_result *res,
+					      char *err, size_t len)
+{
+	struct blaster_config *bc = &o->bc;
+	char why[240];
+	uint16_t port;
+
+	if (bc->proto != BLASTER_PROTO_NATIVE)
+		return options_fail(err, len, "--region-map: native protocol only");
+	if (region_map_file_load(o->region_map_path, &o->region_map, &port, why, sizeof(why)))
+		return options_fail(err, len, "--region-map: %s", why);
+	if (o->region_map.n_workers > BLASTER_WORKERS_MAX)
+		return options_fail(err, len, "--region-map: %u workers, more than %u",
+				    o->region_map.n_workers, BLASTER_WORKERS_MAX);
+	if (options_seen(res, "workers") && bc->workers != o->region_map.n_workers)
+		return options_fail(err, len, "--workers %u disagrees with --region-map's %u workers",
+				    bc->workers, o->region_map.n_workers);
+	bc->workers = o->region_map.n_workers;
+	bc->region_map = &o->region_map;
+	if (!options_seen(res, "port"))
+		o->port = port;
+	return OPTIONS_OK;
+}
+
 /* Checks that need several options, and what follows from them. */
 static enum options_result options_combine(struct options *o, const struct opt_result *res,
 					   char *err, size_t len)
@@ -284,12 +315,18 @@ static enum options_result options_combine(struct options *o, const struct opt_r
 					    "closed loop");
 		bc->load = BLASTER_LOAD_OPEN;
 	}
+	if (o->region_map_path) {
+		enum options_result r = options_region_map(o, res, err, len);
+
+		if (r != OPTIONS_OK)
+			return r;
+	}
 	if (bc->proto == BLASTER_PROTO_NATIVE) {
 		if (bc->workers == 0)
 			return options_fail(err, len,
 					    "--workers: the native protocol needs the data plane's "
 					    "worker count (worker i listens on --port + i)");
-		if (!port_set)
+		if (!port_set && !bc->region_map)
 			o->port = 9000;
 		if ((uint32_t)o->port + bc->workers - 1 > 65535)
 			return options_fail(err, len, "--port %u + --workers %u runs past port 65535",

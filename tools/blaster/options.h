@@ -33,6 +33,8 @@ struct options {
 	bool quiet;
 	const char *json_path;  /* NULL: no JSON report */
 	const char *hgrm_path;  /* NULL: no .hgrm latency table (hgrm.h) */
+	const char *region_map_path;   /* --region-map FILE, loaded into region_map */
+	struct region_map region_map;  /* bc.region_map points here when loaded */
 	/* DPDK engine only. */
 	const char *source_ip;  /* our IPv4 address; NULL: the server's + 1 */
 	uint16_t port_id;       /* DPDK port index */
@@ -47,7 +49,7 @@ enum options_result {
 	OPTIONS_ERROR, /* err holds "--option: what is wrong": exit 64 */
 };
 
-/* Parse argv into o (defaults first). progress/log streams are left NULL;
+/* Parse argv into o (defaults first); reads the --region-map file. progress/log streams are left NULL;
  * main sets them. */
 enum options_result options_parse(struct options *o, int argc, char **argv, char *err,
 				  size_t err_len) we_must_check;

@@ -788,10 +788,35 @@ static void test_blaster_invalid_config(void **state)
 	assert_int_equal(blaster_init(&b, &c, &why), -22);
 }
 
+/* A region map (--region-map) decides each key's worker; one whose worker
+ * count differs from the configuration's is refused. */
+static void test_blaster_region_map(void **state)
+{
+	static struct region_map map;
+	struct blaster b;
+	const char *why = NULL;
+	struct blaster_config c = base_config(false, 1);
+
+	(void)state;
+	c.workers = 2;
+	map.n_workers = 2;
+	for (uint32_t r = 0; r < WE_REGIONS; r++)
+		map.owner[r] = (uint16_t)(r < 100 ? 1 : 0);
+	c.region_map = &map;
+	assert_int_equal(blaster_init(&b, &c, &why), 0);
+	for (uint32_t r = 0; r < 200; r++)
+		assert_int_equal(region_map_owner(&b.map, r), r < 100 ? 1 : 0);
+	blaster_fini(&b);
+	map.n_workers = 3;
+	assert_int_equal(blaster_init(&b, &c, &why), -22);
+	assert_non_null(strstr(why, "--region-map"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_blaster_native_closed_verify),
+		cmocka_unit_test(test_blaster_region_map),
 		cmocka_unit_test(test_blaster_catches_wrong_values),
 		cmocka_unit_test(test_blaster_timeouts),
 		cmocka_unit_test(test_blaster_header_only_errors),

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "options.h"
@@ -183,6 +184,55 @@ static void test_options_derived(void **state)
 		    o.bc.workload.mix_delete == 0);
 }
 
+/* A region map file: 3 workers from port 9400, region r owned by 2 - r % 3. */
+static void write_map(const char *path, unsigned workers, const char *owner0)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fprintf(f, "{\"workers\": %u, \"regions\": %u, \"udp_port_base\": 9400, \"owner\": [%s",
+		workers, WE_REGIONS, owner0);
+	for (unsigned r = 1; r < WE_REGIONS; r++)
+		fprintf(f, ",%u", workers - 1 - r % workers);
+	fputs("]}\n", f);
+	fclose(f);
+}
+
+/* --region-map: owners, workers and port from the file; errors name it. */
+static void test_options_region_map(void **state)
+{
+	char path[] = "/tmp/test_blaster_map.XXXXXX";
+	char *good[] = {"warp-blaster", "--region-map", path, NULL};
+	char *port[] = {"warp-blaster", "--region-map", path, "--port", "7000", NULL};
+	char *clash[] = {"warp-blaster", "--region-map", path, "--workers", "2", NULL};
+	char *mc[] = {"warp-blaster", "--region-map", path, "--proto", "memcached", NULL};
+	struct options o;
+	char err[512];
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	write_map(path, 3, "2");
+	assert_int_equal(options_parse(&o, ARGC(good), good, err, sizeof(err)), OPTIONS_OK);
+	assert_int_equal(o.bc.workers, 3);
+	assert_int_equal(o.port, 9400);
+	assert_ptr_equal(o.bc.region_map, &o.region_map);
+	assert_int_equal(region_map_owner(o.bc.region_map, 4), 1);
+	assert_int_equal(options_parse(&o, ARGC(port), port, err, sizeof(err)), OPTIONS_OK);
+	assert_int_equal(o.port, 7000);
+	assert_int_equal(options_parse(&o, ARGC(clash), clash, err, sizeof(err)), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--workers 2 disagrees with --region-map's 3 workers"));
+	assert_int_equal(options_parse(&o, ARGC(mc), mc, err, sizeof(err)), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "native protocol only"));
+	write_map(path, 3, "3"); /* owner 3 of 3 workers */
+	assert_int_equal(options_parse(&o, ARGC(good), good, err, sizeof(err)), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "\"owner\"[0] must be a worker index in 0..2"));
+	unlink(path);
+	assert_int_equal(options_parse(&o, ARGC(good), good, err, sizeof(err)), OPTIONS_ERROR);
+	assert_non_null(strstr(err, "--region-map: "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -191,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_options_errors),
 		cmocka_unit_test(test_options_help),
 		cmocka_unit_test(test_options_derived),
+		cmocka_unit_test(test_options_region_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
