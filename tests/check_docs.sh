@@ -47,6 +47,7 @@ check_options() {
 check_options warpengine "$SRC/docs/operations.md" "${WE_WARPENGINE:?}" -- --help-markdown
 check_options warp-blaster "$SRC/docs/blaster.md" "${WE_WARP_BLASTER:?}" --help-markdown
 check_options warp-client "$SRC/docs/client.md" "${WE_WARP_CLIENT:?}" --help-markdown
+check_options warp-control "$SRC/docs/control.md" "${WE_WARP_CONTROL:?}" --help-markdown
 
 [ $missing = 0 ] && echo "docs list every counter, status and option"
 exit $missing
