@@ -2,13 +2,15 @@
  * (control/metrics_text.c), rendered from a fixed sample: families with
  * HELP and TYPE once, counters per worker, base units, cumulative
  * histogram buckets ending in +Inf = _count, health states, and the
- * exposition when the data plane is down. */
+ * exposition when the data plane is down; promtool, where installed,
+ * accepts the text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -115,6 +117,38 @@ static void test_render_shards(void **state)
 	json_decref(sh);
 }
 
+/* promtool (when installed) accepts the rendered text. */
+static void test_promtool(void **state)
+{
+	json_t *s = fixed_sample();
+	json_t *h = json_loads("{\"checks\":{\"universe_stability\":{\"state\":\"healthy\"}}}", 0,
+			       NULL);
+	char *t = metrics_render(s, NULL, h, 1, help);
+	char path[] = "/tmp/we-metrics-XXXXXX", cmd[128];
+	int fd;
+	FILE *f;
+
+	(void)state;
+	if (system("command -v promtool >/dev/null 2>&1") != 0) {
+		free(t);
+		json_decref(s);
+		json_decref(h);
+		skip();
+	}
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(t, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "promtool check metrics < %s", path);
+	assert_int_equal(system(cmd), 0);
+	unlink(path);
+	free(t);
+	json_decref(s);
+	json_decref(h);
+}
+
 static void test_render_down(void **state)
 {
 	char *t = metrics_render(NULL, NULL, NULL, 1, help);
@@ -131,6 +165,7 @@ int main(void)
 		cmocka_unit_test(test_render_sample),
 		cmocka_unit_test(test_render_shards),
 		cmocka_unit_test(test_render_down),
+		cmocka_unit_test(test_promtool),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
