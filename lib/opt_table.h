@@ -39,14 +39,14 @@
 #include "we_compiler.h"
 
 enum opt_kind {
-	OPT_FLAG,   /* no value; sets a bool to true */
+	OPT_FLAG,   /* no value; sets a bool to true (false before parsing, or `def`) */
 	OPT_ONOFF,  /* "on" | "off" -> bool */
 	OPT_U64,    /* decimal unsigned in [min, max], times `scale`, stored in `size` bytes */
 	OPT_DOUBLE, /* decimal real in [dmin, dmax] -> double */
 	OPT_STRING, /* non-empty text -> const char * (points into argv) */
 	OPT_IPV4,   /* A.B.C.D -> uint32_t, network byte order */
-	OPT_CHOICE, /* one word of `choices` ("a|b|c") -> its index as unsigned int */
-	OPT_CUSTOM, /* `parse` decides */
+	OPT_CHOICE, /* one word of `choices` ("a|b|c") -> its index, stored in `size` bytes */
+	OPT_CUSTOM, /* `parse` decides; dest is the field at `offset` (may be a whole struct) */
 };
 
 /* Flags of an option. */
@@ -100,8 +100,10 @@ struct opt_result {
 int opt_defaults(const struct opt_spec *specs, size_t n, void *dest, char *err,
 		 size_t err_len) we_must_check;
 
-/* Defaults first, then argv[1..] into `dest`. `scope` is the sub-command's
- * bit (0: no sub-commands); an option whose scope excludes it is refused.
+/* Defaults first, then argv[1..] into `dest` (fields without a default keep
+ * what the caller put there: zero it first). Exact names only: "--name V",
+ * "--name=V", "-c V", "-cV". `scope` is the sub-command's bit (0: no
+ * sub-commands); an option whose scope excludes it is refused.
  * Parsing stops at "--" or, with stop_at_arg, at the first argument that is
  * not an option (sub-command CLIs); otherwise a stray argument is an error.
  * --help/-h is always accepted (res->help) and skips the required check.
