@@ -1,6 +1,9 @@
 /* control_opts.c - warp-control's options (see control_opts.h). */
 #include "control_opts.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin_cmds.h"
@@ -8,13 +11,31 @@
 
 #define O(field) OPT_AT(struct control_opts, field)
 
+/* A permission mode, octal as chmod takes it ("660" and "0660" alike). */
+static int parse_mode(const struct opt_spec *spec, const char *arg, void *dest, char *why,
+		      size_t why_len)
+{
+	char *end;
+	unsigned long v;
+
+	(void)spec;
+	errno = 0;
+	v = strtoul(arg, &end, 8);
+	if (*arg < '0' || *arg > '7' || *end != 0 || errno != 0 || v > 0777) {
+		snprintf(why, why_len, "an octal permission mode in 0..0777 (e.g. 0660)");
+		return -EINVAL;
+	}
+	*(uint32_t *)dest = (uint32_t)v;
+	return 0;
+}
+
 static const struct opt_spec specs[] = {
 	{.name = "data-plane", .kind = OPT_STRING, .meta = "PATH", .flags = OPT_REQUIRED,
 	 O(data_plane), .help = "the data plane's control socket (its --control-socket)"},
 	{.name = "admin-socket", .kind = OPT_STRING, .meta = "PATH", .flags = OPT_REQUIRED,
 	 O(admin_socket), .help = "the admin socket to serve (warpctl --socket)"},
-	{.name = "admin-socket-mode", .kind = OPT_U64, .meta = "OCTAL", .def = "0600",
-	 .min = 0, .max = 0777, .flags = OPT_BASE0, O(admin_socket_mode),
+	{.name = "admin-socket-mode", .kind = OPT_CUSTOM, .meta = "OCTAL", .def = "0600",
+	 .parse = parse_mode, O(admin_socket_mode),
 	 .help = "permissions of the admin socket file (0660: the group may connect)"},
 	{.name = "allow", .kind = OPT_STRING, .meta = "SPEC", O(allow),
 	 .help = "who may do what: UID|USER|@GID|@GROUP:observe|operate|admin, comma-separated "
