@@ -113,6 +113,7 @@ static void test_damaged_file(void **state)
 	assert_int_not_equal(settings_store_init(&st, dir, err, sizeof(err)), 0);
 	assert_non_null(strstr(err, "physics_constants.json"));
 	assert_true(st.limits.entropy_limit == 1.5); /* defaults */
+	settings_store_free(&st);
 	/* an out-of-range value in the file is named and ignored */
 	f = fopen(path, "w");
 	fputs("{\"control\": {\"entropy_limit\": 0.1, \"memory_used_threshold\": 0.5}}", f);
