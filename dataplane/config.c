@@ -39,6 +39,10 @@ const struct opt_spec config_specs[] = {
 	{.name = "idle-sleep-us", .kind = OPT_U64, .meta = "US", .def = "50", .unit = "us",
 	 .min = 1, .max = 100000, CFG(idle_sleep_us),
 	 .help = "sleep per empty poll once a worker has been idle for 2048 polls"},
+	{.name = "service-histogram", .kind = OPT_ONOFF, .meta = "on|off", .def = "on",
+	 CFG(service_histogram),
+	 .help = "record each busy loop iteration's time in the worker's service-time histogram"
+		 " (off: the baseline that measures its cost)"},
 	{.name = "reflect", .kind = OPT_FLAG, .def = "off", CFG(reflect),
 	 .help = "echo every UDP datagram unread: the packet-path baseline of the benchmarks"},
 	{.name = "no-flow", .kind = OPT_FLAG, .def = "off", CFG(no_flow),

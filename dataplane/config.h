@@ -31,6 +31,7 @@ struct config {
 	bool validate_addresses;
 	bool busy_poll;
 	uint32_t idle_sleep_us;
+	bool service_histogram;
 	bool no_flow;
 	bool use_flow; /* !no_flow */
 	bool reflect;

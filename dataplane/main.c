@@ -134,6 +134,7 @@ static int main_setup_workers(struct dataplane *st)
 		w->busy_poll = st->cfg.busy_poll;
 		w->reflect = st->cfg.reflect;
 		w->idle_sleep_us = st->cfg.idle_sleep_us;
+		w->service_histogram = st->cfg.service_histogram;
 		if (ctl_ring_init(&w->ctl, w->ctl_cells, WORKER_CTL_RING_CAP) != 0)
 			return -EINVAL;
 		w->exec.durable = &w->durable;

@@ -50,6 +50,10 @@ enum setting_applier {
 	X(BUSY_POLL, "busy_poll", SETTING_SCOPE_WORKER, SETTING_ONOFF, "", 0, 1, NULL,         \
 	  SETTING_BY_WORKERS, "--busy-poll", "on: an idle worker never sleeps (lowest latency, " \
 	  "a whole core)")                                                                     \
+	X(SERVICE_HISTOGRAM, "service_histogram", SETTING_SCOPE_WORKER, SETTING_ONOFF, "", 0,  \
+	  1, NULL, SETTING_BY_WORKERS, "--service-histogram",                                  \
+	  "record each busy loop iteration's time in the service-time histogram (off: the "     \
+	  "baseline that measures its cost)")                                                  \
 	X(CAPACITY_ITEMS, "capacity_items", SETTING_SCOPE_WORKER, SETTING_NUMBER, "items", 0,  \
 	  UINT64_MAX, NULL, SETTING_AT_START, "--capacity",                                    \
 	  "items each shard's index is sized for")                                             \

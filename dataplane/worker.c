@@ -417,6 +417,9 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 	case SETTING_BUSY_POLL:
 		w->busy_poll = v != 0;
 		break;
+	case SETTING_SERVICE_HISTOGRAM:
+		w->service_histogram = v != 0;
+		break;
 	default:
 		w->stats.ctl_unknown++;
 		break;
@@ -588,7 +591,8 @@ int worker_main(void *arg)
 			 * share of the run the headroom left at this load; the
 			 * histogram shows its spread (its sum is busy_cycles). */
 			w->stats.busy_cycles += cycles;
-			w->service_time.counts[hist_log2_bucket(cycles)]++;
+			if (likely(w->service_histogram))
+				w->service_time.counts[hist_log2_bucket(cycles)]++;
 		}
 	}
 	worker_tx_flush(w);

@@ -70,6 +70,7 @@ struct worker {
 	bool reflect; /* answer every datagram with itself (packet-path baseline) */
 	bool validate_addresses; /* hold unvalidated senders to the amplification budget */
 	uint32_t idle_sleep_us;
+	bool service_histogram; /* record busy iterations in service_time */
 
 	struct worker_stats stats;
 	/* The shard's counters (items, memory), copied out by the worker every

@@ -77,7 +77,7 @@ with latency curves and a throughput chart as SVG (perf/plot.sh, gnuplot).
   --no-install       do not run scripts/install-deps.sh
   --core-dumps       ulimit -c unlimited: a crashing process leaves its core in the
                      results' logs/ (with Debian's default kernel.core_pattern "core")
-  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,recovery
+  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,observe,recovery
   --memcached-port P UDP port for memcached [$MC_PORT]
   --redis-port P     TCP port for redis-server [$REDIS_PORT]
   --help             this text
@@ -159,7 +159,7 @@ elif [ "$(build_option verify)" != false ] || [ "$(build_option buildtype)" != r
 		die "meson configure $BUILD failed"
 fi
 say "building $BUILD"
-ninja -C "$BUILD" dataplane/warpengine tools/blaster/warp-blaster perf/shard_bench perf/recovery_bench >/dev/null ||
+ninja -C "$BUILD" dataplane/warpengine tools/blaster/warp-blaster control/warp-control perf/shard_bench perf/recovery_bench >/dev/null ||
 	die "ninja -C $BUILD failed (run it by hand to see why)"
 case $BUILD in
 /*) BUILD_ABS=$BUILD ;;
@@ -168,6 +168,8 @@ esac
 WARPENGINE=$BUILD_ABS/dataplane/warpengine
 BLASTER=$BUILD_ABS/tools/blaster/warp-blaster
 SHARD_BENCH=$BUILD_ABS/perf/shard_bench
+WARP_CONTROL=$BUILD_ABS/control/warp-control
+PAIR_SIDECAR=()
 
 # --- 2. results directory, clean-up, memory -------------------------------
 
@@ -450,6 +452,28 @@ run_validation_ab() {
 			--no-token)
 		pair "ab$i-validation-off" "A/B $i: 95/5 uniform closed, validation off" validation \
 			"window $WINDOW; --address-validation off, --no-token"
+	done
+}
+
+# The cost of observing the data plane, measured back to back: the 95/5
+# uniform closed run with the service-time histograms off and nothing
+# sampling it, against histograms on and warp-control sampling every 100 ms
+# (ten times its default rate) on the data plane's own core, alternating
+# three times. The workers' ns per request (in the notes) is the figure.
+run_observe_ab() {
+	local i
+	for i in 1 2 3; do
+		DP_ARGS=(--busy-poll --capacity "$KEYS" --service-histogram off)
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
+		pair "ab$i-observe-off" "A/B $i: 95/5 uniform closed, not observed" observe \
+			"window $WINDOW; --service-histogram off, no control process"
+		rm -f "$BENCH_TMP/dp.sock" "$BENCH_TMP/admin.sock"
+		DP_ARGS=(--busy-poll --capacity "$KEYS" --control-socket "$BENCH_TMP/dp.sock")
+		PAIR_SIDECAR=("$WARP_CONTROL" --data-plane "$BENCH_TMP/dp.sock"
+			--admin-socket "$BENCH_TMP/admin.sock" --sample-ms 100 --quiet)
+		pair "ab$i-observe-on" "A/B $i: 95/5 uniform closed, observed" observe \
+			"window $WINDOW; histograms on, warp-control sampling every 100 ms on the data plane's core"
+		PAIR_SIDECAR=()
 	done
 }
 
@@ -767,6 +791,7 @@ skipped redis || run_redis
 skipped durable || run_durable
 skipped validation || run_validation_ab
 skipped datadir || run_datadir_ab
+skipped observe || run_observe_ab
 skipped recovery || run_recovery
 
 # --- 4. summary -----------------------------------------------------------

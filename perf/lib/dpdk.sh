@@ -121,12 +121,25 @@ dpdk_pair_run() {
 		--vdev "net_memif0,role=client,socket=$sock,socket-abstract=no" -- \
 		--ip "$DP_IP" --quiet "${DP_ARGS[@]}"
 	dp=$PROC_PID
+	# PAIR_SIDECAR: a process that runs beside the data plane for this run
+	# (e.g. warp-control sampling it), on the data plane's core: the
+	# worst case for what it takes from the workers.
+	local side=''
+	if [ "${#PAIR_SIDECAR[@]}" -gt 0 ]; then
+		proc_start "$OUT/logs/$name.sidecar.log" $((BL_LIMIT_S + 30)) \
+			taskset -c "$DP_CORE" "${PAIR_SIDECAR[@]}"
+		side=$PROC_PID
+	fi
 
 	# Teardown order: DPDK 22.11's memif unmaps the rings on a disconnect
 	# while the other side may still poll them (either role). The blaster
 	# (--linger) writes its report, stops polling and waits; the data plane
 	# is stopped first, then the blaster sees it leave and exits.
 	proc_wait_line "$BL_LIMIT_S" "$bl" "$bl_log" "run complete"
+	if [ -n "$side" ]; then
+		proc_stop "$side"
+		[ "$PROC_RC" = 0 ] || PAIR_FAIL="the sidecar exited with status $PROC_RC (see logs/$name.sidecar.log)"
+	fi
 	if ! proc_alive "$dp"; then
 		proc_wait "$dp"
 		PAIR_FAIL="the data plane died during the run, status $PROC_RC (see logs/$name.dataplane.log)"
