@@ -46,7 +46,7 @@ static int rmf_build(const json_t *obj, struct region_map *map, uint16_t *udp_po
 {
 	struct region_map m;
 	const json_t *owner;
-	json_int_t workers, regions, port;
+	json_int_t workers = 0, regions = 0, port = 0; /* set by rmf_int; zero keeps -O3 quiet */
 	size_t i;
 
 	if (rmf_int(obj, "workers", 1, UINT16_MAX, &workers, err, err_len) ||
