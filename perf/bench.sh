@@ -170,6 +170,8 @@ BLASTER=$BUILD_ABS/tools/blaster/warp-blaster
 SHARD_BENCH=$BUILD_ABS/perf/shard_bench
 WARP_CONTROL=$BUILD_ABS/control/warp-control
 PAIR_SIDECAR=()
+AB_ROUNDS=${AB_ROUNDS:-3}
+need_uint AB_ROUNDS "$AB_ROUNDS"
 
 # --- 2. results directory, clean-up, memory -------------------------------
 
@@ -459,10 +461,11 @@ run_validation_ab() {
 # uniform closed run with the service-time histograms off and nothing
 # sampling it, against histograms on and warp-control sampling every 100 ms
 # (ten times its default rate) on the data plane's own core, alternating
-# three times. The workers' ns per request (in the notes) is the figure.
+# AB_ROUNDS times (environment, default 3). The workers' ns per request (in
+# the notes) is the figure.
 run_observe_ab() {
 	local i
-	for i in 1 2 3; do
+	for ((i = 1; i <= AB_ROUNDS; i++)); do
 		DP_ARGS=(--busy-poll --capacity "$KEYS" --service-histogram off)
 		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
 		pair "ab$i-observe-off" "A/B $i: 95/5 uniform closed, not observed" observe \

@@ -56,15 +56,15 @@ summary_write() {
 	function jstr(x) { return "\"" x "\"" } # summary_record removed quotes and backslashes
 	function rate(id) { return (id in status) && status[id] == "ok" && num(opsv[id]) && opsv[id] > 0 ? opsv[id] : "" }
 	function ratio(a, b) { return a != "" && b != "" ? sprintf("%.3f", a / b) : "" }
-	# Mean rate of the alternating runs ab1-SUFFIX .. ab3-SUFFIX (all three, or "").
+	# Mean of the A/B runs ab1-SUFFIX, ab2-SUFFIX, ... (at least 3; all there are).
 	function abrate(suffix,   i, r, s) {
 		s = 0
-		for (i = 1; i <= 3; i++) {
+		for (i = 1; ; i++) {
 			r = rate("ab" i "-" suffix)
-			if (r == "") return ""
+			if (r == "") break
 			s += r
 		}
-		return s / 3
+		return i > 3 ? s / (i - 1) : ""
 	}
 	# The data plane own worker time per request, from a memif run note.
 	function cost(id) {
@@ -109,6 +109,9 @@ summary_write() {
 		rname[++nr] = "datadir_eventual_over_none"
 		rtext[nr] = "WarpEngine 95/5 uniform closed with --data-dir, PUTs eventual (the default) / without a data directory (mean of 3 alternating runs each)"
 		rval[nr] = ratio(abrate("datadir-eventual"), abrate("datadir-none"))
+		rname[++nr] = "observed_over_not_observed"
+		rtext[nr] = "WarpEngine 95/5 uniform closed with service-time histograms on and warp-control sampling every 100 ms / histograms off, nothing sampling (mean of the alternating runs): the cost of observing it"
+		rval[nr] = ratio(abrate("observe-on"), abrate("observe-off"))
 		rname[++nr] = "recovery_over_redis_rdb_load"
 		rtext[nr] = "records/s recovered (a checkpoint + 1 M log records, into shards) / keys/s Redis loads from an RDB of as many keys"
 		rval[nr] = ratio(rate("recovery-checkpoint"), rate("redis-rdb-load"))
