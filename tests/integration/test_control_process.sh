@@ -26,6 +26,7 @@ command -v ip >/dev/null || { echo "SKIP: 'ip' not installed"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: 'jq' not installed (scripts/install-deps.sh installs it)"; exit 77; }
 
 . "$SRC/scripts/testnet.sh"
+. "$SRC/tests/integration/ctl_lib.sh"
 WORK=$(mktemp -d /tmp/we-wc.XXXXXX)
 chmod 755 "$WORK" # the other-uid checks connect to a socket in here
 WC_PID=""
@@ -139,16 +140,7 @@ kill -0 "$WC_PID" || fail "warp-control died"
 [ "$(field '{"command":"ping"}' '.ok')" = true ] || fail "ping after the bad requests"
 pass "bad, oversized and silent requests: errors (code usage) or closed; still serving"
 
-pids=()
-for i in $(seq 1 100); do
-  req '{"command":"status"}' >"$WORK/c$i.out" 2>&1 &
-  pids+=($!)
-done
-ok=0
-for i in $(seq 1 100); do
-  wait "${pids[$((i - 1))]}" || true
-  jq -e '.ok' "$WORK/c$i.out" >/dev/null 2>&1 && ok=$((ok + 1))
-done
+ok=$(concurrent_answers "$REQ" "$SOCK" '{"command":"status"}' 100 "$WORK")
 [ "$ok" = 100 ] || fail "$ok of 100 concurrent clients got an answer"
 pass "100 concurrent clients, 100 answers"
 

@@ -27,6 +27,7 @@ command -v ip >/dev/null || { echo "SKIP: 'ip' not installed"; exit 77; }
 command -v jq >/dev/null || { echo "SKIP: 'jq' not installed (scripts/install-deps.sh installs it)"; exit 77; }
 
 . "$SRC/scripts/testnet.sh"
+. "$SRC/tests/integration/ctl_lib.sh"
 WORK=$(mktemp -d /tmp/we-ctl.XXXXXX)
 cleanup() {
   testnet_down
@@ -231,16 +232,7 @@ out=$(req --silent 8 || true)
 echo "$out" | grep -q "^closed after" || fail "a silent connection: $out"
 pass "a silent connection is closed ($out)"
 
-pids=()
-for i in $(seq 1 100); do
-  req '{"command":"ping"}' >"$WORK/c$i.out" 2>&1 &
-  pids+=($!)
-done
-ok=0
-for i in $(seq 1 100); do
-  wait "${pids[$((i - 1))]}" || true
-  jq -e '.ok' "$WORK/c$i.out" >/dev/null 2>&1 && ok=$((ok + 1))
-done
+ok=$(concurrent_answers "$REQ" "$SOCK" '{"command":"ping"}' 100 "$WORK")
 [ "$ok" = 100 ] || fail "$ok of 100 concurrent clients got an answer"
 pass "100 concurrent clients, 100 answers"
 
