@@ -27,7 +27,8 @@ int route_scratch_init(struct route_scratch *s, uint32_t n_nodes)
 	s->stamp = calloc(n_nodes, sizeof(*s->stamp));
 	s->min_hops = malloc((size_t)n_nodes * sizeof(*s->min_hops));
 	s->best = malloc((size_t)n_nodes * sizeof(*s->best));
-	if (s->stamp == NULL || s->min_hops == NULL || s->best == NULL) {
+	s->best_hops = malloc((size_t)n_nodes * sizeof(*s->best_hops));
+	if (s->stamp == NULL || s->min_hops == NULL || s->best == NULL || s->best_hops == NULL) {
 		route_scratch_free(s);
 		return -ENOMEM;
 	}
@@ -40,6 +41,7 @@ void route_scratch_free(struct route_scratch *s)
 	free(s->stamp);
 	free(s->min_hops);
 	free(s->best);
+	free(s->best_hops);
 	free(s->heap);
 	free(s->labels);
 	memset(s, 0, sizeof(*s));
@@ -138,6 +140,7 @@ static inline void touch(struct route_scratch *s, uint32_t v)
 		s->stamp[v] = s->query;
 		s->min_hops[v] = UINT32_MAX;
 		s->best[v] = INFINITY;
+		s->best_hops[v] = UINT32_MAX;
 	}
 }
 
@@ -164,6 +167,7 @@ struct route_result route_find(const struct route_graph *g, struct route_scratch
 	new_query(s);
 	touch(s, src);
 	s->best[src] = 0;
+	s->best_hops[src] = 0;
 	if (heap_push(s, (struct route_heap_item){0, src, 0, NO_LABEL, NO_LABEL}) != 0)
 		goto nomem;
 	while (s->heap_n > 0) {
@@ -204,11 +208,15 @@ struct route_result route_find(const struct route_graph *g, struct route_scratch
 			if (it.hops + 1 >= s->min_hops[a->to])
 				continue; /* settled with fewer hops, and cheaper */
 			/* without a limit a dearer label is useless; with one it may
-			 * still be the route that fits */
-			if (max_hops == 0 && c > s->best[a->to])
+			 * still be the route that fits, unless it also has no fewer
+			 * hops than the cheapest. (Equal cost and hops are pushed: the
+			 * heap then picks the lower predecessor.) */
+			if (c > s->best[a->to] && (max_hops == 0 || it.hops + 1 >= s->best_hops[a->to]))
 				continue;
-			if (c < s->best[a->to])
+			if (c < s->best[a->to] || (c == s->best[a->to] && it.hops + 1 < s->best_hops[a->to])) {
 				s->best[a->to] = c;
+				s->best_hops[a->to] = it.hops + 1;
+			}
 			if (heap_push(s, (struct route_heap_item){c, a->to, it.hops + 1, it.node,
 								  (uint32_t)li}) != 0)
 				goto nomem;

@@ -14,6 +14,8 @@
  * node is settled at most max_hops + 1 times, each time with fewer hops than
  * before. The first label of dst to leave the heap is the cheapest route of
  * at most max_hops hops; a cheaper route with more hops is never returned.
+ * A label is not even pushed when the node's cheapest pushed label is no
+ * dearer and has no more hops (it dominates).
  *
  * TIES: the heap orders labels by (cost, node, hops, predecessor), so among
  * routes of equal cost the one reaching dst from the lowest node id wins,
@@ -49,6 +51,7 @@ struct route_scratch {
 	uint32_t *stamp;      /* [n]: == query when the next two are valid */
 	uint32_t *min_hops;   /* [n]: fewest hops of a settled label of the node */
 	double *best;         /* [n]: cheapest cost pushed for the node (pruning) */
+	uint32_t *best_hops;  /* [n]: the hops of that cheapest label */
 	struct route_heap_item *heap;
 	uint32_t heap_n, heap_cap;
 	struct route_label *labels; /* settled labels, for walking back the path */
