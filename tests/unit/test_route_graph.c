@@ -17,6 +17,7 @@
 #include "route_json.h"
 #include "route_load.h"
 #include "route_path.h"
+#include "we_test.h"
 
 #define PATH_CAP 64
 
@@ -228,6 +229,88 @@ static void test_max_hops_resettle(void **state)
 	route_graph_free(&g);
 }
 
+/* The cheapest cost src -> dst in at most `hops` arcs, by Bellman-Ford
+ * layers: d_k(v) = min(d_{k-1}(v), min over arcs u->v of d_{k-1}(u) + cost). */
+static double layered(const struct route_graph *g, uint32_t src, uint32_t dst, uint32_t hops)
+{
+	double d[16], nd[16];
+
+	for (uint32_t v = 0; v < g->n_nodes; v++)
+		d[v] = v == src ? 0 : INFINITY;
+	for (uint32_t k = 0; k < hops; k++) {
+		memcpy(nd, d, sizeof(d));
+		for (uint32_t u = 0; u < g->n_nodes; u++)
+			for (uint32_t i = 0; i < g->adj[u].n; i++) {
+				const struct route_arc *a = &g->adj[u].arcs[i];
+				double c = d[u] + route_cost(a->strength);
+
+				if (c < nd[a->to])
+					nd[a->to] = c;
+			}
+		memcpy(d, nd, sizeof(d));
+	}
+	return d[dst];
+}
+
+/* Random small graphs: every answer of route_find is a real route within
+ * the limit, and its cost is the layered minimum (up to rounding). */
+static void test_random_vs_layers(void **state)
+{
+	uint64_t seed = we_test_seed("route_random", 7);
+	uint32_t path[PATH_CAP];
+	struct route_scratch s;
+
+	(void)state;
+	assert_int_equal(route_scratch_init(&s, 16), 0);
+	for (int round = 0; round < 200; round++) {
+		struct route_graph g;
+		uint32_t n = 2 + (uint32_t)(we_test_rand(&seed) % 14);
+		uint32_t m = (uint32_t)(we_test_rand(&seed) % (3 * n));
+
+		assert_int_equal(route_graph_init(&g, n), 0);
+		for (uint32_t e = 0; e < m; e++) {
+			uint32_t a = (uint32_t)(we_test_rand(&seed) % n), b = (uint32_t)(we_test_rand(&seed) % n);
+			/* strengths of few distinct values, so that ties happen */
+			double st = (double)(1 + we_test_rand(&seed) % 4);
+
+			if (a != b)
+				assert_int_equal(route_graph_set(&g, a, b, st, we_test_rand(&seed) & 1), 0);
+		}
+		for (int qn = 0; qn < 20; qn++) {
+			uint32_t src = (uint32_t)(we_test_rand(&seed) % n), dst = (uint32_t)(we_test_rand(&seed) % n);
+			uint32_t lim = (uint32_t)(we_test_rand(&seed) % 6);
+			struct route_result r = route_find(&g, &s, src, dst, lim, path, PATH_CAP);
+			double want = layered(&g, src, dst, lim ? lim : n);
+
+			if (isinf(want)) {
+				assert_int_equal(r.status, ROUTE_UNREACHABLE);
+				continue;
+			}
+			assert_int_equal(r.status, ROUTE_OK);
+			assert_true(fabs(r.cost - want) < 1e-9);
+			assert_true(lim == 0 || r.hops <= lim);
+			assert_int_equal(path[0], src);
+			assert_int_equal(path[r.hops], dst);
+			double sum = 0;
+
+			for (uint32_t k = 0; k < r.hops; k++) {
+				const struct route_arc *a = route_graph_find(&g, path[k], path[k + 1]);
+
+				assert_non_null(a);
+				sum += route_cost(a->strength);
+			}
+			assert_true(fabs(sum - r.cost) < 1e-9);
+			/* the same query, the same route */
+			uint32_t again[PATH_CAP];
+
+			assert_int_equal(route_find(&g, &s, src, dst, lim, again, PATH_CAP).hops, r.hops);
+			assert_memory_equal(path, again, (r.hops + 1) * sizeof(uint32_t));
+		}
+		route_graph_free(&g);
+	}
+	route_scratch_free(&s);
+}
+
 static FILE *text(const char *s)
 {
 	FILE *f = fmemopen((void *)s, strlen(s), "r");
@@ -326,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_max_hops),
 		cmocka_unit_test(test_max_hops_resettle),
+		cmocka_unit_test(test_random_vs_layers),
 		cmocka_unit_test(test_load),
 		cmocka_unit_test(test_json),
 	};
