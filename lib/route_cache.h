@@ -1,7 +1,8 @@
 /* route_cache.h - answers of route_find kept by (src, dst, max_hops):
- * direct-mapped, bounded, stale as soon as the graph changes (no DPDK).
+ * two-way set-associative, bounded, stale as soon as the graph changes (no
+ * DPDK).
  *
- *   route_cache_init    route_cache.c  2^order slots
+ *   route_cache_init    route_cache.c  2^order slots in sets of two
  *   route_cache_free    route_cache.c  release them
  *   route_cache_route   route_cache.c  the cached answer, or route_find's (then kept)
  *   route_cache_clear   route_cache.c  forget every answer (and the hit counts)
@@ -11,8 +12,10 @@
  * not the graph's current one is a miss: every change of the graph
  * (route_graph_set, route_graph_remove) makes the whole cache stale at once,
  * at no cost to the writer. A finer invalidation (only routes through the
- * changed arc) can come later. A new answer overwrites whatever shared its
- * slot. "Unreachable" is cached like a route; routes of more than
+ * changed arc) can come later. A key may sit in either slot of its set; a
+ * new answer goes to a stale or empty slot of the set, else over the one
+ * not used last (so two keys sharing a set do not evict each other, a third
+ * does). "Unreachable" is cached like a route; routes of more than
  * ROUTE_CACHE_PATH_MAX nodes are answered but not kept. One cache per
  * thread, like the scratch it uses on a miss.
  */
@@ -36,11 +39,12 @@ struct route_cache_slot {
 
 struct route_cache {
 	struct route_cache_slot *slots;
-	uint32_t mask;
+	uint32_t set_mask;   /* sets - 1 */
+	uint8_t *last_used;  /* [sets]: the way (0, 1) of the latest hit or fill */
 	uint64_t hits, misses;
 };
 
-/* 0, -EINVAL (order above 24), -ENOMEM. */
+/* 0, -EINVAL (order 0 or above 24), -ENOMEM. */
 int route_cache_init(struct route_cache *c, unsigned order) we_must_check;
 void route_cache_free(struct route_cache *c);
 void route_cache_clear(struct route_cache *c);

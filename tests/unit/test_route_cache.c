@@ -1,6 +1,7 @@
 /* test_route_cache.c - the route cache (lib/route_cache.c): a miss then a
  * hit, answers equal to route_find's, staleness on every graph change,
- * cached unreachable answers, slot collisions, long routes not kept. */
+ * cached unreachable answers, two keys of one set and a third, long routes
+ * not kept. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -121,25 +122,33 @@ static void test_invalidation(void **state)
 	teardown(&f);
 }
 
-/* A one-slot cache: pairs evict each other but never answer for each other. */
+/* One set of two ways: two keys live side by side; a third evicts the one
+ * not used last; keys never answer for each other. */
 static void test_collision(void **state)
 {
 	struct fix f;
 	uint32_t p[PATH_CAP];
 
 	(void)state;
-	setup_line(&f, 6, 0);
-	assert_int_equal(q(&f, 0, 3, 0, p).hops, 3);
-	assert_int_equal(q(&f, 0, 4, 0, p).hops, 4);
-	assert_int_equal(q(&f, 0, 3, 0, p).hops, 3);
-	assert_int_equal(f.c.hits, 0);
-	assert_int_equal(f.c.misses, 3);
-	assert_int_equal(q(&f, 0, 3, 0, p).hops, 3);
-	assert_int_equal(f.c.hits, 1);
+	setup_line(&f, 6, 1);
+	assert_int_equal(q(&f, 0, 3, 0, p).hops, 3); /* A: miss */
+	assert_int_equal(q(&f, 0, 4, 0, p).hops, 4); /* B: miss */
+	assert_int_equal(q(&f, 0, 3, 0, p).hops, 3); /* A: hit */
+	assert_int_equal(q(&f, 0, 4, 0, p).hops, 4); /* B: hit, used last */
+	assert_int_equal(f.c.hits, 2);
+	assert_int_equal(f.c.misses, 2);
+	assert_int_equal(q(&f, 0, 5, 0, p).hops, 5); /* C: miss, evicts A */
+	assert_int_equal(q(&f, 0, 4, 0, p).hops, 4); /* B: hit */
+	assert_int_equal(f.c.hits, 3);
+	assert_int_equal(q(&f, 0, 3, 0, p).hops, 3); /* A: miss, evicts C */
+	assert_int_equal(f.c.misses, 4);
+	assert_int_equal(q(&f, 0, 5, 0, p).hops, 5); /* C: miss */
+	assert_int_equal(f.c.misses, 5);
 	teardown(&f);
-	struct route_cache big;
+	struct route_cache bad;
 
-	assert_int_equal(route_cache_init(&big, 30), -EINVAL);
+	assert_int_equal(route_cache_init(&bad, 30), -EINVAL);
+	assert_int_equal(route_cache_init(&bad, 0), -EINVAL);
 }
 
 /* Routes longer than the cache's path room are answered, not kept. */
