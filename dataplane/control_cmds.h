@@ -1,5 +1,5 @@
 /* control_cmds.h - what the data plane's control socket answers (the
- * supervisor's side of control_socket.h).
+ * supervisor's side of its control socket, lib/jsonl_server.h).
  *
  *   control_cmds_run   control_cmds.c  one request -> one answer
  *

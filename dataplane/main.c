@@ -263,7 +263,7 @@ static void main_print_totals(const struct dataplane *st, double run_s)
 
 static void main_cleanup(struct dataplane *st)
 {
-	control_socket_close(&st->control);
+	jsonl_server_close(&st->control);
 	port_teardown(&st->port);
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		if (st->shard_mem[i] != NULL)
@@ -363,7 +363,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "warpengine: telemetry command not registered (continuing)\n");
 
 	if (st.cfg.control_socket != NULL &&
-	    control_socket_open(&st.control, st.cfg.control_socket, err, sizeof(err)) != 0) {
+	    jsonl_server_open(&st.control, st.cfg.control_socket, 0600, "--control-socket", err,
+			      sizeof(err)) != 0) {
 		fprintf(stderr, "warpengine: %s\n", err);
 		durability_close(&st.durability);
 		main_cleanup(&st);

@@ -238,11 +238,11 @@ static void main_control(struct dataplane *st, double now, double uptime_s)
 	json_t *req;
 	int client;
 
-	for (int n = 0; n < 64 && (req = control_socket_poll(&st->control, now, &client)) != NULL;
+	for (int n = 0; n < 64 && (req = jsonl_server_poll(&st->control, now, &client)) != NULL;
 	     n++) {
 		json_t *answer = control_cmds_run(st, req, uptime_s);
 
-		control_socket_reply(&st->control, client, answer);
+		jsonl_server_reply(&st->control, client, answer);
 		json_decref(answer);
 		json_decref(req);
 	}

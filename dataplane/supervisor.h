@@ -18,7 +18,7 @@
 #define SUPERVISOR_H
 
 #include "config.h"
-#include "control_socket.h"
+#include "jsonl_server.h"
 #include "durability.h"
 #include "port.h"
 #include "region_map.h"
@@ -40,7 +40,7 @@ struct dataplane {
 	struct keyhash_secret hash_secret;
 	struct addr_token_key token_key;
 	struct durability durability; /* with --data-dir */
-	struct control_socket control; /* with --control-socket */
+	struct jsonl_server control; /* with --control-socket (fd -1: none) */
 	/* The live settings as the supervisor last set them (settings.h):
 	 * setting[id][w] for worker w; a universe setting has the same value
 	 * in every worker's slot. Filled by supervisor_settings_init, changed
