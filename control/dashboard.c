@@ -78,12 +78,12 @@ static json_t *performance(const struct dashboard_input *in)
 static json_t *physics(const struct dashboard_input *in)
 {
 	unsigned n = sample_workers(in->cur);
-	double counts[256], entropy = NAN, imbalance = NAN;
+	double counts[HEALTH_WORKERS_MAX], entropy = NAN, imbalance = NAN;
 	double rx = sample_delta_total(in->prev, in->cur, "rx_packets");
 	double bad = drops_delta(in) + sample_delta_total(in->prev, in->cur, "rx_err_proto_malformed");
 
-	if (n > 256)
-		n = 256;
+	if (n > HEALTH_WORKERS_MAX)
+		n = HEALTH_WORKERS_MAX;
 	for (unsigned i = 0; i < n; i++)
 		counts[i] = health_worker_requests(in->prev, in->cur, i);
 	load_entropy(counts, n, &entropy, &imbalance);

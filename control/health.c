@@ -11,6 +11,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "entropy.h"
 #include "sampler.h"
 
 static const char *const state_names[] = {"healthy", "unknown", "warning", "critical"};
@@ -47,22 +48,23 @@ static enum health_state grade_high(double value, double threshold)
 
 void load_entropy(const double *counts, unsigned n, double *entropy, double *imbalance)
 {
-	double sum = 0, max = 0, h = 0;
+	uint64_t c[HEALTH_WORKERS_MAX];
+	uint64_t sum = 0;
 
+	/* The counts are request deltas: whole numbers. lib/entropy.h says 1
+	 * (even) for no load; here no load is "not measured". */
+	if (n > HEALTH_WORKERS_MAX)
+		n = HEALTH_WORKERS_MAX;
 	for (unsigned i = 0; i < n; i++) {
-		sum += counts[i];
-		if (counts[i] > max)
-			max = counts[i];
+		c[i] = counts[i] > 0 ? (uint64_t)llround(counts[i]) : 0;
+		sum += c[i];
 	}
-	if (n == 0 || sum <= 0) {
+	if (n == 0 || sum == 0) {
 		*entropy = *imbalance = NAN;
 		return;
 	}
-	for (unsigned i = 0; i < n; i++)
-		if (counts[i] > 0)
-			h -= counts[i] / sum * log(counts[i] / sum);
-	*entropy = n > 1 ? h / log((double)n) : 1.0;
-	*imbalance = max / (sum / n);
+	*entropy = entropy_normalised(c, n);
+	*imbalance = entropy_imbalance(c, n);
 }
 
 double health_worker_requests(const json_t *prev, const json_t *cur, unsigned i)
@@ -108,11 +110,11 @@ static json_t *entropy_levels(const struct health_input *in, const struct health
 				"the busiest worker's share over the mean share (entropy: "
 				"normalized Shannon entropy of the shares, 1 = even)";
 	unsigned n = sample_workers(in->cur);
-	double counts[256], entropy, imbalance;
+	double counts[HEALTH_WORKERS_MAX], entropy, imbalance;
 	json_t *o;
 
-	if (n > 256)
-		n = 256;
+	if (n > HEALTH_WORKERS_MAX)
+		n = HEALTH_WORKERS_MAX;
 	for (unsigned i = 0; i < n; i++)
 		counts[i] = health_worker_requests(in->prev, in->cur, i);
 	load_entropy(counts, n, &entropy, &imbalance);

@@ -41,7 +41,10 @@ struct health_input {
 
 json_t *health_compute(const struct health_input *in, const struct health_limits *lim);
 const char *health_state_name(enum health_state s);
-/* Over n counts: *entropy (0..1, 1 = perfectly even; NAN when all are 0
+/* Workers whose load the entropy checks look at (the first this many). */
+#define HEALTH_WORKERS_MAX 256
+
+/* Over n counts (lib/entropy.h): *entropy (0..1, 1 = perfectly even; NAN when all are 0
  * or n < 2 gives 1) and *imbalance (max / mean; NAN when all are 0). */
 void load_entropy(const double *counts, unsigned n, double *entropy, double *imbalance);
 /* The requests a worker executed in the interval (GET, PUT, DELETE). */
