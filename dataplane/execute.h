@@ -41,8 +41,11 @@
 #include "worker_stats.h"
 
 /* A forwarded datagram may be forwarded again if the region moved meanwhile,
- * but no more than this many times; then its entries get WRONG_OWNER. */
-#define EXECUTE_HOPS_MAX 2
+ * but no more than this many times; then its entries get WRONG_OWNER. Three:
+ * a datagram steered whole to the worker of its UDP port (1), forwarded by
+ * region to the owner that worker saw (2), forwarded again by that owner
+ * because the region moved on in between (3, region_move.h). */
+#define EXECUTE_HOPS_MAX 3
 
 struct execute_ctx {
 	struct shard *shard;
