@@ -182,7 +182,7 @@ static void test_no_data_plane(void **state)
 	json_decref(a);
 	assert_string_equal(run("{\"command\": \"config-get\"}", ROLE_OBSERVE, &a), "");
 	assert_int_equal(json_array_size(json_object_get(json_object_get(a, "result"), "settings")),
-			 6);
+			 9);
 	json_decref(a);
 }
 
