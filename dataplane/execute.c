@@ -52,6 +52,13 @@ void execute_hash(const struct execute_ctx *x, struct proto_request *reqs, unsig
 	}
 }
 
+/* A GET, PUT or DELETE that decoded well: what the access sampler counts. */
+static bool entry_is_data(const struct proto_request *req)
+{
+	return req->status == WE_STATUS_OK &&
+	       (req->op == PROTO_OP_GET || req->op == PROTO_OP_PUT || req->op == PROTO_OP_DELETE);
+}
+
 static bool entry_is_local(const struct execute_ctx *x, const struct proto_request *req)
 {
 	return req->status == WE_STATUS_OK && req->key_len != 0 &&
@@ -386,12 +393,16 @@ enum execute_step execute_batch(const struct execute_ctx *x, const struct proto_
 
 		if (fate < EXECUTE_REFUSED) {
 			x->stats->fwd_out++; /* forwarded: its owner answers it */
+			if (x->fwd_to != NULL)
+				x->fwd_to[fate]++;
 			continue;
 		}
 		if (!answer_entry(x, &reqs[i], fate, out)) {
 			*next = i;
 			return EXECUTE_REPLY_FULL;
 		}
+		if (x->sampler != NULL && fate == EXECUTE_HERE && entry_is_data(&reqs[i]))
+			access_sample_note(x->sampler, reqs[i].hash, reqs[i].key, reqs[i].key_len);
 	}
 	*next = n;
 	return EXECUTE_DONE;

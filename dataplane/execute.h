@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "access_sample.h"
 #include "addr_token.h"
 #include "keyhash.h"
 #include "park.h"
@@ -51,6 +52,8 @@ struct execute_ctx {
 	struct addr_token_cache *tokens; /* answers op TOKEN */
 	uint32_t token_epoch;            /* current epoch, set by the worker */
 	uint16_t self;                   /* this worker's index */
+	struct access_sampler *sampler;  /* counts executed requests; NULL: none */
+	uint64_t *fwd_to;                /* [worker]: requests forwarded to it; NULL: none */
 
 	/* Durability (docs/protocol.md section 4). log is the worker's ring of
 	 * log records to the storage threads; NULL without a data directory,

@@ -135,6 +135,11 @@ static int main_setup_workers(struct dataplane *st)
 		w->reflect = st->cfg.reflect;
 		w->idle_sleep_us = st->cfg.idle_sleep_us;
 		w->service_histogram = st->cfg.service_histogram;
+		if (access_sample_init(&w->access, st->cfg.access_sample_every,
+				       ACCESS_WINDOW_NS_DEFAULT, we_monotonic_ns()) != 0)
+			return -ENOMEM;
+		w->exec.sampler = &w->access;
+		w->exec.fwd_to = w->fwd_to;
 		if (ctl_ring_init(&w->ctl, w->ctl_cells, WORKER_CTL_RING_CAP) != 0)
 			return -EINVAL;
 		w->exec.durable = &w->durable;
@@ -268,6 +273,8 @@ static void main_cleanup(struct dataplane *st)
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		if (st->shard_mem[i] != NULL)
 			munmap(st->shard_mem[i], st->shard_mem_bytes);
+		if (st->workers[i] != NULL)
+			access_sample_free(&st->workers[i]->access);
 		rte_free(st->workers[i]);
 	}
 	wormhole_destroy(st->wormhole);

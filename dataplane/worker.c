@@ -420,6 +420,9 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 	case SETTING_SERVICE_HISTOGRAM:
 		w->service_histogram = v != 0;
 		break;
+	case SETTING_ACCESS_SAMPLE_EVERY:
+		access_sample_set_every(&w->access, (uint32_t)v);
+		break;
 	default:
 		w->stats.ctl_unknown++;
 		break;
@@ -502,6 +505,8 @@ static void worker_release_parked(struct worker *w)
 static void worker_service(struct worker *w)
 {
 	worker_apply_control(w);
+	if (w->access.n_pending != 0)
+		access_sample_drain(&w->access);
 	if (unlikely(ckpt_scan_active(&w->ckpt))) {
 		int n = ckpt_scan_step(&w->ckpt, w->ckpt_port, w->exec.shard, w->lsn,
 				       CKPT_SCAN_STEP_ITEMS);
@@ -563,6 +568,7 @@ int worker_main(void *arg)
 			uint64_t now_ns = we_monotonic_ns();
 
 			worker_gauges_publish(w, now_ns);
+			access_sample_publish(&w->access, now_ns);
 			w->exec.token_epoch = addr_token_epoch(now_ns);
 		}
 		uint64_t t0 = rte_rdtsc();

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access_sample.h"
 #include "addr_token.h"
 #include "ckpt_scan.h"
 #include "ctl_ring.h"
@@ -88,6 +89,14 @@ struct worker {
 	 * stats.busy_cycles (worker_service_time_load). Written by the worker
 	 * only. */
 	struct hist_log2 service_time we_cache_aligned;
+
+	/* Requests forwarded to each worker over its ring (fwd_to[j]: to
+	 * worker j), the topology's measured traffic; plain increments by
+	 * this worker, relaxed loads by others. */
+	uint64_t fwd_to[WORKER_MAX] we_cache_aligned;
+
+	/* Sampled region load and hot keys (exec.sampler points here). */
+	struct access_sampler access;
 
 	/* Address tokens computed lately (keyed by the process's token key). */
 	struct addr_token_cache tokens;
