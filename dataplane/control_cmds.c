@@ -54,6 +54,11 @@ static json_t *cmd_checkpoint(struct dataplane *st, const json_t *req, double up
 	uint64_t id;
 
 	(void)req, (void)up;
+	if (move_driver_busy(st->moves)) {
+		snprintf(err, len, "a region move is under way (move-status); a checkpoint begins "
+				   "between two moves: try again in a moment");
+		return NULL;
+	}
 	if (durability_checkpoint(&st->durability, st->workers, st->n_workers, &id, err, len) != 0)
 		return NULL;
 	return json_pack("{s:I, s:s}", "checkpoint", (json_int_t)id, "state", "begun");
@@ -265,6 +270,13 @@ static const struct cmd cmds[] = {
 	{"checkpoint", "begin a checkpoint now (with --data-dir); its id", cmd_checkpoint},
 	{"regions", "the region -> worker map: owner[region] for each of the 4096 regions",
 	 control_cmd_regions},
+	{"move-region", "move a region to a worker while requests flow: {\"region\":R, "
+			"\"worker\":W}; queued, one move at a time (move-status follows it)",
+	 control_cmd_move_region},
+	{"move-regions", "queue many moves: {\"moves\":[[R,W],...]}; every entry is checked "
+			 "before any is queued", control_cmd_move_regions},
+	{"move-status", "region moves: the map epoch, moves queued, the one under way, "
+			"completed and failed counts, the last results", control_cmd_move_status},
 	{"region-load", "sampled requests per region, cumulative (1 of every sample_every "
 			"executed requests): difference two answers for a rate", control_cmd_region_load},
 	{"hotkeys", "the hottest keys of recent load (a sketch per worker, halved every window_s),"

@@ -6,6 +6,7 @@
  */
 #include "control_regions.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,16 +16,163 @@
 #define HOTKEYS_DEFAULT 20
 #define HOTKEYS_MAX 256
 
+static const char *move_phase_name(enum move_phase p)
+{
+	switch (p) {
+	case MOVE_IDLE:
+		return "idle";
+	case MOVE_COPYING:
+		return "copying";
+	case MOVE_PERSISTING:
+		return "recording";
+	case MOVE_FINISHING:
+		return "finishing";
+	case MOVE_ABORTING:
+		return "aborting";
+	}
+	return "?";
+}
+
+/* The move under way, or null. */
+static json_t *move_active_json(const struct move_driver *d)
+{
+	const struct move_channel *ch = &d->ch;
+
+	if (!move_driver_busy(d))
+		return json_null();
+	return json_pack("{s:I, s:i, s:i, s:i, s:s, s:I, s:I}", "move", (json_int_t)ch->id,
+			 "region", (int)ch->region, "from", (int)ch->from, "to", (int)ch->to,
+			 "state", move_phase_name(d->phase), "items_sent",
+			 (json_int_t)atomic_load(&ch->exported), "items",
+			 (json_int_t)atomic_load(&ch->imported));
+}
+
 json_t *control_cmd_regions(struct dataplane *st, const json_t *req, double up, char *err,
 			    size_t len)
 {
-	json_t *owners = json_array();
+	json_t *owners = json_array(), *moving = json_array(), *active;
 
 	(void)req, (void)up, (void)err, (void)len;
 	for (uint32_t r = 0; r < WE_REGIONS; r++)
 		json_array_append_new(owners, json_integer(region_map_owner(st->map, r)));
-	return json_pack("{s:i, s:i, s:i, s:o}", "workers", st->n_workers, "regions", WE_REGIONS,
-			 "udp_port_base", st->cfg.port_base, "owner", owners);
+	active = move_active_json(st->moves);
+	if (!json_is_null(active))
+		json_array_append(moving, active);
+	json_decref(active);
+	return json_pack("{s:i, s:i, s:i, s:I, s:o, s:o}", "workers", st->n_workers, "regions",
+			 WE_REGIONS, "udp_port_base", st->cfg.port_base, "epoch",
+			 (json_int_t)__atomic_load_n(&st->map->map_epoch, __ATOMIC_ACQUIRE),
+			 "owner", owners, "moving", moving);
+}
+
+/* An integer member of req in 0..max. */
+static bool move_arg(const json_t *v, const char *name, json_int_t max, json_int_t *out,
+		     char *err, size_t len)
+{
+	if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+		snprintf(err, len, "\"%s\" must be an integer 0..%lld", name, (long long)max);
+		return false;
+	}
+	*out = json_integer_value(v);
+	return true;
+}
+
+json_t *control_cmd_move_region(struct dataplane *st, const json_t *req, double up, char *err,
+				size_t len)
+{
+	json_int_t region, to;
+	uint64_t id;
+
+	(void)up;
+	if (!move_arg(json_object_get(req, "region"), "region", WE_REGIONS - 1, &region, err, len) ||
+	    !move_arg(json_object_get(req, "worker"), "worker", st->n_workers - 1, &to, err, len))
+		return NULL;
+	if (move_driver_queue(st->moves, st->map, (uint32_t)region, (uint16_t)to, &id, err, len) !=
+	    0)
+		return NULL;
+	return json_pack("{s:I, s:i, s:i, s:i, s:s}", "move", (json_int_t)id, "region",
+			 (int)region, "from", (int)region_map_owner(st->map, (uint32_t)region), "to",
+			 (int)to, "state", "queued");
+}
+
+json_t *control_cmd_move_regions(struct dataplane *st, const json_t *req, double up, char *err,
+				 size_t len)
+{
+	const json_t *moves = json_object_get(req, "moves"), *m;
+	uint64_t first = 0, last = 0;
+	unsigned queued = 0, already = 0;
+	size_t i;
+
+	(void)up;
+	if (!json_is_array(moves) || json_array_size(moves) == 0) {
+		snprintf(err, len, "\"moves\" must be a non-empty array of [region, worker]");
+		return NULL;
+	}
+	if (json_array_size(moves) > MOVE_QUEUE_MAX - st->moves->q_count) {
+		snprintf(err, len, "%zu moves do not fit the queue (%u free)", json_array_size(moves),
+			 MOVE_QUEUE_MAX - st->moves->q_count);
+		return NULL;
+	}
+	/* Check all before queueing any: a bad entry queues nothing. */
+	json_array_foreach(moves, i, m) {
+		json_int_t r, w;
+
+		if (!json_is_array(m) || json_array_size(m) != 2 ||
+		    !move_arg(json_array_get(m, 0), "region", WE_REGIONS - 1, &r, err, len) ||
+		    !move_arg(json_array_get(m, 1), "worker", st->n_workers - 1, &w, err, len)) {
+			size_t used = strlen(err);
+
+			snprintf(err + used, len - used, " (moves[%zu] must be [region, worker])", i);
+			return NULL;
+		}
+	}
+	json_array_foreach(moves, i, m) {
+		uint64_t id;
+		char why[128];
+		int rc = move_driver_queue(st->moves, st->map,
+					   (uint32_t)json_integer_value(json_array_get(m, 0)),
+					   (uint16_t)json_integer_value(json_array_get(m, 1)), &id, why,
+					   sizeof(why));
+
+		if (rc == -EALREADY) {
+			already++;
+			continue;
+		}
+		if (rc != 0) {
+			snprintf(err, len, "moves[%zu]: %s (%u queued before it)", i, why, queued);
+			return NULL;
+		}
+		if (queued++ == 0)
+			first = id;
+		last = id;
+	}
+	return json_pack("{s:i, s:i, s:I, s:I}", "queued", queued, "already_there", already, "first",
+			 (json_int_t)first, "last", (json_int_t)last);
+}
+
+json_t *control_cmd_move_status(struct dataplane *st, const json_t *req, double up, char *err,
+				size_t len)
+{
+	const struct move_driver *d = st->moves;
+	json_t *last = json_array();
+
+	(void)req, (void)up, (void)err, (void)len;
+	for (unsigned k = 0; k < d->n_history; k++) {
+		const struct move_result *r =
+			&d->history[(d->history_next + MOVE_HISTORY - 1 - k) % MOVE_HISTORY];
+
+		json_array_append_new(
+			last, json_pack("{s:I, s:i, s:i, s:i, s:I, s:f, s:b, s:s?}", "move",
+					(json_int_t)r->id, "region", (int)r->region, "from",
+					(int)r->from, "to", (int)r->to, "items", (json_int_t)r->items,
+					"time_ms", r->time_ms, "ok", r->ok, "error",
+					r->ok ? NULL : strerror(-r->error)));
+	}
+	return json_pack("{s:I, s:i, s:o, s:I, s:I, s:s?, s:o}", "epoch",
+			 (json_int_t)__atomic_load_n(&st->map->map_epoch, __ATOMIC_ACQUIRE),
+			 "queued", (int)d->q_count, "active", move_active_json(d), "completed",
+			 (json_int_t)d->completed, "failed", (json_int_t)d->failed, "last_error",
+			 d->last_error_text[0] ? d->last_error_text : NULL, "last", last);
 }
 
 json_t *control_cmd_region_load(struct dataplane *st, const json_t *req, double up, char *err,

@@ -78,7 +78,10 @@ struct durable_view {
 };
 
 /* The fate of each entry of one datagram: a worker index (< EXECUTE_HERE)
- * to forward it to, or one of the codes below, all answered here. */
+ * to forward it to, or one of the codes below, all answered here. This
+ * worker's own index means "hold it": its region is moving in and not
+ * complete yet (region_map.h); the shell keeps such entries in a datagram
+ * of their own and runs them again once the region is in. */
 #define EXECUTE_HERE 0xffffu      /* run or answered by this worker */
 #define EXECUTE_HOP_LIMIT 0xfffeu /* foreign, but out of hops: WRONG_OWNER */
 #define EXECUTE_REFUSED 0xfffdu   /* foreign, the owner's ring refused it: BUSY */

@@ -429,6 +429,38 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 	}
 }
 
+/* What a region move may touch of this worker (region_move.h). */
+static void worker_move_env(struct worker *w, struct move_env *env)
+{
+	*env = (struct move_env){
+		.shard = w->exec.shard,
+		.map = w->map,
+		.rings = w->peer_ctl,
+		.self = w->index,
+		.log = w->exec.log,
+		.lsn = &w->lsn,
+		.durable = &w->durable,
+		.stats = &w->stats,
+	};
+}
+
+/* Run the datagrams held while a region moved in: it is in now (or went
+ * back to its old owner, and they are forwarded there). */
+static void worker_run_held(struct worker *w)
+{
+	struct rte_mbuf *held[WORKER_HELD_MAX];
+	unsigned n = w->n_held;
+
+	w->run_held = false;
+	memcpy(held, w->held, n * sizeof(held[0]));
+	w->n_held = 0;
+	for (unsigned i = 0; i < n; i += WORKER_BURST) {
+		unsigned k = n - i < WORKER_BURST ? n - i : WORKER_BURST;
+
+		worker_process_burst(w, held + i, k, true);
+	}
+}
+
 /* Apply the messages other threads posted to this worker (ctl_ring.h). */
 static void worker_apply_control(struct worker *w)
 {
@@ -453,6 +485,20 @@ static void worker_apply_control(struct worker *w)
 		case CTL_MSG_SET:
 			worker_apply_setting(w, m[i].i32, m[i].a);
 			break;
+		case CTL_MSG_MOVE_OUT:
+		case CTL_MSG_MOVE_CHUNK:
+		case CTL_MSG_MOVE_END:
+		case CTL_MSG_MOVE_CHUNK_FREE:
+		case CTL_MSG_MOVE_FINISH:
+		case CTL_MSG_MOVE_ABORT:
+		case CTL_MSG_MOVE_PURGE: {
+			struct move_env env;
+
+			worker_move_env(w, &env);
+			if (move_on_message(&w->move, &env, &m[i]) == MOVE_ACT_RUN_HELD)
+				w->run_held = true;
+			break;
+		}
 		default:
 			w->stats.ctl_unknown++;
 			break;
@@ -507,6 +553,14 @@ static void worker_service(struct worker *w)
 	worker_apply_control(w);
 	if (w->access.n_pending != 0)
 		access_sample_drain(&w->access);
+	if (unlikely(move_worker_active(&w->move))) {
+		struct move_env env;
+
+		worker_move_env(w, &env);
+		move_step(&w->move, &env);
+	}
+	if (unlikely(w->run_held))
+		worker_run_held(w);
 	if (unlikely(ckpt_scan_active(&w->ckpt))) {
 		int n = ckpt_scan_step(&w->ckpt, w->ckpt_port, w->exec.shard, w->lsn,
 				       CKPT_SCAN_STEP_ITEMS);
@@ -529,7 +583,8 @@ static void worker_idle(struct worker *w)
 	w->empty_polls++;
 	/* Answers waiting for the log, or a checkpoint scan under way: keep
 	 * polling (the release is near; an idle worker scans fastest). */
-	if (park_count(&w->park) != 0 || ckpt_scan_active(&w->ckpt)) {
+	if (park_count(&w->park) != 0 || ckpt_scan_active(&w->ckpt) ||
+	    move_worker_active(&w->move)) {
 		rte_pause();
 		return;
 	}
@@ -602,6 +657,8 @@ int worker_main(void *arg)
 		}
 	}
 	worker_tx_flush(w);
+	rte_pktmbuf_free_bulk(w->held, w->n_held); /* stopping: nobody will run them */
+	w->n_held = 0;
 	worker_gauges_publish(w, we_monotonic_ns());
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "netio.h"
 #include "park.h"
 #include "proto.h"
+#include "region_move.h"
 #include "shard.h"
 #include "worker_stats.h"
 
@@ -38,6 +39,9 @@ struct rte_ring;
 #define WORKER_IDLE_SLEEP_POLLS 2048
 /* Loop iterations between two publications of the shard's gauges. */
 #define WORKER_GAUGES_EVERY 4096
+/* Datagrams a worker holds while a region moves in to it (region_move.h);
+ * beyond this its entries are answered BUSY. */
+#define WORKER_HELD_MAX 512
 
 _Static_assert(WORKER_TX_MAX >= 2 * WORKER_BURST, "TX buffer holds a burst of replies");
 
@@ -64,6 +68,7 @@ struct worker {
 	struct rte_mempool *pool;
 	struct rte_ring *inbound;
 	struct rte_ring *const *peers; /* inbound ring of every worker */
+	struct ctl_ring *const *peer_ctl; /* control ring of every worker */
 	struct netio_self self;
 	struct execute_ctx exec;
 	bool udp_checksum;
@@ -97,6 +102,15 @@ struct worker {
 
 	/* Sampled region load and hot keys (exec.sampler points here). */
 	struct access_sampler access;
+
+	/* Region moves: this worker's part (region_move.h), the map it
+	 * writes (exec.map is the same map, read-only), and the datagrams it
+	 * holds for a region moving in. */
+	struct region_map *map;
+	struct move_worker move;
+	uint16_t n_held;
+	bool run_held; /* the region settled: run the held datagrams */
+	struct rte_mbuf *held[WORKER_HELD_MAX];
 
 	/* Address tokens computed lately (keyed by the process's token key). */
 	struct addr_token_cache tokens;
