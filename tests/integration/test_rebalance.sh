@@ -10,7 +10,8 @@
 #     a dry run plans and is logged;
 #  3. the hot regions are moved onto worker 0 (warpctl move-region), so one
 #     worker carries the load; warpctl rebalance moderate moves regions back,
-#     the measured max/mean falls, and rebalancing_log.jsonl has the line.
+#     the measured max/mean falls, and rebalancing_log.jsonl has the line;
+#  4. skewed again with rebalance_auto on: warp-control rebalances by itself.
 # Part 3 needs the data plane's move commands (move-region, move-regions,
 # move-status); a data plane without them ends the test after part 2 (SKIP).
 set -euo pipefail
@@ -116,24 +117,30 @@ jq -e '.state == "done" and .dry_run and .predicted.imbalance_after <= .predicte
 grep -q '"dry_run":true' "$DATA/entropy/rebalancing_log.jsonl" || fail "the dry run is not logged"
 pass "warpctl rebalance moderate --dry-run plans ($(jq '.moves | length' "$WORK/dry.json") moves) and is logged"
 
+# skew_onto_worker0: every region with load that worker 1 owns goes to
+# worker 0 (the data plane's region-load twice, a second apart, differenced);
+# $moved says how many.
+skew_onto_worker0() {
+  local hot1 r
+  "$REQ" "$DPSOCK" '{"command":"region-load"}' >"$WORK/load0.json"
+  sleep 1
+  "$REQ" "$DPSOCK" '{"command":"region-load"}' >"$WORK/load1.json"
+  hot1=$(jq -r --slurpfile a "$WORK/load0.json" '.result as $b | range(0; $b.owner | length)
+          | select($b.owner[.] == 1 and $b.sampled[.] > $a[0].result.sampled[.])' "$WORK/load1.json")
+  [ -n "$hot1" ] || fail "worker 1 owns no loaded region: $(head -c 300 "$WORK/load1.json")"
+  moved=0
+  for r in $hot1; do
+    ctl move-region "$r" 0 >/dev/null || fail "move-region $r 0"
+    moved=$((moved + 1))
+  done
+}
+
 # --- 3. skew the map, rebalance ---------------------------------------------------------
 if ! jctl move-status >/dev/null 2>"$WORK/ms.err"; then
   echo "SKIP: the data plane has no move commands yet ($(cat "$WORK/ms.err")): parts 1-2 passed"
   exit 77
 fi
-# Every region with load that worker 1 owns goes to worker 0: the data
-# plane's region-load twice, a second apart, differenced.
-"$REQ" "$DPSOCK" '{"command":"region-load"}' >"$WORK/load0.json"
-sleep 1
-"$REQ" "$DPSOCK" '{"command":"region-load"}' >"$WORK/load1.json"
-hot1=$(jq -r --slurpfile a "$WORK/load0.json" '.result as $b | range(0; $b.owner | length)
-        | select($b.owner[.] == 1 and $b.sampled[.] > $a[0].result.sampled[.])' "$WORK/load1.json")
-[ -n "$hot1" ] || fail "worker 1 owns no loaded region: $(head -c 300 "$WORK/load1.json")"
-moved=0
-for r in $hot1; do
-  ctl move-region "$r" 0 >/dev/null || fail "move-region $r 0"
-  moved=$((moved + 1))
-done
+skew_onto_worker0 # sets $moved
 sleep 1.5
 before=$(jctl entropy | jq -r '.state.imbalance')
 gt "$before" 1.5 || fail "after moving $moved regions to worker 0 the max/mean is only $before"
@@ -148,6 +155,22 @@ after=$(jq -r '.measured.imbalance_after' <<<"$line")
 gt "$before" "$after" || fail "max/mean did not fall: $before -> $after ($line)"
 gt "$(jq -r '.moves_completed' <<<"$line")" 0 || fail "no move completed: $line"
 grep -q '^measured after' "$WORK/rebalance.txt" || fail "warpctl rebalance shows no measurement"
+sed 's/^/  /' "$WORK/rebalance.txt"
 jq -e '.rebalances >= 1' "$DATA/entropy/maxwell_demon_stats.json" >/dev/null ||
   fail "maxwell_demon_stats.json: $(cat "$DATA/entropy/maxwell_demon_stats.json")"
 pass "warpctl rebalance moderate: max/mean $before -> $after, logged"
+
+# --- 4. the automatic mode ----------------------------------------------------------------
+skew_onto_worker0
+ctl config set rebalance_cooldown_s 0 >/dev/null || fail "config set rebalance_cooldown_s"
+ctl config set rebalance_auto on >/dev/null || fail "config set rebalance_auto"
+for _ in $(seq 1 100); do
+  grep -q '"trigger":"auto"' "$DATA/entropy/rebalancing_log.jsonl" && break
+  sleep 0.2
+done
+line=$(grep '"trigger":"auto"' "$DATA/entropy/rebalancing_log.jsonl" | head -n 1)
+[ -n "$line" ] || fail "no automatic rebalance within 20 s: $(jctl entropy | jq -c .state)"
+[ "$(jq -r '.mode + " " + .state' <<<"$line")" = "moderate done" ] || fail "automatic: $line"
+gt "$(jq -r '.measured.imbalance_before' <<<"$line")" "$(jq -r '.measured.imbalance_after' <<<"$line")" ||
+  fail "the automatic rebalance did not lower max/mean: $line"
+pass "rebalance_auto on: a moderate rebalance ran by itself ($(jq -r '.measured.imbalance_before' <<<"$line") -> $(jq -r '.measured.imbalance_after' <<<"$line"))"
