@@ -9,6 +9,7 @@
  * with wait, which polls move-status for at most MOVE_WAIT_S (a region's
  * move normally takes milliseconds) and holds the loop that long.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -64,8 +65,18 @@ static json_t *finished(const json_t *status, json_int_t id)
 	return NULL;
 }
 
+static bool queue_idle(const json_t *status)
+{
+	const json_t *active = json_object_get(status, "active");
+
+	return json_integer_value(json_object_get(status, "queued")) == 0 &&
+	       (active == NULL || json_is_null(active));
+}
+
 /* Poll move-status until move id is finished: its entry with "state"
- * "done" or "failed", or NULL with the error set. */
+ * "done" or "failed" (or, when it has already scrolled out of the last
+ * finished moves and nothing is queued or active, {"move", "state":
+ * "finished"}), or NULL with the error set. */
 static json_t *wait_move(struct control *c, json_int_t id, struct cmd_err *e)
 {
 	double deadline = dp_link_now() + MOVE_WAIT_S;
@@ -87,6 +98,14 @@ static json_t *wait_move(struct control *c, json_int_t id, struct cmd_err *e)
 			json_object_set(out, "epoch", json_object_get(st, "epoch"));
 			json_decref(st);
 			return out;
+		}
+		if (queue_idle(st)) {
+			json_t *epoch = json_object_get(st, "epoch");
+
+			m = json_pack("{s:I, s:s, s:o}", "move", id, "state", "finished", "epoch",
+				      epoch != NULL ? json_incref(epoch) : json_null());
+			json_decref(st);
+			return m;
 		}
 		json_decref(st);
 		if (dp_link_now() > deadline) {
