@@ -5,7 +5,9 @@
  * it. Handlers answer from the last samples where they can (observing
  * costs the data plane nothing) and forward to it only what it alone can
  * do (checkpoint, regions, its settings). A handler fails with a sentence
- * and one of the protocol's codes.
+ * and one of the protocol's codes. The load-balancing handlers (hotkeys,
+ * entropy, moves, rebalance) live in admin_demon.c; this file holds their
+ * table rows.
  */
 #include "admin_cmds.h"
 

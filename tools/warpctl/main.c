@@ -239,9 +239,8 @@ static enum warpctl_exit follow_rebalance(const struct warpctl_opts *o, int time
 		    (strcmp(state, "moving") != 0 && strcmp(state, "settling") != 0))
 			break;
 		if (admin_now_ms() > deadline_ms) {
-			snprintf(err, len, "the rebalance is still %s after %d s (warpctl "
-				 "entropy or rebalance-status follows it)", state,
-				 (int)((deadline_ms - admin_now_ms() + timeout_ms) / 1000));
+			snprintf(err, len, "the rebalance is still %s at the deadline (--timeout-ms); "
+				 "warpctl entropy shows how it ends", state);
 			rc = WARPCTL_EXIT_FAILED;
 			break;
 		}
