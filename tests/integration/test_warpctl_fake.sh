@@ -109,6 +109,12 @@ has err '^warpctl: checkpoint: no data directory \(start with --data-dir\)$'
 run 0 regions
 has out '^8 regions over 4 workers$'
 has out '^ +2 +9002 +3$'
+sed 's/"udp_port_base": 9000,/"udp_port_base": 9000, "epoch": 12, "moving": [{"region": 3, "from": 3, "to": 0, "state": "importing"}],/' \
+  "$ANSWERS" >"$tmp/answers_epoch.json"
+start_fake "$tmp/answers_epoch.json"
+run 0 regions
+has out '^8 regions over 4 workers, map epoch 12, 1 moving$'
+start_fake "$ANSWERS"
 run 0 regions --output "$tmp/map.json"
 has out "^wrote .*map.json: 8 regions over 4 workers$"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d=={"workers":4,"regions":8,"udp_port_base":9000,"owner":[0,1,2,3,0,1,2,2]}, d' "$tmp/map.json" \
