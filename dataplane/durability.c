@@ -58,6 +58,13 @@ static int durability_load_checkpoint(struct durability *d, const struct recover
 		 (unsigned long long)c->s.checkpoint_id, c->fallback ? " (fallback)" : "",
 		 (unsigned long long)st.items, c->s.worker_count, (double)st.time_ns / 1e6,
 		 st.parallel ? " (one thread per part)" : "");
+	if (st.items_moved_since != 0) {
+		size_t used = strlen(d->ckpt_line);
+
+		snprintf(d->ckpt_line + used, sizeof(d->ckpt_line) - used,
+			 "; %llu items of regions moved since left to the log",
+			 (unsigned long long)st.items_moved_since);
+	}
 	return 0;
 }
 
@@ -159,6 +166,14 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 	if (ckpt_lsn_max > d->recovered.lsn_max)
 		d->recovered.lsn_max = ckpt_lsn_max;
 	recovery_summary(r, d->recovery_line, sizeof(d->recovery_line));
+	if (d->records_other_epoch != 0) {
+		size_t used = strlen(d->recovery_line);
+
+		snprintf(d->recovery_line + used, sizeof(d->recovery_line) - used,
+			 "; %llu records of moved regions passed over (a newer owner's copy holds "
+			 "them)",
+			 (unsigned long long)d->records_other_epoch);
+	}
 	recovery_close(r);
 	return rc < 0 ? rc : 0;
 }

@@ -26,7 +26,7 @@ struct durability {
 	size_t mem_bytes;
 	unsigned n_workers;
 	struct recovery_stats recovered;
-	char recovery_line[320];
+	char recovery_line[448];
 
 	/* Checkpoints: the thread, what recovery loaded, and the workers
 	 * that still have to hear of the checkpoint being begun. */
@@ -35,7 +35,7 @@ struct durability {
 	uint64_t ckpt_loaded_id;
 	uint64_t ckpt_loaded_items;
 	uint64_t ckpt_start_lsn[CKPT_WORKERS_MAX];
-	char ckpt_line[200];
+	char ckpt_line[280];
 	uint64_t ckpt_pending_id;
 	bool ckpt_pending[WORKER_MAX];
 
