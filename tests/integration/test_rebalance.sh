@@ -174,3 +174,11 @@ line=$(grep '"trigger":"auto"' "$DATA/entropy/rebalancing_log.jsonl" | head -n 1
 gt "$(jq -r '.measured.imbalance_before' <<<"$line")" "$(jq -r '.measured.imbalance_after' <<<"$line")" ||
   fail "the automatic rebalance did not lower max/mean: $line"
 pass "rebalance_auto on: a moderate rebalance ran by itself ($(jq -r '.measured.imbalance_before' <<<"$line") -> $(jq -r '.measured.imbalance_after' <<<"$line"))"
+
+# warp-control stops cleanly (under the sanitizers: no leak, no error).
+kill -TERM $CP_PID
+rc=0
+wait $CP_PID || rc=$?
+CP_PID=""
+[ $rc = 0 ] || fail "warp-control exited $rc on SIGTERM"
+pass "warp-control stops cleanly"
