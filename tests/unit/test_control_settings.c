@@ -96,6 +96,9 @@ static void test_persist_and_restore(void **state)
 	assert_int_equal(settings_store_init(&st, dir, err, sizeof(err)), 0);
 	assert_int_equal(settings_control_set(&st, "disk_free_threshold", "0.25", err, sizeof(err)),
 			 0);
+	assert_int_equal(settings_control_set(&st, "rebalance_auto", "on", err, sizeof(err)), 0);
+	assert_int_equal(settings_control_set(&st, "rebalance_cooldown_s", "12", err, sizeof(err)),
+			 0);
 	settings_remember_dp(&st, "universe", "udp_checksum", "off", -1);
 	settings_remember_dp(&st, "worker", "idle_sleep_us", "50", -1);
 	settings_remember_dp(&st, "worker", "busy_poll", "on", 1);
@@ -104,6 +107,8 @@ static void test_persist_and_restore(void **state)
 
 	assert_int_equal(settings_store_init(&st, dir, err, sizeof(err)), 0);
 	assert_true(st.limits.disk_free_ratio == 0.25);
+	assert_true(st.rebalance.auto_on == 1);
+	assert_true(st.rebalance.cooldown_s == 12);
 	reqs = settings_dp_requests(&st);
 	assert_int_equal(json_array_size(reqs), 3);
 	json_array_foreach(reqs, i, r) {
