@@ -128,6 +128,17 @@ static int pick_region(const struct planner *p, unsigned h, double gap, double n
 	return fix >= 0 ? fix : best;
 }
 
+/* The load of worker h's hottest region (as planned so far). */
+static double hottest_region_of(const struct planner *p, unsigned h)
+{
+	double top = 0;
+
+	for (unsigned r = 0; r < p->in->n_regions; r++)
+		if (p->owner[r] == h && p->in->load[r] > top)
+			top = p->in->load[r];
+	return top;
+}
+
 /* Hottest to coldest, one region a step, until the target is met, no step
  * helps or the budget is spent. Returns why it stopped. */
 static const char *greedy(struct planner *p, double target, bool minimal)
@@ -146,7 +157,7 @@ static const char *greedy(struct planner *p, double target, bool minimal)
 			return "the move budget is spent";
 		r = pick_region(p, h, gap, res->after[h] - target * p->mean, minimal);
 		if (r < 0)
-			return res->floor > target
+			return hottest_region_of(p, h) > target * p->mean
 				       ? "the floor is reached: one region alone is hotter than the "
 					 "target allows (a region cannot be split)"
 				       : "no single move lowers the hottest worker";
