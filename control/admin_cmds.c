@@ -5,7 +5,9 @@
  * it. Handlers answer from the last samples where they can (observing
  * costs the data plane nothing) and forward to it only what it alone can
  * do (checkpoint, regions, its settings). A handler fails with a sentence
- * and one of the protocol's codes.
+ * and one of the protocol's codes. The load-balancing handlers (hotkeys,
+ * entropy, moves, rebalance) live in admin_demon.c; this file holds their
+ * table rows.
  */
 #include "admin_cmds.h"
 
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "admin_internal.h"
 #include "dashboard.h"
 #include "health.h"
 
@@ -20,12 +23,12 @@
 #define WARPENGINE_VERSION "unknown"
 #endif
 
-struct cmd_err {
-	char msg[256];
-	const char *code;
+enum arg_type {
+	ARG_STRING,
+	ARG_INT,
+	ARG_VALUE, /* a string, or a number taken as typed */
+	ARG_BOOL,
 };
-
-enum arg_type { ARG_STRING, ARG_INT, ARG_VALUE /* a string, or a number taken as typed */ };
 
 struct cmd_arg {
 	const char *name;
@@ -45,7 +48,7 @@ struct cmd {
 		       enum role role, struct cmd_err *e);
 };
 
-static json_t *fail(struct cmd_err *e, const char *code, const char *msg)
+json_t *admin_fail(struct cmd_err *e, const char *code, const char *msg)
 {
 	e->code = code;
 	snprintf(e->msg, sizeof(e->msg), "%s", msg);
@@ -54,14 +57,14 @@ static json_t *fail(struct cmd_err *e, const char *code, const char *msg)
 
 /* Ask the data plane; its result, or NULL with "unavailable" (no answer)
  * or "failed" (it answered an error). */
-static json_t *dp_ask(struct control *c, json_t *req, struct cmd_err *e)
+json_t *admin_dp_ask(struct control *c, json_t *req, struct cmd_err *e)
 {
 	char err[256];
 	json_t *ans = dp_link_call(&c->dp, req, dp_link_now(), err, sizeof(err)), *result;
 
 	json_decref(req);
 	if (ans == NULL)
-		return fail(e, "unavailable", err);
+		return admin_fail(e, "unavailable", err);
 	if (!json_is_true(json_object_get(ans, "ok"))) {
 		const char *why = json_string_value(json_object_get(ans, "error"));
 
@@ -78,7 +81,7 @@ static json_t *dp_ask(struct control *c, json_t *req, struct cmd_err *e)
 static const json_t *need_sample(const struct control *c, struct cmd_err *e)
 {
 	if (c->sampler.cur == NULL || !dp_link_up(&c->dp)) {
-		fail(e, "unavailable", "the data plane is not reachable (no current sample)");
+		admin_fail(e, "unavailable", "the data plane is not reachable (no current sample)");
 		return NULL;
 	}
 	return c->sampler.cur;
@@ -101,7 +104,7 @@ static json_t *cmd_ping(struct control *c, const json_t *req, const struct jsonl
 			enum role role, struct cmd_err *e)
 {
 	struct cmd_err ignored;
-	json_t *pong = dp_ask(c, json_pack("{s:s}", "command", "ping"), &ignored);
+	json_t *pong = admin_dp_ask(c, json_pack("{s:s}", "command", "ping"), &ignored);
 	json_t *dp = json_pack("{s:b, s:o}", "connected", pong != NULL, "uptime_s",
 			       pong != NULL ? json_incref(json_object_get(pong, "uptime_s"))
 					    : json_null());
@@ -290,7 +293,7 @@ static json_t *cmd_config_get(struct control *c, const json_t *req, const struct
 	q = json_pack("{s:s}", "command", "config-get");
 	if (name != NULL)
 		json_object_set_new(q, "name", json_string(name));
-	dp = dp_ask(c, q, e);
+	dp = admin_dp_ask(c, q, e);
 	if (dp == NULL && name != NULL)
 		return NULL;
 	settings = json_array();
@@ -350,19 +353,19 @@ static json_t *cmd_config_set(struct control *c, const json_t *req, const struct
 
 	(void)p;
 	if (!value_text(json_object_get(req, "value"), value, sizeof(value)))
-		return fail(e, "usage", "config-set needs \"value\": the new value as typed");
+		return admin_fail(e, "usage", "config-set needs \"value\": the new value as typed");
 	if (settings_is_control(name)) {
 		if (role < ROLE_OPERATE)
-			return fail(e, "denied", "changing a control setting needs role operate");
+			return admin_fail(e, "denied", "changing a control setting needs role operate");
 		if (worker != NULL)
-			return fail(e, "usage", "a control setting has no per-worker value");
+			return admin_fail(e, "usage", "a control setting has no per-worker value");
 		if (settings_control_set(&c->settings, name, value, e->msg, sizeof(e->msg)) != 0) {
 			e->code = "usage";
 			return NULL;
 		}
 		return set_answer(c, name, value);
 	}
-	got = dp_ask(c, json_pack("{s:s, s:s}", "command", "config-get", "name", name), e);
+	got = admin_dp_ask(c, json_pack("{s:s, s:s}", "command", "config-get", "name", name), e);
 	if (got == NULL)
 		return NULL;
 	scope = json_string_value(
@@ -378,7 +381,7 @@ static json_t *cmd_config_set(struct control *c, const json_t *req, const struct
 	q = json_pack("{s:s, s:s, s:s}", "command", "config-set", "name", name, "value", value);
 	if (worker != NULL)
 		json_object_set(q, "worker", (json_t *)worker);
-	r = dp_ask(c, q, e);
+	r = admin_dp_ask(c, q, e);
 	if (r == NULL) {
 		json_decref(got);
 		if (strcmp(e->code, "failed") == 0)
@@ -396,14 +399,14 @@ static json_t *cmd_checkpoint(struct control *c, const json_t *req, const struct
 			      enum role role, struct cmd_err *e)
 {
 	(void)req, (void)p, (void)role;
-	return dp_ask(c, json_pack("{s:s}", "command", "checkpoint"), e);
+	return admin_dp_ask(c, json_pack("{s:s}", "command", "checkpoint"), e);
 }
 
 static json_t *cmd_regions(struct control *c, const json_t *req, const struct jsonl_peer *p,
 			   enum role role, struct cmd_err *e)
 {
 	(void)req, (void)p, (void)role;
-	return dp_ask(c, json_pack("{s:s}", "command", "regions"), e);
+	return admin_dp_ask(c, json_pack("{s:s}", "command", "regions"), e);
 }
 
 static json_t *cmd_list(struct control *c, const json_t *req, const struct jsonl_peer *p,
@@ -445,6 +448,28 @@ static const struct cmd cmds[] = {
 	 {{0}}, cmd_checkpoint},
 	{"regions", ROLE_OBSERVE, "the region map {workers, regions, udp_port_base, owner} (what "
 				  "--region-map files hold)", {{0}}, cmd_regions},
+	{"hotkeys", ROLE_OBSERVE, "the hottest keys, merged and per worker, as the data plane's "
+				  "sketches count them (count, error bound, share)",
+	 {{"n", ARG_INT, false, "how many keys (1..256, default 20)"}}, cmd_hotkeys},
+	{"entropy", ROLE_OBSERVE, "the entropy monitor: per-worker load, max/mean, entropy over "
+				  "workers, regions and keys; the last rebalance; the totals",
+	 {{0}}, cmd_entropy},
+	{"move-region", ROLE_OPERATE, "move one region to another worker (wait: until the data "
+				      "plane has finished it, at most 30 s)",
+	 {{"region", ARG_INT, true, "the region, 0..4095"},
+	  {"worker", ARG_INT, true, "the worker to own it"},
+	  {"wait", ARG_BOOL, false, "answer when the move is finished (default false)"}},
+	 cmd_move_region},
+	{"move-status", ROLE_OBSERVE, "the data plane's region moves: epoch, queued, active, "
+				      "completed, failed, the last finished", {{0}}, cmd_move_status},
+	{"rebalance", ROLE_OPERATE, "plan region moves from the measured loads and (unless dry_run) "
+				    "start them; rebalance-status follows to the measured effect",
+	 {{"mode", ARG_STRING, true, "minimal | moderate | aggressive"},
+	  {"dry_run", ARG_BOOL, false, "plan only (default false)"}},
+	 cmd_rebalance},
+	{"rebalance-status", ROLE_OBSERVE, "the running or last rebalance: state, moves, predicted "
+					   "and measured imbalance and entropy", {{0}},
+	 cmd_rebalance_status},
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))
@@ -461,7 +486,8 @@ static json_t *cmd_list(struct control *c, const json_t *req, const struct jsonl
 	return a;
 }
 
-static const char *const arg_type_names[] = {"string", "integer", "string (as typed)"};
+static const char *const arg_type_names[] = {"string", "integer", "string (as typed)",
+					     "boolean"};
 
 static json_t *args_json(const struct cmd *cmd)
 {
@@ -541,9 +567,10 @@ static bool check_args(const struct cmd *cmd, const json_t *req, struct cmd_err 
 			e->code = "usage";
 			return false;
 		}
-		ok = a->type == ARG_STRING	? json_is_string(v)
-		     : a->type == ARG_INT	? json_is_integer(v)
-						: json_is_string(v) || json_is_number(v) ||
+		ok = a->type == ARG_STRING  ? json_is_string(v)
+		     : a->type == ARG_INT   ? json_is_integer(v)
+		     : a->type == ARG_BOOL  ? json_is_boolean(v)
+					    : json_is_string(v) || json_is_number(v) ||
 						      json_is_boolean(v);
 		if (!ok) {
 			snprintf(e->msg, sizeof(e->msg), "%s: \"%s\" must be %s %s", cmd->name, key,
@@ -583,7 +610,7 @@ json_t *admin_cmds_run(struct control *c, const json_t *request, enum role role,
 		return error_answer(&e);
 	}
 	if (name == NULL) {
-		fail(&e, "usage", "a request is {\"command\": NAME, ...}; list-commands lists them");
+		admin_fail(&e, "usage", "a request is {\"command\": NAME, ...}; list-commands lists them");
 		return error_answer(&e);
 	}
 	cmd = find_cmd(name);

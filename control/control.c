@@ -1,6 +1,7 @@
 /* control.c - the control process's periodic work (see control.h):
  * sample the data plane, push persisted settings to a (re)connected one,
- * measure the data directory, refresh the metrics text.
+ * measure the data directory and the load's entropy, step a running
+ * rebalance, refresh the metrics text.
  */
 #include "control.h"
 
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "health.h"
 #include "metrics_http.h"
@@ -91,6 +93,51 @@ static json_t *dp_result(struct control *c, json_t *req, double now)
 	return r;
 }
 
+json_t *control_dp_ask(void *ctx, json_t *req, char *err, size_t err_len)
+{
+	struct control *c = ctx;
+	json_t *ans = dp_link_call(&c->dp, req, dp_link_now(), err, err_len), *r;
+
+	json_decref(req);
+	if (ans == NULL)
+		return NULL;
+	if (!json_is_true(json_object_get(ans, "ok"))) {
+		const char *why = json_string_value(json_object_get(ans, "error"));
+
+		snprintf(err, err_len, "the data plane: %s", why != NULL ? why : "failed");
+		json_decref(ans);
+		return NULL;
+	}
+	r = json_incref(json_object_get(ans, "result"));
+	json_decref(ans);
+	return r != NULL ? r : json_null();
+}
+
+/* region-load and hotkeys into the entropy monitor; an older data plane
+ * without them is asked no more (until it reconnects). */
+static void measure_entropy(struct control *c, double now)
+{
+	struct timespec wall;
+	json_t *load = NULL, *hot = NULL;
+
+	if (!c->dp_no_region_load) {
+		load = dp_result(c, json_pack("{s:s}", "command", "region-load"), now);
+		c->dp_no_region_load = load == NULL && dp_link_up(&c->dp);
+	}
+	if (load != NULL && !c->dp_no_hotkeys) {
+		hot = dp_result(c, json_pack("{s:s, s:i}", "command", "hotkeys", "n", 32), now);
+		c->dp_no_hotkeys = hot == NULL && dp_link_up(&c->dp);
+	}
+	clock_gettime(CLOCK_REALTIME, &wall);
+	entropy_watch_push(&c->entropy, load, c->sampler.prev, c->sampler.cur, hot,
+			   c->settings.rebalance.threshold, now,
+			   (double)wall.tv_sec + (double)wall.tv_nsec / 1e9);
+	json_decref(hot);
+	rebalancer_auto(&c->demon, &c->entropy, c->settings.rebalance.auto_on != 0,
+			c->settings.rebalance.cooldown_s, now,
+			(double)wall.tv_sec + (double)wall.tv_nsec / 1e9);
+}
+
 static void push_settings(struct control *c, double now)
 {
 	json_t *reqs = settings_dp_requests(&c->settings), *r;
@@ -131,6 +178,7 @@ void control_tick(struct control *c, double now)
 	bool was_up = dp_link_up(&c->dp) && c->sampler.cur != NULL;
 	json_t *stats, *shards;
 
+	rebalancer_step(&c->demon, &c->entropy, now);
 	if (now < c->next_sample)
 		return;
 	c->next_sample = now + c->sample_s;
@@ -140,13 +188,15 @@ void control_tick(struct control *c, double now)
 			fprintf(stderr, "warp-control: the data plane at %s is unreachable\n",
 				c->dp.path);
 		sampler_clear(&c->sampler);
+		entropy_watch_clear(&c->entropy);
 	} else {
 		if (c->dp.connects != c->pushed_for) {
 			if (!c->quiet)
 				fprintf(stderr, "warp-control: connected to the data plane at %s\n",
 					c->dp.path);
 			sampler_clear(&c->sampler); /* a new data plane: no old counters */
-			c->dp_no_shards = false;
+			entropy_watch_clear(&c->entropy);
+			c->dp_no_shards = c->dp_no_region_load = c->dp_no_hotkeys = false;
 			push_settings(c, now);
 		}
 		shards = NULL;
@@ -156,6 +206,7 @@ void control_tick(struct control *c, double now)
 			c->dp_no_shards = shards == NULL && dp_link_up(&c->dp);
 		}
 		sampler_push(&c->sampler, stats, shards, now);
+		measure_entropy(c, now);
 	}
 	measure_dir(c);
 	refresh_metrics(c, now);

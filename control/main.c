@@ -78,6 +78,9 @@ static int setup(struct control *c, const struct control_opts *o, char *err, siz
 		return rc;
 	if (settings_store_init(&c->settings, o->data_dir, err, len) != 0)
 		fprintf(stderr, "warp-control: %s\n", err);
+	if (entropy_watch_init(&c->entropy, o->data_dir, o->quiet, err, len) != 0)
+		fprintf(stderr, "warp-control: the entropy files are not kept: %s\n", err);
+	rebalancer_init(&c->demon, control_dp_ask, c, &c->entropy);
 	if (o->metrics_listen != NULL) {
 		c->metrics = metrics_http_start(o->metrics_listen, err, len);
 		if (c->metrics == NULL)
@@ -97,6 +100,8 @@ static void teardown(struct control *c)
 	metrics_http_stop(c->metrics);
 	dp_link_close(&c->dp);
 	sampler_clear(&c->sampler);
+	rebalancer_free(&c->demon);
+	entropy_watch_free(&c->entropy);
 	settings_store_free(&c->settings);
 }
 

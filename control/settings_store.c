@@ -22,10 +22,13 @@ struct control_setting {
 	const char *unit;
 	double min, max, def;
 	const char *effect;
-	size_t offset; /* of the double in struct health_limits */
+	size_t offset; /* of the double in struct settings_store */
+	bool onoff;    /* typed on|off (also true|false, 1|0), held as 1 or 0 */
 };
 
-#define LIMIT(f) offsetof(struct health_limits, f)
+#define LIMIT(f) offsetof(struct settings_store, limits.f), false
+#define REBALANCE(f) offsetof(struct settings_store, rebalance.f), false
+#define REBALANCE_ONOFF(f) offsetof(struct settings_store, rebalance.f), true
 
 static const struct control_setting control_settings[] = {
 	{"heartbeat_threshold_ms", "ms", 1, 600000, 1000,
@@ -49,6 +52,15 @@ static const struct control_setting control_settings[] = {
 	{"memory_used_threshold", "ratio", 0, 1, 0.90,
 	 "quantum_coherence is critical when a shard's item memory is fuller than this",
 	 LIMIT(memory_used_ratio)},
+	{"rebalance_auto", "on|off", 0, 1, 0,
+	 "on: warp-control runs a moderate rebalance when the workers' load max/mean stays above "
+	 "entropy_rebalance_threshold for 3 samples and rebalance_cooldown_s has passed",
+	 REBALANCE_ONOFF(auto_on)},
+	{"entropy_rebalance_threshold", "ratio", 1.01, 1024, 1.5,
+	 "the automatic rebalance's trigger: the workers' request-rate max/mean", REBALANCE(threshold)},
+	{"rebalance_cooldown_s", "s", 0, 86400, 30,
+	 "the automatic rebalance waits this long after the end of the last rebalance",
+	 REBALANCE(cooldown_s)},
 };
 
 #define N_CONTROL (sizeof(control_settings) / sizeof(control_settings[0]))
@@ -68,7 +80,7 @@ bool settings_is_control(const char *name)
 
 static double *field(struct settings_store *st, const struct control_setting *s)
 {
-	return (double *)((char *)&st->limits + s->offset);
+	return (double *)((char *)st + s->offset);
 }
 
 int settings_control_set(struct settings_store *st, const char *name, const char *text, char *err,
@@ -81,6 +93,18 @@ int settings_control_set(struct settings_store *st, const char *name, const char
 	if (s == NULL) {
 		snprintf(err, err_len, "%.64s: not a control setting", name);
 		return -ENOENT;
+	}
+	if (s->onoff) {
+		bool on = strcmp(text, "on") == 0 || strcmp(text, "true") == 0 ||
+			  strcmp(text, "1") == 0;
+
+		if (!on && strcmp(text, "off") != 0 && strcmp(text, "false") != 0 &&
+		    strcmp(text, "0") != 0) {
+			snprintf(err, err_len, "%s: '%.64s' is not on or off", name, text);
+			return -EINVAL;
+		}
+		*field(st, s) = on;
+		return 0;
 	}
 	errno = 0;
 	v = strtod(text, &end);
@@ -103,12 +127,15 @@ json_t *settings_control_json(const struct settings_store *st, const char *name)
 
 		if (name != NULL && strcmp(name, s->name) != 0)
 			continue;
-		snprintf(range, sizeof(range), "%g..%g", s->min, s->max);
+		double v = *field((struct settings_store *)st, s);
+
+		snprintf(range, sizeof(range), s->onoff ? "on|off" : "%g..%g", s->min, s->max);
 		json_array_append_new(
-			a, json_pack("{s:s, s:s, s:f, s:s, s:s, s:b, s:s, s:s}", "name", s->name,
+			a, json_pack("{s:s, s:s, s:o, s:s, s:s, s:b, s:s, s:s}", "name", s->name,
 				     "scope", "control", "value",
-				     *field((struct settings_store *)st, s), "unit", s->unit, "range",
-				     range, "live", 1, "role", "operate", "effect", s->effect));
+				     s->onoff ? json_string(v != 0 ? "on" : "off") : json_real(v),
+				     "unit", s->onoff ? "" : s->unit, "range", range, "live", 1,
+				     "role", "operate", "effect", s->effect));
 	}
 	return a;
 }

@@ -1,5 +1,5 @@
 /* settings_store.h - warp-control's own settings (health thresholds,
- * entropy_limit) and the persistence of every live setting.
+ * entropy_limit, the automatic rebalance) and the persistence of every live setting.
  *
  *   settings_store_init     settings_store.c  defaults, then DIR/configuration/ if present
  *   settings_control_json   settings_store.c  the control settings as config-get shows them
@@ -28,8 +28,16 @@
 #include "health.h"
 #include "we_compiler.h"
 
+/* The demon's automatic mode (docs/entropy.md). */
+struct rebalance_settings {
+	double auto_on;     /* rebalance_auto: 1 on, 0 off */
+	double threshold;   /* entropy_rebalance_threshold: max/mean that triggers */
+	double cooldown_s;  /* rebalance_cooldown_s: at least this between rebalances */
+};
+
 struct settings_store {
 	struct health_limits limits;
+	struct rebalance_settings rebalance;
 	json_t *universe; /* {name: "value"} */
 	json_t *worker;   /* {name: "value" | {"0": "value", ...}} */
 	char dir[512];    /* DIR/configuration, "" without a data directory */

@@ -109,6 +109,12 @@ has err '^warpctl: checkpoint: no data directory \(start with --data-dir\)$'
 run 0 regions
 has out '^8 regions over 4 workers$'
 has out '^ +2 +9002 +3$'
+sed 's/"udp_port_base": 9000,/"udp_port_base": 9000, "epoch": 12, "moving": [{"region": 3, "from": 3, "to": 0, "state": "importing"}],/' \
+  "$ANSWERS" >"$tmp/answers_epoch.json"
+start_fake "$tmp/answers_epoch.json"
+run 0 regions
+has out '^8 regions over 4 workers, map epoch 12, 1 moving$'
+start_fake "$ANSWERS"
 run 0 regions --output "$tmp/map.json"
 has out "^wrote .*map.json: 8 regions over 4 workers$"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d=={"workers":4,"regions":8,"udp_port_base":9000,"owner":[0,1,2,3,0,1,2,2]}, d' "$tmp/map.json" \
@@ -130,6 +136,55 @@ has out '^config-set \(role operate\): change a setting$'
 [ "$(last_request)" = '{"command":"help","name":"config-set"}' ] || fail "help config set sent $(last_request)"
 run 3 help status
 has err 'the data plane is not reachable right now'
+
+# Load balancing: hot keys, the entropy monitor, region moves, rebalances.
+run 0 hotkeys
+has out '^merged: 1000 sampled \(1 of every 16 requests\), window 10 s$'
+has out '^ +1 +user:42 +31\.2 % +312 +<= 2$'
+has out '^ +2 +cart:\\x00\\x01 +10 % +100 +<= 0$'
+grep -q '^worker 0' "$tmp/out" && fail "hotkeys shows workers without --per-worker"
+[ "$(last_request)" = '{"command":"hotkeys","n":20}' ] || fail "hotkeys sent $(last_request)"
+run 0 hotkeys --n 5 --per-worker
+has out '^worker 1: 400 sampled$'
+[ "$(last_request)" = '{"command":"hotkeys","n":5}' ] || fail "hotkeys --n 5 sent $(last_request)"
+run 2 hotkeys --n 0
+run 0 entropy
+has out '^max/mean +1\.620 \(threshold 1\.5, 2 samples above\)$'
+has out '^entropy, workers +0\.780$'
+has out '^automatic rebalance +off \(threshold 1\.5, cooldown 30 s\)$'
+has out '^ +0 +2048 +202 k/s +81 % +70 % +2\.50 bits$'
+has out '^ +1 +2048 +47\.5 k/s +19 % +30 % +-$'
+run 0 move-region 12 3
+has out '^move 7: region 12, worker 0 -> 3: done, 1200 items in 4 ms$'
+[ "$(last_request)" = '{"command":"move-region","region":12,"worker":3,"wait":true}' ] \
+  || fail "move-region sent $(last_request)"
+run 0 move-region 12 3 --no-wait
+[ "$(last_request)" = '{"command":"move-region","region":12,"worker":3,"wait":false}' ] \
+  || fail "move-region --no-wait sent $(last_request)"
+run 2 move-region 4096 1
+has err "region: '4096' is not a number in 0\.\.4095"
+run 2 move-region 1
+run 0 move-status
+has out '^active +move 9: region 14, 0 -> 1, exporting$'
+has out '^last error +region 3: worker 9 does not exist$'
+has out '^ +8 +3 +0 +9 +0 +0 s +failed$'
+: >"$tmp/requests"
+run 0 rebalance moderate
+[ "$(head -n 1 "$tmp/requests")" = '{"command":"rebalance","mode":"moderate","dry_run":false}' ] \
+  || fail "rebalance sent $(head -n 1 "$tmp/requests")"
+[ "$(last_request)" = '{"command":"rebalance-status"}' ] || fail "rebalance did not follow with rebalance-status"
+has out '^rebalance 4 \(moderate, manual\): done$'
+has out '^measured after +1\.080 +0\.990 +0\.910$'
+has out '^predicted after +1\.070 +0\.990 +-$'
+has out '^ +12 +0 +1 +50 k/s$'
+: >"$tmp/requests"
+run 0 rebalance aggressive --dry-run
+[ "$(head -n 1 "$tmp/requests")" = '{"command":"rebalance","mode":"aggressive","dry_run":true}' ] \
+  || fail "rebalance --dry-run sent $(head -n 1 "$tmp/requests")"
+run 2 rebalance fast
+has err "minimal, moderate or aggressive"
+run 2 --dry-run status
+has err '^warpctl: --dry-run does not apply to'
 
 # --json: the result as received, keys in the server's order, reals exact.
 run 0 --json stats

@@ -25,6 +25,8 @@ static int setup(void **state)
 	ctl.disk_free_ratio = ctl.data_dir_bytes = -1;
 	dp_link_init(&ctl.dp, "/nonexistent/dp.sock", 100);
 	assert_int_equal(settings_store_init(&ctl.settings, NULL, err, sizeof(err)), 0);
+	assert_int_equal(entropy_watch_init(&ctl.entropy, NULL, true, err, sizeof(err)), 0);
+	rebalancer_init(&ctl.demon, control_dp_ask, &ctl, &ctl.entropy);
 	return 0;
 }
 
@@ -32,6 +34,8 @@ static int teardown(void **state)
 {
 	(void)state;
 	dp_link_close(&ctl.dp);
+	rebalancer_free(&ctl.demon);
+	entropy_watch_free(&ctl.entropy);
 	settings_store_free(&ctl.settings);
 	return 0;
 }
@@ -78,6 +82,16 @@ static void test_malformed(void **state)
 		"{\"command\": \"config-set\", \"name\": \"entropy_limit\", \"value\": \"0.5\"}",
 		"{\"command\": \"config-set\", \"name\": \"entropy_limit\", \"value\": \"2\", "
 		"\"worker\": 1}",
+		"{\"command\": \"hotkeys\", \"n\": 0}",
+		"{\"command\": \"hotkeys\", \"n\": 257}",
+		"{\"command\": \"hotkeys\", \"n\": \"5\"}",
+		"{\"command\": \"move-region\", \"region\": 1}",
+		"{\"command\": \"move-region\", \"region\": 4096, \"worker\": 1}",
+		"{\"command\": \"move-region\", \"region\": 1, \"worker\": 1, \"wait\": 1}",
+		"{\"command\": \"rebalance\"}",
+		"{\"command\": \"rebalance\", \"mode\": \"fast\"}",
+		"{\"command\": \"rebalance\", \"mode\": \"moderate\", \"dry_run\": \"yes\"}",
+		"{\"command\": \"config-set\", \"name\": \"rebalance_auto\", \"value\": \"maybe\"}",
 	};
 
 	(void)state;
@@ -100,6 +114,10 @@ static void test_roles(void **state)
 	assert_string_equal(run("{\"command\": \"config-set\", \"name\": \"entropy_limit\", "
 				"\"value\": \"2\"}", ROLE_OBSERVE, NULL),
 			    "denied");
+	assert_string_equal(run("{\"command\": \"rebalance\", \"mode\": \"moderate\"}",
+				ROLE_OBSERVE, NULL), "denied");
+	assert_string_equal(run("{\"command\": \"move-region\", \"region\": 1, \"worker\": 0}",
+				ROLE_OBSERVE, NULL), "denied");
 	assert_string_equal(run("{\"command\": \"whoami\"}", ROLE_OBSERVE, &a), "");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "result"), "role")),
 			    "observe");
@@ -116,7 +134,7 @@ static void test_list_and_help(void **state)
 
 	(void)state;
 	assert_string_equal(run("{\"command\": \"list-commands\"}", ROLE_OBSERVE, &a), "");
-	assert_true(json_array_size(json_object_get(a, "result")) >= 13);
+	assert_true(json_array_size(json_object_get(a, "result")) >= 19);
 	json_array_foreach(json_object_get(a, "result"), i, c) {
 		char req[128];
 		json_t *h;
@@ -164,6 +182,23 @@ static void test_no_data_plane(void **state)
 	assert_string_equal(run("{\"command\": \"shards\"}", ROLE_OBSERVE, NULL), "unavailable");
 	assert_string_equal(run("{\"command\": \"regions\"}", ROLE_OBSERVE, NULL), "unavailable");
 	assert_string_equal(run("{\"command\": \"checkpoint\"}", ROLE_OPERATE, NULL), "unavailable");
+	assert_string_equal(run("{\"command\": \"hotkeys\"}", ROLE_OBSERVE, NULL), "unavailable");
+	assert_string_equal(run("{\"command\": \"move-status\"}", ROLE_OBSERVE, NULL), "unavailable");
+	assert_string_equal(run("{\"command\": \"move-region\", \"region\": 3, \"worker\": 1, "
+				"\"wait\": true}", ROLE_OPERATE, NULL), "unavailable");
+	/* no region loads measured: the rebalance says so */
+	assert_string_equal(run("{\"command\": \"rebalance\", \"mode\": \"moderate\", "
+				"\"dry_run\": true}", ROLE_OPERATE, &a), "unavailable");
+	assert_non_null(strstr(json_string_value(json_object_get(a, "error")), "two region-load"));
+	json_decref(a);
+	assert_string_equal(run("{\"command\": \"entropy\"}", ROLE_OBSERVE, &a), "");
+	assert_false(json_is_true(json_object_get(json_object_get(a, "result"), "measured")));
+	assert_true(json_is_null(json_object_get(json_object_get(a, "result"), "state")));
+	json_decref(a);
+	assert_string_equal(run("{\"command\": \"rebalance-status\"}", ROLE_OBSERVE, &a), "");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(a, "result"), "state")),
+			    "idle");
+	json_decref(a);
 	assert_string_equal(run("{\"command\": \"config-set\", \"name\": \"idle_sleep_us\", "
 				"\"value\": \"5\"}", ROLE_ADMIN, NULL),
 			    "unavailable");
@@ -182,7 +217,7 @@ static void test_no_data_plane(void **state)
 	json_decref(a);
 	assert_string_equal(run("{\"command\": \"config-get\"}", ROLE_OBSERVE, &a), "");
 	assert_int_equal(json_array_size(json_object_get(json_object_get(a, "result"), "settings")),
-			 6);
+			 9);
 	json_decref(a);
 }
 

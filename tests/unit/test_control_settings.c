@@ -55,6 +55,35 @@ static void test_control_values(void **state)
 	settings_store_free(&st);
 }
 
+/* The automatic rebalance's settings: defaults, on|off, ranges. */
+static void test_rebalance_values(void **state)
+{
+	struct settings_store st;
+	char err[256];
+	json_t *a;
+
+	(void)state;
+	assert_int_equal(settings_store_init(&st, NULL, err, sizeof(err)), 0);
+	assert_true(st.rebalance.auto_on == 0);
+	assert_true(st.rebalance.threshold == 1.5);
+	assert_true(st.rebalance.cooldown_s == 30);
+	assert_int_equal(settings_control_set(&st, "rebalance_auto", "on", err, sizeof(err)), 0);
+	assert_true(st.rebalance.auto_on == 1);
+	a = settings_control_json(&st, "rebalance_auto");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(a, 0), "value")), "on");
+	json_decref(a);
+	assert_int_equal(settings_control_set(&st, "rebalance_auto", "0", err, sizeof(err)), 0);
+	assert_true(st.rebalance.auto_on == 0);
+	assert_int_not_equal(settings_control_set(&st, "rebalance_auto", "yes", err, sizeof(err)), 0);
+	assert_non_null(strstr(err, "on or off"));
+	assert_int_not_equal(settings_control_set(&st, "entropy_rebalance_threshold", "1", err,
+						  sizeof(err)), 0);
+	assert_int_equal(settings_control_set(&st, "rebalance_cooldown_s", "5", err, sizeof(err)), 0);
+	assert_true(st.rebalance.cooldown_s == 5);
+	assert_true(st.limits.entropy_limit == 1.5); /* the health threshold is apart */
+	settings_store_free(&st);
+}
+
 static void test_persist_and_restore(void **state)
 {
 	struct settings_store st;
@@ -67,6 +96,9 @@ static void test_persist_and_restore(void **state)
 	assert_int_equal(settings_store_init(&st, dir, err, sizeof(err)), 0);
 	assert_int_equal(settings_control_set(&st, "disk_free_threshold", "0.25", err, sizeof(err)),
 			 0);
+	assert_int_equal(settings_control_set(&st, "rebalance_auto", "on", err, sizeof(err)), 0);
+	assert_int_equal(settings_control_set(&st, "rebalance_cooldown_s", "12", err, sizeof(err)),
+			 0);
 	settings_remember_dp(&st, "universe", "udp_checksum", "off", -1);
 	settings_remember_dp(&st, "worker", "idle_sleep_us", "50", -1);
 	settings_remember_dp(&st, "worker", "busy_poll", "on", 1);
@@ -75,6 +107,8 @@ static void test_persist_and_restore(void **state)
 
 	assert_int_equal(settings_store_init(&st, dir, err, sizeof(err)), 0);
 	assert_true(st.limits.disk_free_ratio == 0.25);
+	assert_true(st.rebalance.auto_on == 1);
+	assert_true(st.rebalance.cooldown_s == 12);
 	reqs = settings_dp_requests(&st);
 	assert_int_equal(json_array_size(reqs), 3);
 	json_array_foreach(reqs, i, r) {
@@ -129,6 +163,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_control_values),
+		cmocka_unit_test(test_rebalance_values),
 		cmocka_unit_test_setup_teardown(test_persist_and_restore, make_dir, remove_dir),
 		cmocka_unit_test_setup_teardown(test_damaged_file, make_dir, remove_dir),
 	};

@@ -64,7 +64,8 @@ static void test_render_wrong_shapes(void **state)
 	render_fn *fns[] = {render_status, render_health, render_ping, render_whoami,
 			    render_stats, render_shards, render_dashboard, render_config_get,
 			    render_config_set, render_checkpoint, render_regions, render_commands,
-			    render_help};
+			    render_help, render_hotkeys, render_entropy, render_move_region,
+			    render_move_status, render_rebalance};
 	const char *shapes[] = {"{}", "[1,{\"a\":2}]", "null", "\"text\"", "{\"owner\":[9]}"};
 	char *s;
 
@@ -273,6 +274,46 @@ static void test_answer_parse(void **state)
 /* Options anywhere on the line, "--name=value", words kept in order and
  * after "--" even when they start with '-'; bad values and unknown options
  * refused with the option's name; the socket from the environment. */
+/* The load-balancing renderers: an entropy monitor not yet measuring says
+ * so; a dry run shows no completed moves; every move is listed only with
+ * --all beyond the first 20. */
+static void test_render_balance(void **state)
+{
+	char *s, moves[4096];
+	size_t off;
+
+	(void)state;
+	assert_int_equal(render_text(render_entropy, "{\"measured\":false,\"samples\":1,"
+						     "\"state\":null,\"auto\":{\"on\":true}}",
+				     false, &s), 0);
+	assert_non_null(strstr(s, "measured             not yet (1 measurements"));
+	assert_non_null(strstr(s, "automatic rebalance  on"));
+	assert_null(strstr(s, "worker"));
+	free(s);
+	off = (size_t)snprintf(moves, sizeof(moves), "{\"id\":1,\"mode\":\"aggressive\","
+				"\"trigger\":\"manual\",\"dry_run\":true,\"state\":\"done\","
+				"\"predicted\":{\"imbalance_after\":1.0,\"why\":\"x\"},\"moves\":[");
+	for (int i = 0; i < 25; i++)
+		off += (size_t)snprintf(moves + off, sizeof(moves) - off,
+					"%s{\"region\":%d,\"from\":0,\"to\":1,\"load\":5}",
+					i ? "," : "", i);
+	snprintf(moves + off, sizeof(moves) - off, "]}");
+	assert_int_equal(render_text(render_rebalance, moves, false, &s), 0);
+	assert_non_null(strstr(s, "rebalance 1 (aggressive, manual, dry run): done\n"));
+	assert_null(strstr(s, "moves completed"));
+	assert_non_null(strstr(s, "... 5 more (--json lists them all)"));
+	assert_null(strstr(s, "\n    24 "));
+	free(s);
+	assert_int_equal(render_text(render_rebalance, moves, true, &s), 0);
+	assert_non_null(strstr(s, "\n    24 "));
+	free(s);
+	assert_int_equal(render_text(render_move_region,
+				     "{\"move\":3,\"region\":9,\"from\":1,\"to\":0,"
+				     "\"state\":\"queued\"}", false, &s), 0);
+	assert_string_equal(s, "move 3: region 9, worker 1 -> 0: queued\n");
+	free(s);
+}
+
 static void test_opts(void **state)
 {
 	char *ok[] = {"warpctl", "config", "--json", "set", "--worker=3", "--timeout-ms", "250",
@@ -323,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_render_small),
 		cmocka_unit_test(test_render_health),
 		cmocka_unit_test(test_answer_parse),
+		cmocka_unit_test(test_render_balance),
 		cmocka_unit_test(test_opts),
 	};
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin_client.h"
@@ -41,6 +42,7 @@ struct command {
 };
 
 static request_fn req_stats, req_config_get, req_config_set, req_help;
+static request_fn req_hotkeys, req_move_region, req_rebalance;
 
 static const struct command commands[] = {
 	{"status", NULL, "status", 0, 0, 0, "status", "state, uptimes, load and health at a glance",
@@ -62,6 +64,19 @@ static const struct command commands[] = {
 	 render_checkpoint},
 	{"regions", NULL, "regions", 0, 0, WARPCTL_SCOPE_REGIONS, "regions [--output FILE]",
 	 "the region -> worker map (FILE: for --region-map)", NULL, render_regions},
+	{"hotkeys", NULL, "hotkeys", 0, 0, WARPCTL_SCOPE_HOTKEYS, "hotkeys [--n N] [--per-worker]",
+	 "the hottest keys: rank, key, share, count, error bound", req_hotkeys, render_hotkeys},
+	{"entropy", NULL, "entropy", 0, 0, 0, "entropy",
+	 "load per worker, max/mean, entropy; the last rebalance", NULL, render_entropy},
+	{"move-region", NULL, "move-region", 2, 2, WARPCTL_SCOPE_MOVE, "move-region R W [--no-wait]",
+	 "move region R to worker W (waits until it is done)", req_move_region,
+	 render_move_region},
+	{"move-status", NULL, "move-status", 0, 0, 0, "move-status",
+	 "the data plane's region moves: queued, active, finished", NULL, render_move_status},
+	{"rebalance", NULL, "rebalance", 1, 1, WARPCTL_SCOPE_REBALANCE,
+	 "rebalance minimal|moderate|aggressive [--dry-run]",
+	 "plan region moves from the measured load, make them, measure the effect",
+	 req_rebalance, render_rebalance},
 	{"ping", NULL, "ping", 0, 0, 0, "ping", "are warp-control and the data plane there",
 	 NULL, render_ping},
 	{"whoami", NULL, "whoami", 0, 0, 0, "whoami", "this user's uid, gid and role", NULL,
@@ -142,6 +157,103 @@ static int req_config_set(json_t *req, const struct command *c, const struct war
 	return 0;
 }
 
+static int req_hotkeys(json_t *req, const struct command *c, const struct warpctl_opts *o,
+		       const char *const *args, int n, char *err, size_t len)
+{
+	(void)c, (void)args, (void)n, (void)err, (void)len;
+	json_object_set_new(req, "n", json_integer((json_int_t)o->n));
+	return 0;
+}
+
+/* A whole number in 0..max, or -EINVAL naming what. */
+static int parse_index(const char *text, long max, const char *what, long *v, char *err,
+		       size_t len)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtol(text, &end, 10);
+	if (*text == 0 || *end != 0 || errno != 0 || *v < 0 || *v > max) {
+		snprintf(err, len, "%s: '%.32s' is not a number in 0..%ld", what, text, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int req_move_region(json_t *req, const struct command *c, const struct warpctl_opts *o,
+			   const char *const *args, int n, char *err, size_t len)
+{
+	long region, worker;
+
+	(void)c, (void)n;
+	if (parse_index(args[0], 4095, "region", &region, err, len) != 0 ||
+	    parse_index(args[1], 65535, "worker", &worker, err, len) != 0)
+		return -EINVAL;
+	json_object_set_new(req, "region", json_integer(region));
+	json_object_set_new(req, "worker", json_integer(worker));
+	json_object_set_new(req, "wait", json_boolean(!o->no_wait));
+	return 0;
+}
+
+static int req_rebalance(json_t *req, const struct command *c, const struct warpctl_opts *o,
+			 const char *const *args, int n, char *err, size_t len)
+{
+	(void)c, (void)n;
+	if (strcmp(args[0], "minimal") != 0 && strcmp(args[0], "moderate") != 0 &&
+	    strcmp(args[0], "aggressive") != 0) {
+		snprintf(err, len, "rebalance: the mode is minimal, moderate or aggressive, not "
+			 "'%.32s'", args[0]);
+		return -EINVAL;
+	}
+	json_object_set_new(req, "mode", json_string(args[0]));
+	json_object_set_new(req, "dry_run", json_boolean(o->dry_run));
+	return 0;
+}
+
+/* Seconds a command may take as a whole unless --timeout-ms says: a
+ * move waited for (warp-control gives it 30 s), a rebalance followed to
+ * its measured effect; 0: the plain request timeout. */
+static double command_wait_s(const struct command *c, const struct warpctl_opts *o)
+{
+	if (strcmp(c->admin, "move-region") == 0)
+		return o->no_wait ? 0 : 35;
+	if (strcmp(c->admin, "rebalance") == 0)
+		return o->dry_run ? 0 : 180;
+	return 0;
+}
+
+/* A rebalance runs on in warp-control after its answer: ask
+ * rebalance-status until it has ended (done or failed) or the deadline. */
+static enum warpctl_exit follow_rebalance(const struct warpctl_opts *o, int timeout_ms,
+					  int64_t deadline_ms, struct admin_answer *ans, char *err,
+					  size_t len)
+{
+	json_t *req = json_pack("{s:s}", "command", "rebalance-status");
+	enum warpctl_exit rc = WARPCTL_EXIT_OK;
+
+	for (;;) {
+		const char *state = json_string_value(json_object_get(ans->result, "state"));
+		struct timespec nap = {0, 250 * 1000 * 1000};
+
+		if (!ans->ok || state == NULL ||
+		    (strcmp(state, "moving") != 0 && strcmp(state, "settling") != 0))
+			break;
+		if (admin_now_ms() > deadline_ms) {
+			snprintf(err, len, "the rebalance is still %s at the deadline (--timeout-ms); "
+				 "warpctl entropy shows how it ends", state);
+			rc = WARPCTL_EXIT_FAILED;
+			break;
+		}
+		nanosleep(&nap, NULL);
+		admin_answer_free(ans);
+		rc = admin_call(o->socket, req, timeout_ms, ans, err, len);
+		if (rc != WARPCTL_EXIT_OK)
+			break;
+	}
+	json_decref(req);
+	return rc;
+}
+
 /* help COMMAND: the server knows its commands by their socket names
  * ("config-get"); warpctl's words are translated, others pass as given. */
 static int req_help(json_t *req, const struct command *c, const struct warpctl_opts *o,
@@ -198,7 +310,7 @@ static int write_region_map(const char *path, const json_t *result, char *err, s
 static int print_result(const struct command *c, const struct warpctl_opts *o,
 			const json_t *result)
 {
-	struct render r = {.out = stdout, .all = o->all};
+	struct render r = {.out = stdout, .all = o->all, .per_worker = o->per_worker};
 	char err[512];
 
 	if (o->output != NULL) {
@@ -232,6 +344,10 @@ static int run(const struct command *c, const struct warpctl_opts *o, const char
 	enum warpctl_exit rc;
 	char err[512] = "";
 	json_t *req = json_pack("{s:s}", "command", c->admin);
+	int timeout_ms = (int)o->timeout_ms;
+	int64_t deadline_ms;
+
+	memset(&ans, 0, sizeof(ans));
 
 	if (req == NULL)
 		return WARPCTL_EXIT_FAILED;
@@ -240,10 +356,21 @@ static int run(const struct command *c, const struct warpctl_opts *o, const char
 		fprintf(stderr, "warpctl: %s\n", err);
 		return WARPCTL_EXIT_USAGE;
 	}
-	rc = admin_call(o->socket, req, (int)o->timeout_ms, &ans, err, sizeof(err));
+	/* A waiting command's request (move-region) or its following
+	 * (rebalance) may take wait_s unless --timeout-ms says otherwise. */
+	if (command_wait_s(c, o) > 0 && !o->seen_timeout)
+		timeout_ms = (int)(command_wait_s(c, o) * 1000);
+	deadline_ms = admin_now_ms() + timeout_ms;
+	rc = admin_call(o->socket, req, strcmp(c->admin, "rebalance") == 0 ? (int)o->timeout_ms
+									     : timeout_ms,
+			&ans, err, sizeof(err));
 	json_decref(req);
+	if (rc == WARPCTL_EXIT_OK && strcmp(c->admin, "rebalance") == 0)
+		rc = follow_rebalance(o, (int)o->timeout_ms, deadline_ms, &ans, err, sizeof(err));
 	if (rc != WARPCTL_EXIT_OK) {
 		fprintf(stderr, "warpctl: %s\n", err);
+		if (ans.root != NULL)
+			admin_answer_free(&ans);
 		return rc;
 	}
 	if (!ans.ok) {
@@ -251,6 +378,13 @@ static int run(const struct command *c, const struct warpctl_opts *o, const char
 		rc = exitcode_of_error_code(ans.code);
 	} else {
 		rc = print_result(c, o, ans.result);
+		/* a move or a rebalance that ended badly is a failure, shown first */
+		if (rc == WARPCTL_EXIT_OK && command_wait_s(c, o) > 0 &&
+		    strcmp(render_string(ans.result, "state", ""), "failed") == 0) {
+			fprintf(stderr, "warpctl: %s failed: %s\n", c->admin,
+				render_string(ans.result, "error", "see above"));
+			rc = WARPCTL_EXIT_FAILED;
+		}
 	}
 	admin_answer_free(&ans);
 	return rc;

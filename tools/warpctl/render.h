@@ -13,6 +13,11 @@
  *   render_regions    render_misc.c       regions: regions and UDP port per worker
  *   render_commands   render_misc.c       commands: name, role, help
  *   render_help       render_misc.c       help COMMAND: role, what it does, arguments
+ *   render_hotkeys    render_balance.c    hotkeys: rank, key, share, count, error; per worker
+ *   render_entropy    render_balance.c    entropy: load, max/mean, entropies, per worker, demon
+ *   render_move_region render_balance.c   move-region: queued, or how it ended
+ *   render_move_status render_balance.c   move-status: the queue, the last moves
+ *   render_rebalance  render_balance.c    rebalance: predicted and measured, the moves
  *   render_value      render_util.c       any JSON value as one short cell
  *   render_fail       render_util.c       say what in the answer was unexpected
  *
@@ -35,6 +40,7 @@
 struct render {
 	FILE *out;
 	bool all;       /* stats --all: every counter, zeros included */
+	bool per_worker; /* hotkeys --per-worker */
 	char err[256];  /* set when a renderer returns -EINVAL */
 };
 
@@ -45,6 +51,8 @@ render_fn render_stats, render_shards;
 render_fn render_dashboard;
 render_fn render_config_get, render_config_set;
 render_fn render_checkpoint, render_regions, render_commands, render_help;
+render_fn render_hotkeys, render_entropy, render_move_region, render_move_status;
+render_fn render_rebalance;
 
 /* Helpers shared by the renderers (render_util.c). */
 int render_fail(struct render *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -49,7 +49,13 @@ int render_regions(struct render *r, const json_t *res)
 		}
 		owned[w]++;
 	}
-	fprintf(r->out, "%zu regions over %.0f workers\n\n", json_array_size(owner), workers);
+	fprintf(r->out, "%zu regions over %.0f workers", json_array_size(owner), workers);
+	/* a data plane that moves regions says how far its map has come */
+	if (json_is_integer(json_object_get(res, "epoch")))
+		fprintf(r->out, ", map epoch %lld, %zu moving",
+			(long long)json_integer_value(json_object_get(res, "epoch")),
+			json_array_size(json_object_get(res, "moving")));
+	fprintf(r->out, "\n\n");
 	table_init(&t, cols, 3);
 	for (size_t w = 0; w < (size_t)workers; w++) {
 		table_cell(&t, "%zu", w);

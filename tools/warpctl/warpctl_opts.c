@@ -20,7 +20,9 @@ const struct opt_spec warpctl_specs[] = {
 	 OPT_AT(struct warpctl_opts, json)},
 	{.name = "timeout-ms", .kind = OPT_U64, .meta = "MS", .def = "5000", .unit = "ms",
 	 .min = 1, .max = 3600000,
-	 .help = "give up when no answer came within MS (connect, send and read together)",
+	 .help = "give up when no answer came within MS (connect, send and read together); "
+		 "given, it also bounds the whole of move-region's wait (else 35 s) and of "
+		 "rebalance's (else 180 s)",
 	 OPT_AT(struct warpctl_opts, timeout_ms)},
 	{.name = "worker", .kind = OPT_U64, .meta = "N", .min = 0, .max = 65535,
 	 .scope = WARPCTL_SCOPE_STATS | WARPCTL_SCOPE_CONFIG_SET,
@@ -31,6 +33,18 @@ const struct opt_spec warpctl_specs[] = {
 	{.name = "output", .kind = OPT_STRING, .meta = "FILE", .scope = WARPCTL_SCOPE_REGIONS,
 	 .help = "regions: write the region map to FILE (what --region-map FILE loads)",
 	 OPT_AT(struct warpctl_opts, output)},
+	{.name = "n", .kind = OPT_U64, .meta = "N", .def = "20", .min = 1, .max = 256,
+	 .scope = WARPCTL_SCOPE_HOTKEYS, .help = "hotkeys: how many keys",
+	 OPT_AT(struct warpctl_opts, n)},
+	{.name = "per-worker", .kind = OPT_FLAG, .scope = WARPCTL_SCOPE_HOTKEYS,
+	 .help = "hotkeys: each worker's keys too, after the merged ones",
+	 OPT_AT(struct warpctl_opts, per_worker)},
+	{.name = "no-wait", .kind = OPT_FLAG, .scope = WARPCTL_SCOPE_MOVE,
+	 .help = "move-region: answer once the move is queued, not when it is done",
+	 OPT_AT(struct warpctl_opts, no_wait)},
+	{.name = "dry-run", .kind = OPT_FLAG, .scope = WARPCTL_SCOPE_REBALANCE,
+	 .help = "rebalance: show the plan and its prediction; move nothing",
+	 OPT_AT(struct warpctl_opts, dry_run)},
 	{.name = "version", .kind = OPT_FLAG, .help = "print warpctl's version",
 	 OPT_AT(struct warpctl_opts, version)},
 };
@@ -55,6 +69,10 @@ int warpctl_opts_parse(int argc, char **argv, struct warpctl_opts *o, char *err,
 	memcpy(o->seen, res.seen, sizeof(o->seen));
 	worker = opt_find(warpctl_specs, warpctl_n_specs, "worker");
 	o->seen_worker = worker >= 0 && o->seen[worker];
+	worker = opt_find(warpctl_specs, warpctl_n_specs, "n");
+	o->seen_n = worker >= 0 && o->seen[worker];
+	worker = opt_find(warpctl_specs, warpctl_n_specs, "timeout-ms");
+	o->seen_timeout = worker >= 0 && o->seen[worker];
 	if (o->socket == NULL)
 		o->socket = getenv(WARPCTL_SOCKET_ENV);
 	if (o->socket == NULL || o->socket[0] == '\0')

@@ -8,8 +8,9 @@
  *
  * Options may stand anywhere on the line (before or after the command);
  * "--" ends them (a value that starts with '-' comes after it). Global
- * options apply to every command; --worker, --all and --output only to the
- * commands whose scope bit they carry.
+ * options apply to every command; --worker, --all, --output, --n,
+ * --per-worker, --no-wait and --dry-run only to the commands whose scope
+ * bit they carry.
  */
 #ifndef WARPCTL_OPTS_H
 #define WARPCTL_OPTS_H
@@ -31,6 +32,9 @@ enum warpctl_scope {
 	WARPCTL_SCOPE_STATS = 1u << 0,
 	WARPCTL_SCOPE_CONFIG_SET = 1u << 1,
 	WARPCTL_SCOPE_REGIONS = 1u << 2,
+	WARPCTL_SCOPE_HOTKEYS = 1u << 3,
+	WARPCTL_SCOPE_MOVE = 1u << 4,
+	WARPCTL_SCOPE_REBALANCE = 1u << 5,
 };
 
 struct warpctl_opts {
@@ -41,6 +45,12 @@ struct warpctl_opts {
 	bool seen_worker;
 	bool all;
 	const char *output;  /* regions --output FILE */
+	uint64_t n;          /* hotkeys --n N, with seen_n */
+	bool seen_n;
+	bool per_worker;     /* hotkeys --per-worker */
+	bool no_wait;        /* move-region --no-wait */
+	bool dry_run;        /* rebalance --dry-run */
+	bool seen_timeout;   /* --timeout-ms given: it bounds the waiting commands too */
 	bool help;
 	bool help_markdown;  /* --help-markdown: the options as a markdown table */
 	bool version;
