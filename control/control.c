@@ -156,6 +156,7 @@ void control_tick(struct control *c, double now)
 			c->dp_no_shards = shards == NULL && dp_link_up(&c->dp);
 		}
 		sampler_push(&c->sampler, stats, shards, now);
+		control_topology_tick(c, now);
 	}
 	measure_dir(c);
 	refresh_metrics(c, now);

@@ -4,6 +4,7 @@
  *   control_tick          control.c  sample the data plane when due, refresh health and metrics
  *   control_health        control.c  the health object of the current samples (a new reference)
  *   control_counter_help  control.c  a data-plane counter's description (NULL: unknown)
+ *   control_topology_tick control_topology.c  the workers' topology from the new sample; persist
  */
 #ifndef CONTROL_CONTROL_H
 #define CONTROL_CONTROL_H
@@ -17,6 +18,8 @@
 #include "roles.h"
 #include "sampler.h"
 #include "settings_store.h"
+#include "topology.h"
+#include "topology_store.h"
 
 struct metrics_http;
 
@@ -26,6 +29,8 @@ struct control {
 	struct roles roles;
 	struct sampler sampler;
 	struct settings_store settings;
+	struct topology topo;               /* from the samples' fwd_to counters */
+	struct topology_store topo_store;
 	struct metrics_http *metrics;
 	const char *data_dir;   /* NULL: none given */
 	double start;           /* monotonic seconds at start */
@@ -41,5 +46,6 @@ struct control {
 void control_tick(struct control *c, double now);
 json_t *control_health(const struct control *c);
 const char *control_counter_help(const char *name);
+void control_topology_tick(struct control *c, double now);
 
 #endif

@@ -78,6 +78,11 @@ static int setup(struct control *c, const struct control_opts *o, char *err, siz
 		return rc;
 	if (settings_store_init(&c->settings, o->data_dir, err, len) != 0)
 		fprintf(stderr, "warp-control: %s\n", err);
+	if (topology_init(&c->topo, o->topology_decay) != 0) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	topology_store_init(&c->topo_store, o->data_dir);
 	if (o->metrics_listen != NULL) {
 		c->metrics = metrics_http_start(o->metrics_listen, err, len);
 		if (c->metrics == NULL)
@@ -98,6 +103,7 @@ static void teardown(struct control *c)
 	dp_link_close(&c->dp);
 	sampler_clear(&c->sampler);
 	settings_store_free(&c->settings);
+	topology_free(&c->topo);
 }
 
 int main(int argc, char **argv)
