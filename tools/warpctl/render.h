@@ -13,6 +13,8 @@
  *   render_regions    render_misc.c       regions: regions and UDP port per worker
  *   render_commands   render_misc.c       commands: name, role, help
  *   render_help       render_misc.c       help COMMAND: role, what it does, arguments
+ *   render_topology   render_topology.c   topology: the connections, strongest first
+ *   render_route      render_topology.c   route: the path, hops and cost
  *   render_value      render_util.c       any JSON value as one short cell
  *   render_fail       render_util.c       say what in the answer was unexpected
  *
@@ -45,6 +47,7 @@ render_fn render_stats, render_shards;
 render_fn render_dashboard;
 render_fn render_config_get, render_config_set;
 render_fn render_checkpoint, render_regions, render_commands, render_help;
+render_fn render_topology, render_route;
 
 /* Helpers shared by the renderers (render_util.c). */
 int render_fail(struct render *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

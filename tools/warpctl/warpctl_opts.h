@@ -8,7 +8,7 @@
  *
  * Options may stand anywhere on the line (before or after the command);
  * "--" ends them (a value that starts with '-' comes after it). Global
- * options apply to every command; --worker, --all and --output only to the
+ * options apply to every command; --worker, --all, --output and --max-hops only to the
  * commands whose scope bit they carry.
  */
 #ifndef WARPCTL_OPTS_H
@@ -31,6 +31,7 @@ enum warpctl_scope {
 	WARPCTL_SCOPE_STATS = 1u << 0,
 	WARPCTL_SCOPE_CONFIG_SET = 1u << 1,
 	WARPCTL_SCOPE_REGIONS = 1u << 2,
+	WARPCTL_SCOPE_ROUTE = 1u << 3,
 };
 
 struct warpctl_opts {
@@ -41,6 +42,8 @@ struct warpctl_opts {
 	bool seen_worker;
 	bool all;
 	const char *output;  /* regions --output FILE */
+	uint64_t max_hops;   /* route --max-hops N, with seen_max_hops */
+	bool seen_max_hops;
 	bool help;
 	bool help_markdown;  /* --help-markdown: the options as a markdown table */
 	bool version;
