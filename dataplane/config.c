@@ -43,6 +43,10 @@ const struct opt_spec config_specs[] = {
 	 CFG(service_histogram),
 	 .help = "record each busy loop iteration's time in the worker's service-time histogram"
 		 " (off: the baseline that measures its cost)"},
+	{.name = "access-sample-every", .kind = OPT_U64, .meta = "N", .def = "32", .min = 0,
+	 .max = 1u << 20, CFG(access_sample_every),
+	 .help = "count 1 of every N executed requests in the per-region load and the hot-key"
+		 " sketch (0: off)"},
 	{.name = "reflect", .kind = OPT_FLAG, .def = "off", CFG(reflect),
 	 .help = "echo every UDP datagram unread: the packet-path baseline of the benchmarks"},
 	{.name = "no-flow", .kind = OPT_FLAG, .def = "off", CFG(no_flow),

@@ -32,6 +32,7 @@ struct config {
 	bool busy_poll;
 	uint32_t idle_sleep_us;
 	bool service_histogram;
+	uint32_t access_sample_every;
 	bool no_flow;
 	bool use_flow; /* !no_flow */
 	bool reflect;

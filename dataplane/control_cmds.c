@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "control_regions.h"
 #include "stats.h"
 #include "stats_storage.h"
 #include "we_time.h"
@@ -53,21 +54,14 @@ static json_t *cmd_checkpoint(struct dataplane *st, const json_t *req, double up
 	uint64_t id;
 
 	(void)req, (void)up;
+	if (move_driver_busy(st->moves)) {
+		snprintf(err, len, "a region move is under way (move-status); a checkpoint begins "
+				   "between two moves: try again in a moment");
+		return NULL;
+	}
 	if (durability_checkpoint(&st->durability, st->workers, st->n_workers, &id, err, len) != 0)
 		return NULL;
 	return json_pack("{s:I, s:s}", "checkpoint", (json_int_t)id, "state", "begun");
-}
-
-static json_t *cmd_regions(struct dataplane *st, const json_t *req, double up, char *err,
-			   size_t len)
-{
-	json_t *owners = json_array();
-
-	(void)req, (void)up, (void)err, (void)len;
-	for (uint32_t r = 0; r < WE_REGIONS; r++)
-		json_array_append_new(owners, json_integer(region_map_owner(st->map, (uint16_t)r)));
-	return json_pack("{s:i, s:i, s:i, s:o}", "workers", st->n_workers, "regions", WE_REGIONS,
-			 "udp_port_base", st->cfg.port_base, "owner", owners);
 }
 
 /* ---- settings (settings.h) -------------------------------------------- */
@@ -275,7 +269,18 @@ static const struct cmd cmds[] = {
 	{"storage", "the data directory: recovery, the log writer, checkpoints", cmd_storage},
 	{"checkpoint", "begin a checkpoint now (with --data-dir); its id", cmd_checkpoint},
 	{"regions", "the region -> worker map: owner[region] for each of the 4096 regions",
-	 cmd_regions},
+	 control_cmd_regions},
+	{"move-region", "move a region to a worker while requests flow: {\"region\":R, "
+			"\"worker\":W}; queued, one move at a time (move-status follows it)",
+	 control_cmd_move_region},
+	{"move-regions", "queue many moves: {\"moves\":[[R,W],...]}; every entry is checked "
+			 "before any is queued", control_cmd_move_regions},
+	{"move-status", "region moves: the map epoch, moves queued, the one under way, "
+			"completed and failed counts, the last results", control_cmd_move_status},
+	{"region-load", "sampled requests per region, cumulative (1 of every sample_every "
+			"executed requests): difference two answers for a rate", control_cmd_region_load},
+	{"hotkeys", "the hottest keys of recent load (a sketch per worker, halved every window_s),"
+		    " per worker and merged: {\"n\":N} entries (default 20)", control_cmd_hotkeys},
 	{"shards", "per worker: items, arena memory used and in all, index bytes, capacity, "
 		   "regions owned, GET/PUT/DELETE requests executed", cmd_shards},
 	{"config-get", "the data plane's settings (value, unit, range, live, effect); "

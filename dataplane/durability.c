@@ -52,6 +52,7 @@ static int durability_load_checkpoint(struct durability *d, const struct recover
 		return rc;
 	*lsn_max = st.lsn_max;
 	d->ckpt_loaded_items = st.items;
+	d->ckpt_items_moved_since = st.items_moved_since;
 	snprintf(d->ckpt_line, sizeof(d->ckpt_line),
 		 "recovery: checkpoint %llu%s: %llu items from %u parts in %.1f ms%s",
 		 (unsigned long long)c->s.checkpoint_id, c->fallback ? " (fallback)" : "",
@@ -60,11 +61,42 @@ static int durability_load_checkpoint(struct durability *d, const struct recover
 	return 0;
 }
 
+/* The map file (region_map_store.h): owners when it was written by as
+ * many workers as run now, the epochs always. */
+static int durability_load_map(struct durability *d, struct region_map *map, char *err,
+			       size_t err_len)
+{
+	int rc = region_map_store_load(d->dir.path, &d->regions, &d->regions_found, err, err_len);
+
+	if (rc != 0 || !d->regions_found)
+		return rc;
+	for (uint32_t r = 0; r < WE_REGIONS; r++) {
+		map->epoch[r] = d->regions.r[r].epoch;
+		if (d->regions.n_workers == map->n_workers)
+			map->owner[r] = d->regions.r[r].owner;
+	}
+	map->map_epoch = d->regions.map_epoch;
+	return 0;
+}
+
+/* Whether checkpoint c already holds region r as its last move left it:
+ * taken after the new owner's copy was logged. */
+static bool durability_ckpt_has_move(const struct ckpt_choice *c, const struct region_record *x)
+{
+	if (c->s.generation != x->moved_generation)
+		return c->s.generation > x->moved_generation;
+	return x->moved_worker < c->s.worker_count &&
+	       c->s.start_lsn[x->moved_worker] >= x->moved_last_lsn;
+}
+
 static int durability_replay(struct durability *d, struct worker *const *workers,
 			     const struct region_map *map, char *err, size_t err_len)
 {
 	struct shard *shards[WORKER_MAX];
-	struct recovery_target t = {.shards = shards, .n = d->n_workers, .map = map};
+	static bool skip[WE_REGIONS];
+	struct recovery_target t = {.shards = shards, .n = d->n_workers, .map = map,
+				    .epoch_seen = d->epoch_seen,
+				    .other_epoch = &d->records_other_epoch};
 	struct recovery_options opt = {.repair = true, .allow_mid_log_cut = false};
 	struct ckpt_choice *c = calloc(1, sizeof(*c));
 	uint64_t ckpt_lsn_max = 0;
@@ -77,6 +109,12 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 	for (unsigned i = 0; i < d->n_workers; i++)
 		shards[i] = workers[i]->exec.shard;
 	rc = ckpt_pick(&d->disk, d->dir.path, c, err, err_len);
+	if (rc == 0 && c->found && d->regions_found) {
+		for (uint32_t r = 0; r < WE_REGIONS; r++)
+			skip[r] = d->regions.r[r].moved_generation != 0 &&
+				  !durability_ckpt_has_move(c, &d->regions.r[r]);
+		t.skip_ckpt_region = skip;
+	}
 	if (rc == 0 && c->found) {
 		rc = durability_load_checkpoint(d, &t, c, &ckpt_lsn_max, err, err_len);
 		if (rc == 0) {
@@ -102,9 +140,11 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 		return rc;
 	}
 	while ((rc = recovery_next(r, &rec, NULL)) == 1) {
+		if (rec.type == WAL_REC_REGION_MOVE && rec.epoch > d->epoch_seen[rec.region])
+			d->epoch_seen[rec.region] = rec.epoch;
 		if (rec.type != WAL_REC_PUT && rec.type != WAL_REC_DELETE)
 			continue;
-		rc = recovery_apply(&t, &rec, err, err_len);
+		rc = recovery_apply_logged(&t, &rec, err, err_len);
 		if (rc != 0)
 			break;
 	}
@@ -130,7 +170,7 @@ static bool power_of_two(uint64_t v)
 
 int durability_open(struct durability *d, const struct durability_options *opt,
 		    struct worker *const *workers, unsigned n_workers,
-		    const struct region_map *map, char *err, size_t err_len)
+		    struct region_map *map, char *err, size_t err_len)
 {
 	size_t park_bytes = (size_t)opt->park_capacity * sizeof(struct park_entry);
 	size_t ring_struct = (sizeof(struct wal_ring) + WE_CACHE_LINE - 1) & ~(size_t)(WE_CACHE_LINE - 1);
@@ -149,7 +189,9 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 	if (rc != 0)
 		return rc;
 	d->dir_open = true;
-	rc = durability_replay(d, workers, map, err, err_len);
+	rc = durability_load_map(d, map, err, err_len);
+	if (rc == 0)
+		rc = durability_replay(d, workers, map, err, err_len);
 	if (rc != 0)
 		return rc;
 

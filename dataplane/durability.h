@@ -10,6 +10,7 @@
 #include "datadir.h"
 #include "disk.h"
 #include "recovery.h"
+#include "region_map_store.h"
 #include "region_map.h"
 #include "wal_writer.h"
 #include "worker.h"
@@ -37,6 +38,15 @@ struct durability {
 	char ckpt_line[200];
 	uint64_t ckpt_pending_id;
 	bool ckpt_pending[WORKER_MAX];
+
+	/* Region moves: the map file as read at start (regions_found), the
+	 * largest epoch of each region in the log, and the records passed
+	 * over because a move made them stale. */
+	bool regions_found;
+	struct region_map_state regions;
+	uint16_t epoch_seen[WE_REGIONS];
+	uint64_t records_other_epoch;
+	uint64_t ckpt_items_moved_since;
 };
 
 struct durability_options {
@@ -45,14 +55,15 @@ struct durability_options {
 	uint32_t park_capacity;    /* per worker, a power of two */
 };
 
-/* Open the data directory (lock, manifest, configuration), replay its log
- * into the workers' shards under map, reserve each worker's log ring and
+/* Open the data directory (lock, manifest, configuration), read its region
+ * map into map (owners when the worker count is the same, epochs always),
+ * replay its log into the workers' shards under map, reserve each worker's log ring and
  * park table and create the writer (not started). On success every worker's
  * exec has its log, park table, LSN (continuing above the log's) and
  * durable state. Returns 0, or a negative errno with a sentence in err. */
 int durability_open(struct durability *d, const struct durability_options *opt,
 		    struct worker *const *workers, unsigned n_workers,
-		    const struct region_map *map, char *err, size_t err_len) we_must_check;
+		    struct region_map *map, char *err, size_t err_len) we_must_check;
 /* Start the writer thread (before the workers run). */
 int durability_start(struct durability *d, char *err, size_t err_len) we_must_check;
 /* Begin a checkpoint: its id, and every worker told (now or, when a

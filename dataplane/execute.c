@@ -52,6 +52,13 @@ void execute_hash(const struct execute_ctx *x, struct proto_request *reqs, unsig
 	}
 }
 
+/* A GET, PUT or DELETE that decoded well: what the access sampler counts. */
+static bool entry_is_data(const struct proto_request *req)
+{
+	return req->status == WE_STATUS_OK &&
+	       (req->op == PROTO_OP_GET || req->op == PROTO_OP_PUT || req->op == PROTO_OP_DELETE);
+}
+
 static bool entry_is_local(const struct execute_ctx *x, const struct proto_request *req)
 {
 	return req->status == WE_STATUS_OK && req->key_len != 0 &&
@@ -88,12 +95,18 @@ void execute_route(const struct execute_ctx *x, const struct proto_request *reqs
 			rt->owner[i] = EXECUTE_HERE;
 			continue;
 		}
-		owner = region_map_owner_of_hash(x->map, req->hash);
+		owner = region_map_entry(x->map, keyhash_region(req->hash));
 		if (we_likely(owner == x->self)) {
 			rt->owner[i] = EXECUTE_HERE;
+		} else if (owner == (x->self | REGION_MAP_IMPORTING)) {
+			/* Moving in, not complete: held here until it is
+			 * (a "forward" to this worker itself). */
+			rt->owner[i] = x->self;
+			rt->n_forward++;
 		} else if (hops >= EXECUTE_HOPS_MAX) {
 			rt->owner[i] = EXECUTE_HOP_LIMIT;
 		} else {
+			owner &= REGION_MAP_WORKER_MASK;
 			WE_ASSERT(owner < EXECUTE_REFUSED);
 			rt->owner[i] = owner;
 			rt->n_forward++;
@@ -233,6 +246,7 @@ static bool run_logged_write(const struct execute_ctx *x, const struct proto_req
 		.type = req->op == PROTO_OP_PUT ? WAL_REC_PUT : WAL_REC_DELETE,
 		.worker = x->self,
 		.region = (uint16_t)keyhash_region(req->hash),
+		.epoch = region_map_epoch(x->map, keyhash_region(req->hash)),
 		.lsn = *x->lsn + 1,
 		.key = req->key,
 		.key_len = req->key_len,
@@ -385,13 +399,21 @@ enum execute_step execute_batch(const struct execute_ctx *x, const struct proto_
 		uint16_t fate = rt->owner[i];
 
 		if (fate < EXECUTE_REFUSED) {
+			if (fate == x->self) {
+				x->stats->move_held++; /* held until its region is in */
+				continue;
+			}
 			x->stats->fwd_out++; /* forwarded: its owner answers it */
+			if (x->fwd_to != NULL)
+				x->fwd_to[fate]++;
 			continue;
 		}
 		if (!answer_entry(x, &reqs[i], fate, out)) {
 			*next = i;
 			return EXECUTE_REPLY_FULL;
 		}
+		if (x->sampler != NULL && fate == EXECUTE_HERE && entry_is_data(&reqs[i]))
+			access_sample_note(x->sampler, reqs[i].hash, reqs[i].key, reqs[i].key_len);
 	}
 	*next = n;
 	return EXECUTE_DONE;

@@ -29,6 +29,7 @@
 
 #include <stdint.h>
 
+#include "access_sample.h"
 #include "addr_token.h"
 #include "keyhash.h"
 #include "park.h"
@@ -51,6 +52,8 @@ struct execute_ctx {
 	struct addr_token_cache *tokens; /* answers op TOKEN */
 	uint32_t token_epoch;            /* current epoch, set by the worker */
 	uint16_t self;                   /* this worker's index */
+	struct access_sampler *sampler;  /* counts executed requests; NULL: none */
+	uint64_t *fwd_to;                /* [worker]: requests forwarded to it; NULL: none */
 
 	/* Durability (docs/protocol.md section 4). log is the worker's ring of
 	 * log records to the storage threads; NULL without a data directory,
@@ -75,7 +78,10 @@ struct durable_view {
 };
 
 /* The fate of each entry of one datagram: a worker index (< EXECUTE_HERE)
- * to forward it to, or one of the codes below, all answered here. */
+ * to forward it to, or one of the codes below, all answered here. This
+ * worker's own index means "hold it": its region is moving in and not
+ * complete yet (region_map.h); the shell keeps such entries in a datagram
+ * of their own and runs them again once the region is in. */
 #define EXECUTE_HERE 0xffffu      /* run or answered by this worker */
 #define EXECUTE_HOP_LIMIT 0xfffeu /* foreign, but out of hops: WRONG_OWNER */
 #define EXECUTE_REFUSED 0xfffdu   /* foreign, the owner's ring refused it: BUSY */

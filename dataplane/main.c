@@ -135,8 +135,17 @@ static int main_setup_workers(struct dataplane *st)
 		w->reflect = st->cfg.reflect;
 		w->idle_sleep_us = st->cfg.idle_sleep_us;
 		w->service_histogram = st->cfg.service_histogram;
+		if (access_sample_init(&w->access, st->cfg.access_sample_every,
+				       ACCESS_WINDOW_NS_DEFAULT, we_monotonic_ns()) != 0)
+			return -ENOMEM;
+		w->exec.sampler = &w->access;
+		w->exec.fwd_to = w->fwd_to;
 		if (ctl_ring_init(&w->ctl, w->ctl_cells, WORKER_CTL_RING_CAP) != 0)
 			return -EINVAL;
+		st->ctl_rings[i] = &w->ctl;
+		w->peer_ctl = st->ctl_rings;
+		w->map = st->map;
+		move_worker_init(&w->move);
 		w->exec.durable = &w->durable;
 		i++;
 	}
@@ -268,9 +277,14 @@ static void main_cleanup(struct dataplane *st)
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		if (st->shard_mem[i] != NULL)
 			munmap(st->shard_mem[i], st->shard_mem_bytes);
+		if (st->workers[i] != NULL)
+			access_sample_free(&st->workers[i]->access);
 		rte_free(st->workers[i]);
 	}
 	wormhole_destroy(st->wormhole);
+	if (st->moves != NULL)
+		move_driver_free(st->moves);
+	free(st->moves);
 	free(st->map);
 }
 
@@ -358,6 +372,17 @@ int main(int argc, char **argv)
 			rte_eal_cleanup();
 			return rc;
 		}
+	}
+	st.moves = malloc(sizeof(*st.moves));
+	if (st.moves == NULL ||
+	    move_driver_init(st.moves, st.map, st.durability.dir_open ? st.durability.epoch_seen : NULL,
+			     st.durability.dir.generation,
+			     st.durability.regions_found ? &st.durability.regions : NULL) != 0) {
+		fprintf(stderr, "warpengine: no memory for the region-move queue\n");
+		durability_close(&st.durability);
+		main_cleanup(&st);
+		rte_eal_cleanup();
+		return EX_OSERR;
 	}
 	if (stats_telemetry_register(st.workers, st.n_workers, &st.durability) != 0)
 		fprintf(stderr, "warpengine: telemetry command not registered (continuing)\n");

@@ -38,13 +38,31 @@ int recovery_apply(const struct recovery_target *t, const struct wal_record *rec
 	return -ENOSPC;
 }
 
+int recovery_apply_logged(const struct recovery_target *t, const struct wal_record *rec,
+			  char *err, size_t err_len)
+{
+	uint32_t region = rec->region & WE_REGION_MASK;
+
+	if (t->epoch_seen != NULL && rec->epoch > t->epoch_seen[region])
+		t->epoch_seen[region] = rec->epoch;
+	if (rec->epoch != t->map->epoch[region]) {
+		/* An owner's records from before the region's last move (the
+		 * new owner's copy replaces them), or a copy whose move never
+		 * completed. */
+		if (t->other_epoch != NULL)
+			(*t->other_epoch)++;
+		return 0;
+	}
+	return recovery_apply(t, rec, err, err_len);
+}
+
 struct part_job {
 	struct disk *disk;
 	const struct ckpt_choice *c;
 	const struct recovery_target *t;
 	uint16_t part;
 	int only_owner; /* -1: any owner (sequential); else the shard this job may touch */
-	uint64_t items, lsn_max;
+	uint64_t items, moved_since, lsn_max;
 	int rc;
 	char err[256];
 };
@@ -63,11 +81,14 @@ static void load_part(struct part_job *j)
 		return;
 	}
 	while ((rc = ckpt_reader_next(rd, &rec, j->err, sizeof(j->err))) == 1) {
+		uint32_t region = keyhash_region(keyhash(rec.key, rec.key_len));
 		int r;
 
-		if (j->only_owner >= 0 &&
-		    region_map_owner_of_hash(j->t->map, keyhash(rec.key, rec.key_len)) !=
-			    (uint16_t)j->only_owner) {
+		if (j->t->skip_ckpt_region != NULL && j->t->skip_ckpt_region[region]) {
+			j->moved_since++;
+			continue;
+		}
+		if (j->only_owner >= 0 && region_map_owner(j->t->map, region) != (uint16_t)j->only_owner) {
 			rc = -EXDEV; /* the map changed: load sequentially */
 			break;
 		}
@@ -143,6 +164,7 @@ int recovery_load_checkpoint(struct disk *disk, const struct ckpt_choice *c,
 	}
 	for (uint16_t k = 0; k < n; k++) {
 		st->items += jobs[k].items;
+		st->items_moved_since += jobs[k].moved_since;
 		if (jobs[k].lsn_max > st->lsn_max)
 			st->lsn_max = jobs[k].lsn_max;
 		if (rc != 0 && jobs[k].rc == rc)

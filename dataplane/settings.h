@@ -54,6 +54,10 @@ enum setting_applier {
 	  1, NULL, SETTING_BY_WORKERS, "--service-histogram",                                  \
 	  "record each busy loop iteration's time in the service-time histogram (off: the "     \
 	  "baseline that measures its cost)")                                                  \
+	X(ACCESS_SAMPLE_EVERY, "access_sample_every", SETTING_SCOPE_WORKER, SETTING_NUMBER,    \
+	  "requests", 0, 1u << 20, NULL, SETTING_BY_WORKERS, "--access-sample-every",          \
+	  "count 1 of every this many executed requests in the region load and the hot-key "  \
+	  "sketch (0: off)")                                                                   \
 	X(CAPACITY_ITEMS, "capacity_items", SETTING_SCOPE_WORKER, SETTING_NUMBER, "items", 0,  \
 	  UINT64_MAX, NULL, SETTING_AT_START, "--capacity",                                    \
 	  "items each shard's index is sized for")                                             \

@@ -78,6 +78,17 @@ static uint64_t stats_heartbeat_age_ms(uint64_t at_ns, uint64_t now_ns)
 	return now_ns > at_ns ? (now_ns - at_ns) / 1000000u : 0;
 }
 
+/* Requests this worker forwarded to each worker (the topology's traffic). */
+static json_t *stats_fwd_to_json(const struct worker *w)
+{
+	json_t *a = json_array();
+
+	for (unsigned j = 0; j < w->n_workers; j++)
+		json_array_append_new(
+			a, json_integer((json_int_t)__atomic_load_n(&w->fwd_to[j], __ATOMIC_RELAXED)));
+	return a;
+}
+
 /* One worker's counters, loop iterations, heartbeat age and service time;
  * the histogram is also added into *merged. */
 static json_t *stats_worker_json(const struct worker *w, uint64_t hz, uint64_t now_ns,
@@ -97,6 +108,7 @@ static json_t *stats_worker_json(const struct worker *w, uint64_t hz, uint64_t n
 	json_object_set_new(o, "heartbeat_age_ms",
 			    json_integer((json_int_t)stats_heartbeat_age_ms(at_ns, now_ns)));
 	json_object_set_new(o, "service_time", stats_service_time_json(&h, hz));
+	json_object_set_new(o, "fwd_to", stats_fwd_to_json(w));
 	return o;
 }
 

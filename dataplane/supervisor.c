@@ -175,6 +175,7 @@ void supervisor_settings_init(struct dataplane *st)
 		st->setting[SETTING_IDLE_SLEEP_US][i] = w->idle_sleep_us;
 		st->setting[SETTING_BUSY_POLL][i] = w->busy_poll;
 		st->setting[SETTING_SERVICE_HISTOGRAM][i] = w->service_histogram;
+		st->setting[SETTING_ACCESS_SAMPLE_EVERY][i] = w->access.every;
 		st->setting[SETTING_CAPACITY_ITEMS][i] = st->cfg.capacity_items;
 		st->setting[SETTING_ARENA_MB][i] = st->cfg.arena_bytes >> 20; /* 0: auto (see config-get) */
 		st->setting[SETTING_PARK_CAPACITY][i] = st->cfg.park_capacity;
@@ -189,6 +190,7 @@ struct main_ckpt {
 	double next_at;
 	uint64_t interval_s;
 	uint64_t completed, failed;
+	bool hold_moves; /* a checkpoint runs or is due: start no region move */
 };
 
 static void main_checkpoints(struct dataplane *st, struct main_ckpt *c, double now)
@@ -196,6 +198,7 @@ static void main_checkpoints(struct dataplane *st, struct main_ckpt *c, double n
 	struct ckpt_writer_status cs;
 	bool due;
 
+	c->hold_moves = false;
 	if (st->durability.ckpt == NULL)
 		return;
 	durability_tick(&st->durability, st->workers, st->n_workers);
@@ -220,7 +223,10 @@ static void main_checkpoints(struct dataplane *st, struct main_ckpt *c, double n
 		c->next_at = now + (double)c->interval_s;
 	}
 	due = supervisor_checkpoint_asked || (c->interval_s != 0 && now >= c->next_at);
-	if (due && cs.state == CKPT_IDLE) {
+	/* A checkpoint sees each region in one shard: it waits for the move
+	 * under way, and holds the next one back until it is written. */
+	c->hold_moves = due || cs.state != CKPT_IDLE;
+	if (due && cs.state == CKPT_IDLE && !move_driver_busy(st->moves)) {
 		char err[256];
 		uint64_t id;
 
@@ -230,6 +236,24 @@ static void main_checkpoints(struct dataplane *st, struct main_ckpt *c, double n
 					  sizeof(err)) != 0)
 			fprintf(stderr, "warpengine: %s\n", err);
 	}
+}
+
+/* Region moves: advance the current one; record the map in the data
+ * directory when a move's copy is durable (move_driver.h). */
+static void main_moves(struct dataplane *st, const struct main_ckpt *c)
+{
+	struct move_driver *d = st->moves;
+	char err[256] = "";
+	int rc = 0;
+
+	if (move_driver_step(d, st->map, st->ctl_rings, we_monotonic_ns(), !c->hold_moves) !=
+	    MOVE_DO_PERSIST)
+		return;
+	if (st->durability.dir_open)
+		rc = region_map_store_save(&st->durability.dir, &d->state, err, sizeof(err));
+	move_driver_persisted(d, st->map, st->ctl_rings, rc, err);
+	if (rc != 0)
+		fprintf(stderr, "warpengine: %s\n", d->last_error_text);
 }
 
 /* The control socket: answer what came in since the last tick. */
@@ -265,12 +289,16 @@ void supervisor_run(struct dataplane *st)
 	while (!supervisor_stop) {
 		double now;
 
-		usleep(ready.serving ? 10000 : 1000);
+		/* 1 ms ticks while regions move: each move waits on a few. */
+		usleep(ready.serving && !move_driver_busy(st->moves) && st->moves->q_count == 0
+			       ? 10000
+			       : 1000);
 		now = supervisor_now_s();
 		main_announce(st, &ready, now);
 		main_watch_link(st, &link, now);
 		main_checkpoints(st, &ckpt, now);
 		main_control(st, now, now - start);
+		main_moves(st, &ckpt);
 		if (now - last < interval)
 			continue;
 		if (!st->cfg.quiet)

@@ -19,6 +19,7 @@
 
 #include "config.h"
 #include "jsonl_server.h"
+#include "move_driver.h"
 #include "durability.h"
 #include "port.h"
 #include "region_map.h"
@@ -32,6 +33,7 @@ struct dataplane {
 	struct wormhole *wormhole;
 	struct region_map *map;
 	struct worker *workers[WORKER_MAX];
+	struct ctl_ring *ctl_rings[WORKER_MAX]; /* each worker's control ring */
 	void *shard_mem[WORKER_MAX];
 	size_t shard_mem_bytes;
 	unsigned n_workers;
@@ -41,6 +43,7 @@ struct dataplane {
 	struct addr_token_key token_key;
 	struct durability durability; /* with --data-dir */
 	struct jsonl_server control; /* with --control-socket (fd -1: none) */
+	struct move_driver *moves;   /* region moves: queue and the current one */
 	/* The live settings as the supervisor last set them (settings.h):
 	 * setting[id][w] for worker w; a universe setting has the same value
 	 * in every worker's slot. Filled by supervisor_settings_init, changed

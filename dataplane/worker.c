@@ -420,9 +420,44 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 	case SETTING_SERVICE_HISTOGRAM:
 		w->service_histogram = v != 0;
 		break;
+	case SETTING_ACCESS_SAMPLE_EVERY:
+		access_sample_set_every(&w->access, (uint32_t)v);
+		break;
 	default:
 		w->stats.ctl_unknown++;
 		break;
+	}
+}
+
+/* What a region move may touch of this worker (region_move.h). */
+static void worker_move_env(struct worker *w, struct move_env *env)
+{
+	*env = (struct move_env){
+		.shard = w->exec.shard,
+		.map = w->map,
+		.rings = w->peer_ctl,
+		.self = w->index,
+		.log = w->exec.log,
+		.lsn = &w->lsn,
+		.durable = &w->durable,
+		.stats = &w->stats,
+	};
+}
+
+/* Run the datagrams held while a region moved in: it is in now (or went
+ * back to its old owner, and they are forwarded there). */
+static void worker_run_held(struct worker *w)
+{
+	struct rte_mbuf *held[WORKER_HELD_MAX];
+	unsigned n = w->n_held;
+
+	w->run_held = false;
+	memcpy(held, w->held, n * sizeof(held[0]));
+	w->n_held = 0;
+	for (unsigned i = 0; i < n; i += WORKER_BURST) {
+		unsigned k = n - i < WORKER_BURST ? n - i : WORKER_BURST;
+
+		worker_process_burst(w, held + i, k, true);
 	}
 }
 
@@ -450,6 +485,20 @@ static void worker_apply_control(struct worker *w)
 		case CTL_MSG_SET:
 			worker_apply_setting(w, m[i].i32, m[i].a);
 			break;
+		case CTL_MSG_MOVE_OUT:
+		case CTL_MSG_MOVE_CHUNK:
+		case CTL_MSG_MOVE_END:
+		case CTL_MSG_MOVE_CHUNK_FREE:
+		case CTL_MSG_MOVE_FINISH:
+		case CTL_MSG_MOVE_ABORT:
+		case CTL_MSG_MOVE_PURGE: {
+			struct move_env env;
+
+			worker_move_env(w, &env);
+			if (move_on_message(&w->move, &env, &m[i]) == MOVE_ACT_RUN_HELD)
+				w->run_held = true;
+			break;
+		}
 		default:
 			w->stats.ctl_unknown++;
 			break;
@@ -502,6 +551,16 @@ static void worker_release_parked(struct worker *w)
 static void worker_service(struct worker *w)
 {
 	worker_apply_control(w);
+	if (w->access.n_pending != 0)
+		access_sample_drain(&w->access);
+	if (unlikely(move_worker_active(&w->move))) {
+		struct move_env env;
+
+		worker_move_env(w, &env);
+		move_step(&w->move, &env);
+	}
+	if (unlikely(w->run_held))
+		worker_run_held(w);
 	if (unlikely(ckpt_scan_active(&w->ckpt))) {
 		int n = ckpt_scan_step(&w->ckpt, w->ckpt_port, w->exec.shard, w->lsn,
 				       CKPT_SCAN_STEP_ITEMS);
@@ -524,7 +583,8 @@ static void worker_idle(struct worker *w)
 	w->empty_polls++;
 	/* Answers waiting for the log, or a checkpoint scan under way: keep
 	 * polling (the release is near; an idle worker scans fastest). */
-	if (park_count(&w->park) != 0 || ckpt_scan_active(&w->ckpt)) {
+	if (park_count(&w->park) != 0 || ckpt_scan_active(&w->ckpt) ||
+	    move_worker_active(&w->move)) {
 		rte_pause();
 		return;
 	}
@@ -563,6 +623,7 @@ int worker_main(void *arg)
 			uint64_t now_ns = we_monotonic_ns();
 
 			worker_gauges_publish(w, now_ns);
+			access_sample_publish(&w->access, now_ns);
 			w->exec.token_epoch = addr_token_epoch(now_ns);
 		}
 		uint64_t t0 = rte_rdtsc();
@@ -596,6 +657,8 @@ int worker_main(void *arg)
 		}
 	}
 	worker_tx_flush(w);
+	rte_pktmbuf_free_bulk(w->held, w->n_held); /* stopping: nobody will run them */
+	w->n_held = 0;
 	worker_gauges_publish(w, we_monotonic_ns());
 	return 0;
 }

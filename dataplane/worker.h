@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "access_sample.h"
 #include "addr_token.h"
 #include "ckpt_scan.h"
 #include "ctl_ring.h"
@@ -18,6 +19,7 @@
 #include "netio.h"
 #include "park.h"
 #include "proto.h"
+#include "region_move.h"
 #include "shard.h"
 #include "worker_stats.h"
 
@@ -37,6 +39,9 @@ struct rte_ring;
 #define WORKER_IDLE_SLEEP_POLLS 2048
 /* Loop iterations between two publications of the shard's gauges. */
 #define WORKER_GAUGES_EVERY 4096
+/* Datagrams a worker holds while a region moves in to it (region_move.h);
+ * beyond this its entries are answered BUSY. */
+#define WORKER_HELD_MAX 512
 
 _Static_assert(WORKER_TX_MAX >= 2 * WORKER_BURST, "TX buffer holds a burst of replies");
 
@@ -63,6 +68,7 @@ struct worker {
 	struct rte_mempool *pool;
 	struct rte_ring *inbound;
 	struct rte_ring *const *peers; /* inbound ring of every worker */
+	struct ctl_ring *const *peer_ctl; /* control ring of every worker */
 	struct netio_self self;
 	struct execute_ctx exec;
 	bool udp_checksum;
@@ -88,6 +94,23 @@ struct worker {
 	 * stats.busy_cycles (worker_service_time_load). Written by the worker
 	 * only. */
 	struct hist_log2 service_time we_cache_aligned;
+
+	/* Requests forwarded to each worker over its ring (fwd_to[j]: to
+	 * worker j), the topology's measured traffic; plain increments by
+	 * this worker, relaxed loads by others. */
+	uint64_t fwd_to[WORKER_MAX] we_cache_aligned;
+
+	/* Sampled region load and hot keys (exec.sampler points here). */
+	struct access_sampler access;
+
+	/* Region moves: this worker's part (region_move.h), the map it
+	 * writes (exec.map is the same map, read-only), and the datagrams it
+	 * holds for a region moving in. */
+	struct region_map *map;
+	struct move_worker move;
+	uint16_t n_held;
+	bool run_held; /* the region settled: run the held datagrams */
+	struct rte_mbuf *held[WORKER_HELD_MAX];
 
 	/* Address tokens computed lately (keyed by the process's token key). */
 	struct addr_token_cache tokens;

@@ -88,7 +88,13 @@
 	X(park_held_tx_full, "service steps that kept answers parked: NIC queue was full")     \
 	X(ckpt_items, "items copied out of the shard into checkpoints")                      \
 	X(ckpt_failed, "checkpoint scans this worker gave up (see the storage stats)")         \
-	X(ckpt_refused, "checkpoint requests refused: no data directory or a scan running")
+	X(ckpt_refused, "checkpoint requests refused: no data directory or a scan running") \
+	X(move_held, "requests held while their region moved in (run once it was in)")        \
+	X(move_held_busy, "requests answered BUSY: the held-datagram queue was full")        \
+	X(move_items_out, "items copied out to a worker taking over their region")           \
+	X(move_items_in, "items taken over from a region's previous owner")                  \
+	X(move_items_purged, "items deleted after their region moved to another worker")     \
+	X(move_failed, "region moves this worker could not complete (shard or log full)")
 
 struct worker_stats {
 #define WORKER_STATS_FIELD(name, text) uint64_t name;

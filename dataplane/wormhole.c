@@ -6,6 +6,9 @@
  * limit on arrival rules out), addressed exactly as the client addressed
  * the original, put on the owner's ring. The owner runs it through the same
  * path as a NIC frame and answers the client from its own TX queue.
+ * Entries whose region is moving in to this very worker (owner == self)
+ * are built into a datagram the same way but kept in the worker's held
+ * queue, to run once the region is in (region_move.h).
  */
 #include "wormhole.h"
 
@@ -58,7 +61,8 @@ static void wormhole_forward_owner(struct worker *w, const struct worker_dgram *
 	const struct proto_request *reqs = &w->reqs[d->first];
 	/* The hop count, and whether the sender was validated, travel in the
 	 * batch header's reserved byte (proto.h, PROTO_FWD_*). */
-	uint8_t meta = (uint8_t)((d->hops + 1) | (d->validated ? PROTO_FWD_VALIDATED : 0));
+	bool hold = owner == w->index; /* its region is moving in: keep it here */
+	uint8_t meta = (uint8_t)((d->hops + (hold ? 0 : 1)) | (d->validated ? PROTO_FWD_VALIDATED : 0));
 	unsigned next = first;
 
 	while (next < d->n) {
@@ -86,7 +90,15 @@ static void wormhole_forward_owner(struct worker *w, const struct worker_dgram *
 		frame_len = netio_write_udp_copy(rte_pktmbuf_mtod(m, uint8_t *), &d->udp, len, false);
 		m->data_len = (uint16_t)frame_len;
 		m->pkt_len = frame_len;
-		if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
+		if (hold) {
+			if (likely(w->n_held < WORKER_HELD_MAX)) {
+				w->held[w->n_held++] = m;
+			} else {
+				rte_pktmbuf_free(m);
+				w->stats.move_held_busy += k;
+				execute_forward_refused(rt, idx, k);
+			}
+		} else if (unlikely(rte_ring_enqueue(w->peers[owner], m) != 0)) {
 			rte_pktmbuf_free(m);
 			execute_forward_refused(rt, idx, k);
 		}

@@ -44,6 +44,20 @@ enum ctl_msg_type {
 	/* From the supervisor (config-set): setting i32 (enum setting_id,
 	 * dataplane/settings.h) takes value a from now on. */
 	CTL_MSG_SET = 4,
+	/* Region moves (dataplane/region_move.h); a points at the move's
+	 * channel. To the region's owner: hand the region over (MOVE_OUT),
+	 * a chunk came back (MOVE_CHUNK_FREE, b = chunk index), delete your
+	 * copy now that the move is complete (MOVE_PURGE). To the worker
+	 * taking it over: a chunk of items (MOVE_CHUNK, b = chunk index), no
+	 * more chunks (MOVE_END, i32 = 0 or the exporter's negative errno),
+	 * the region is yours (MOVE_FINISH), give it back (MOVE_ABORT). */
+	CTL_MSG_MOVE_OUT = 5,
+	CTL_MSG_MOVE_CHUNK = 6,
+	CTL_MSG_MOVE_END = 7,
+	CTL_MSG_MOVE_CHUNK_FREE = 8,
+	CTL_MSG_MOVE_FINISH = 9,
+	CTL_MSG_MOVE_ABORT = 10,
+	CTL_MSG_MOVE_PURGE = 11,
 };
 
 /* Message, 32 bytes:

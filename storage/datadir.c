@@ -107,8 +107,8 @@ static int write_atomic(const struct datadir *dd, const char *name, const char *
 	return r;
 }
 
-static int write_json(const struct datadir *dd, const char *name, json_t *obj, char *err,
-		      size_t err_len)
+int datadir_write_json(const struct datadir *dd, const char *name, json_t *obj, char *err,
+		       size_t err_len)
 {
 	char *text = json_dumps(obj, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	int r;
@@ -142,7 +142,7 @@ static int write_manifest(const struct datadir *dd, uint64_t generation, char *e
 
 	if (m == NULL)
 		return -ENOMEM;
-	r = write_json(dd, MANIFEST, m, err, err_len);
+	r = datadir_write_json(dd, MANIFEST, m, err, err_len);
 	json_decref(m);
 	return r;
 }
@@ -197,7 +197,7 @@ static int initialise(struct datadir *dd, char *err, size_t err_len)
 		      (json_int_t)WAL_SEGMENT_BYTES_DEFAULT);
 	if (c == NULL)
 		return -ENOMEM;
-	r = write_json(dd, CONFIG, c, err, err_len);
+	r = datadir_write_json(dd, CONFIG, c, err, err_len);
 	json_decref(c);
 	/* The manifest last: a directory with a manifest is initialised. */
 	if (r == 0)

@@ -3,6 +3,7 @@
  *
  *   datadir_open   datadir.c  lock, initialise when fresh, validate, count a start
  *   datadir_close  datadir.c  release the lock
+ *   datadir_write_json datadir.c  a JSON file in DIR, durably (temp, fsync, rename)
  *
  * Layout (docs/storage.md):
  *
@@ -29,6 +30,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "disk.h"
 #include "we_compiler.h"
@@ -69,6 +72,10 @@ struct datadir {
  * -EINVAL a bad manifest or configuration; other errnos from the system. */
 int datadir_open(struct datadir *dd, const char *path, char *err, size_t err_len) we_must_check;
 void datadir_close(struct datadir *dd);
+/* Write obj as indented JSON to DIR/name durably: a temporary file,
+ * fsync, rename, fsync of the folders. 0, or a negative errno and err. */
+int datadir_write_json(const struct datadir *dd, const char *name, json_t *obj, char *err,
+		       size_t err_len) we_must_check;
 
 const char *datadir_durability_name(enum datadir_durability d);
 

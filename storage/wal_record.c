@@ -73,6 +73,7 @@ int64_t wal_record_encode(void *buf, size_t buf_bytes, const struct wal_record *
 	h.key_len = (uint8_t)r->key_len;
 	h.region = r->region;
 	h.worker = r->worker;
+	h.epoch = r->epoch;
 	memcpy(p, &h, sizeof(h));
 	if (r->key_len)
 		memcpy(p + WAL_RECORD_HDR_BYTES, r->key, r->key_len);
@@ -126,7 +127,7 @@ enum wal_decode wal_record_decode(const void *buf, size_t avail, struct wal_reco
 	memcpy(&h, p, sizeof(h));
 	if (!wal_record_shape_ok(h.type, h.key_len, h.value_len) ||
 	    h.len != WAL_RECORD_HDR_BYTES + h.key_len + h.value_len || h.region >= WAL_REGIONS ||
-	    h.lsn > WAL_LSN_MAX || h.reserved != 0)
+	    h.lsn > WAL_LSN_MAX)
 		return WAL_DECODE_BAD;
 	if (avail < padded)
 		return WAL_DECODE_TORN;
@@ -136,6 +137,7 @@ enum wal_decode wal_record_decode(const void *buf, size_t avail, struct wal_reco
 	out->type = (enum wal_record_type)h.type;
 	out->worker = h.worker;
 	out->region = h.region;
+	out->epoch = h.epoch;
 	out->lsn = h.lsn;
 	out->key_len = h.key_len;
 	out->key = p + WAL_RECORD_HDR_BYTES;

@@ -13,7 +13,7 @@
  *
  *   byte 0      4          8                 16                24   25   26     28     30    32
  *        +------+----------+-----------------+-----------------+----+----+------+------+-----+
- *        | len  |value_len |    checksum     |       lsn       |type|key |region|worker|resvd|
+ *        | len  |value_len |    checksum     |       lsn       |type|key |region|worker|epoch|
  *        | (32) |   (32)   |      (64)       | (64, 48 used)   | (8)|len |(16)  |(16)  |(16) |
  *        +------+----------+-----------------+-----------------+----+----+------+------+-----+
  *   32   key[key_len], value[value_len], zero padding to a multiple of 8
@@ -31,7 +31,12 @@
  *   key_len    1..WAL_KEY_MAX for PUT and DELETE
  *   region     keyhash_region() of the key, < WE_REGIONS
  *   worker     index of the worker whose log holds the record
- *   resvd      zero
+ *   epoch      the region's move epoch when the record was written: how
+ *              many times the region had changed owner (region_map.h); 0
+ *              for a region never moved (and in logs older than moves).
+ *              Recovery applies a region's records of its current epoch
+ *              only, so the records an old owner wrote before a move
+ *              cannot overwrite what the new owner wrote after it.
  *
  * len is the first field so that the ring's pad marker (wal_ring.h), which
  * may have only 8 bytes before the end of the ring, is told apart by the
@@ -70,7 +75,7 @@ struct wal_record_hdr {
 	uint8_t key_len;
 	uint16_t region;
 	uint16_t worker;
-	uint16_t reserved;
+	uint16_t epoch;
 };
 _Static_assert(sizeof(struct wal_record_hdr) == 32, "record header is 32 bytes");
 _Static_assert(offsetof(struct wal_record_hdr, len) == 0, "len first (ring pad marker)");
@@ -81,7 +86,7 @@ _Static_assert(offsetof(struct wal_record_hdr, type) == 24, "layout");
 _Static_assert(offsetof(struct wal_record_hdr, key_len) == 25, "layout");
 _Static_assert(offsetof(struct wal_record_hdr, region) == 26, "layout");
 _Static_assert(offsetof(struct wal_record_hdr, worker) == 28, "layout");
-_Static_assert(offsetof(struct wal_record_hdr, reserved) == 30, "layout");
+_Static_assert(offsetof(struct wal_record_hdr, epoch) == 30, "layout");
 
 #define WAL_RECORD_HDR_BYTES 32u
 #define WAL_RECORD_ALIGN 8u
@@ -99,6 +104,7 @@ struct wal_record {
 	enum wal_record_type type;
 	uint16_t worker;
 	uint16_t region;
+	uint16_t epoch;
 	uint64_t lsn;
 	const void *key;
 	uint32_t key_len;
