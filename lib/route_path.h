@@ -23,6 +23,12 @@
  * routes of equal cost the one reaching dst from the lowest node id wins,
  * and the same query on the same graph always answers the same route.
  *
+ * ALL DESTINATIONS: route_search_all runs the same search to the end for
+ * route_tree.h. Without a limit it uses a heap of nodes with decrease-key
+ * (each node pushed and popped once, in the same (cost, node) order, with
+ * the same predecessor as the first label route_find would settle), which
+ * does the same work in fewer heap operations.
+ *
  * Buffers: the scratch holds a per-node array stamped with a query number (no
  * clearing per query) and a heap and label array that only grow, so a warm
  * scratch allocates nothing. One scratch per thread; the graph must not

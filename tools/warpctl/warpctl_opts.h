@@ -8,8 +8,8 @@
  *
  * Options may stand anywhere on the line (before or after the command);
  * "--" ends them (a value that starts with '-' comes after it). Global
- * options apply to every command; --worker, --all, --output and --max-hops only to the
- * commands whose scope bit they carry.
+ * options apply to every command; --worker, --all, --output and --max-hops
+ * only to the commands whose scope bit they carry.
  */
 #ifndef WARPCTL_OPTS_H
 #define WARPCTL_OPTS_H
