@@ -202,7 +202,7 @@ for _ in $(seq 1 30); do
   sleep 0.1
 done
 [ "$(jq -r '.connections[] | select(.connection_id == "worker0->worker1") | .connection_type' "$graph" 2>/dev/null)" = fast_lane ] \
-  || fail "network_graph.json: $(cat "$graph" 2>&1 | head -20)"
+  || fail "network_graph.json: $(head -20 "$graph" 2>&1)"
 pass "topology: forwarded traffic makes worker0->worker1 a fast lane ($(jq -r '.usage_count' <<<"$c01") requests), the rest at the floor; route; network_graph.json"
 
 # --- 5. metrics: promtool and a real Prometheus ---------------------------------------
