@@ -332,11 +332,13 @@ static int plain_all(const struct route_graph *g, struct route_scratch *s, uint3
 		if (on_settle != NULL)
 			on_settle(ctx, (uint32_t)li, u, us->best_hops, us->best);
 		const struct route_adj *adj = &g->adj[u];
+		/* in locals: the stores below could alias us for the compiler */
+		const double cost_u = us->best;
+		const uint32_t h = us->best_hops + 1;
 
 		for (uint32_t i = 0; i < adj->n; i++) {
 			const struct route_arc *a = &adj->arcs[i];
-			double c = us->best + a->cost;
-			uint32_t h = us->best_hops + 1;
+			double c = cost_u + a->cost;
 			struct route_node_state *ts = touch(s, a->to);
 
 			if (ts->min_hops != UINT32_MAX)

@@ -14,11 +14,13 @@
  * The graph: --graph FILE (the text format of docs/topology.md), or one
  * generated from --seed: a ring through all --nodes nodes (so every pair is
  * reachable) plus random connections up to --edges in all, strengths drawn
- * from 1..100. Each phase runs for --seconds.
+ * from 1..100. Each phase runs for --seconds. --write-graph FILE writes the
+ * graph in that format and stops, so a benchmark graph can be kept as a file
+ * and loaded with --graph.
  *
  * usage: route_bench [--nodes N] [--edges E] [--seed S] [--graph FILE]
  *                    [--max-hops H] [--seconds S] [--pairs P] [--cache-order K]
- *                    [--trees T]
+ *                    [--trees T] [--write-graph FILE]
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -41,7 +43,7 @@ struct opts {
 	unsigned cache_order;
 	uint64_t seed;
 	double seconds;
-	const char *graph;
+	const char *graph, *write_graph;
 };
 
 static uint64_t splitmix64(uint64_t *s)
@@ -179,11 +181,28 @@ static void print(enum mode mode, const struct phase *p)
 	       p->unreachable);
 }
 
+/* The graph in the text format, to path: 0, or 1 with a message. */
+static int write_graph(struct route_graph *g, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	int rc = f != NULL ? route_graph_write(f, g) : -1;
+
+	if (f != NULL && fclose(f) != 0)
+		rc = -1;
+	if (rc != 0)
+		fprintf(stderr, "route_bench: cannot write %s\n", path);
+	else
+		printf("wrote %s: %u nodes, %" PRIu64 " arcs\n", path, g->n_nodes,
+		       route_graph_edges(g));
+	route_graph_free(g);
+	return rc != 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: route_bench [--nodes N] [--edges E] [--seed S] [--graph FILE]\n"
 			"                   [--max-hops H] [--seconds S] [--pairs P] [--cache-order K]\n"
-			"                   [--trees T]\n");
+			"                   [--trees T] [--write-graph FILE]\n");
 }
 
 int main(int argc, char **argv)
@@ -196,7 +215,7 @@ int main(int argc, char **argv)
 		{"max-hops", required_argument, NULL, 'H'}, {"seconds", required_argument, NULL, 't'},
 		{"pairs", required_argument, NULL, 'p'},   {"cache-order", required_argument, NULL, 'c'},
 		{"trees", required_argument, NULL, 'T'},   {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+		{"write-graph", required_argument, NULL, 'w'}, {NULL, 0, NULL, 0},
 	};
 	int ch;
 
@@ -211,6 +230,7 @@ int main(int argc, char **argv)
 		case 'p': o.pairs = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'c': o.cache_order = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'T': o.trees = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'w': o.write_graph = optarg; break;
 		case 'h': usage(); return 0;
 		default: usage(); return 2;
 		}
@@ -231,6 +251,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "route_bench: out of memory generating the graph\n");
 		return 1;
 	}
+	if (o.write_graph != NULL)
+		return write_graph(&g, o.write_graph);
 	struct route_scratch s;
 	struct route_cache c;
 	struct route_tree_cache tc;
