@@ -18,6 +18,7 @@
 #include "admin_internal.h"
 #include "dashboard.h"
 #include "health.h"
+#include "topology_json.h"
 
 #ifndef WARPENGINE_VERSION
 #define WARPENGINE_VERSION "unknown"
@@ -409,6 +410,22 @@ static json_t *cmd_regions(struct control *c, const json_t *req, const struct js
 	return admin_dp_ask(c, json_pack("{s:s}", "command", "regions"), e);
 }
 
+static json_t *cmd_topology(struct control *c, const json_t *req, const struct jsonl_peer *p,
+			    enum role role, struct cmd_err *e)
+{
+	(void)req, (void)p, (void)role;
+	if (c->topo.workers == 0)
+		return admin_fail(e, "unavailable", "no topology yet (no sample of the data plane so far)");
+	return topology_to_json(&c->topo);
+}
+
+static json_t *cmd_route(struct control *c, const json_t *req, const struct jsonl_peer *p,
+			 enum role role, struct cmd_err *e)
+{
+	(void)p, (void)role;
+	return topology_route_json(&c->topo, req, e->msg, sizeof(e->msg), &e->code);
+}
+
 static json_t *cmd_list(struct control *c, const json_t *req, const struct jsonl_peer *p,
 			enum role role, struct cmd_err *e);
 static json_t *cmd_help(struct control *c, const json_t *req, const struct jsonl_peer *p,
@@ -470,6 +487,14 @@ static const struct cmd cmds[] = {
 	{"rebalance-status", ROLE_OBSERVE, "the running or last rebalance: state, moves, predicted "
 					   "and measured imbalance and entropy", {{0}},
 	 cmd_rebalance_status},
+	{"topology", ROLE_OBSERVE, "the workers' topology: nodes, connections (strength from "
+				   "forwarded traffic, type, usage), version", {{0}}, cmd_topology},
+	{"route", ROLE_OBSERVE, "the cheapest route between two workers over the topology: path, "
+				"cost, hops, cached",
+	 {{"from", ARG_VALUE, true, "the first worker: workerN or N"},
+	  {"to", ARG_VALUE, true, "the last worker: workerN or N"},
+	  {"max_hops", ARG_INT, false, "at most this many hops (default 4; 0: no limit)"}},
+	 cmd_route},
 };
 
 #define N_CMDS (sizeof(cmds) / sizeof(cmds[0]))

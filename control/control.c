@@ -207,6 +207,7 @@ void control_tick(struct control *c, double now)
 		}
 		sampler_push(&c->sampler, stats, shards, now);
 		measure_entropy(c, now);
+		control_topology_tick(c, now);
 	}
 	measure_dir(c);
 	refresh_metrics(c, now);

@@ -5,6 +5,7 @@
  *   control_health        control.c  the health object of the current samples (a new reference)
  *   control_counter_help  control.c  a data-plane counter's description (NULL: unknown)
  *   control_dp_ask        control.c  one request to the data plane: its result or a sentence
+ *   control_topology_tick control_topology.c  the workers' topology from the new sample; persist
  */
 #ifndef CONTROL_CONTROL_H
 #define CONTROL_CONTROL_H
@@ -20,6 +21,8 @@
 #include "roles.h"
 #include "sampler.h"
 #include "settings_store.h"
+#include "topology.h"
+#include "topology_store.h"
 
 struct metrics_http;
 
@@ -31,6 +34,8 @@ struct control {
 	struct settings_store settings;
 	struct entropy_watch entropy; /* region loads, entropy, DIR/entropy files */
 	struct rebalancer demon;      /* the running or last rebalance, auto mode */
+	struct topology topo;               /* from the samples' fwd_to counters */
+	struct topology_store topo_store;
 	struct metrics_http *metrics;
 	const char *data_dir;   /* NULL: none given */
 	double start;           /* monotonic seconds at start */
@@ -50,5 +55,6 @@ json_t *control_health(const struct control *c);
 const char *control_counter_help(const char *name);
 /* rebalance_ask_fn over c's dp_link (ctx: the struct control). */
 json_t *control_dp_ask(void *ctx, json_t *req, char *err, size_t err_len);
+void control_topology_tick(struct control *c, double now);
 
 #endif

@@ -41,7 +41,8 @@ static const struct opt_spec specs[] = {
 	 .help = "who may do what: UID|USER|@GID|@GROUP:observe|operate|admin, comma-separated "
 		 "(the uid running warp-control and root are admin unless listed)"},
 	{.name = "data-dir", .kind = OPT_STRING, .meta = "DIR", O(data_dir),
-	 .help = "keep the live settings in DIR/configuration/ and watch DIR's free space"},
+	 .help = "keep the live settings in DIR/configuration/, the worker topology in "
+		 "DIR/wormholes/topology/, and watch DIR's free space"},
 	{.name = "metrics-listen", .kind = OPT_STRING, .meta = "ADDR:PORT", O(metrics_listen),
 	 .help = "serve Prometheus metrics at http://ADDR:PORT/metrics"},
 	{.name = "sample-ms", .kind = OPT_U64, .meta = "MS", .def = "1000", .unit = "ms",
@@ -50,6 +51,10 @@ static const struct opt_spec specs[] = {
 	{.name = "dp-timeout-ms", .kind = OPT_U64, .meta = "MS", .def = "1000", .unit = "ms",
 	 .min = 10, .max = 10000, O(dp_timeout_ms),
 	 .help = "longest wait for one answer of the data plane"},
+	{.name = "topology-decay", .kind = OPT_DOUBLE, .meta = "RATE", .def = "0.99",
+	 .dmin = 0.5, .dmax = 1, O(topology_decay),
+	 .help = "decay_rate of the worker topology: each sample keeps this much of the "
+		 "connections' recent traffic (docs/topology.md)"},
 	{.name = "quiet", .kind = OPT_FLAG, O(quiet), .help = "no messages but errors"},
 	{.name = "commands-markdown", .kind = OPT_FLAG, .flags = OPT_HIDDEN,
 	 O(commands_markdown), .help = "print the admin commands as a markdown table"},

@@ -19,6 +19,7 @@ struct control_opts {
 	const char *allow;
 	uint32_t sample_ms;
 	uint32_t dp_timeout_ms;
+	double topology_decay;
 	bool quiet;
 	bool commands_markdown;
 };

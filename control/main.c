@@ -81,6 +81,11 @@ static int setup(struct control *c, const struct control_opts *o, char *err, siz
 	if (entropy_watch_init(&c->entropy, o->data_dir, o->quiet, err, len) != 0)
 		fprintf(stderr, "warp-control: the entropy files are not kept: %s\n", err);
 	rebalancer_init(&c->demon, control_dp_ask, c, &c->entropy);
+	if (topology_init(&c->topo, o->topology_decay) != 0) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	topology_store_init(&c->topo_store, o->data_dir);
 	if (o->metrics_listen != NULL) {
 		c->metrics = metrics_http_start(o->metrics_listen, err, len);
 		if (c->metrics == NULL)
@@ -103,6 +108,7 @@ static void teardown(struct control *c)
 	rebalancer_free(&c->demon);
 	entropy_watch_free(&c->entropy);
 	settings_store_free(&c->settings);
+	topology_free(&c->topo);
 }
 
 int main(int argc, char **argv)

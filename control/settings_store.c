@@ -3,10 +3,13 @@
  *
  * DESIGN: the control settings are one table (name, unit, range, default,
  * effect, field); config-get, config-set and the docs come from it. A file
- * is replaced whole: written to NAME.tmp, fsync'd, renamed over NAME, and
- * the directory fsync'd, so a crash leaves the old file or the new one.
+ * is replaced whole (json_file.h): written to NAME.tmp, fsync'd, renamed
+ * over NAME, and the directory fsync'd, so a crash leaves the old file or
+ * the new one.
  */
 #include "settings_store.h"
+
+#include "json_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -228,53 +231,6 @@ void settings_store_free(struct settings_store *st)
 	st->universe = st->worker = NULL;
 }
 
-static int fsync_path(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -errno;
-	rc = fsync(fd) == 0 ? 0 : -errno;
-	close(fd);
-	return rc;
-}
-
-/* Replace dir/name with j: temp file, fsync, rename, fsync the directory. */
-static int write_atomic(const char *dir, const char *name, const json_t *j, char *err,
-			size_t err_len)
-{
-	char path[600], tmp[610];
-	FILE *f;
-	int rc;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL) {
-		rc = -errno;
-		goto fail;
-	}
-	if (json_dumpf(j, f, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || fputc('\n', f) == EOF ||
-	    fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		rc = errno != 0 ? -errno : -EIO;
-		fclose(f);
-		unlink(tmp);
-		goto fail;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		rc = -errno;
-		unlink(tmp);
-		goto fail;
-	}
-	rc = fsync_path(dir, O_RDONLY | O_DIRECTORY);
-	if (rc == 0)
-		return 0;
-fail:
-	snprintf(err, err_len, "%s: %s", path, strerror(-rc));
-	return rc;
-}
-
 int settings_save(const struct settings_store *st, char *err, size_t err_len)
 {
 	json_t *control, *phys, *laws;
@@ -300,9 +256,9 @@ int settings_save(const struct settings_store *st, char *err, size_t err_len)
 						     &control_settings[i])));
 	phys = json_pack("{s:O, s:o}", "universe", st->universe, "control", control);
 	laws = json_pack("{s:O}", "worker", st->worker);
-	rc = write_atomic(st->dir, "physics_constants.json", phys, err, err_len);
+	rc = json_file_write_atomic(st->dir, "physics_constants.json", phys, err, err_len);
 	if (rc == 0)
-		rc = write_atomic(st->dir, "worker_laws.json", laws, err, err_len);
+		rc = json_file_write_atomic(st->dir, "worker_laws.json", laws, err, err_len);
 	json_decref(phys);
 	json_decref(laws);
 	return rc;

@@ -31,7 +31,7 @@ void route_cache_clear(struct route_cache *c)
 {
 	memset(c->slots, 0, ((size_t)c->set_mask + 1) * 2 * sizeof(*c->slots));
 	memset(c->last_used, 0, (size_t)c->set_mask + 1);
-	c->hits = c->misses = 0;
+	c->hits = c->misses = 0; /* the tree cache, if any, is the caller's to clear */
 }
 
 static uint32_t set_of(const struct route_cache *c, uint32_t src, uint32_t dst, uint32_t hops)
@@ -74,7 +74,10 @@ struct route_result route_cache_route(struct route_cache *c, const struct route_
 		return r;
 	}
 	c->misses++;
-	struct route_result r = route_find(g, s, src, dst, max_hops, path, path_cap);
+	struct route_result r =
+		c->trees != NULL
+			? route_tree_cache_route(c->trees, g, s, src, dst, max_hops, path, path_cap)
+			: route_find(g, s, src, dst, max_hops, path, path_cap);
 	bool keep = r.status == ROUTE_UNREACHABLE ||
 		    (r.status == ROUTE_OK && r.hops + 1u <= ROUTE_CACHE_PATH_MAX);
 

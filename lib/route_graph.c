@@ -48,6 +48,7 @@ static int set_arc(struct route_graph *g, uint32_t a, uint32_t b, double strengt
 
 	if (arc != NULL) {
 		arc->strength = strength;
+		arc->cost = route_cost(strength);
 		arc->flags = flags;
 		return 0;
 	}
@@ -62,7 +63,8 @@ static int set_arc(struct route_graph *g, uint32_t a, uint32_t b, double strengt
 		l->arcs = arcs;
 		l->cap = cap;
 	}
-	l->arcs[l->n++] = (struct route_arc){.to = b, .flags = flags, .strength = strength};
+	l->arcs[l->n++] = (struct route_arc){.to = b, .flags = flags, .strength = strength,
+					     .cost = route_cost(strength)};
 	g->n_arcs++;
 	return 0;
 }

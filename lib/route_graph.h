@@ -36,6 +36,7 @@ struct route_arc {
 	uint32_t to;
 	uint32_t flags;  /* ROUTE_ARC_* */
 	double strength; /* > 0 */
+	double cost;     /* route_cost(strength), kept so a search divides nothing */
 	uint64_t usage;  /* forwarded requests counted over this arc */
 };
 

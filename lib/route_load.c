@@ -154,3 +154,31 @@ int route_graph_load_file(const char *path, struct route_graph *g, char *err, si
 	fclose(f);
 	return rc;
 }
+
+/* Is v -> arc->to one half of an undirected connection (both arcs marked so,
+ * of one strength)? */
+static bool undirected_pair(const struct route_graph *g, uint32_t v, const struct route_arc *arc)
+{
+	const struct route_arc *back = route_graph_find(g, arc->to, v);
+
+	return (arc->flags & ROUTE_ARC_UNDIRECTED) && back != NULL &&
+	       (back->flags & ROUTE_ARC_UNDIRECTED) && back->strength == arc->strength;
+}
+
+int route_graph_write(FILE *f, const struct route_graph *g)
+{
+	if (fprintf(f, "nodes %u\n", g->n_nodes) < 0)
+		return -EIO;
+	for (uint32_t v = 0; v < g->n_nodes; v++)
+		for (uint32_t i = 0; i < g->adj[v].n; i++) {
+			const struct route_arc *arc = &g->adj[v].arcs[i];
+			bool pair = undirected_pair(g, v, arc);
+
+			if (pair && arc->to < v)
+				continue; /* written from the lower id */
+			if (fprintf(f, "%u %u %.17g%s\n", v, arc->to, arc->strength,
+				    pair ? "" : " directed") < 0)
+				return -EIO;
+		}
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,7 +1,8 @@
-/* route_load.h - a topology graph from a text file (no DPDK).
+/* route_load.h - a topology graph from a text file, and back (no DPDK).
  *
  *   route_graph_load_file  route_load.c  a path -> a graph
  *   route_graph_load       route_load.c  an open stream -> a graph
+ *   route_graph_write      route_load.c  a graph -> a stream, in the same format
  *
  * FORMAT: one item per line; blank lines and lines starting with '#' are
  * skipped. The first item is "nodes N" (N >= 1); every other line is
@@ -9,6 +10,11 @@
  * strength > 0, or "A B STRENGTH directed", from A to B only. A connection
  * given twice takes the later strength. Errors name the line:
  * "line 7: strength '0' is not a number > 0".
+ *
+ * WRITING: strengths with 17 significant digits, so a graph written and
+ * loaded again has the same strengths, bit for bit, and the same routes; an
+ * undirected connection is one line (from its lower id), any other arc a
+ * "directed" line.
  */
 #ifndef ROUTE_LOAD_H
 #define ROUTE_LOAD_H
@@ -23,5 +29,8 @@
 int route_graph_load(FILE *f, struct route_graph *g, char *err, size_t errlen) we_must_check;
 int route_graph_load_file(const char *path, struct route_graph *g, char *err,
 			  size_t errlen) we_must_check;
+
+/* 0, or -EIO (a write failed). */
+int route_graph_write(FILE *f, const struct route_graph *g) we_must_check;
 
 #endif

@@ -4,6 +4,8 @@
  *   route_scratch_init  route_path.c  per-thread buffers for one graph size
  *   route_scratch_free  route_path.c  release them
  *   route_find          route_path.c  src -> dst: status, cost, hops, the nodes
+ *   route_search_all    route_path.c  the same search from src run to the end, for
+ *                                     route_tree (every settled label reported)
  *
  * COST: crossing an arc costs 1 / strength; a route's cost is the sum.
  *
@@ -21,7 +23,13 @@
  * routes of equal cost the one reaching dst from the lowest node id wins,
  * and the same query on the same graph always answers the same route.
  *
- * Buffers: the scratch holds per-node arrays stamped with a query number (no
+ * ALL DESTINATIONS: route_search_all runs the same search to the end for
+ * route_tree.h. Without a limit it uses a heap of nodes with decrease-key
+ * (each node pushed and popped once, in the same (cost, node) order, with
+ * the same predecessor as the first label route_find would settle), which
+ * does the same work in fewer heap operations.
+ *
+ * Buffers: the scratch holds a per-node array stamped with a query number (no
  * clearing per query) and a heap and label array that only grow, so a warm
  * scratch allocates nothing. One scratch per thread; the graph must not
  * change during a query.
@@ -42,16 +50,33 @@ enum route_status {
 	ROUTE_NOMEM = 4,       /* a scratch buffer could not grow */
 };
 
+#define ROUTE_NO_LABEL UINT32_MAX
+#define ROUTE_ALL UINT32_MAX /* "no destination": search the whole graph */
+
 struct route_heap_item;
-struct route_label;
+struct route_node_entry;
+
+/* What the search knows of one node; valid when stamp is the query's. */
+struct route_node_state {
+	double best;        /* cheapest cost pushed for the node (pruning) */
+	uint32_t stamp;
+	uint32_t min_hops;  /* fewest hops of a settled label of the node */
+	uint32_t best_hops; /* the hops of that cheapest label */
+	uint32_t best_pred; /* route_search_all without a limit: its predecessor node */
+	uint32_t pos;       /* ... and the node's place in the node heap (settled: label) */
+};
+
+/* A settled label: its node and the label it was reached from. */
+struct route_label {
+	uint32_t node;
+	uint32_t pred; /* label index, ROUTE_NO_LABEL at src */
+};
 
 struct route_scratch {
 	uint32_t n_nodes;
 	uint32_t query;       /* stamp of the current query */
-	uint32_t *stamp;      /* [n]: == query when the next two are valid */
-	uint32_t *min_hops;   /* [n]: fewest hops of a settled label of the node */
-	double *best;         /* [n]: cheapest cost pushed for the node (pruning) */
-	uint32_t *best_hops;  /* [n]: the hops of that cheapest label */
+	struct route_node_state *node; /* [n]: one cache line holds what a relaxation reads */
+	struct route_node_entry *node_heap; /* [n]: route_search_all without a limit */
 	struct route_heap_item *heap;
 	uint32_t heap_n, heap_cap;
 	struct route_label *labels; /* settled labels, for walking back the path */
@@ -73,5 +98,17 @@ void route_scratch_free(struct route_scratch *s);
 struct route_result route_find(const struct route_graph *g, struct route_scratch *s, uint32_t src,
 			       uint32_t dst, uint32_t max_hops, uint32_t *path, uint32_t path_cap);
 const char *route_status_name(enum route_status st);
+
+/* Called for every label the search settles, in the order settled: its
+ * index in s->labels, node, hops and cost. */
+typedef void route_settle_fn(void *ctx, uint32_t label, uint32_t node, uint32_t hops,
+			     double cost);
+/* route_find's search from src without a destination: it settles exactly
+ * the labels route_find would, in the same order, up to the end of the
+ * heap; the first label settled for a node is the route route_find answers
+ * for it, and s->labels[0..labels_n) holds every chain. 0, -EINVAL (src not
+ * a node, scratch too small), -ENOMEM. */
+int route_search_all(const struct route_graph *g, struct route_scratch *s, uint32_t src,
+		     uint32_t max_hops, route_settle_fn *on_settle, void *ctx) we_must_check;
 
 #endif

@@ -10,6 +10,9 @@
 #  3. a peer that is not on the allow-list is refused (exit 4), an observer
 #     may read but not operate (setpriv as other uids);
 #  4. regions --output FILE is a region map warp-client loads (--region-map);
+#  4b. topology reflects forwarding: requests sent to worker 0's port for
+#     keys worker 1 owns are forwarded 0 -> 1, and that connection becomes
+#     the strongest (route, network_graph.json under the data directory);
 #  5. promtool accepts /metrics; Prometheus scrapes it and answers a rate;
 #  6. warp-control killed (SIGKILL) and restarted under a verified blaster
 #     load: the load sees no wrong value and no time-out.
@@ -103,7 +106,7 @@ pass "warp-control is up and connected to the data plane"
 tn_exec "$CLIENT" --server "$TN_DP_IP" --port 9000 --workers 2 put cp:key value >/dev/null \
   || fail "a put through the network"
 sleep 0.5
-for c in status health stats shards dashboard "config get" regions ping whoami commands; do
+for c in status health stats shards dashboard "config get" regions topology ping whoami commands; do
   # shellcheck disable=SC2086
   out=$(ctl $c) || fail "warpctl $c exited $?: $out"
   [ -n "$out" ] || fail "warpctl $c printed nothing"
@@ -166,6 +169,41 @@ tn_exec "$CLIENT" --server "$TN_DP_IP" --region-map "$WORK/regions.json" get cp:
   >"$WORK/get.out" 2>&1 || fail "get with --region-map: $(cat "$WORK/get.out")"
 grep -q value "$WORK/get.out" || fail "get with --region-map: $(cat "$WORK/get.out")"
 pass "regions --output: a map warp-client routes with"
+
+# --- 4b. the topology: forwarded traffic ------------------------------------------
+# --workers 1: every key goes to worker 0's port; worker 1's keys are forwarded.
+tn_exec "$CLIENT" --server "$TN_DP_IP" --port 9000 --workers 1 load --keys 400 \
+  >"$WORK/load.out" 2>&1 || fail "load through worker 0: $(cat "$WORK/load.out")"
+for _ in $(seq 1 50); do
+  [ "$(jctl topology | jq -r '.connections[] | select(.connection_id == "worker0->worker1") | .connection_type')" = fast_lane ] && break
+  sleep 0.1
+done
+topo=$(jctl topology)
+c01=$(jq -c '.connections[] | select(.connection_id == "worker0->worker1")' <<<"$topo")
+c10=$(jq -c '.connections[] | select(.connection_id == "worker1->worker0")' <<<"$topo")
+[ "$(jq -r '.measured' <<<"$topo")" = true ] || fail "topology: no forwarding counters: $topo"
+[ "$(jq -r '.usage_count' <<<"$c01")" -ge 100 ] || fail "topology: worker0->worker1 $c01"
+[ "$(jq -r '.strength' <<<"$c01")" = 1 ] || [ "$(jq -r '.strength' <<<"$c01")" = 1.0 ] \
+  || fail "topology: worker0->worker1 is not the strongest: $c01"
+[ "$(jq -r '.connection_type' <<<"$c01")" = fast_lane ] || fail "topology: $c01"
+[ "$(jq -r '.last_accessed' <<<"$c01")" != null ] || fail "topology: $c01"
+[ "$(jq -r '.strength' <<<"$c10")" = 0.01 ] || fail "topology: worker1->worker0 not at the floor: $c10"
+ctl topology | sed -n 4p | grep -Eq '^worker0->worker1 +fast_lane +1\.000 ' \
+  || fail "warpctl topology: $(ctl topology)"
+r=$(jctl route worker0 worker1)
+[ "$(jq -c '.path' <<<"$r")" = '["worker0","worker1"]' ] || fail "route: $r"
+[ "$(jq -r '.cached' <<<"$(jctl route worker0 worker1)")" = true ] || fail "route not cached"
+rc=0
+ctl route worker0 worker7 >/dev/null 2>&1 || rc=$?
+[ $rc = 2 ] || fail "route to a worker that does not exist: exit $rc, expected 2"
+graph=$DATA/wormholes/topology/network_graph.json
+for _ in $(seq 1 30); do
+  [ "$(jq -r '.connections[] | select(.connection_id == "worker0->worker1") | .connection_type' "$graph" 2>/dev/null)" = fast_lane ] && break
+  sleep 0.1
+done
+[ "$(jq -r '.connections[] | select(.connection_id == "worker0->worker1") | .connection_type' "$graph" 2>/dev/null)" = fast_lane ] \
+  || fail "network_graph.json: $(head -20 "$graph" 2>&1)"
+pass "topology: forwarded traffic makes worker0->worker1 a fast lane ($(jq -r '.usage_count' <<<"$c01") requests), the rest at the floor; route; network_graph.json"
 
 # --- 5. metrics: promtool and a real Prometheus ---------------------------------------
 curl -sf "http://127.0.0.1:$MPORT/metrics" >"$WORK/metrics.txt" || fail "GET /metrics"

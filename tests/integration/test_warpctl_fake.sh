@@ -123,6 +123,29 @@ ls "$tmp"/map.json.tmp.* 2>/dev/null && fail "regions --output left a temporary 
 run 1 regions --output "$tmp/no/such/dir/map.json"
 has err '^warpctl: --output .*/no/such/dir/map.json.tmp.[0-9]+: No such file or directory$'
 
+run 0 topology
+has out '^version 7, 3 workers, updated 2026-12-03T14:00:05Z$'
+has out '^connection +type +strength +cost +share +usage +rate +last accessed$'
+# the strongest first; usage and rates for people
+sed -n 4p "$tmp/out" | grep -Eq '^worker0->worker1 +fast_lane +1\.000 +1 +87\.7 % +1\.5 M +12\.3 k/s +2026-12-03T14:00:05Z$' \
+  || fail "topology: the first row is not the strongest connection: $(sed -n 4p "$tmp/out")"
+sed -n 5p "$tmp/out" | grep -Eq '^worker1->worker2 +standard +0\.140 +7\.143 ' || fail "topology: row 2 is $(sed -n 5p "$tmp/out")"
+has out '^worker2->worker0 +experimental +0\.010 +100 +0 % +0 +- +never$'
+[ "$(last_request)" = '{"command":"topology"}' ] || fail "topology sent $(last_request)"
+run 0 route worker0 2 --max-hops 3
+has out '^worker0 -> worker1 -> worker2$'
+has out '^hops 2, cost 8\.143 \(from the route cache\)$'
+[ "$(last_request)" = '{"command":"route","from":"worker0","to":"2","max_hops":3}' ] || fail "route sent $(last_request)"
+run 0 route 0 1
+[ "$(last_request)" = '{"command":"route","from":"0","to":"1"}' ] || fail "route without --max-hops sent $(last_request)"
+run 2 route worker0
+run 2 topology --max-hops 2
+has err '^warpctl: --max-hops does not apply to'
+run 2 route 0 1 --max-hops 200
+run 0 --json topology
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["connections"][1]["last_accessed"] is None and d["version"]==7' "$tmp/out" \
+  || fail "topology --json is not the topology object"
+
 run 0 ping
 has out '^control +0\.1\.0, up 2h 05m$'
 has out '^data plane +not connected$'
@@ -242,6 +265,16 @@ start_fake "$tmp/answers_odd.json"
 run 1 status
 has err 'status: the answer has no "state" \(--json shows the answer as received\)'
 run 0 --json status
+
+# route's errors: the server's sentence and code.
+printf '%s\n' '{"route": {"ok": false, "error": "no node \"worker9\": the topology has worker0..worker3", "code": "usage"},' \
+  '"topology": {"ok": false, "error": "no topology yet (no sample of the data plane so far)", "code": "unavailable"}}' >"$tmp/answers_route.json"
+start_fake "$tmp/answers_route.json"
+run 2 route worker0 worker9
+has err '^warpctl: route: no node "worker9": the topology has worker0\.\.worker3$'
+run 3 topology
+has err '^warpctl: topology: no topology yet'
+
 
 # Nobody there: no socket, then a socket nobody listens on.
 kill "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; fake_pid=

@@ -1,7 +1,8 @@
 /* test_control_admin.c - warp-control's admin commands (control/admin_cmds.c)
  * without a data plane: malformed requests, unknown commands and arguments,
- * roles, the generated list-commands and help, control settings, and the
- * "unavailable" answers of commands that need the data plane. */
+ * roles, the generated list-commands and help, control settings, the
+ * "unavailable" answers of commands that need the data plane, and the
+ * topology and route commands. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -221,6 +222,37 @@ static void test_no_data_plane(void **state)
 	json_decref(a);
 }
 
+/* topology and route: unavailable before a sample, then answered from the
+ * topology; their arguments checked like every command's. */
+static void test_topology_commands(void **state)
+{
+	uint64_t fwd[4] = {0, 30, 0, 0};
+	json_t *a;
+
+	(void)state;
+	assert_string_equal(run("{\"command\": \"topology\"}", ROLE_OBSERVE, NULL), "unavailable");
+	assert_string_equal(run("{\"command\": \"route\", \"from\": 0, \"to\": 1}", ROLE_OBSERVE,
+				NULL), "unavailable");
+	assert_string_equal(run("{\"command\": \"route\", \"from\": 0}", ROLE_OBSERVE, NULL), "usage");
+	assert_string_equal(run("{\"command\": \"topology\"}", ROLE_NONE, NULL), "denied");
+	assert_int_equal(topology_init(&ctl.topo, 0.99), 0);
+	assert_int_equal(topology_sample(&ctl.topo, 2, fwd, 1, 1.8e9), 0);
+	assert_string_equal(run("{\"command\": \"topology\"}", ROLE_OBSERVE, &a), "");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(a, "result"), "connections")),
+			 2);
+	json_decref(a);
+	assert_string_equal(run("{\"command\": \"route\", \"from\": \"worker0\", \"to\": \"1\"}",
+				ROLE_OBSERVE, &a), "");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(a, "result"), "hops")), 1);
+	json_decref(a);
+	assert_string_equal(run("{\"command\": \"route\", \"from\": 0, \"to\": \"worker5\"}",
+				ROLE_OBSERVE, NULL), "usage");
+	assert_string_equal(run("{\"command\": \"route\", \"from\": 0, \"to\": 1, \"max_hops\": "
+				"\"2\"}", ROLE_OBSERVE, NULL), "usage");
+	topology_free(&ctl.topo);
+	memset(&ctl.topo, 0, sizeof(ctl.topo));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -229,6 +261,7 @@ int main(void)
 		cmocka_unit_test(test_list_and_help),
 		cmocka_unit_test(test_control_settings),
 		cmocka_unit_test(test_no_data_plane),
+		cmocka_unit_test(test_topology_commands),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

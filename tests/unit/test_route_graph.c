@@ -367,6 +367,42 @@ static void test_load(void **state)
 	assert_non_null(strstr(err, "/nonexistent/graph.txt"));
 }
 
+/* Written and loaded again: the same arcs, strengths bit for bit, and a
+ * direction kept; an undirected connection is one line. */
+static void test_write_load(void **state)
+{
+	struct route_graph g, h;
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(route_graph_init(&g, 4), 0);
+	assert_int_equal(route_graph_set(&g, 0, 1, 1.0 / 3.0, false), 0);
+	assert_int_equal(route_graph_set(&g, 2, 1, 7.25, true), 0);
+	assert_int_equal(route_graph_set(&g, 3, 0, 1e-300, false), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(route_graph_write(f, &g), 0);
+	fclose(f);
+	assert_string_equal(buf, "nodes 4\n0 1 0.33333333333333331\n0 3 1e-300\n"
+				 "2 1 7.25 directed\n");
+	f = text(buf);
+	assert_int_equal(route_graph_load(f, &h, err, sizeof(err)), 0);
+	fclose(f);
+	assert_int_equal(route_graph_edges(&h), route_graph_edges(&g));
+	for (uint32_t v = 0; v < 4; v++)
+		for (uint32_t i = 0; i < g.adj[v].n; i++) {
+			const struct route_arc *a = &g.adj[v].arcs[i], *b = route_graph_find(&h, v, a->to);
+
+			assert_non_null(b);
+			assert_true(a->strength == b->strength);
+			assert_int_equal(a->flags, b->flags);
+		}
+	free(buf);
+	route_graph_free(&h);
+	route_graph_free(&g);
+}
+
 /* JSON: every node, an undirected connection once with both arcs' usage, a
  * directed one as such. */
 static void test_json(void **state)
@@ -411,6 +447,7 @@ int main(void)
 		cmocka_unit_test(test_max_hops_resettle),
 		cmocka_unit_test(test_random_vs_layers),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_write_load),
 		cmocka_unit_test(test_json),
 	};
 

@@ -65,7 +65,7 @@ static void test_render_wrong_shapes(void **state)
 			    render_stats, render_shards, render_dashboard, render_config_get,
 			    render_config_set, render_checkpoint, render_regions, render_commands,
 			    render_help, render_hotkeys, render_entropy, render_move_region,
-			    render_move_status, render_rebalance};
+			    render_move_status, render_rebalance, render_topology, render_route};
 	const char *shapes[] = {"{}", "[1,{\"a\":2}]", "null", "\"text\"", "{\"owner\":[9]}"};
 	char *s;
 
@@ -158,6 +158,37 @@ static void test_render_regions(void **state)
 			       "worker  udp port  regions\n"
 			       "     0      7000        1\n"
 			       "     1      7001        3\n");
+	free(s);
+}
+
+/* topology: the strongest connection first, missing fields as "-";
+ * route: the path, then hops and cost. */
+static void test_render_topology(void **state)
+{
+	char *s;
+
+	(void)state;
+	assert_int_equal(render_text(render_topology,
+				     "{\"version\":3,\"workers\":2,\"measured\":false,\"connections\":["
+				     "{\"connection_id\":\"worker0->worker1\",\"strength\":0.01},"
+				     "{\"connection_id\":\"worker1->worker0\",\"connection_type\":"
+				     "\"fast_lane\",\"strength\":1,\"cost\":1,\"share\":1,"
+				     "\"usage_count\":2500,\"rate_per_s\":10,"
+				     "\"last_accessed\":\"2026-12-03T14:00:00Z\"}]}",
+				     false, &s), 0);
+	assert_string_equal(s, "version 3, 2 workers, updated - (no forwarding counters from the "
+			       "data plane: every connection at the floor)\n\n"
+			       "connection        type       strength  cost  share  usage  rate  "
+			       "last accessed\n"
+			       "worker1->worker0  fast_lane     1.000     1  100 %  2.5 k  10/s  "
+			       "2026-12-03T14:00:00Z\n"
+			       "worker0->worker1  -             0.010     -      -      -     -  "
+			       "never\n");
+	free(s);
+	assert_int_equal(render_text(render_route,
+				     "{\"path\":[\"worker0\",\"worker1\"],\"cost\":1.5,\"hops\":1,"
+				     "\"cached\":false}", false, &s), 0);
+	assert_string_equal(s, "worker0 -> worker1\nhops 1, cost 1.5\n");
 	free(s);
 }
 
@@ -360,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_render_stats),
 		cmocka_unit_test(test_render_config),
 		cmocka_unit_test(test_render_regions),
+		cmocka_unit_test(test_render_topology),
 		cmocka_unit_test(test_render_dashboard),
 		cmocka_unit_test(test_render_small),
 		cmocka_unit_test(test_render_health),

@@ -43,6 +43,7 @@ struct command {
 
 static request_fn req_stats, req_config_get, req_config_set, req_help;
 static request_fn req_hotkeys, req_move_region, req_rebalance;
+static request_fn req_route;
 
 static const struct command commands[] = {
 	{"status", NULL, "status", 0, 0, 0, "status", "state, uptimes, load and health at a glance",
@@ -77,6 +78,11 @@ static const struct command commands[] = {
 	 "rebalance minimal|moderate|aggressive [--dry-run]",
 	 "plan region moves from the measured load, make them, measure the effect",
 	 req_rebalance, render_rebalance},
+	{"topology", NULL, "topology", 0, 0, 0, "topology",
+	 "the workers' connections, strongest first: type, strength, usage", NULL,
+	 render_topology},
+	{"route", NULL, "route", 2, 2, WARPCTL_SCOPE_ROUTE, "route A B [--max-hops N]",
+	 "the cheapest route from worker A to worker B", req_route, render_route},
 	{"ping", NULL, "ping", 0, 0, 0, "ping", "are warp-control and the data plane there",
 	 NULL, render_ping},
 	{"whoami", NULL, "whoami", 0, 0, 0, "whoami", "this user's uid, gid and role", NULL,
@@ -252,6 +258,18 @@ static enum warpctl_exit follow_rebalance(const struct warpctl_opts *o, int time
 	}
 	json_decref(req);
 	return rc;
+}
+
+/* The workers as typed ("worker2" or "2"): the server reads both. */
+static int req_route(json_t *req, const struct command *c, const struct warpctl_opts *o,
+		     const char *const *args, int n, char *err, size_t len)
+{
+	(void)c, (void)n, (void)err, (void)len;
+	json_object_set_new(req, "from", json_string(args[0]));
+	json_object_set_new(req, "to", json_string(args[1]));
+	if (o->seen_max_hops)
+		json_object_set_new(req, "max_hops", json_integer((json_int_t)o->max_hops));
+	return 0;
 }
 
 /* help COMMAND: the server knows its commands by their socket names

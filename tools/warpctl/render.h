@@ -18,6 +18,8 @@
  *   render_move_region render_balance.c   move-region: queued, or how it ended
  *   render_move_status render_balance.c   move-status: the queue, the last moves
  *   render_rebalance  render_balance.c    rebalance: predicted and measured, the moves
+ *   render_topology   render_topology.c   topology: the connections, strongest first
+ *   render_route      render_topology.c   route: the path, hops and cost
  *   render_value      render_util.c       any JSON value as one short cell
  *   render_fail       render_util.c       say what in the answer was unexpected
  *
@@ -53,6 +55,7 @@ render_fn render_config_get, render_config_set;
 render_fn render_checkpoint, render_regions, render_commands, render_help;
 render_fn render_hotkeys, render_entropy, render_move_region, render_move_status;
 render_fn render_rebalance;
+render_fn render_topology, render_route;
 
 /* Helpers shared by the renderers (render_util.c). */
 int render_fail(struct render *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

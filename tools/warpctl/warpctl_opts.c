@@ -45,6 +45,10 @@ const struct opt_spec warpctl_specs[] = {
 	{.name = "dry-run", .kind = OPT_FLAG, .scope = WARPCTL_SCOPE_REBALANCE,
 	 .help = "rebalance: show the plan and its prediction; move nothing",
 	 OPT_AT(struct warpctl_opts, dry_run)},
+	{.name = "max-hops", .kind = OPT_U64, .meta = "N", .min = 0, .max = 127,
+	 .scope = WARPCTL_SCOPE_ROUTE,
+	 .help = "route: at most N hops (the server's default: 4; 0: no limit)",
+	 OPT_AT(struct warpctl_opts, max_hops)},
 	{.name = "version", .kind = OPT_FLAG, .help = "print warpctl's version",
 	 OPT_AT(struct warpctl_opts, version)},
 };
@@ -73,6 +77,8 @@ int warpctl_opts_parse(int argc, char **argv, struct warpctl_opts *o, char *err,
 	o->seen_n = worker >= 0 && o->seen[worker];
 	worker = opt_find(warpctl_specs, warpctl_n_specs, "timeout-ms");
 	o->seen_timeout = worker >= 0 && o->seen[worker];
+	worker = opt_find(warpctl_specs, warpctl_n_specs, "max-hops");
+	o->seen_max_hops = worker >= 0 && o->seen[worker];
 	if (o->socket == NULL)
 		o->socket = getenv(WARPCTL_SOCKET_ENV);
 	if (o->socket == NULL || o->socket[0] == '\0')

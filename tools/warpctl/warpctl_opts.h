@@ -9,8 +9,8 @@
  * Options may stand anywhere on the line (before or after the command);
  * "--" ends them (a value that starts with '-' comes after it). Global
  * options apply to every command; --worker, --all, --output, --n,
- * --per-worker, --no-wait and --dry-run only to the commands whose scope
- * bit they carry.
+ * --per-worker, --no-wait, --dry-run and --max-hops only to the commands
+ * whose scope bit they carry.
  */
 #ifndef WARPCTL_OPTS_H
 #define WARPCTL_OPTS_H
@@ -35,6 +35,7 @@ enum warpctl_scope {
 	WARPCTL_SCOPE_HOTKEYS = 1u << 3,
 	WARPCTL_SCOPE_MOVE = 1u << 4,
 	WARPCTL_SCOPE_REBALANCE = 1u << 5,
+	WARPCTL_SCOPE_ROUTE = 1u << 6,
 };
 
 struct warpctl_opts {
@@ -51,6 +52,8 @@ struct warpctl_opts {
 	bool no_wait;        /* move-region --no-wait */
 	bool dry_run;        /* rebalance --dry-run */
 	bool seen_timeout;   /* --timeout-ms given: it bounds the waiting commands too */
+	uint64_t max_hops;   /* route --max-hops N, with seen_max_hops */
+	bool seen_max_hops;
 	bool help;
 	bool help_markdown;  /* --help-markdown: the options as a markdown table */
 	bool version;
