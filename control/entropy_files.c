@@ -1,8 +1,8 @@
 /* entropy_files.c - the entropy monitor's files (see entropy_files.h).
  *
- * DESIGN: the two JSON documents are replaced whole (NAME.tmp, fsync,
- * rename, fsync the directory), so a reader or a crash sees the old file or
- * the new one. The CSV and the JSON-lines log are appended; a crash may
+ * DESIGN: the two JSON documents are replaced whole (json_file.h: NAME.tmp,
+ * fsync, rename, fsync the directory), so a reader or a crash sees the old
+ * file or the new one. The CSV and the JSON-lines log are appended; a crash may
  * leave a last line cut short, which a reader skips.
  */
 #include "entropy_files.h"
@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "json_file.h"
 
 static int fail(char *err, size_t len, const char *path, int rc)
 {
@@ -59,49 +61,18 @@ int entropy_files_open(struct entropy_files *f, const char *data_dir, char *err,
 	return rc;
 }
 
-static int write_atomic(const char *dir, const char *name, const json_t *j, char *err,
-			size_t len)
-{
-	char path[600], tmp[610];
-	FILE *fp;
-	int rc, dfd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fp = fopen(tmp, "w");
-	if (fp == NULL)
-		return fail(err, len, tmp, -errno);
-	errno = 0;
-	if (json_dumpf(j, fp, JSON_INDENT(2) | JSON_SORT_KEYS) != 0 || fputc('\n', fp) == EOF ||
-	    fflush(fp) != 0 || fsync(fileno(fp)) != 0) {
-		rc = errno != 0 ? -errno : -EIO;
-		fclose(fp);
-		unlink(tmp);
-		return fail(err, len, tmp, rc);
-	}
-	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
-		rc = -errno;
-		unlink(tmp);
-		return fail(err, len, path, rc);
-	}
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return fail(err, len, dir, -errno);
-	rc = fsync(dfd) == 0 ? 0 : -errno;
-	close(dfd);
-	return rc == 0 ? 0 : fail(err, len, dir, rc);
-}
-
 int entropy_files_state(const struct entropy_files *f, const json_t *state, char *err,
 			size_t len)
 {
-	return f->dir[0] ? write_atomic(f->dir, "current_state.json", state, err, len) : 1;
+	return f->dir[0] ? json_file_write_atomic(f->dir, "current_state.json", state, err, len) : 1;
 }
 
 int entropy_files_demon(const struct entropy_files *f, const json_t *stats, char *err,
 			size_t len)
 {
-	return f->dir[0] ? write_atomic(f->dir, "maxwell_demon_stats.json", stats, err, len) : 1;
+	return f->dir[0] ? json_file_write_atomic(f->dir, "maxwell_demon_stats.json", stats, err,
+						  len)
+			 : 1;
 }
 
 json_t *entropy_files_load_demon(const struct entropy_files *f)

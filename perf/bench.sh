@@ -77,7 +77,7 @@ with latency curves and a throughput chart as SVG (perf/plot.sh, gnuplot).
   --no-install       do not run scripts/install-deps.sh
   --core-dumps       ulimit -c unlimited: a crashing process leaves its core in the
                      results' logs/ (with Debian's default kernel.core_pattern "core")
-  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,observe,recovery
+  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,observe,sample,moves,recovery
   --memcached-port P UDP port for memcached [$MC_PORT]
   --redis-port P     TCP port for redis-server [$REDIS_PORT]
   --help             this text
@@ -159,7 +159,7 @@ elif [ "$(build_option verify)" != false ] || [ "$(build_option buildtype)" != r
 		die "meson configure $BUILD failed"
 fi
 say "building $BUILD"
-ninja -C "$BUILD" dataplane/warpengine tools/blaster/warp-blaster control/warp-control perf/shard_bench perf/recovery_bench >/dev/null ||
+ninja -C "$BUILD" dataplane/warpengine tools/blaster/warp-blaster control/warp-control perf/shard_bench perf/recovery_bench perf/move_bench >/dev/null ||
 	die "ninja -C $BUILD failed (run it by hand to see why)"
 case $BUILD in
 /*) BUILD_ABS=$BUILD ;;
@@ -168,6 +168,7 @@ esac
 WARPENGINE=$BUILD_ABS/dataplane/warpengine
 BLASTER=$BUILD_ABS/tools/blaster/warp-blaster
 SHARD_BENCH=$BUILD_ABS/perf/shard_bench
+MOVE_BENCH=$BUILD_ABS/perf/move_bench
 WARP_CONTROL=$BUILD_ABS/control/warp-control
 PAIR_SIDECAR=()
 AB_ROUNDS=${AB_ROUNDS:-3}
@@ -477,6 +478,55 @@ run_observe_ab() {
 		pair "ab$i-observe-on" "A/B $i: 95/5 uniform closed, observed" observe \
 			"window $WINDOW; histograms on, warp-control sampling every 100 ms on the data plane's core"
 		PAIR_SIDECAR=()
+	done
+}
+
+# The cost of sampling the load (the per-region counts and the hot-key
+# sketch that hotkeys, region-load and the rebalancer read): the 95/5
+# uniform closed run with --access-sample-every 0 (off) against the default
+# (1 of 32 requests), alternating AB_ROUNDS times. The workers' ns per
+# request (in the notes) is the figure; the goal is at most 2%.
+run_sample_ab() {
+	local i
+	for ((i = 1; i <= AB_ROUNDS; i++)); do
+		DP_ARGS=(--busy-poll --capacity "$KEYS" --access-sample-every 0)
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
+		pair "ab$i-sample-off" "A/B $i: 95/5 uniform closed, load sampling off" sample \
+			"window $WINDOW; --access-sample-every 0"
+		DP_ARGS=(--busy-poll --capacity "$KEYS")
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
+		pair "ab$i-sample-on" "A/B $i: 95/5 uniform closed, load sampling 1 of 32" sample \
+			"window $WINDOW; the default --access-sample-every 32"
+	done
+}
+
+# Region moves (perf/move_bench, the workers' and the supervisor's move
+# code without EAL): a region of 100 k items moved alone, within a shard of
+# 1 M items, and without a log; items/s, the longest step, and the old
+# owner's GET loop during the move against alone.
+run_moves() {
+	local args id label json rc
+	for args in "--region-items 100000" "--region-items 100000 --other-items 900000" \
+		"--region-items 100000 --no-log"; do
+		id=move-$(echo "$args" | tr -d ' -' | sed 's/regionitems//; s/otheritems/-other/; s/nolog/-nolog/')
+		label="Region move: ${args//--/}"
+		json=$OUT/$id.json
+		# shellcheck disable=SC2086
+		proc_start --stderr "$OUT/logs/$id.log" "$json" 900 taskset -c "$DP_CORE" "$MOVE_BENCH" \
+			--json $args
+		proc_wait "$PROC_PID"
+		rc=$PROC_RC
+		if [ "$rc" != 0 ]; then
+			summary_record "$id" "$label" moves failed - - - - - - - - - "exit status $rc"
+			report_line failed "$label" - - "exit status $rc (see logs/$id.log)"
+			continue
+		fi
+		local ips note
+		ips=$(head -n 1 "$json" | sed -n 's/.*"items_per_s": \([0-9.]*\).*/\1/p')
+		note=$(head -n 1 "$json" | sed -n 's/.*"seconds": \([0-9.]*\).*"step_p99_us": \[\([^]]*\)\].*"longest_step_us": \[\([^]]*\)\].*/\1 s; step p99 old,new owner \2 us; longest \3 us/p')
+		note="$note$(sed -n '2s/.*"note": "\(.*\)"}/; \1/p' "$json")"
+		summary_record "$id" "$label" moves ok "$ips" - - - - - - - "$id.json" "items/s; $note"
+		report_line ok "$label" "$ips" - "items/s; $note"
 	done
 }
 
@@ -795,6 +845,8 @@ skipped durable || run_durable
 skipped validation || run_validation_ab
 skipped datadir || run_datadir_ab
 skipped observe || run_observe_ab
+skipped sample || run_sample_ab
+skipped moves || run_moves
 skipped recovery || run_recovery
 
 # --- 4. summary -----------------------------------------------------------

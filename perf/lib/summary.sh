@@ -112,6 +112,9 @@ summary_write() {
 		rname[++nr] = "observed_over_not_observed"
 		rtext[nr] = "WarpEngine 95/5 uniform closed with service-time histograms on and warp-control sampling every 100 ms / histograms off, nothing sampling (mean of the alternating runs): the cost of observing it"
 		rval[nr] = ratio(abrate("observe-on"), abrate("observe-off"))
+		rname[++nr] = "sampled_over_not_sampled"
+		rtext[nr] = "WarpEngine 95/5 uniform closed with load sampling (1 of 32 requests: region counts, hot-key sketch) / sampling off (mean of the alternating runs): its cost"
+		rval[nr] = ratio(abrate("sample-on"), abrate("sample-off"))
 		rname[++nr] = "recovery_over_redis_rdb_load"
 		rtext[nr] = "records/s recovered (a checkpoint + 1 M log records, into shards) / keys/s Redis loads from an RDB of as many keys"
 		rval[nr] = ratio(rate("recovery-checkpoint"), rate("redis-rdb-load"))
