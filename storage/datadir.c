@@ -93,14 +93,15 @@ static int write_atomic(const struct datadir *dd, const char *name, const char *
 	close(fd);
 	if (r == 0 && rename(tmp, path) != 0)
 		r = -errno;
-	if (r == 0)
-		r = fsync_path(dd->path, true);
-	if (r == 0 && strchr(name, '/') != NULL) {
-		char sub[DISK_PATH_MAX];
+	if (r == 0) {
+		/* The rename is durable once the folder that holds the file is
+		 * synced (DIR itself, or the subfolder made and synced at
+		 * initialisation): one fsync, not one per level. */
+		char holder[DISK_PATH_MAX];
 
-		snprintf(sub, sizeof(sub), "%s", path);
-		*strrchr(sub, '/') = '\0';
-		r = fsync_path(sub, true);
+		snprintf(holder, sizeof(holder), "%s", path);
+		*strrchr(holder, '/') = '\0';
+		r = fsync_path(holder, true);
 	}
 	if (r != 0)
 		snprintf(err, err_len, "%s: cannot write: %s", path, strerror(-r));
