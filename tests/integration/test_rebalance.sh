@@ -152,7 +152,10 @@ line=$(grep '"trigger":"manual"' "$DATA/entropy/rebalancing_log.jsonl" | grep '"
 [ -n "$line" ] || fail "no rebalance line in rebalancing_log.jsonl"
 after=$(jq -r '.measured.imbalance_after' <<<"$line")
 [ "$(jq -r '.state' <<<"$line")" = done ] || fail "the rebalance did not end done: $line"
-gt "$before" "$after" || fail "max/mean did not fall: $before -> $after ($line)"
+# The stated factor: max/mean falls at least 1.3 times (2 -> about 1.0 when
+# measured; the load estimate of two samples is noisy).
+gt "$before" "$(awk -v a="$after" 'BEGIN { print a * 1.3 }')" ||
+  fail "max/mean did not fall by 1.3x: $before -> $after ($line)"
 gt "$(jq -r '.moves_completed' <<<"$line")" 0 || fail "no move completed: $line"
 grep -q '^measured after' "$WORK/rebalance.txt" || fail "warpctl rebalance shows no measurement"
 sed 's/^/  /' "$WORK/rebalance.txt"
