@@ -73,7 +73,7 @@ static unsigned buffers_needed(const struct ckpt_scan *s, const struct ckpt_port
 	unsigned need = 0;
 
 	for (int i = 0; i < n; i++) {
-		uint32_t size = wal_record_size(items[i].key_len, items[i].stored_len);
+		uint32_t size = wal_record_size(items[i].key_len, items[i].value_len);
 
 		if (size > room) {
 			need++;
@@ -84,7 +84,7 @@ static unsigned buffers_needed(const struct ckpt_scan *s, const struct ckpt_port
 	return need;
 }
 
-int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, const struct shard *sh,
+int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, struct shard *sh,
 		   uint64_t lsn_now, unsigned max_items)
 {
 	struct shard_scan_item items[CKPT_SCAN_STEP_ITEMS];
@@ -135,6 +135,9 @@ int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, const struct shard 
 		return n;
 	}
 	for (int i = 0; i < n; i++) {
+		/* A compressed item goes out as its value (decompressed into
+		 * the shard's scratch, used before the next item's). */
+		const uint8_t *value = shard_scan_value(sh, &items[i]);
 		struct wal_record rec = {
 			.type = WAL_REC_PUT,
 			.worker = p->worker,
@@ -142,14 +145,14 @@ int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, const struct shard 
 			.lsn = items[i].lsn,
 			.key = items[i].key,
 			.key_len = items[i].key_len,
-			.value = items[i].value,
-			.value_len = items[i].stored_len,
+			.value = value,
+			.value_len = items[i].value_len,
 		};
 		int r;
 
-		if (items[i].tier != TIER_EVENT_HORIZON) {
-			give_up(s, p, -ENOTSUP); /* compressed tiers: not yet */
-			return -ENOTSUP;
+		if (value == NULL) {
+			give_up(s, p, -EBADMSG); /* damaged memory */
+			return -EBADMSG;
 		}
 		if (s->buf < 0 && next_buffer(s, p) != 0) {
 			give_up(s, p, -ENOBUFS); /* cannot happen: measured above */

@@ -57,7 +57,7 @@ int ckpt_scan_begin(struct ckpt_scan *s, struct ckpt_port *p, uint64_t id, uint6
 /* One step of at most max_items (>= SHARD_SCAN_ITEMS_MIN) items. Returns
  * the items copied (0: nothing to do now), or a negative errno when the
  * scan gave up (its part is then aborted, the scan inactive). */
-int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, const struct shard *sh,
+int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, struct shard *sh,
 		   uint64_t lsn_now, unsigned max_items);
 
 #endif

@@ -81,17 +81,21 @@ static int export_scan_step(struct move_worker *mw, const struct move_env *env)
 		return n;
 	for (int i = 0; i < n; i++) {
 		const struct shard_scan_item *it = &mw->items[i];
+		const uint8_t *value;
 		struct wal_record rec;
 		int64_t bytes;
 
 		if (keyhash_region(keyhash(it->key, it->key_len)) != ch->region)
 			continue;
-		if (it->stored_len != it->value_len)
-			return -ENOTSUP; /* a compressed tier: not before the cache tiers */
+		/* The value as sent (a compressed item decompressed into the
+		 * shard's scratch, copied before the next one). */
+		value = shard_scan_value(env->shard, it);
+		if (value == NULL)
+			return -EBADMSG;
 		rec = (struct wal_record){.type = WAL_REC_PUT, .worker = ch->from,
 					  .region = (uint16_t)ch->region, .epoch = ch->epoch,
 					  .lsn = it->lsn, .key = it->key, .key_len = it->key_len,
-					  .value = it->value, .value_len = it->value_len};
+					  .value = value, .value_len = it->value_len};
 		bytes = wal_record_encode(chunk + mw->out_len, MOVE_CHUNK_BYTES - mw->out_len, &rec);
 		if (bytes < 0)
 			return (int)bytes;

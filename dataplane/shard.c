@@ -34,6 +34,7 @@
  * make the scan survive mutations).
  */
 #include "shard.h"
+#include "shard_internal.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -42,21 +43,9 @@
 #include "arena.h"
 #include "keyhash.h"
 #include "table.h"
+#include "temperature.h"
 #include "we_assert.h"
 
-struct shard {
-	struct table table;
-	struct arena arena;
-	const struct keyhash_secret *secret;
-	uint64_t put_no_space;
-};
-
-/* A key being looked up, for the table's key comparison. */
-struct shard_key {
-	const struct arena *arena;
-	const uint8_t *bytes;
-	uint8_t len;
-};
 
 static size_t shard_round_line(uint64_t n)
 {
@@ -94,6 +83,7 @@ int shard_init(struct shard *s, void *mem, size_t mem_bytes, const struct shard_
 		return -EINVAL;
 	memset(s, 0, sizeof(*s));
 	s->secret = cfg->hash_secret;
+	s->rng = 0x9e3779b97f4a7c15ull; /* any nonzero state */
 	table_bytes = shard_round_line(table_memory_size(&g));
 	rc = table_init(&s->table, mem, table_bytes, &g);
 	if (rc != 0)
@@ -109,39 +99,6 @@ uint64_t shard_hash(const struct shard *s, const uint8_t *key, uint8_t key_len)
 const struct keyhash_secret *shard_hash_secret(const struct shard *s)
 {
 	return s->secret;
-}
-
-/* Compares key bytes of equal length. Keys of 8 to 16 bytes, the common
- * case, take two (possibly overlapping) 8-byte loads instead of a libc call. */
-static inline bool shard_key_bytes_equal(const uint8_t *a, const uint8_t *b, uint8_t len)
-{
-	if (len >= 8 && len <= 16) {
-		uint64_t a0, a1, b0, b1;
-
-		memcpy(&a0, a, 8);
-		memcpy(&b0, b, 8);
-		memcpy(&a1, a + len - 8, 8);
-		memcpy(&b1, b + len - 8, 8);
-		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
-	}
-	return memcmp(a, b, len) == 0;
-}
-
-static inline bool shard_key_equal(const void *ctx, uint64_t offset)
-{
-	const struct shard_key *k = ctx;
-	struct arena_item *it = arena_item_at(k->arena, offset);
-
-	return it->key_len == k->len && shard_key_bytes_equal(arena_item_key(it), k->bytes, k->len);
-}
-
-static inline uint64_t *shard_find(struct shard *s, uint64_t hash, const uint8_t *key,
-				   uint8_t key_len)
-{
-	struct shard_key k = { .arena = &s->arena, .bytes = key, .len = key_len };
-
-	WE_VERIFY(hash == keyhash_local(s->secret, key, key_len));
-	return table_find(&s->table, hash, shard_key_equal, &k);
 }
 
 void shard_prefetch_bucket(const struct shard *s, uint64_t hash)
@@ -199,8 +156,9 @@ enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	if (slot == NULL)
 		return WE_STATUS_NOT_FOUND;
 	it = arena_item_at(&s->arena, table_slot_offset(*slot));
-	/* Only raw items exist until the compressed tiers do. */
-	WE_ASSERT(it->tier == TIER_EVENT_HORIZON);
+	if (we_unlikely(it->tier != TIER_EVENT_HORIZON))
+		return shard_get_compressed(s, slot, it, value, value_len);
+	s->tiers.hits[TIER_EVENT_HORIZON]++;
 	*value = arena_item_value(it);
 	*value_len = it->value_len;
 	return WE_STATUS_OK;
@@ -212,18 +170,27 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	uint64_t *slot;
 	uint64_t offset;
 	struct arena_item *it;
+	uint16_t temperature = temperature_make(TEMP_LEVEL_NEW, (uint8_t)s->tick);
 
 	WE_ASSERT(lsn <= ARENA_LSN_MAX);
 	if (value_len > ARENA_VALUE_MAX)
 		return WE_STATUS_VALUE_TOO_LARGE;
 	slot = shard_find(s, hash, key, key_len);
 	offset = slot != NULL ? table_slot_offset(*slot) : 0;
-	if (slot != NULL && arena_reuse_item(&s->arena, offset, value_len, value_len)) {
-		/* Same block, new value: nothing to allocate, free or re-index. */
+	if (slot != NULL) {
+		/* An overwrite keeps the key's warmth (a hot key stays hot). */
 		it = arena_item_at(&s->arena, offset);
-		it->lsn = lsn;
-		memcpy(arena_item_value(it), value, value_len);
-		return WE_STATUS_OK;
+		temperature = temperature_touch((uint16_t)it->temperature, s->tick, shard_draw(s));
+		shard_tier_account(s, it, -1);
+		if (arena_reuse_item(&s->arena, offset, value_len, value_len)) {
+			/* Same block, new value: nothing to allocate, free or re-index. */
+			it->lsn = lsn;
+			it->temperature = temperature;
+			memcpy(arena_item_value(it), value, value_len);
+			shard_tier_account(s, it, +1);
+			return WE_STATUS_OK;
+		}
+		shard_tier_account(s, it, +1); /* unchanged until replaced below */
 	}
 	if ((slot == NULL && !table_can_insert(&s->table, hash)) ||
 	    arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) != 0) {
@@ -233,12 +200,15 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 
 	it = arena_item_at(&s->arena, offset);
 	it->lsn = lsn;
+	it->temperature = temperature;
 	memcpy(arena_item_key(it), key, key_len);
 	memcpy(arena_item_value(it), value, value_len);
+	shard_tier_account(s, it, +1);
 
 	if (slot != NULL) {
 		uint64_t old = table_slot_offset(*slot);
 
+		shard_tier_account(s, arena_item_at(&s->arena, old), -1);
 		table_slot_replace(slot, offset);
 		arena_free_item(&s->arena, old);
 	} else {
@@ -257,6 +227,7 @@ enum we_status shard_delete(struct shard *s, uint64_t hash, const uint8_t *key, 
 	if (slot == NULL)
 		return WE_STATUS_NOT_FOUND;
 	offset = table_slot_offset(*slot);
+	shard_tier_account(s, arena_item_at(&s->arena, offset), -1);
 	table_remove(&s->table, hash, slot);
 	arena_free_item(&s->arena, offset);
 	return WE_STATUS_OK;
@@ -329,6 +300,7 @@ struct shard_check {
 	struct shard *s;
 	uint64_t items;
 	uint64_t bytes;
+	uint64_t tier_items[4];
 };
 
 /* One slot: it points at a whole item inside the used arena, the item's key
@@ -348,7 +320,8 @@ static bool shard_check_slot(void *ctx, uint32_t bucket, uint64_t slot)
 	it = arena_item_at(a, offset);
 	if (offset + arena_item_block_bytes(it) > a->bump_offset)
 		return false;
-	if (it->tier != TIER_EVENT_HORIZON || it->stored_len != it->value_len || it->reserved != 0)
+	if (it->tier > TIER_DEEP_CACHE || it->stored_len > it->value_len || it->reserved != 0 ||
+	    (it->tier == TIER_EVENT_HORIZON) != (it->stored_len == it->value_len))
 		return false;
 	hash = keyhash_local(c->s->secret, arena_item_key(it), it->key_len);
 	if (keyhash_bucket(hash, c->s->table.nbuckets) != bucket ||
@@ -359,6 +332,7 @@ static bool shard_check_slot(void *ctx, uint32_t bucket, uint64_t slot)
 		return false;
 	c->items++;
 	c->bytes += arena_item_block_bytes(it);
+	c->tier_items[it->tier]++;
 	return true;
 }
 
@@ -371,5 +345,8 @@ bool shard_check_invariants(const struct shard *s)
 		return false;
 	if (!table_for_each(&s->table, shard_check_slot, &c))
 		return false;
+	for (unsigned t = 0; t < 4; t++)
+		if (c.tier_items[t] != s->tiers.items[t])
+			return false;
 	return c.items == s->table.items && arena_check_invariants(&s->arena, c.items, c.bytes);
 }

@@ -142,6 +142,49 @@ uint32_t shard_scan_buckets(const struct shard *s);
 bool shard_scan_done(const struct shard *s, const struct shard_scan *cur);
 
 void shard_read_counters(const struct shard *s, struct shard_counters *out);
+
+/*
+ * The event horizon cache (shard_tier.c; docs/storage.md "Tiers"): an
+ * item's value is raw (TIER_EVENT_HORIZON), LZ4-compressed
+ * (TIER_PHOTON_SPHERE) or LZ4-HC-compressed (TIER_DEEP_CACHE). A GET
+ * returns the value's bytes whatever the tier (a compressed one is
+ * decompressed into the shard's scratch buffer, valid until the next
+ * operation) and brings a compressed item back to raw when the arena has
+ * room. shard_demote_step walks the shard a few chains at a time and
+ * compresses items that have cooled (temperature.h) below the policy's
+ * levels; values that do not compress stay raw.
+ */
+#define SHARD_TIER_VALUE_MAX (64u * 1024) /* larger values always stay raw */
+
+struct shard_tier_counters {
+	uint64_t items[4];        /* by enum item_tier */
+	uint64_t stored_bytes[4]; /* value bytes as stored */
+	uint64_t value_bytes[4];  /* value bytes as the client sent them */
+	uint64_t hits[4];         /* GETs that found an item in each tier */
+	uint64_t demotions[4];    /* items moved into each tier by demotion */
+	uint64_t promotions;      /* compressed items made raw by a GET */
+	uint64_t left_raw;        /* cold items that did not compress enough */
+};
+
+struct shard_demote_policy {
+	uint8_t warm_below; /* raw items cooler than this go to LZ4 */
+	uint8_t cold_below; /* LZ4 items cooler than this go to LZ4-HC */
+	uint32_t max_chains;       /* chains visited per step */
+	uint32_t max_input_bytes;  /* value bytes compressed per step (LZ4-HC counts 8x);
+				    * checked between chains: a step ends the chain it began */
+};
+
+/* The cooling clock: the caller's coarse time (e.g. seconds). */
+void shard_set_tick(struct shard *s, uint32_t tick);
+void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out);
+/* One demotion step from cur; returns items demoted, or -EINVAL. Done when
+ * shard_scan_done(s, cur). Refreshes the temperature epoch of every item
+ * it passes (temperature.h). */
+int shard_demote_step(struct shard *s, struct shard_scan *cur, const struct shard_demote_policy *p);
+/* The value of a scanned item as the client sent it: the stored bytes when
+ * raw, else decompressed into the shard's scratch (valid until the next
+ * call or operation). NULL only for damaged stored bytes. */
+const uint8_t *shard_scan_value(struct shard *s, const struct shard_scan_item *it);
 /* O(n) consistency check of index and arena; true when consistent. */
 bool shard_check_invariants(const struct shard *s);
 

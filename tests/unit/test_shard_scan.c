@@ -23,6 +23,7 @@
 #include "arena.h"
 #include "keyhash.h"
 #include "shard.h"
+#include "temperature.h"
 #include "table.h"
 #include "we_test.h"
 
@@ -134,7 +135,8 @@ static bool item_agrees(const struct shard_scan_item *it, uint32_t k, const stru
 			uint8_t *buf)
 {
 	if (e->version == 0 || it->value_len != e->value_len || it->stored_len != e->value_len ||
-	    it->lsn != e->version || it->tier != TIER_EVENT_HORIZON || it->temperature != 0)
+	    it->lsn != e->version || it->tier != TIER_EVENT_HORIZON ||
+	    temperature_level(it->temperature) < TEMP_LEVEL_NEW)
 		return false;
 	fill_value(buf, e->value_len, (uint64_t)k << 32 | e->version);
 	return memcmp(it->value, buf, e->value_len) == 0;

@@ -1,0 +1,101 @@
+/* shard_internal.h - the shard's state and its key lookup, shared by the
+ * files that implement the shard (shard.c: GET/PUT/DELETE and the scan;
+ * shard_tier.c: the compressed tiers). Not for users of the shard: they
+ * see struct shard as opaque (shard.h). */
+#ifndef SHARD_INTERNAL_H
+#define SHARD_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "arena.h"
+#include "keyhash.h"
+#include "shard.h"
+#include "table.h"
+#include "we_assert.h"
+
+struct shard {
+	struct table table;
+	struct arena arena;
+	const struct keyhash_secret *secret;
+	uint64_t put_no_space;
+	/* The event horizon cache (shard_tier.c): the cooling clock, the
+	 * items and bytes of each tier, and two buffers of the largest value
+	 * a compressed tier takes: a GET's decompressed value (valid until
+	 * the next operation) and a demotion's compressed copy. */
+	uint32_t tick;
+	uint64_t rng; /* xorshift state: the temperature's random draws */
+	struct shard_tier_counters tiers;
+	uint8_t scratch[SHARD_TIER_VALUE_MAX] we_cache_aligned;
+	uint8_t work[SHARD_TIER_VALUE_MAX + SHARD_TIER_VALUE_MAX / 255 + 16];
+};
+
+/* A key being looked up, for the table's key comparison. */
+struct shard_key {
+	const struct arena *arena;
+	const uint8_t *bytes;
+	uint8_t len;
+};
+
+/* Compares key bytes of equal length. Keys of 8 to 16 bytes, the common
+ * case, take two (possibly overlapping) 8-byte loads instead of a libc call. */
+static inline bool shard_key_bytes_equal(const uint8_t *a, const uint8_t *b, uint8_t len)
+{
+	if (len >= 8 && len <= 16) {
+		uint64_t a0, a1, b0, b1;
+
+		memcpy(&a0, a, 8);
+		memcpy(&b0, b, 8);
+		memcpy(&a1, a + len - 8, 8);
+		memcpy(&b1, b + len - 8, 8);
+		return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+	}
+	return memcmp(a, b, len) == 0;
+}
+
+static inline bool shard_key_equal(const void *ctx, uint64_t offset)
+{
+	const struct shard_key *k = ctx;
+	struct arena_item *it = arena_item_at(k->arena, offset);
+
+	return it->key_len == k->len && shard_key_bytes_equal(arena_item_key(it), k->bytes, k->len);
+}
+
+static inline uint64_t *shard_find(struct shard *s, uint64_t hash, const uint8_t *key,
+				   uint8_t key_len)
+{
+	struct shard_key k = { .arena = &s->arena, .bytes = key, .len = key_len };
+
+	WE_VERIFY(hash == keyhash_local(s->secret, key, key_len));
+	return table_find(&s->table, hash, shard_key_equal, &k);
+}
+
+
+/* Tier bookkeeping of one item entering (+1) or leaving (-1) the shard. */
+static inline void shard_tier_account(struct shard *s, const struct arena_item *it, int sign)
+{
+	struct shard_tier_counters *t = &s->tiers;
+
+	t->items[it->tier] += (uint64_t)(int64_t)sign;
+	t->stored_bytes[it->tier] += (uint64_t)((int64_t)sign * it->stored_len);
+	t->value_bytes[it->tier] += (uint64_t)((int64_t)sign * it->value_len);
+}
+
+/* A uniform 32-bit draw (xorshift64). */
+static inline uint32_t shard_draw(struct shard *s)
+{
+	uint64_t x = s->rng;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	s->rng = x;
+	return (uint32_t)(x >> 32);
+}
+
+/* A GET that found a compressed item (shard_tier.c). */
+enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct arena_item *it,
+				    const uint8_t **value, uint32_t *value_len);
+
+#endif

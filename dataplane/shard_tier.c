@@ -1,0 +1,158 @@
+/* shard_tier.c - the compressed tiers of a shard: a GET of a compressed
+ * item, promotion back to raw, budgeted demotion (see shard.h).
+ *
+ * DESIGN: a tier move is an item replaced by another in a new block: the new
+ * block is allocated and filled first, then the index slot is switched and
+ * the old block freed, as an overwrite does; when the arena has no block
+ * for it the item simply stays where it is. So a move never loses an item
+ * and never changes its key, LSN or bytes as a GET sees them. Demotion
+ * compresses into the shard's work buffer before allocating, so an item
+ * that does not compress costs a compression and nothing else.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "shard_internal.h"
+#include "temperature.h"
+#include "tier_codec.h"
+
+_Static_assert(SHARD_TIER_VALUE_MAX <= ARENA_VALUE_MAX, "tier values fit the arena");
+_Static_assert(sizeof(((struct shard *)0)->work) >= SHARD_TIER_VALUE_MAX + SHARD_TIER_VALUE_MAX / 255 + 16,
+	       "the work buffer holds any compressed tier value");
+
+void shard_set_tick(struct shard *s, uint32_t tick)
+{
+	s->tick = tick;
+}
+
+void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out)
+{
+	*out = s->tiers;
+}
+
+/* Replace the item at *slot by a copy in tier `tier` whose value bytes are
+ * stored[0..stored_len). false, changing nothing, when the arena has no
+ * block for it. */
+static bool shard_tier_replace(struct shard *s, uint64_t *slot, struct arena_item *old,
+			       enum item_tier tier, const uint8_t *stored, uint32_t stored_len)
+{
+	uint64_t old_off = table_slot_offset(*slot), off;
+	struct arena_item *it;
+
+	if (arena_alloc_item(&s->arena, (uint8_t)old->key_len, old->value_len, stored_len, &off) !=
+	    0)
+		return false;
+	it = arena_item_at(&s->arena, off);
+	/* arena_alloc_item may have moved nothing: old stays valid. */
+	it->tier = tier;
+	it->lsn = old->lsn;
+	it->temperature = old->temperature;
+	memcpy(arena_item_key(it), arena_item_key(old), old->key_len);
+	memcpy(arena_item_value(it), stored, stored_len);
+	shard_tier_account(s, old, -1);
+	shard_tier_account(s, it, +1);
+	table_slot_replace(slot, off);
+	arena_free_item(&s->arena, old_off);
+	return true;
+}
+
+enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct arena_item *it,
+				    const uint8_t **value, uint32_t *value_len)
+{
+	uint32_t len = it->value_len;
+	int rc;
+
+	/* Compressed here, by demotion, from at most SHARD_TIER_VALUE_MAX
+	 * bytes: anything else is damaged memory, and stopping is the only
+	 * answer that cannot be wrong bytes. */
+	WE_ASSERT(len <= SHARD_TIER_VALUE_MAX);
+	rc = tier_decompress(arena_item_value(it), it->stored_len, s->scratch, len);
+	WE_ASSERT(rc == 0);
+	s->tiers.hits[it->tier]++;
+	/* A hit brings it back to the event horizon, room permitting. */
+	if (shard_tier_replace(s, slot, it, TIER_EVENT_HORIZON, s->scratch, len))
+		s->tiers.promotions++;
+	*value = s->scratch;
+	*value_len = len;
+	return WE_STATUS_OK;
+}
+
+const uint8_t *shard_scan_value(struct shard *s, const struct shard_scan_item *it)
+{
+	if (it->tier == TIER_EVENT_HORIZON)
+		return it->value;
+	if (it->value_len > SHARD_TIER_VALUE_MAX ||
+	    tier_decompress(it->value, it->stored_len, s->scratch, it->value_len) != 0)
+		return NULL;
+	return s->scratch;
+}
+
+/* Demote one item if it is cool enough and compresses; returns the input
+ * bytes charged to the step's budget (0: nothing tried). */
+static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
+				  const struct shard_demote_policy *p, int *demoted)
+{
+	uint8_t level = temperature_read((uint16_t)it->temperature, s->tick);
+	uint32_t len = it->value_len; /* it is freed once replaced */
+	enum item_tier to;
+	const uint8_t *raw;
+	uint64_t *slot;
+	int n;
+
+	it->temperature = temperature_store((uint16_t)it->temperature, s->tick);
+	if (it->tier == TIER_EVENT_HORIZON && level < p->warm_below)
+		to = TIER_PHOTON_SPHERE;
+	else if (it->tier == TIER_PHOTON_SPHERE && level < p->cold_below)
+		to = TIER_DEEP_CACHE;
+	else
+		return 0;
+	if (len > SHARD_TIER_VALUE_MAX)
+		return 0;
+	raw = arena_item_value(it);
+	if (it->tier != TIER_EVENT_HORIZON) {
+		if (tier_decompress(raw, it->stored_len, s->scratch, len) != 0)
+			return 0;
+		raw = s->scratch;
+	}
+	n = tier_compress(to, raw, len, s->work, sizeof(s->work));
+	if (n <= 0) {
+		s->tiers.left_raw += it->tier == TIER_EVENT_HORIZON;
+		return len;
+	}
+	slot = shard_find(s, shard_hash(s, arena_item_key(it), (uint8_t)it->key_len),
+			  arena_item_key(it), (uint8_t)it->key_len);
+	WE_ASSERT(slot != NULL && arena_item_at(&s->arena, table_slot_offset(*slot)) == it);
+	if (shard_tier_replace(s, slot, it, to, s->work, (uint32_t)n)) {
+		s->tiers.demotions[to]++;
+		(*demoted)++;
+	}
+	return to == TIER_DEEP_CACHE ? len * 8 : len;
+}
+
+int shard_demote_step(struct shard *s, struct shard_scan *cur, const struct shard_demote_policy *p)
+{
+	uint64_t slots[TABLE_CHAIN_SLOTS_MAX];
+	uint64_t budget = p->max_input_bytes;
+	int demoted = 0;
+
+	if (p->max_chains == 0 || cur->bucket > s->table.nbuckets)
+		return -EINVAL;
+	for (uint32_t c = 0; c < p->max_chains && cur->bucket < s->table.nbuckets; c++) {
+		uint32_t next = cur->bucket;
+		int got = table_scan_step(&s->table, &next, slots, TABLE_CHAIN_SLOTS_MAX, 1);
+
+		WE_ASSERT(got >= 0 && next == cur->bucket + 1);
+		if (budget == 0)
+			break; /* this chain next step */
+		/* The chain's slots were copied: replacing an item switches
+		 * its slot in place, so the copies of the others stay right. */
+		for (int i = 0; i < got; i++) {
+			struct arena_item *it = arena_item_at(&s->arena, table_slot_offset(slots[i]));
+			uint32_t spent = shard_demote_item(s, it, p, &demoted);
+
+			budget -= spent < budget ? spent : budget;
+		}
+		cur->bucket = next;
+	}
+	return demoted;
+}
