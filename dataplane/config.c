@@ -47,6 +47,9 @@ const struct opt_spec config_specs[] = {
 	 .max = 1u << 20, CFG(access_sample_every),
 	 .help = "count 1 of every N executed requests in the per-region load and the hot-key"
 		 " sketch (0: off)"},
+	{.name = "tiers", .kind = OPT_ONOFF, .meta = "on|off", .def = "off", CFG(tiers),
+	 .help = "the event horizon cache: compress items that cooled (LZ4, then LZ4-HC) in the"
+		 " service step; GETs warm what they read (docs/storage.md, Tiers)"},
 	{.name = "reflect", .kind = OPT_FLAG, .def = "off", CFG(reflect),
 	 .help = "echo every UDP datagram unread: the packet-path baseline of the benchmarks"},
 	{.name = "no-flow", .kind = OPT_FLAG, .def = "off", CFG(no_flow),

@@ -33,6 +33,7 @@ struct config {
 	uint32_t idle_sleep_us;
 	bool service_histogram;
 	uint32_t access_sample_every;
+	bool tiers;
 	bool no_flow;
 	bool use_flow; /* !no_flow */
 	bool reflect;

@@ -139,6 +139,8 @@ static int main_setup_workers(struct dataplane *st)
 				       ACCESS_WINDOW_NS_DEFAULT, we_monotonic_ns()) != 0)
 			return -ENOMEM;
 		w->exec.sampler = &w->access;
+		w->tiers = st->cfg.tiers;
+		shard_set_track_reads(shard, w->tiers);
 		w->exec.fwd_to = w->fwd_to;
 		if (ctl_ring_init(&w->ctl, w->ctl_cells, WORKER_CTL_RING_CAP) != 0)
 			return -EINVAL;

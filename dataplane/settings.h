@@ -58,6 +58,10 @@ enum setting_applier {
 	  "requests", 0, 1u << 20, NULL, SETTING_BY_WORKERS, "--access-sample-every",          \
 	  "count 1 of every this many executed requests in the region load and the hot-key "  \
 	  "sketch (0: off)")                                                                   \
+	X(TIERS, "tiers", SETTING_SCOPE_WORKER, SETTING_ONOFF, "", 0, 1, NULL,                  \
+	  SETTING_BY_WORKERS, "--tiers",                                                       \
+	  "compress items that cooled (LZ4, then LZ4-HC) in the service step; GETs warm what " \
+	  "they read")                                                                         \
 	X(CAPACITY_ITEMS, "capacity_items", SETTING_SCOPE_WORKER, SETTING_NUMBER, "items", 0,  \
 	  UINT64_MAX, NULL, SETTING_AT_START, "--capacity",                                    \
 	  "items each shard's index is sized for")                                             \

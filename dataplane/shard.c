@@ -156,6 +156,8 @@ enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	if (slot == NULL)
 		return WE_STATUS_NOT_FOUND;
 	it = arena_item_at(&s->arena, table_slot_offset(*slot));
+	if (s->track_reads)
+		it->temperature = temperature_touch((uint16_t)it->temperature, s->tick, shard_draw(s));
 	if (we_unlikely(it->tier != TIER_EVENT_HORIZON))
 		return shard_get_compressed(s, slot, it, value, value_len);
 	s->tiers.hits[TIER_EVENT_HORIZON]++;

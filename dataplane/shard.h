@@ -176,6 +176,9 @@ struct shard_demote_policy {
 
 /* The cooling clock: the caller's coarse time (e.g. seconds). */
 void shard_set_tick(struct shard *s, uint32_t tick);
+/* Whether GETs warm the items they read (on while the tiers run: a key
+ * that is only read must not cool; off, a GET writes nothing). */
+void shard_set_track_reads(struct shard *s, bool on);
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out);
 /* One demotion step from cur; returns items demoted, or -EINVAL. Done when
  * shard_scan_done(s, cur). Refreshes the temperature epoch of every item

@@ -25,6 +25,7 @@ struct shard {
 	 * a compressed tier takes: a GET's decompressed value (valid until
 	 * the next operation) and a demotion's compressed copy. */
 	uint32_t tick;
+	bool track_reads; /* GETs warm what they read */
 	uint64_t rng; /* xorshift state: the temperature's random draws */
 	struct shard_tier_counters tiers;
 	uint8_t scratch[SHARD_TIER_VALUE_MAX] we_cache_aligned;

@@ -25,6 +25,11 @@ void shard_set_tick(struct shard *s, uint32_t tick)
 	s->tick = tick;
 }
 
+void shard_set_track_reads(struct shard *s, bool on)
+{
+	s->track_reads = on;
+}
+
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out)
 {
 	*out = s->tiers;

@@ -40,6 +40,29 @@ static json_t *stats_counters_json(const uint64_t v[WORKER_STATS_COUNT])
 	return o;
 }
 
+/* The shard's tiers (shard.h): per tier items, bytes as stored and as
+ * sent, hits, demotions into it; promotions and cold values left raw. */
+static json_t *stats_tiers_json(const struct worker *w)
+{
+	static const char *const names[4] = {"event_horizon", "photon_sphere", "deep_cache",
+					     "singularity"};
+	struct shard_tier_counters t;
+	json_t *o = json_object();
+
+	worker_tier_gauges_load(w, &t);
+	for (unsigned i = 0; i < 3; i++)
+		json_object_set_new(o, names[i],
+				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "items",
+					      (json_int_t)t.items[i], "stored_bytes",
+					      (json_int_t)t.stored_bytes[i], "value_bytes",
+					      (json_int_t)t.value_bytes[i], "hits",
+					      (json_int_t)t.hits[i], "demotions",
+					      (json_int_t)t.demotions[i]));
+	json_object_set_new(o, "promotions", json_integer((json_int_t)t.promotions));
+	json_object_set_new(o, "left_raw", json_integer((json_int_t)t.left_raw));
+	return o;
+}
+
 static json_t *stats_shard_json(const struct worker *w)
 {
 	struct shard_counters c;
@@ -49,6 +72,7 @@ static json_t *stats_shard_json(const struct worker *w)
 #define STATS_SHARD_FIELD(name) json_object_set_new(o, #name, json_integer((json_int_t)c.name));
 	SHARD_COUNTER_FIELDS(STATS_SHARD_FIELD)
 #undef STATS_SHARD_FIELD
+	json_object_set_new(o, "tiers", stats_tiers_json(w));
 	return o;
 }
 

@@ -37,6 +37,7 @@
 
 #include "reply.h"
 #include "settings.h"
+#include "temperature.h"
 #include "we_assert.h"
 #include "we_time.h"
 #include "worker_tx.h"
@@ -365,12 +366,56 @@ static void worker_heartbeat(struct worker *w, uint64_t now_ns)
 static void worker_gauges_publish(struct worker *w, uint64_t now_ns)
 {
 	struct shard_counters c;
+	struct shard_tier_counters t;
+	uint64_t *dst = (uint64_t *)&w->tier_gauges;
+	const uint64_t *src = (const uint64_t *)&t;
 
 	shard_read_counters(w->exec.shard, &c);
 #define WORKER_GAUGE_STORE(f) __atomic_store_n(&w->gauges.f, c.f, __ATOMIC_RELAXED);
 	SHARD_COUNTER_FIELDS(WORKER_GAUGE_STORE)
 #undef WORKER_GAUGE_STORE
+	shard_read_tiers(w->exec.shard, &t);
+	for (size_t i = 0; i < sizeof(t) / sizeof(uint64_t); i++)
+		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+	/* The cooling clock of the tiers: seconds. */
+	w->tier_tick = (uint32_t)(now_ns / 1000000000u);
+	shard_set_tick(w->exec.shard, w->tier_tick);
 	worker_heartbeat(w, now_ns);
+}
+
+void worker_tier_gauges_load(const struct worker *w, struct shard_tier_counters *out)
+{
+	uint64_t *dst = (uint64_t *)out;
+	const uint64_t *src = (const uint64_t *)&w->tier_gauges;
+
+	for (size_t i = 0; i < sizeof(*out) / sizeof(uint64_t); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* The tiers' policy: a raw item that has not been touched for 2 s of
+ * cooling below the new-item level goes to LZ4, an LZ4 item cooled to 0 to
+ * LZ4-HC; a step visits 64 chains and compresses at most 16 KiB (LZ4-HC
+ * counts 8x: one 2 KiB value), a few tens of microseconds. */
+static const struct shard_demote_policy worker_tier_policy = {
+	.warm_below = TEMP_LEVEL_NEW - 2,
+	.cold_below = 1,
+	.max_chains = 64,
+	.max_input_bytes = 16 * 1024,
+};
+
+/* One demotion step; at most one pass over the shard per second. */
+static void worker_tier_step(struct worker *w)
+{
+	struct shard *s = w->exec.shard;
+
+	if (shard_scan_done(s, &w->tier_cursor)) {
+		if (w->tier_pass_tick == w->tier_tick)
+			return;
+		w->tier_cursor = (struct shard_scan){0};
+	}
+	(void)shard_demote_step(s, &w->tier_cursor, &worker_tier_policy);
+	if (shard_scan_done(s, &w->tier_cursor))
+		w->tier_pass_tick = w->tier_tick;
 }
 
 void worker_heartbeat_load(const struct worker *w, uint64_t *iterations, uint64_t *at_ns)
@@ -422,6 +467,10 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 		break;
 	case SETTING_ACCESS_SAMPLE_EVERY:
 		access_sample_set_every(&w->access, (uint32_t)v);
+		break;
+	case SETTING_TIERS:
+		w->tiers = v != 0;
+		shard_set_track_reads(w->exec.shard, w->tiers);
 		break;
 	default:
 		w->stats.ctl_unknown++;
@@ -561,6 +610,8 @@ static void worker_service(struct worker *w)
 	}
 	if (unlikely(w->run_held))
 		worker_run_held(w);
+	if (w->tiers)
+		worker_tier_step(w);
 	if (unlikely(ckpt_scan_active(&w->ckpt))) {
 		int n = ckpt_scan_step(&w->ckpt, w->ckpt_port, w->exec.shard, w->lsn,
 				       CKPT_SCAN_STEP_ITEMS);

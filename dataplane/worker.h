@@ -100,6 +100,15 @@ struct worker {
 	 * this worker, relaxed loads by others. */
 	uint64_t fwd_to[WORKER_MAX] we_cache_aligned;
 
+	/* The event horizon cache (shard.h): on or off, the demotion scan's
+	 * cursor, the cooling clock (seconds) and the clock of the last
+	 * finished pass (one pass per tick at most); the shard's tier
+	 * counters as last published (relaxed stores, like the gauges). */
+	bool tiers;
+	struct shard_scan tier_cursor;
+	uint32_t tier_tick, tier_pass_tick;
+	struct shard_tier_counters tier_gauges;
+
 	/* Sampled region load and hot keys (exec.sampler points here). */
 	struct access_sampler access;
 
@@ -149,6 +158,8 @@ struct worker {
 
 /* Field by field relaxed copy of the last published gauges. */
 void worker_gauges_load(const struct worker *w, struct shard_counters *out);
+/* The shard's tier counters as last published. */
+void worker_tier_gauges_load(const struct worker *w, struct shard_tier_counters *out);
 /* The service-time histogram (TSC cycles), read while the worker runs. */
 void worker_service_time_load(const struct worker *w, struct hist_log2 *out);
 /* The loop iterations and the monotonic ns of the last publication. */
