@@ -133,6 +133,49 @@ static void histogram(FILE *f, const json_t *stats)
 	}
 }
 
+/* The event horizon cache of each shard (stats' shards[i].tiers): gauges
+ * of items and bytes per tier, counters of hits and demotions per tier and
+ * of promotions. A data plane without tiers in its stats adds nothing. */
+static void tiers(FILE *f, const json_t *stats)
+{
+	static const char *const names[] = {"event_horizon", "photon_sphere", "deep_cache"};
+	static const struct {
+		const char *field, *metric, *type, *help;
+	} m[] = {
+		{"items", "warpengine_tier_items", "gauge", "items in the tier (shard)"},
+		{"stored_bytes", "warpengine_tier_stored_bytes", "gauge",
+		 "value bytes as stored in the tier (compressed in LZ4 and LZ4-HC)"},
+		{"value_bytes", "warpengine_tier_value_bytes", "gauge",
+		 "value bytes of the tier's items as the clients sent them"},
+		{"hits", "warpengine_tier_hits_total", "counter", "GETs that found their item in the tier"},
+		{"demotions", "warpengine_tier_demotions_total", "counter",
+		 "items moved into the tier by demotion"},
+	};
+	const json_t *sh = json_object_get(stats, "shards"), *w;
+	size_t i;
+
+	if (!json_is_array(sh) || json_array_size(sh) == 0 ||
+	    !json_is_object(json_object_get(json_array_get(sh, 0), "tiers")))
+		return;
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		help_line(f, m[k].metric, m[k].type, m[k].help);
+		json_array_foreach(sh, i, w) {
+			const json_t *t = json_object_get(w, "tiers");
+
+			for (size_t n = 0; n < 3; n++)
+				fprintf(f, "%s{worker=\"%zu\",tier=\"%s\"} %.0f\n", m[k].metric, i,
+					names[n],
+					json_number_value(json_object_get(json_object_get(t, names[n]),
+									  m[k].field)));
+		}
+	}
+	help_line(f, "warpengine_tier_promotions_total", "counter",
+		  "compressed items made raw again by a GET");
+	json_array_foreach(sh, i, w)
+		fprintf(f, "warpengine_tier_promotions_total{worker=\"%zu\"} %.0f\n", i,
+			json_number_value(json_object_get(json_object_get(w, "tiers"), "promotions")));
+}
+
 static int state_value(const char *s)
 {
 	static const char *const order[] = {"healthy", "warning", "critical"};
@@ -181,6 +224,7 @@ char *metrics_render(const json_t *stats, const json_t *shards, const json_t *he
 		gauge(f, sh, new_shards ? "memory_bytes" : "arena_bytes", 1,
 		      "warpengine_memory_bytes", "item memory (arena) of the worker's shard");
 		histogram(f, stats);
+		tiers(f, stats);
 	}
 	if (health_json != NULL)
 		health(f, health_json);

@@ -34,7 +34,13 @@ static json_t *fixed_sample(void)
 		"                     \"counts\": [5, 0, 2], \"count\": 7, \"sum\": 1.5e-5}},"
 		"  {\"rx_packets\": 20, \"req_get\": 4, \"rx_drop_ip_not_for_us\": 0,"
 		"   \"heartbeat_age_ms\": 1}],"
-		" \"shards\": [{\"items\": 4, \"arena_used_bytes\": 64, \"arena_bytes\": 1024}]}",
+		" \"shards\": [{\"items\": 4, \"arena_used_bytes\": 64, \"arena_bytes\": 1024,"
+		"   \"tiers\": {\"event_horizon\": {\"items\": 3, \"stored_bytes\": 90,"
+		"     \"value_bytes\": 90, \"hits\": 11, \"demotions\": 0},"
+		"    \"photon_sphere\": {\"items\": 1, \"stored_bytes\": 40, \"value_bytes\": 600,"
+		"     \"hits\": 2, \"demotions\": 5},"
+		"    \"deep_cache\": {\"items\": 0, \"stored_bytes\": 0, \"value_bytes\": 0,"
+		"     \"hits\": 0, \"demotions\": 0}, \"promotions\": 2, \"left_raw\": 1}}]}",
 		0, &je);
 
 	assert_non_null(s);
@@ -89,6 +95,15 @@ static void test_render_sample(void **state)
 	assert_non_null(strstr(t, "warpengine_service_seconds_count{worker=\"0\"} 7\n"));
 	assert_non_null(strstr(t, "warpengine_service_seconds_sum{worker=\"0\"} 1.5e-05\n"));
 	assert_null(strstr(t, "warpengine_service_seconds_count{worker=\"1\"}"));
+	/* the tiers: gauges and counters per worker and tier */
+	assert_int_equal(count_of(t, "# TYPE warpengine_tier_items gauge\n"), 1);
+	assert_non_null(strstr(t, "warpengine_tier_items{worker=\"0\",tier=\"photon_sphere\"} 1\n"));
+	assert_non_null(strstr(t, "warpengine_tier_value_bytes{worker=\"0\",tier=\"photon_sphere\"} 600\n"));
+	assert_non_null(strstr(t, "warpengine_tier_stored_bytes{worker=\"0\",tier=\"photon_sphere\"} 40\n"));
+	assert_non_null(strstr(t, "# TYPE warpengine_tier_hits_total counter\n"));
+	assert_non_null(strstr(t, "warpengine_tier_hits_total{worker=\"0\",tier=\"event_horizon\"} 11\n"));
+	assert_non_null(strstr(t, "warpengine_tier_demotions_total{worker=\"0\",tier=\"photon_sphere\"} 5\n"));
+	assert_non_null(strstr(t, "warpengine_tier_promotions_total{worker=\"0\"} 2\n"));
 	/* health */
 	assert_non_null(strstr(t, "warpengine_health{check=\"universe_stability\"} 0\n"));
 	assert_non_null(strstr(t, "warpengine_health{check=\"entropy_levels\"} 1\n"));
