@@ -403,17 +403,41 @@ static const struct shard_demote_policy worker_tier_policy = {
 	.max_input_bytes = 16 * 1024,
 };
 
-/* One demotion step; at most one pass over the shard per second. */
+/* Under memory pressure (the arena more than WORKER_TIER_PRESSURE_PCT %
+ * used: the shard's memory budget, the specification's Schwarzschild
+ * radius) the scan runs without pause and compresses everything but the
+ * hottest items: raw below level 10, LZ4 below level 6. */
+#define WORKER_TIER_PRESSURE_PCT 85
+static const struct shard_demote_policy worker_tier_pressure_policy = {
+	.warm_below = TEMP_LEVEL_NEW + 5,
+	.cold_below = TEMP_LEVEL_NEW + 1,
+	.max_chains = 64,
+	.max_input_bytes = 16 * 1024,
+};
+
+static bool worker_tier_pressure(const struct worker *w)
+{
+	uint64_t used = w->gauges.arena_used_bytes, all = w->gauges.arena_bytes;
+
+	return all != 0 && used * 100 > all * WORKER_TIER_PRESSURE_PCT;
+}
+
+/* One demotion step; at most one pass over the shard per second, unless
+ * memory is short. */
 static void worker_tier_step(struct worker *w)
 {
 	struct shard *s = w->exec.shard;
+	bool pressure = worker_tier_pressure(w);
 
 	if (shard_scan_done(s, &w->tier_cursor)) {
-		if (w->tier_pass_tick == w->tier_tick)
+		if (w->tier_pass_tick == w->tier_tick && !pressure)
 			return;
 		w->tier_cursor = (struct shard_scan){0};
+		w->stats.tier_passes += 1;
+		w->stats.tier_pressure_passes += pressure;
 	}
-	(void)shard_demote_step(s, &w->tier_cursor, &worker_tier_policy);
+	(void)shard_demote_step(s, &w->tier_cursor,
+				pressure ? &worker_tier_pressure_policy : &worker_tier_policy);
 	if (shard_scan_done(s, &w->tier_cursor))
 		w->tier_pass_tick = w->tier_tick;
 }

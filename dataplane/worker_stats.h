@@ -94,7 +94,9 @@
 	X(move_items_out, "items copied out to a worker taking over their region")           \
 	X(move_items_in, "items taken over from a region's previous owner")                  \
 	X(move_items_purged, "items deleted after their region moved to another worker")     \
-	X(move_failed, "region moves this worker could not complete (shard or log full)")
+	X(move_failed, "region moves this worker could not complete (shard or log full)")     \
+	X(tier_passes, "demotion passes begun over the shard (--tiers on)")                  \
+	X(tier_pressure_passes, "demotion passes begun with the arena over 85% used")
 
 struct worker_stats {
 #define WORKER_STATS_FIELD(name, text) uint64_t name;

@@ -11,6 +11,9 @@
 #     compressed item counts a hit in its tier and brings it back to raw.
 #  3. config-set tiers off (before the reads) stops demotion: the items the
 #     reads made raw stay raw.
+#  4. With 1 MiB of item memory per shard, 4000 compressible 1 KiB values
+#     (twice the arenas) are all stored and read back: memory pressure
+#     compresses what was written.
 set -euo pipefail
 
 BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}
@@ -101,5 +104,34 @@ sleep 4
 [ "$(sum event_horizon.items)" = 400 ] || fail "items were demoted with tiers off: $(tiers .)"
 pass "tiers off: nothing demoted in 4 s"
 
+testnet_stop_dataplane || fail "data plane did not stop cleanly"
+
+# --- 4. the memory budget ----------------------------------------------------------
+# 1 MiB of item memory per shard, 2 shards; 4000 compressible values of 1 KiB
+# (about 4.2 MB as sent, twice the arenas) written in 8 rounds with a pause:
+# pressure passes compress what has been written, every PUT succeeds, every
+# value reads back exactly.
+rm -f "$SOCK"
+testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --control-socket "$SOCK" \
+  --capacity 65536 --arena-mb 1 --tiers on --quiet || fail "data plane start (1 MiB arenas)"
+for r in $(seq 0 7); do
+  for i in $(seq $((r * 500)) $((r * 500 + 499))); do printf 'put m%d %s\n' "$i" "$(text "$i")"; done \
+    >"$WORK/round.txt"
+  client batch <"$WORK/round.txt" >"$WORK/round.out" || true
+  bad=$(grep -vc '^OK$' "$WORK/round.out" || true)
+  [ "$bad" = 0 ] || fail "round $r: $bad PUTs not OK ($(sort "$WORK/round.out" | uniq -c | head -3)): $(tiers .)"
+  sleep 0.5
+done
+for i in $(seq 0 3999); do printf 'get m%d\n' "$i"; done >"$WORK/mget.txt"
+client batch <"$WORK/mget.txt" >"$WORK/mget.out" || fail "reads under the budget: $(sort "$WORK/mget.out" | cut -c1-20 | uniq -c | head)"
+for i in $(seq 0 3999); do printf 'VALUE %s\n' "$(text "$i")"; done >"$WORK/mwant.out"
+cmp -s "$WORK/mwant.out" "$WORK/mget.out" || fail "values read back under the budget differ"
+st=$(req '{"command":"stats"}')
+pp=$(echo "$st" | jq '.result.total.tier_pressure_passes')
+sent=$(echo "$st" | jq '[.result.shards[].tiers | .event_horizon.value_bytes + .photon_sphere.value_bytes + .deep_cache.value_bytes] | add')
+arena=$(echo "$st" | jq '[.result.shards[].arena_bytes] | add')
+[ "$pp" -gt 0 ] || fail "no pressure pass with 1 MiB arenas"
+[ "$sent" -gt "$arena" ] || fail "the shards hold $sent value bytes in $arena bytes of arena"
+pass "1 MiB arenas: 4000 values ($sent bytes as sent, $arena bytes of arena) all stored and read back; $pp pressure passes"
 testnet_stop_dataplane || fail "data plane did not stop cleanly"
 echo "PASS"
