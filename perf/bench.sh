@@ -77,7 +77,7 @@ with latency curves and a throughput chart as SVG (perf/plot.sh, gnuplot).
   --no-install       do not run scripts/install-deps.sh
   --core-dumps       ulimit -c unlimited: a crashing process leaves its core in the
                      results' logs/ (with Debian's default kernel.core_pattern "core")
-  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,observe,sample,moves,recovery
+  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,observe,sample,tiers,moves,recovery
   --memcached-port P UDP port for memcached [$MC_PORT]
   --redis-port P     TCP port for redis-server [$REDIS_PORT]
   --help             this text
@@ -500,6 +500,25 @@ run_sample_ab() {
 	done
 }
 
+# The cost of the tiers to the GET path: the 95/5 uniform closed run with
+# --tiers off (the default: a GET writes nothing) and on (a GET warms the
+# item it reads; the demotion scan runs once a second and finds nothing to
+# compress in the blaster's values), alternating AB_ROUNDS times. The
+# workers' ns per request (in the notes) is the figure.
+run_tiers_ab() {
+	local i
+	for ((i = 1; i <= AB_ROUNDS; i++)); do
+		DP_ARGS=(--busy-poll --capacity "$KEYS")
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
+		pair "ab$i-tiers-off" "A/B $i: 95/5 uniform closed, tiers off" tiers \
+			"window $WINDOW; --tiers off (default)"
+		DP_ARGS=(--busy-poll --capacity "$KEYS" --tiers on)
+		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
+		pair "ab$i-tiers-on" "A/B $i: 95/5 uniform closed, tiers on" tiers \
+			"window $WINDOW; --tiers on: GETs warm items, the scan runs"
+	done
+}
+
 # Region moves (perf/move_bench, the workers' and the supervisor's move
 # code without EAL): a region of 100 k items moved alone, within a shard of
 # 1 M items, and without a log; items/s, the longest step, and the old
@@ -846,6 +865,7 @@ skipped validation || run_validation_ab
 skipped datadir || run_datadir_ab
 skipped observe || run_observe_ab
 skipped sample || run_sample_ab
+skipped tiers || run_tiers_ab
 skipped moves || run_moves
 skipped recovery || run_recovery
 

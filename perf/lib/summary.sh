@@ -115,6 +115,9 @@ summary_write() {
 		rname[++nr] = "sampled_over_not_sampled"
 		rtext[nr] = "WarpEngine 95/5 uniform closed with load sampling (1 of 32 requests: region counts, hot-key sketch) / sampling off (mean of the alternating runs): its cost"
 		rval[nr] = ratio(abrate("sample-on"), abrate("sample-off"))
+		rname[++nr] = "tiers_on_over_off"
+		rtext[nr] = "WarpEngine 95/5 uniform closed with --tiers on (GETs warm items, the demotion scan runs) / --tiers off (mean of the alternating runs)"
+		rval[nr] = ratio(abrate("tiers-on"), abrate("tiers-off"))
 		rname[++nr] = "recovery_over_redis_rdb_load"
 		rtext[nr] = "records/s recovered (a checkpoint + 1 M log records, into shards) / keys/s Redis loads from an RDB of as many keys"
 		rval[nr] = ratio(rate("recovery-checkpoint"), rate("redis-rdb-load"))
