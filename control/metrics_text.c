@@ -174,6 +174,11 @@ static void tiers(FILE *f, const json_t *stats)
 	json_array_foreach(sh, i, w)
 		fprintf(f, "warpengine_tier_promotions_total{worker=\"%zu\"} %.0f\n", i,
 			json_number_value(json_object_get(json_object_get(w, "tiers"), "promotions")));
+	help_line(f, "warpengine_tier_evictions_total", "counter",
+		  "coldest items deleted to make room (--evict on)");
+	json_array_foreach(sh, i, w)
+		fprintf(f, "warpengine_tier_evictions_total{worker=\"%zu\"} %.0f\n", i,
+			json_number_value(json_object_get(json_object_get(w, "tiers"), "evictions")));
 }
 
 static int state_value(const char *s)

@@ -50,6 +50,9 @@ const struct opt_spec config_specs[] = {
 	{.name = "tiers", .kind = OPT_ONOFF, .meta = "on|off", .def = "off", CFG(tiers),
 	 .help = "the event horizon cache: compress items that cooled (LZ4, then LZ4-HC) in the"
 		 " service step; GETs warm what they read (docs/storage.md, Tiers)"},
+	{.name = "evict", .kind = OPT_ONOFF, .meta = "on|off", .def = "off", CFG(evict),
+	 .help = "with --tiers on, a PUT that finds the shard full deletes its coldest items,"
+		 " as a cache does; only without --data-dir or with weak writes by default"},
 	{.name = "reflect", .kind = OPT_FLAG, .def = "off", CFG(reflect),
 	 .help = "echo every UDP datagram unread: the packet-path baseline of the benchmarks"},
 	{.name = "no-flow", .kind = OPT_FLAG, .def = "off", CFG(no_flow),

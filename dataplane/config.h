@@ -34,6 +34,7 @@ struct config {
 	bool service_histogram;
 	uint32_t access_sample_every;
 	bool tiers;
+	bool evict;
 	bool no_flow;
 	bool use_flow; /* !no_flow */
 	bool reflect;

@@ -62,6 +62,10 @@ enum setting_applier {
 	  SETTING_BY_WORKERS, "--tiers",                                                       \
 	  "compress items that cooled (LZ4, then LZ4-HC) in the service step; GETs warm what " \
 	  "they read")                                                                         \
+	X(EVICT, "evict", SETTING_SCOPE_WORKER, SETTING_ONOFF, "", 0, 1, NULL,                  \
+	  SETTING_BY_WORKERS, "--evict",                                                       \
+	  "with tiers on, a PUT that finds the shard full deletes its coldest items (a "      \
+	  "cache: only without a data directory or with weak writes by default)")             \
 	X(CAPACITY_ITEMS, "capacity_items", SETTING_SCOPE_WORKER, SETTING_NUMBER, "items", 0,  \
 	  UINT64_MAX, NULL, SETTING_AT_START, "--capacity",                                    \
 	  "items each shard's index is sized for")                                             \

@@ -46,6 +46,9 @@
 #include "temperature.h"
 #include "we_assert.h"
 
+/* Evictions a PUT may make to find room (shard_set_evict_on_put). */
+#define SHARD_EVICT_TRIES 16
+
 
 static size_t shard_round_line(uint64_t n)
 {
@@ -194,10 +197,18 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 		}
 		shard_tier_account(s, it, +1); /* unchanged until replaced below */
 	}
-	if ((slot == NULL && !table_can_insert(&s->table, hash)) ||
-	    arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) != 0) {
-		s->put_no_space++;
-		return WE_STATUS_NO_SPACE;
+	for (unsigned tries = 0;; tries++) {
+		if ((slot != NULL || table_can_insert(&s->table, hash)) &&
+		    arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) == 0)
+			break;
+		/* A cache makes room: the coldest sampled item goes, then
+		 * again. The key being written may be the one evicted: its
+		 * slot is looked up again after each eviction. */
+		if (!s->evict_on_put || tries == SHARD_EVICT_TRIES || !shard_evict_one(s)) {
+			s->put_no_space++;
+			return WE_STATUS_NO_SPACE;
+		}
+		slot = shard_find(s, hash, key, key_len);
 	}
 
 	it = arena_item_at(&s->arena, offset);

@@ -164,11 +164,13 @@ struct shard_tier_counters {
 	uint64_t demotions[4];    /* items moved into each tier by demotion */
 	uint64_t promotions;      /* compressed items made raw by a GET */
 	uint64_t left_raw;        /* cold items that did not compress enough */
+	uint64_t evictions;       /* items deleted by demotion (evict_below) */
 };
 
 struct shard_demote_policy {
 	uint8_t warm_below; /* raw items cooler than this go to LZ4 */
 	uint8_t cold_below; /* LZ4 items cooler than this go to LZ4-HC */
+	uint8_t evict_below; /* items cooler than this are deleted (0: none; a cache only) */
 	uint32_t max_chains;       /* chains visited per step */
 	uint32_t max_input_bytes;  /* value bytes compressed per step (LZ4-HC counts 8x);
 				    * checked between chains: a step ends the chain it began */
@@ -179,6 +181,9 @@ void shard_set_tick(struct shard *s, uint32_t tick);
 /* Whether GETs warm the items they read (on while the tiers run: a key
  * that is only read must not cool; off, a GET writes nothing). */
 void shard_set_track_reads(struct shard *s, bool on);
+/* A cache: a PUT that finds no room evicts the coldest of a few sampled
+ * chains' items and tries again (a few times at most) before NO_SPACE. */
+void shard_set_evict_on_put(struct shard *s, bool on);
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out);
 /* One demotion step from cur; returns items demoted, or -EINVAL. Done when
  * shard_scan_done(s, cur). Refreshes the temperature epoch of every item

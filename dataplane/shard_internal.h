@@ -25,7 +25,9 @@ struct shard {
 	 * a compressed tier takes: a GET's decompressed value (valid until
 	 * the next operation) and a demotion's compressed copy. */
 	uint32_t tick;
-	bool track_reads; /* GETs warm what they read */
+	bool track_reads;  /* GETs warm what they read */
+	bool evict_on_put; /* a full shard evicts to make room (a cache) */
+	uint32_t evict_cursor; /* the next main bucket eviction samples */
 	uint64_t rng; /* xorshift state: the temperature's random draws */
 	struct shard_tier_counters tiers;
 	uint8_t scratch[SHARD_TIER_VALUE_MAX] we_cache_aligned;
@@ -94,6 +96,10 @@ static inline uint32_t shard_draw(struct shard *s)
 	s->rng = x;
 	return (uint32_t)(x >> 32);
 }
+
+/* Evict the coldest item of a few chains from the eviction cursor on
+ * (shard_tier.c); false when it found none. */
+bool shard_evict_one(struct shard *s);
 
 /* A GET that found a compressed item (shard_tier.c). */
 enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct arena_item *it,

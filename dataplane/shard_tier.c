@@ -30,6 +30,63 @@ void shard_set_track_reads(struct shard *s, bool on)
 	s->track_reads = on;
 }
 
+void shard_set_evict_on_put(struct shard *s, bool on)
+{
+	s->evict_on_put = on;
+}
+
+/* Delete the item at *slot (found under hash) and count it evicted. */
+static void shard_evict_slot(struct shard *s, uint64_t hash, uint64_t *slot)
+{
+	uint64_t off = table_slot_offset(*slot);
+
+	shard_tier_account(s, arena_item_at(&s->arena, off), -1);
+	table_remove(&s->table, hash, slot);
+	arena_free_item(&s->arena, off);
+	s->tiers.evictions++;
+}
+
+/* Items sampled per eviction: the coldest of them goes (Redis's sampled
+ * eviction, here by temperature); at most SHARD_EVICT_CHAINS_MAX chains are
+ * walked to find them (a sparse index has many empty chains). */
+#define SHARD_EVICT_SAMPLE_ITEMS 8
+#define SHARD_EVICT_CHAINS_MAX 4096
+
+bool shard_evict_one(struct shard *s)
+{
+	uint64_t slots[TABLE_CHAIN_SLOTS_MAX];
+	struct arena_item *coldest = NULL;
+	uint8_t coldest_level = 0;
+	unsigned sampled = 0;
+	uint64_t hash, *slot;
+
+	for (unsigned c = 0; c < SHARD_EVICT_CHAINS_MAX && c < s->table.nbuckets &&
+			     sampled < SHARD_EVICT_SAMPLE_ITEMS;
+	     c++) {
+		uint32_t cur = s->evict_cursor;
+		int got = table_scan_step(&s->table, &cur, slots, TABLE_CHAIN_SLOTS_MAX, 1);
+
+		s->evict_cursor = cur >= s->table.nbuckets ? 0 : cur;
+		for (int i = 0; i < got; i++) {
+			struct arena_item *it = arena_item_at(&s->arena, table_slot_offset(slots[i]));
+			uint8_t level = temperature_read((uint16_t)it->temperature, s->tick);
+
+			if (coldest == NULL || level < coldest_level) {
+				coldest = it;
+				coldest_level = level;
+			}
+		}
+		sampled += (unsigned)got;
+	}
+	if (coldest == NULL)
+		return false;
+	hash = shard_hash(s, arena_item_key(coldest), (uint8_t)coldest->key_len);
+	slot = shard_find(s, hash, arena_item_key(coldest), (uint8_t)coldest->key_len);
+	WE_ASSERT(slot != NULL);
+	shard_evict_slot(s, hash, slot);
+	return true;
+}
+
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out)
 {
 	*out = s->tiers;
@@ -105,6 +162,14 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	int n;
 
 	it->temperature = temperature_store((uint16_t)it->temperature, s->tick);
+	if (level < p->evict_below) {
+		uint64_t hash = shard_hash(s, arena_item_key(it), (uint8_t)it->key_len);
+
+		slot = shard_find(s, hash, arena_item_key(it), (uint8_t)it->key_len);
+		WE_ASSERT(slot != NULL);
+		shard_evict_slot(s, hash, slot);
+		return 0;
+	}
 	if (it->tier == TIER_EVENT_HORIZON && level < p->warm_below)
 		to = TIER_PHOTON_SPHERE;
 	else if (it->tier == TIER_PHOTON_SPHERE && level < p->cold_below)

@@ -60,6 +60,7 @@ static json_t *stats_tiers_json(const struct worker *w)
 					      (json_int_t)t.demotions[i]));
 	json_object_set_new(o, "promotions", json_integer((json_int_t)t.promotions));
 	json_object_set_new(o, "left_raw", json_integer((json_int_t)t.left_raw));
+	json_object_set_new(o, "evictions", json_integer((json_int_t)t.evictions));
 	return o;
 }
 

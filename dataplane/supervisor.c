@@ -177,6 +177,7 @@ void supervisor_settings_init(struct dataplane *st)
 		st->setting[SETTING_SERVICE_HISTOGRAM][i] = w->service_histogram;
 		st->setting[SETTING_ACCESS_SAMPLE_EVERY][i] = w->access.every;
 		st->setting[SETTING_TIERS][i] = w->tiers;
+		st->setting[SETTING_EVICT][i] = w->evict;
 		st->setting[SETTING_CAPACITY_ITEMS][i] = st->cfg.capacity_items;
 		st->setting[SETTING_ARENA_MB][i] = st->cfg.arena_bytes >> 20; /* 0: auto (see config-get) */
 		st->setting[SETTING_PARK_CAPACITY][i] = st->cfg.park_capacity;

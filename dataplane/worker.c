@@ -415,11 +415,20 @@ static const struct shard_demote_policy worker_tier_pressure_policy = {
 	.max_input_bytes = 16 * 1024,
 };
 
-static bool worker_tier_pressure(const struct worker *w)
+static bool worker_tier_used_over(const struct worker *w, unsigned pct)
 {
 	uint64_t used = w->gauges.arena_used_bytes, all = w->gauges.arena_bytes;
 
-	return all != 0 && used * 100 > all * WORKER_TIER_PRESSURE_PCT;
+	return all != 0 && used * 100 > all * pct;
+}
+
+/* Eviction (--evict on, a cache only: no log, or weak writes by default):
+ * a PUT that finds no room evicts the coldest of a few sampled items, as
+ * many times as it takes (shard_set_evict_on_put). */
+static bool worker_may_evict(const struct worker *w)
+{
+	return w->evict &&
+	       (w->exec.log == NULL || w->exec.durability_default == PROTO_DUR_WEAK);
 }
 
 /* One demotion step; at most one pass over the shard per second, unless
@@ -427,7 +436,9 @@ static bool worker_tier_pressure(const struct worker *w)
 static void worker_tier_step(struct worker *w)
 {
 	struct shard *s = w->exec.shard;
-	bool pressure = worker_tier_pressure(w);
+	bool pressure = worker_tier_used_over(w, WORKER_TIER_PRESSURE_PCT);
+	const struct shard_demote_policy *p =
+		pressure ? &worker_tier_pressure_policy : &worker_tier_policy;
 
 	if (shard_scan_done(s, &w->tier_cursor)) {
 		if (w->tier_pass_tick == w->tier_tick && !pressure)
@@ -436,8 +447,7 @@ static void worker_tier_step(struct worker *w)
 		w->stats.tier_passes += 1;
 		w->stats.tier_pressure_passes += pressure;
 	}
-	(void)shard_demote_step(s, &w->tier_cursor,
-				pressure ? &worker_tier_pressure_policy : &worker_tier_policy);
+	(void)shard_demote_step(s, &w->tier_cursor, p);
 	if (shard_scan_done(s, &w->tier_cursor))
 		w->tier_pass_tick = w->tier_tick;
 }
@@ -496,10 +506,15 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 		w->tiers = v != 0;
 		shard_set_track_reads(w->exec.shard, w->tiers);
 		break;
+	case SETTING_EVICT:
+		w->evict = v != 0;
+		break;
 	default:
 		w->stats.ctl_unknown++;
-		break;
+		return;
 	}
+	/* A PUT may evict only in a cache with the tiers on. */
+	shard_set_evict_on_put(w->exec.shard, w->tiers && worker_may_evict(w));
 }
 
 /* What a region move may touch of this worker (region_move.h). */
@@ -683,6 +698,8 @@ int worker_main(void *arg)
 	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	worker_gauges_publish(w, we_monotonic_ns());
 	w->exec.token_epoch = addr_token_epoch(we_monotonic_ns());
+	/* Its log and default durability are known now (durability.c). */
+	shard_set_evict_on_put(w->exec.shard, w->tiers && worker_may_evict(w));
 	for (;;) {
 		uint32_t ctl = __atomic_load_n(&worker_control, __ATOMIC_ACQUIRE);
 		unsigned n_rx, n_ring;

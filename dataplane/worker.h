@@ -105,6 +105,7 @@ struct worker {
 	 * finished pass (one pass per tick at most); the shard's tier
 	 * counters as last published (relaxed stores, like the gauges). */
 	bool tiers;
+	bool evict; /* --evict: a cache's PUTs may delete its coldest items */
 	struct shard_scan tier_cursor;
 	uint32_t tier_tick, tier_pass_tick;
 	struct shard_tier_counters tier_gauges;

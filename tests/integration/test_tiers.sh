@@ -14,6 +14,9 @@
 #  4. With 1 MiB of item memory per shard, 4000 compressible 1 KiB values
 #     (twice the arenas) are all stored and read back: memory pressure
 #     compresses what was written.
+#  5. With --evict on (a cache, no data directory), 4000 values that do not
+#     compress are all accepted into the same arenas: the coldest go, the
+#     newest stay.
 set -euo pipefail
 
 BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}
@@ -133,5 +136,29 @@ arena=$(echo "$st" | jq '[.result.shards[].arena_bytes] | add')
 [ "$pp" -gt 0 ] || fail "no pressure pass with 1 MiB arenas"
 [ "$sent" -gt "$arena" ] || fail "the shards hold $sent value bytes in $arena bytes of arena"
 pass "1 MiB arenas: 4000 values ($sent bytes as sent, $arena bytes of arena) all stored and read back; $pp pressure passes"
+testnet_stop_dataplane || fail "data plane did not stop cleanly"
+
+# --- 5. a cache: eviction ----------------------------------------------------------
+# --evict on, no data directory: 4000 values that do not compress (twice the
+# arenas) written in rounds; every PUT succeeds, the coldest items go, the
+# last round's are all there.
+rm -f "$SOCK"
+testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --control-socket "$SOCK" \
+  --capacity 65536 --arena-mb 1 --tiers on --evict on --quiet || fail "data plane start (evict)"
+for r in $(seq 0 7); do
+  for i in $(seq $((r * 500)) $((r * 500 + 499))); do
+    printf 'put e%d %s\n' "$i" "$(head -c 768 /dev/urandom | base64 -w0)"
+  done >"$WORK/round.txt"
+  client batch <"$WORK/round.txt" >"$WORK/round.out" || true
+  bad=$(grep -vc '^OK$' "$WORK/round.out" || true)
+  [ "$bad" = 0 ] || fail "evict round $r: $bad PUTs not OK ($(sort "$WORK/round.out" | uniq -c | head -3)): $(tiers .)"
+  sleep 0.5
+done
+for i in $(seq 3500 3999); do printf 'get e%d\n' "$i"; done >"$WORK/eget.txt"
+client batch <"$WORK/eget.txt" >"$WORK/eget.out" || true
+[ "$(grep -c '^VALUE ' "$WORK/eget.out")" = 500 ] || fail "the last round's keys: $(cut -c1-12 "$WORK/eget.out" | sort | uniq -c)"
+ev=$(tiers 'map(.evictions) | add')
+[ "$ev" -gt 0 ] || fail "no eviction: $(tiers .)"
+pass "--evict on: 4000 incompressible values into two 1 MiB arenas, every PUT OK, $ev coldest evicted, the newest 500 all there"
 testnet_stop_dataplane || fail "data plane did not stop cleanly"
 echo "PASS"

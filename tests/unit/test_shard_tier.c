@@ -246,6 +246,43 @@ static void test_budget(void **state)
 	assert_true(shard_check_invariants(sh));
 }
 
+/* Eviction (a cache): items cooler than evict_below are deleted, the
+ * warmer ones stay, and the counters and invariants agree. */
+static void test_evict(void **state)
+{
+	struct shard_demote_policy p = {.evict_below = 3, .max_chains = 64,
+					.max_input_bytes = 1u << 20};
+	struct shard_tier_counters t;
+	struct shard_counters c;
+	char k[32];
+	uint8_t kl;
+
+	(void)state;
+	shard_set_tick(sh, 100); /* every item cooled to 0 ... */
+	for (unsigned i = 0; i < KEYS; i += 10) /* ... but these, written 4 times now */
+		for (unsigned v = 3; v < 7; v++)
+			put(i, v);
+	demote_all(&p);
+	shard_read_tiers(sh, &t);
+	shard_read_counters(sh, &c);
+	assert_int_equal(t.evictions, KEYS - KEYS / 10);
+	assert_int_equal(c.items, KEYS / 10);
+	assert_true(shard_check_invariants(sh));
+	for (unsigned i = 0; i < KEYS; i++) {
+		const uint8_t *v;
+		uint32_t vl;
+
+		if (i % 10 == 0) {
+			get_check(i);
+			continue;
+		}
+		key_of(i, k, &kl);
+		assert_int_equal(shard_get(sh, shard_hash(sh, (const uint8_t *)k, kl),
+					   (const uint8_t *)k, kl, &v, &vl),
+				 WE_STATUS_NOT_FOUND);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +290,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_values, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_overwrite_delete_and_warmth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
