@@ -263,6 +263,8 @@ static json_t *cmd_shards(struct control *c, const json_t *req, const struct jso
 			json_object_set(o, "capacity_items", json_object_get(s, "capacity_items"));
 			json_object_set(o, "regions", json_object_get(s, "regions"));
 		}
+		if (json_object_get(s, "tiers") != NULL)
+			json_object_set(o, "tiers", json_object_get(s, "tiers"));
 		json_object_set_new(o, "requests_per_s",
 				    num(dt > 0 ? reqs[i % 256] / dt : NAN));
 		json_object_set_new(o, "load_share", num(sum > 0 ? reqs[i % 256] / sum : NAN));

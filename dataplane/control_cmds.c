@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arena.h"
 #include "control_regions.h"
 #include "stats.h"
 #include "stats_storage.h"
@@ -217,15 +218,25 @@ static json_t *cmd_shards(struct dataplane *st, const json_t *req, double up, ch
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		struct stats_shard_row r;
 
+		struct shard_tier_counters t;
+
 		stats_shard_row(st->workers[i], st->map, &r);
+		worker_tier_gauges_load(st->workers[i], &t);
 		json_array_append_new(
-			a, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "worker", i, "items",
-				     (json_int_t)r.items, "memory_used_bytes",
+			a, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}}",
+				     "worker", i, "items", (json_int_t)r.items, "memory_used_bytes",
 				     (json_int_t)r.memory_used_bytes, "memory_bytes",
 				     (json_int_t)r.memory_bytes, "index_bytes",
 				     (json_int_t)r.index_bytes, "capacity_items",
 				     (json_int_t)st->setting[SETTING_CAPACITY_ITEMS][i], "regions",
-				     (json_int_t)r.regions, "requests", (json_int_t)r.requests));
+				     (json_int_t)r.regions, "requests", (json_int_t)r.requests, "tiers",
+				     "event_horizon", (json_int_t)t.items[TIER_EVENT_HORIZON],
+				     "photon_sphere", (json_int_t)t.items[TIER_PHOTON_SPHERE],
+				     "deep_cache", (json_int_t)t.items[TIER_DEEP_CACHE], "value_bytes",
+				     (json_int_t)(t.value_bytes[0] + t.value_bytes[1] + t.value_bytes[2]),
+				     "stored_bytes",
+				     (json_int_t)(t.stored_bytes[0] + t.stored_bytes[1] +
+						  t.stored_bytes[2])));
 	}
 	return a;
 }
@@ -282,7 +293,8 @@ static const struct cmd cmds[] = {
 	{"hotkeys", "the hottest keys of recent load (a sketch per worker, halved every window_s),"
 		    " per worker and merged: {\"n\":N} entries (default 20)", control_cmd_hotkeys},
 	{"shards", "per worker: items, arena memory used and in all, index bytes, capacity, "
-		   "regions owned, GET/PUT/DELETE requests executed", cmd_shards},
+		   "regions owned, GET/PUT/DELETE requests executed, items per tier and value "
+		   "bytes as sent and as stored", cmd_shards},
 	{"config-get", "the data plane's settings (value, unit, range, live, effect); "
 		       "{\"name\":NAME} for one", cmd_config_get},
 	{"config-set", "change a live setting: {\"name\":NAME, \"value\":TEXT, \"worker\":N "

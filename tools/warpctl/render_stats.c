@@ -161,16 +161,22 @@ int render_shards(struct render *r, const json_t *res)
 	static const struct table_col cols[] = {
 		{"worker", TABLE_RIGHT},  {"items", TABLE_RIGHT},     {"capacity", TABLE_RIGHT},
 		{"memory used", TABLE_RIGHT}, {"memory", TABLE_RIGHT}, {"used", TABLE_RIGHT},
-		{"regions", TABLE_RIGHT}, {"requests", TABLE_RIGHT},  {"load share", TABLE_RIGHT}};
+		{"regions", TABLE_RIGHT}, {"requests", TABLE_RIGHT},  {"load share", TABLE_RIGHT},
+		{"raw/lz4/hc", TABLE_RIGHT}};
 	const json_t *s;
 	struct table t;
 	size_t i;
 
 	if (!json_is_array(res))
 		return render_fail(r, "shards: the answer is not an array");
-	table_init(&t, cols, 9);
+	table_init(&t, cols, 10);
 	json_array_foreach(res, i, s) {
 		char b[9][HUMAN_BUF];
+		const json_t *tiers = json_object_get(s, "tiers");
+		double raw = 0, lz4 = 0, hc = 0;
+		bool has_tiers = json_is_object(tiers) && render_number(tiers, "event_horizon", &raw) &&
+				 render_number(tiers, "photon_sphere", &lz4) &&
+				 render_number(tiers, "deep_cache", &hc);
 		double items = 0, cap = 0, used = 0, mem = 0, regions = 0, rps = 0, share = 0;
 		bool has_cap = render_number(s, "capacity_items", &cap);
 		bool has_used = render_number(s, "memory_used_bytes", &used);
@@ -193,6 +199,10 @@ int render_shards(struct render *r, const json_t *res)
 		table_cell(&t, "%.0f", regions); /* 4096 at most: exact */
 		table_cell(&t, "%s", has_rps ? human_rate(rps, b[7], sizeof(b[7])) : "-");
 		table_cell(&t, "%s", has_share ? human_percent(share, b[8], sizeof(b[8])) : "-");
+		if (has_tiers)
+			table_cell(&t, "%.0f/%.0f/%.0f", raw, lz4, hc);
+		else
+			table_cell(&t, "-");
 		table_end_row(&t);
 	}
 	return render_table(r, &t);
