@@ -49,7 +49,8 @@ fail() {
 pass() { echo "ok - $*"; }
 req() { "$REQ" "$SOCK" "$@"; }
 tiers() { req '{"command":"stats"}' | jq -c "[.result.shards[].tiers] | $1"; }
-client() { tn_exec "$CLIENT" --server "$TN_DP_IP" --port 9000 --workers 2 "$@"; }
+# (a generous time-out: the sanitizer builds answer slowly at first)
+client() { tn_exec "$CLIENT" --server "$TN_DP_IP" --port 9000 --workers 2 --timeout 1000 "$@"; }
 # sum FIELD: a tier field added over both shards, e.g. photon_sphere.items
 sum() { tiers "map(.$1) | add"; }
 
