@@ -17,6 +17,8 @@
 #  5. With --evict on (a cache, no data directory), 4000 values that do not
 #     compress are all accepted into the same arenas: the coldest go, the
 #     newest stay.
+#  6. With a data directory: 300 compressed items checkpointed, the data
+#     plane killed and restarted from the checkpoint: every value exact.
 set -euo pipefail
 
 BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}
@@ -161,5 +163,35 @@ client batch <"$WORK/eget.txt" >"$WORK/eget.out" || true
 ev=$(tiers 'map(.evictions) | add')
 [ "$ev" -gt 0 ] || fail "no eviction: $(tiers .)"
 pass "--evict on: 4000 incompressible values into two 1 MiB arenas, every PUT OK, $ev coldest evicted, the newest 500 all there"
+testnet_stop_dataplane || fail "data plane did not stop cleanly"
+
+# --- 6. compressed items in a checkpoint, and back after a restart ------------------
+rm -f "$SOCK"
+testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --control-socket "$SOCK" \
+  --capacity 65536 --tiers on --data-dir "$WORK/data" --quiet || fail "data plane start (data dir)"
+head -n 300 "$WORK/puts.txt" >"$WORK/cputs.txt"
+client --durability strong batch <"$WORK/cputs.txt" >"$WORK/cputs.out" || fail "strong puts"
+for _ in $(seq 1 100); do
+  [ "$(( $(sum photon_sphere.items) + $(sum deep_cache.items) ))" = 300 ] && break
+  sleep 0.2
+done
+[ "$(( $(sum photon_sphere.items) + $(sum deep_cache.items) ))" = 300 ] || fail "not compressed: $(tiers .)"
+req '{"command":"checkpoint"}' | jq -e .ok >/dev/null || fail "checkpoint"
+for _ in $(seq 1 100); do
+  grep -q "checkpoint .* complete" "$LOG" && break
+  sleep 0.1
+done
+grep -q "checkpoint .* complete" "$LOG" || fail "the checkpoint of compressed items did not complete"
+kill -KILL "$TN_DP_PID"
+wait "$TN_DP_PID" 2>/dev/null || true
+TN_DP_PID=""
+rm -f "$SOCK"
+testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --control-socket "$SOCK" \
+  --capacity 65536 --tiers on --data-dir "$WORK/data" --quiet || fail "restart (data dir)"
+grep -q "recovery: checkpoint" "$LOG" || fail "the restart loaded no checkpoint"
+head -n 300 "$WORK/gets.txt" >"$WORK/cgets.txt"
+client batch <"$WORK/cgets.txt" >"$WORK/cgets.out" || fail "reads after the restart"
+head -n 300 "$WORK/want.out" | cmp -s - "$WORK/cgets.out" || fail "values after the restart differ"
+pass "300 compressed items checkpointed (as their values), killed, recovered from the checkpoint, read back exactly"
 testnet_stop_dataplane || fail "data plane did not stop cleanly"
 echo "PASS"
