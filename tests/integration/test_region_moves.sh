@@ -22,40 +22,17 @@ set -euo pipefail
 BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}
 SRC=${WE_SOURCE_DIR:?WE_SOURCE_DIR not set}
 DP=$BUILD/dataplane/warpengine
-REQ=$BUILD/tests/integration/ctl_request
 BLASTER=$BUILD/tools/blaster/warp-blaster
 CLIENT=$BUILD/tools/client/warp-client
 
-if [ "$(id -u)" != 0 ]; then
-  echo "SKIP: needs root for network namespaces and AF_PACKET"
-  exit 77
-fi
-command -v ip >/dev/null || { echo "SKIP: 'ip' not installed"; exit 77; }
-command -v jq >/dev/null || { echo "SKIP: 'jq' not installed (scripts/install-deps.sh installs it)"; exit 77; }
-
-. "$SRC/scripts/testnet.sh"
-WORK=$(mktemp -d /tmp/we-moves.XXXXXX)
-BL_PID=""
-cleanup() {
-  [ -n "$BL_PID" ] && kill "$BL_PID" 2>/dev/null || true
-  testnet_down
-  [ -n "${WE_TEST_KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
-LOG=$WORK/dp.log
-SOCK=$WORK/ctl.sock
+. "$SRC/tests/integration/dp_test_lib.sh"
+dp_test_begin moves
 DATA=$WORK/data
-fail() {
-  echo "FAIL: $*" >&2
-  tail -n 20 "$LOG" >&2 || true
-  # the counters that say where requests went, when the data plane still answers
-  "$REQ" "$SOCK" '{"command":"stats"}' 2>/dev/null |
-    jq -c '.result.total | with_entries(select(.value != 0 and (.key | test("drop|busy|held|fwd|move|refused|err|timeout|hop"))))' >&2 || true
-  exit 1
+# On failure, the counters that say where requests went.
+dp_test_fail_extra() {
+  req '{"command":"stats"}' 2>/dev/null |
+    jq -c '.result.total | with_entries(select(.value != 0 and (.key | test("drop|busy|held|fwd|move|refused|err|timeout|hop"))))'
 }
-pass() { echo "ok - $*"; }
-req() { "$REQ" "$SOCK" "$@"; }
-field() { req "$1" | jq -r "$2"; }
 start_dp() {
   testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --data-dir "$DATA" \
     --control-socket "$SOCK" --capacity 65536 --access-sample-every 1 --quiet ||

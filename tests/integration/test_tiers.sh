@@ -24,32 +24,10 @@ set -euo pipefail
 BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}
 SRC=${WE_SOURCE_DIR:?WE_SOURCE_DIR not set}
 DP=$BUILD/dataplane/warpengine
-REQ=$BUILD/tests/integration/ctl_request
 CLIENT=$BUILD/tools/client/warp-client
 
-if [ "$(id -u)" != 0 ]; then
-  echo "SKIP: needs root for network namespaces and AF_PACKET"
-  exit 77
-fi
-command -v ip >/dev/null || { echo "SKIP: 'ip' not installed"; exit 77; }
-command -v jq >/dev/null || { echo "SKIP: 'jq' not installed (scripts/install-deps.sh installs it)"; exit 77; }
-
-. "$SRC/scripts/testnet.sh"
-WORK=$(mktemp -d /tmp/we-tiers.XXXXXX)
-cleanup() {
-  testnet_down
-  [ -n "${WE_TEST_KEEP:-}" ] && echo "kept $WORK" || rm -rf "$WORK"
-}
-trap cleanup EXIT
-LOG=$WORK/dp.log
-SOCK=$WORK/ctl.sock
-fail() {
-  echo "FAIL: $*" >&2
-  tail -n 20 "$LOG" >&2 || true
-  exit 1
-}
-pass() { echo "ok - $*"; }
-req() { "$REQ" "$SOCK" "$@"; }
+. "$SRC/tests/integration/dp_test_lib.sh"
+dp_test_begin tiers
 tiers() { req '{"command":"stats"}' | jq -c "[.result.shards[].tiers] | $1"; }
 # (a generous time-out: the sanitizer builds answer slowly at first)
 client() { tn_exec "$CLIENT" --server "$TN_DP_IP" --port 9000 --workers 2 --timeout 1000 "$@"; }
