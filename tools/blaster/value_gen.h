@@ -50,7 +50,8 @@ void value_gen_text(struct value_sink *s, uint64_t seed);
  *  ..],"bio":"TEXT"}
  * Events are added while one more surely fits, then the bio's words pad the
  * object to the sink's length; a length too short for the whole object (under
- * about 200 bytes) cuts it, and the value is then not valid JSON. */
+ * 184 bytes, less with short numbers and words) cuts it, and the value is
+ * then not valid JSON. */
 void value_gen_json(struct value_sink *s, uint64_t index, uint16_t version, uint64_t seed);
 
 #endif
