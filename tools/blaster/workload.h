@@ -6,7 +6,9 @@
  *   workload_preload_next()  the preload plan: PUT every key once, in order
  *   workload_key()           key bytes of an index ("k" + zero-padded digits)
  *   workload_value()         value bytes of (key index, version), derived, so
- *                            a verifier needs no copy of what it wrote
+ *                            a verifier needs no copy of what it wrote; the
+ *                            config's value_kind picks random characters,
+ *                            English-like text or JSON records (value_gen.h)
  *   workload_value_matches() compare received bytes with a derived value
  */
 #ifndef BLASTER_WORKLOAD_H
