@@ -199,6 +199,11 @@ static const struct opt_spec options_specs[] = {
 	 .parse = options_key_size, WORKLOAD, .help = "key length, fixed or a range (1..250); at least 1 + the digits of keys - 1"},
 	{.name = "value-size", .kind = OPT_CUSTOM, .meta = "B|A-B", .def = "32", .unit = "bytes",
 	 .parse = options_value_size, WORKLOAD, .help = "value length, fixed or a range"},
+	{.name = "value-kind", .kind = OPT_CHOICE, .meta = "K", .def = "random",
+	 .choices = "random|text|json", O(bc.workload.value_kind),
+	 .help = "what values look like: random (printable noise, LZ4 gains nothing), text "
+		 "(English-like words) or json (records of one shape); see \"Value kinds\" in "
+		 "docs/blaster.md"},
 	{.name = "mix", .kind = OPT_CUSTOM, .meta = "OP=W,..", .def = "get=95,put=5",
 	 .parse = options_mix, WORKLOAD, .help = "op weights of get, put, delete (any scale; set and del accepted as names)"},
 	{.name = "dist", .kind = OPT_CUSTOM, .meta = "D", .def = "uniform", .parse = options_dist,
@@ -373,12 +378,19 @@ static const char *options_durability_name(uint8_t d)
 	return d < 4 ? names[d] : "?";
 }
 
+static const char *options_value_kind_name(enum workload_value_kind k)
+{
+	static const char *const names[] = {"random", "text", "json"};
+
+	return (unsigned)k < 3 ? names[k] : "?";
+}
+
 json_t *options_json(const struct options *o)
 {
 	const struct blaster_config *bc = &o->bc;
 	const struct workload_config *w = &bc->workload;
 
-	return json_pack("{s:s, s:s, s:i, s:s, s:i, s:I, s:[i,i], s:[i,i], s:{s:f,s:f,s:f},"
+	return json_pack("{s:s, s:s, s:i, s:s, s:i, s:I, s:[i,i], s:[i,i], s:s, s:{s:f,s:f,s:f},"
 			 " s:s, s:f, s:s, s:f, s:s, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:I,"
 			 " s:b, s:b, s:s, s:b}",
 			 "engine", o->engine, "server", o->server, "port", (int)o->port,
@@ -386,6 +398,7 @@ json_t *options_json(const struct options *o)
 			 "workers", (int)bc->workers, "keys", (json_int_t)w->keys,
 			 "key_size", (int)w->key_size_min, (int)w->key_size_max,
 			 "value_size", (int)w->value_size_min, (int)w->value_size_max,
+			 "value_kind", options_value_kind_name(w->value_kind),
 			 "mix", "get", w->mix_get, "put", w->mix_put, "delete", w->mix_delete,
 			 "dist", w->dist == WORKLOAD_DIST_ZIPF ? "zipf" : "uniform",
 			 "zipf_theta", w->dist == WORKLOAD_DIST_ZIPF ? w->zipf_theta : 0.0,

@@ -10,10 +10,12 @@
  * of each key is a fixed hash of its index, so a key always has the same name.
  * Keys do not depend on the seed: a preload done by one run serves the next.
  *
- * Values: bytes from a splitmix64 stream seeded by (index, version), mapped to
- * 64 printable characters (safe to show in a log, fine for memcached's ASCII
- * protocol too). With a size range the length is also a hash of (index,
- * version). Values do not depend on the seed either.
+ * Values: with the random kind (the default), bytes from a splitmix64 stream
+ * seeded by (index, version), mapped to 64 printable characters (safe to show
+ * in a log, fine for memcached's ASCII protocol too). The text and json kinds
+ * (value_gen.c) draw words and JSON records from a stream with the same seed,
+ * so they compress like real data. With a size range the length is also a
+ * hash of (index, version). Values do not depend on the seed either.
  *
  * The op mix draws 32 bits and compares them with cumulative thresholds; the
  * key index comes from rng_below() (uniform) or zipf_draw() (Zipf, rank 0 the
@@ -23,6 +25,8 @@
 
 #include <errno.h>
 #include <string.h>
+
+#include "value_gen.h"
 
 static const char workload_alphabet[64] =
 	"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
@@ -58,6 +62,10 @@ static int workload_check(const struct workload_config *cfg, const char **why)
 	if (cfg->value_size_min > cfg->value_size_max ||
 	    cfg->value_size_max > WORKLOAD_VALUE_MAX) {
 		*why = "value size must be a range min <= max <= 1 MiB";
+		return -EINVAL;
+	}
+	if (cfg->value_kind > WORKLOAD_VALUE_JSON) {
+		*why = "value kind must be random, text or json";
 		return -EINVAL;
 	}
 	if (!(cfg->mix_get >= 0 && cfg->mix_put >= 0 && cfg->mix_delete >= 0) ||
@@ -169,11 +177,10 @@ static void workload_chars(uint64_t bits, uint8_t out[8])
 	}
 }
 
-uint32_t workload_value(const struct workload *w, uint64_t index, uint16_t version,
-			uint8_t *buf)
+/* The random kind: 8 characters per splitmix64 draw. */
+static void workload_value_random(uint64_t seed, uint8_t *buf, uint32_t len)
 {
-	uint32_t len = workload_value_len(w, index, version);
-	uint64_t state = workload_value_seed(index, version);
+	uint64_t state = seed;
 	uint8_t chunk[8];
 
 	for (uint32_t off = 0; off < len; off += 8) {
@@ -182,17 +189,13 @@ uint32_t workload_value(const struct workload *w, uint64_t index, uint16_t versi
 		workload_chars(rng_splitmix64(&state), chunk);
 		memcpy(buf + off, chunk, n);
 	}
-	return len;
 }
 
-bool workload_value_matches(const struct workload *w, uint64_t index, uint16_t version,
-			    const uint8_t *value, uint32_t len)
+static bool workload_value_random_matches(uint64_t seed, const uint8_t *value, uint32_t len)
 {
-	uint64_t state = workload_value_seed(index, version);
+	uint64_t state = seed;
 	uint8_t chunk[8];
 
-	if (len != workload_value_len(w, index, version))
-		return false;
 	for (uint32_t off = 0; off < len; off += 8) {
 		uint32_t n = len - off < 8 ? len - off : 8;
 
@@ -201,4 +204,46 @@ bool workload_value_matches(const struct workload *w, uint64_t index, uint16_t v
 			return false;
 	}
 	return true;
+}
+
+/* The text and json kinds: one generator, writing or comparing. */
+static void workload_value_generate(const struct workload *w, uint64_t index, uint16_t version,
+				    struct value_sink *s)
+{
+	uint64_t seed = workload_value_seed(index, version);
+
+	if (w->cfg.value_kind == WORKLOAD_VALUE_TEXT)
+		value_gen_text(s, seed);
+	else
+		value_gen_json(s, index, version, seed);
+}
+
+uint32_t workload_value(const struct workload *w, uint64_t index, uint16_t version,
+			uint8_t *buf)
+{
+	uint32_t len = workload_value_len(w, index, version);
+	struct value_sink s;
+
+	if (w->cfg.value_kind == WORKLOAD_VALUE_RANDOM) {
+		workload_value_random(workload_value_seed(index, version), buf, len);
+		return len;
+	}
+	s = value_sink_writer(buf, len);
+	workload_value_generate(w, index, version, &s);
+	return len;
+}
+
+bool workload_value_matches(const struct workload *w, uint64_t index, uint16_t version,
+			    const uint8_t *value, uint32_t len)
+{
+	struct value_sink s;
+
+	if (len != workload_value_len(w, index, version))
+		return false;
+	if (w->cfg.value_kind == WORKLOAD_VALUE_RANDOM)
+		return workload_value_random_matches(workload_value_seed(index, version), value,
+						     len);
+	s = value_sink_checker(value, len);
+	workload_value_generate(w, index, version, &s);
+	return !s.differs && s.pos == len;
 }

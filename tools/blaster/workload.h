@@ -6,7 +6,9 @@
  *   workload_preload_next()  the preload plan: PUT every key once, in order
  *   workload_key()           key bytes of an index ("k" + zero-padded digits)
  *   workload_value()         value bytes of (key index, version), derived, so
- *                            a verifier needs no copy of what it wrote
+ *                            a verifier needs no copy of what it wrote; the
+ *                            config's value_kind picks random characters,
+ *                            English-like text or JSON records (value_gen.h)
  *   workload_value_matches() compare received bytes with a derived value
  */
 #ifndef BLASTER_WORKLOAD_H
@@ -22,6 +24,14 @@
 #define WORKLOAD_KEY_MAX 250          /* the native protocol's and memcached's limit */
 #define WORKLOAD_VALUE_MAX (1u << 20) /* a generous bound; codecs impose their own */
 #define WORKLOAD_KEYS_MAX (1ull << 40)
+
+/* What values look like (value_gen.h): all are a pure function of (key
+ * index, version). */
+enum workload_value_kind {
+	WORKLOAD_VALUE_RANDOM = 0, /* 64 printable characters, no repeats: LZ4 gains nothing */
+	WORKLOAD_VALUE_TEXT,       /* English-like words: LZ4 saves about half */
+	WORKLOAD_VALUE_JSON,       /* JSON records of one shape: LZ4 saves about half */
+};
 
 enum workload_dist {
 	WORKLOAD_DIST_UNIFORM = 0,
@@ -41,6 +51,7 @@ struct workload_config {
 	uint32_t key_size_max;
 	uint32_t value_size_min;
 	uint32_t value_size_max;
+	enum workload_value_kind value_kind;
 	/* Relative weights of the op mix, any scale, not all zero. */
 	double mix_get;
 	double mix_put;

@@ -622,6 +622,41 @@ static void test_blaster_memcached_verify(void **state)
 	fake_free(f);
 }
 
+/* The text and json value kinds (--value-kind) over both protocols: a
+ * preload and a verified run find every value right, and a (native) server
+ * that flips a bit in some values is caught as with random values. */
+static void test_blaster_value_kinds_verify(void **state)
+{
+	static const enum workload_value_kind kinds[] = {WORKLOAD_VALUE_TEXT,
+							 WORKLOAD_VALUE_JSON};
+
+	(void)state;
+	for (int k = 0; k < 2; k++) {
+		for (int mc = 0; mc < 2; mc++) {
+			struct blaster_config c = base_config(mc, blaster_test_seed("value_kinds"));
+			struct fake *f = fake_new(mc, mc ? 1 : 4);
+			struct blaster *b;
+			uint64_t now;
+
+			c.workload.value_kind = kinds[k];
+			c.workload.value_size_min = mc ? 1000 : 100;
+			c.workload.value_size_max = mc ? 3000 : 1200;
+			b = blaster_new(&c);
+			now = run_phase(b, f, BLASTER_PHASE_PRELOAD, 0, 10 * US, NULL);
+			assert_int_equal(b->preload_report.c.answered, KEYS);
+			f->corrupt_every = mc ? 0 : 50; /* the native fake corrupts */
+			run_phase(b, f, BLASTER_PHASE_RUN, now, 10 * US, NULL);
+			assert_true(b->run_report.c.sent > 1000);
+			assert_true(mc || f->corrupted >= 50);
+			assert_int_equal(b->run_report.c.wrong_values, mc ? 0 : f->corrupted / 50);
+			assert_true(b->run_report.c.verified > b->run_report.c.sent / 2);
+			assert_int_equal(b->run_report.c.rx_malformed, 0);
+			blaster_free(b);
+			fake_free(f);
+		}
+	}
+}
+
 static const uint8_t test_token[PROTO_TOKEN_SIZE] = {7, 7, 7, 7, 1, 2, 3, 4,
 						     5, 6, 7, 8, 9, 10, 11, 12};
 
@@ -825,6 +860,7 @@ int main(void)
 		cmocka_unit_test(test_blaster_open_loop_drops_backlog),
 		cmocka_unit_test(test_blaster_open_loop_end_grace),
 		cmocka_unit_test(test_blaster_memcached_verify),
+		cmocka_unit_test(test_blaster_value_kinds_verify),
 		cmocka_unit_test(test_blaster_token_carried),
 		cmocka_unit_test(test_blaster_need_token_counted),
 		cmocka_unit_test(test_blaster_token_renewed),

@@ -76,6 +76,7 @@ static void test_options_defaults(void **state)
 	assert_false(o.bc.verify);
 	assert_true(o.bc.token); /* native: the address-token handshake is on */
 	assert_string_equal(o.engine, "kernel");
+	assert_int_equal(o.bc.workload.value_kind, WORKLOAD_VALUE_RANDOM);
 	assert_int_equal(options_parse(&o, ARGC(no_token), no_token, err, sizeof(err)),
 			 OPTIONS_OK);
 	assert_false(o.bc.token);
@@ -119,6 +120,7 @@ static void test_options_errors(void **state)
 		{{"--workers", "2", "--duration", "0"}, "--duration"},
 		{{"--workers", "2", "--arrival", "bursty"}, "--arrival"},
 		{{"--workers", "2", "--durability", "maybe"}, "--durability"},
+		{{"--workers", "2", "--value-kind", "binary"}, "--value-kind"},
 		{{"--workers", "2", "--seed", "-1"}, "--seed"},
 		{{"--workers", "2", "--bogus"}, "--bogus"},
 		{{"--workers", "2", "stray"}, "stray"},
@@ -184,6 +186,28 @@ static void test_options_derived(void **state)
 		    o.bc.workload.mix_delete == 0);
 }
 
+/* --value-kind picks the kind; the JSON report's config names it. */
+static void test_options_value_kind(void **state)
+{
+	static const char *const kinds[] = {"random", "text", "json"};
+	struct options o;
+	char err[256];
+
+	(void)state;
+	for (int k = 0; k < 3; k++) {
+		char *argv[] = {"warp-blaster", "--workers", "1", "--value-kind", (char *)kinds[k],
+				NULL};
+		json_t *j;
+
+		assert_int_equal(options_parse(&o, ARGC(argv), argv, err, sizeof(err)), OPTIONS_OK);
+		assert_int_equal(o.bc.workload.value_kind, k);
+		j = options_json(&o);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(json_object_get(j, "value_kind")), kinds[k]);
+		json_decref(j);
+	}
+}
+
 /* A region map file: 3 workers from port 9400, region r owned by 2 - r % 3. */
 static void write_map(const char *path, unsigned workers, const char *owner0)
 {
@@ -241,6 +265,7 @@ int main(void)
 		cmocka_unit_test(test_options_errors),
 		cmocka_unit_test(test_options_help),
 		cmocka_unit_test(test_options_derived),
+		cmocka_unit_test(test_options_value_kind),
 		cmocka_unit_test(test_options_region_map),
 	};
 
