@@ -42,10 +42,12 @@ static void make_value(unsigned i, unsigned version, uint8_t *v, uint32_t *len)
 {
 	uint64_t r = (uint64_t)i << 20 | version;
 
+	static const char json[] = "{\"name\":\"user\",\"id\":12345,\"tags\":[\"a\",\"b\"]} ";
+
 	*len = VLEN - (i % 50);
 	if (i % 2 == 0) {
 		for (uint32_t o = 0; o < *len; o++)
-			v[o] = (uint8_t)"{\"name\":\"user\",\"id\":12345,\"tags\":[\"a\",\"b\"]} "[(o + i) % 48];
+			v[o] = (uint8_t)json[(o + i) % (sizeof(json) - 1)];
 		v[0] = (uint8_t)('0' + version % 10);
 	} else {
 		for (uint32_t o = 0; o < *len; o++)
