@@ -35,6 +35,18 @@ void shard_set_evict_on_put(struct shard *s, bool on)
 	s->evict_on_put = on;
 }
 
+/* The index slot of a live item (found by its key) and the key's hash. */
+static uint64_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash)
+{
+	const uint8_t *key = arena_item_key((struct arena_item *)it);
+	uint64_t *slot;
+
+	*hash = shard_hash(s, key, (uint8_t)it->key_len);
+	slot = shard_find(s, *hash, key, (uint8_t)it->key_len);
+	WE_ASSERT(slot != NULL && arena_item_at(&s->arena, table_slot_offset(*slot)) == it);
+	return slot;
+}
+
 /* Delete the item at *slot (found under hash) and count it evicted. */
 static void shard_evict_slot(struct shard *s, uint64_t hash, uint64_t *slot)
 {
@@ -80,9 +92,7 @@ bool shard_evict_one(struct shard *s)
 	}
 	if (coldest == NULL)
 		return false;
-	hash = shard_hash(s, arena_item_key(coldest), (uint8_t)coldest->key_len);
-	slot = shard_find(s, hash, arena_item_key(coldest), (uint8_t)coldest->key_len);
-	WE_ASSERT(slot != NULL);
+	slot = shard_slot_of(s, coldest, &hash);
 	shard_evict_slot(s, hash, slot);
 	return true;
 }
@@ -158,15 +168,12 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	uint32_t len = it->value_len; /* it is freed once replaced */
 	enum item_tier to;
 	const uint8_t *raw;
-	uint64_t *slot;
+	uint64_t *slot, hash;
 	int n;
 
 	it->temperature = temperature_store((uint16_t)it->temperature, s->tick);
 	if (level < p->evict_below) {
-		uint64_t hash = shard_hash(s, arena_item_key(it), (uint8_t)it->key_len);
-
-		slot = shard_find(s, hash, arena_item_key(it), (uint8_t)it->key_len);
-		WE_ASSERT(slot != NULL);
+		slot = shard_slot_of(s, it, &hash);
 		shard_evict_slot(s, hash, slot);
 		return 0;
 	}
@@ -189,9 +196,7 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 		s->tiers.left_raw += it->tier == TIER_EVENT_HORIZON;
 		return len;
 	}
-	slot = shard_find(s, shard_hash(s, arena_item_key(it), (uint8_t)it->key_len),
-			  arena_item_key(it), (uint8_t)it->key_len);
-	WE_ASSERT(slot != NULL && arena_item_at(&s->arena, table_slot_offset(*slot)) == it);
+	slot = shard_slot_of(s, it, &hash);
 	if (shard_tier_replace(s, slot, it, to, s->work, (uint32_t)n)) {
 		s->tiers.demotions[to]++;
 		(*demoted)++;
