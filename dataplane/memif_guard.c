@@ -84,6 +84,7 @@ static struct {
 	uint64_t skipped_bytes;
 	uint32_t handoffs;   /* pauses left to the supervisor (link still up) */
 	uint32_t in_unmap;   /* threads inside memif_guard_unmap() */
+	uint64_t entered;    /* guarded unmaps begun, ever */
 	uint64_t last_unmap_ns; /* when the last one left it */
 } memif_guard;
 
@@ -186,6 +187,11 @@ bool memif_guard_busy(void)
 	       (last != 0 && we_monotonic_ns() - last < MEMIF_GUARD_SETTLE_NS);
 }
 
+uint64_t memif_guard_unmaps(void)
+{
+	return __atomic_load_n(&memif_guard.entered, __ATOMIC_ACQUIRE);
+}
+
 static int memif_guard_unmap_parked(void *addr, size_t len);
 
 /* Counts the threads inside, for memif_guard_busy(). */
@@ -194,6 +200,7 @@ static int memif_guard_unmap(void *addr, size_t len)
 	int rc;
 
 	__atomic_fetch_add(&memif_guard.in_unmap, 1, __ATOMIC_ACQ_REL);
+	__atomic_fetch_add(&memif_guard.entered, 1, __ATOMIC_ACQ_REL);
 	rc = memif_guard_unmap_parked(addr, len);
 	__atomic_store_n(&memif_guard.last_unmap_ns, we_monotonic_ns(), __ATOMIC_RELEASE);
 	__atomic_fetch_sub(&memif_guard.in_unmap, 1, __ATOMIC_ACQ_REL);

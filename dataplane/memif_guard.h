@@ -4,6 +4,7 @@
  *                                       unmaps until the workers are parked
  *   memif_guard_service  memif_guard.c  the supervisor's periodic look (hand-off)
  *   memif_guard_busy     memif_guard.c  a driver unmap is under way: no restart
+ *   memif_guard_unmaps   memif_guard.c  guarded unmaps begun so far (a disconnect reached them)
  *   memif_guard_disarm   memif_guard.c  the workers have stopped: unmaps pass
  *   memif_guard_report   memif_guard.c  one line of figures, at exit
  *   munmap               memif_guard.c  the interposed libc call
@@ -40,6 +41,9 @@ void memif_guard_service(void);
 /* True while the memif driver is inside a guarded unmap (or just left one):
  * its disconnect is not finished, so the port must not be restarted yet. */
 bool memif_guard_busy(void);
+/* Guarded unmaps begun since start: when it moves after the link went
+ * down, the driver's disconnect has reached its unmaps (its last step). */
+uint64_t memif_guard_unmaps(void);
 /* "warpengine: memif guard: N unmaps held ..." (nothing if never armed). */
 void memif_guard_report(FILE *out);
 

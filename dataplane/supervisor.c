@@ -53,16 +53,41 @@ double supervisor_now_s(void)
  * interrupt thread; stopping the port during it would run the driver's
  * disconnect and connect at once, so give it this long to bring the link up. */
 #define MAIN_HANDSHAKE_S 3.0
+/* The link reads down at the start of the driver's disconnect (on EAL's
+ * interrupt thread), its unmaps come last: a restart in between would run a
+ * second disconnect over the first. So a restart waits until the guard saw
+ * the disconnect's unmaps begin (and settle, memif_guard_busy), or this long
+ * for a disconnect that unmapped nothing. */
+#define MAIN_DISCONNECT_WAIT_S 1.0
 struct main_link {
 	double down_since; /* 0 while up */
 	double last_try;
 	bool ever_up;      /* the link has been up once (a peer left, or none came) */
 	bool restarting;   /* workers parked, port not started yet */
 	double started_at; /* last restart that connected the socket */
+	unsigned attempts; /* restarts tried since the link went down */
+	uint64_t unmaps_at_down; /* memif_guard_unmaps() when the link went down */
 };
+
+/* Say what a reconnect attempt did: the first few of an outage, then every
+ * 10th, so that a peer that never comes is visible without flooding. */
+static void main_say_attempt(const struct main_link *l, double now, int rc)
+{
+	if (l->attempts > 4 && l->attempts % 10 != 0)
+		return;
+	if (rc == 0)
+		printf("warpengine: reconnect attempt %u (%.1f s down): socket connected, waiting "
+		       "for the memif handshake\n", l->attempts, now - l->down_since);
+	else
+		printf("warpengine: reconnect attempt %u (%.1f s down): port restart failed (%d); "
+		       "trying again\n", l->attempts, now - l->down_since, rc);
+	fflush(stdout);
+}
 
 static void main_watch_link(struct dataplane *st, struct main_link *l, double now)
 {
+	int rc;
+
 	if (st->port.memif_role == PORT_MEMIF_NONE)
 		return;
 	memif_guard_service();
@@ -72,6 +97,8 @@ static void main_watch_link(struct dataplane *st, struct main_link *l, double no
 			fflush(stdout);
 		}
 		l->down_since = 0;
+		l->attempts = 0;
+		l->started_at = 0; /* the handshake is over */
 		l->ever_up = true;
 		return;
 	}
@@ -82,6 +109,7 @@ static void main_watch_link(struct dataplane *st, struct main_link *l, double no
 		return;
 	if (l->down_since == 0) {
 		l->down_since = now;
+		l->unmaps_at_down = memif_guard_unmaps();
 		if (l->ever_up)
 			printf("warpengine: link down (memif peer left); %s\n",
 			       port_needs_reconnect(&st->port) ? "reconnecting"
@@ -94,6 +122,9 @@ static void main_watch_link(struct dataplane *st, struct main_link *l, double no
 	    now - l->last_try < MAIN_RECONNECT_EVERY_S || now - l->started_at < MAIN_HANDSHAKE_S ||
 	    memif_guard_busy())
 		return;
+	if (l->ever_up && l->attempts == 0 && memif_guard_unmaps() == l->unmaps_at_down &&
+	    now - l->down_since < MAIN_DISCONNECT_WAIT_S)
+		return; /* the driver's disconnect has not reached its unmaps yet */
 	l->last_try = now;
 	if (!l->restarting) {
 		if (!worker_pause_all(st->workers, st->n_workers, 1000)) {
@@ -107,7 +138,10 @@ static void main_watch_link(struct dataplane *st, struct main_link *l, double no
 		}
 		l->restarting = true;
 	}
-	if (port_restart(&st->port) == 0) {
+	l->attempts++;
+	rc = port_restart(&st->port);
+	main_say_attempt(l, now, rc);
+	if (rc == 0) {
 		l->restarting = false;
 		l->started_at = now;
 		worker_resume_all();

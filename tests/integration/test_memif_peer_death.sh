@@ -22,7 +22,9 @@
 # KILLS peers are killed per role: 10 (20 in all) by default, 100 (200 in
 # all) with WE_LONG_TESTS=1; WE_MEMIF_KILLS and WE_MEMIF_ROLES override.
 # A cycle takes 3-8 s on a loaded two-core box (EAL start of the new peer,
-# the memif handshake, its first answers). WE_KEEP_WORK=1 keeps the logs;
+# the memif handshake, its first answers). Each peer waits up to 30 s for
+# its link (--link-wait-s): the data plane retries a handshake that did not
+# complete every few seconds and says so in its log ("reconnect attempt"). WE_KEEP_WORK=1 keeps the logs;
 # WE_DEBUG_STACKS=1 saves the processes' stacks (gdb) when a check fails.
 set -euo pipefail
 
@@ -99,7 +101,7 @@ start_blaster() {
   shift 2
   "$BLASTER" --no-pci --no-huge -m 256 --file-prefix "$BL_PREFIX" --lcores 0@1 \
     --log-level=lib.eal:warning --vdev "$(bl_vdev "$dprole")" \
-    -- --engine dpdk --server 10.98.0.1 --port 9000 --workers 2 --timeout-ms 2000 --no-token \
+    -- --engine dpdk --server 10.98.0.1 --port 9000 --workers 2 --timeout-ms 2000 --no-token --link-wait-s 30 \
     "$@" >"$log" 2>&1 &
   BL_PID=$!
 }
@@ -158,10 +160,10 @@ run_role() {
       start_blaster "$role" "$WORK/bl-$i.log" "${LOAD[@]}"
     fi
     cp /dev/null "$WORK/bl-last.log"
-    if ! wait_line "$WORK/bl-$i.log" '^run .*\([1-9][0-9]* total\)' 30 "$BL_PID"; then
+    if ! wait_line "$WORK/bl-$i.log" '^run .*\([1-9][0-9]* total\)' 45 "$BL_PID"; then
       cp "$WORK/bl-$i.log" "$WORK/bl-last.log"
       dp_alive "before peer $i was served (after $served kills)"
-      fail "peer $i of $KILLS was not served within 30 s (after $served kills)"
+      fail "peer $i of $KILLS was not served within 45 s (after $served kills)"
     fi
     grep -E '^run .* wrong [1-9]' "$WORK/bl-$i.log" && fail "peer $i saw wrong values"
     [ "$i" = "$KILLS" ] && break

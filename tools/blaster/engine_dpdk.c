@@ -40,7 +40,6 @@
 #define ENGINE_DPDK_MBUFS 16383
 #define ENGINE_DPDK_RX_BURST 64
 #define ENGINE_DPDK_SRC_PORT 40000 /* our UDP source port for queue q: 40000 + q */
-#define ENGINE_DPDK_LINK_WAIT_MS 10000
 #define ENGINE_DPDK_ARP_TRIES 10
 
 struct engine_dpdk_ctx {
@@ -56,6 +55,7 @@ struct engine_dpdk_ctx {
 	uint64_t tsc0;
 	uint64_t ns0;             /* CLOCK_MONOTONIC at tsc0, so times look like the kernel engine's */
 	uint32_t linger_s;        /* --linger: wait for the peer to leave before closing */
+	uint32_t link_wait_s;     /* --link-wait-s: wait for the link before giving up */
 	uint64_t rx_other;        /* frames that were not answers for us */
 	uint64_t tx_ring_full;    /* sends deferred because a TX ring was full */
 	char diag[160];
@@ -148,10 +148,10 @@ static int engine_dpdk_port(struct engine_dpdk_ctx *d, char *err, size_t err_len
 		rte_eth_link_get_nowait(d->port_id, &link);
 		if (link.link_status == RTE_ETH_LINK_UP)
 			break;
-		if (ms >= ENGINE_DPDK_LINK_WAIT_MS) {
+		if (ms >= d->link_wait_s * 1000ull) {
 			snprintf(err, err_len, "port %u (%s): link still down after %u s (is the "
 					       "peer running?)",
-				 d->port_id, info.driver_name, ENGINE_DPDK_LINK_WAIT_MS / 1000);
+				 d->port_id, info.driver_name, d->link_wait_s);
 			return -ENOLINK;
 		}
 		rte_delay_ms(10);
@@ -249,6 +249,7 @@ static int engine_dpdk_open(void **ctx, const struct options *o, char *err, size
 	d->eal_up = true;
 	d->port_id = o->port_id;
 	d->linger_s = o->linger_s;
+	d->link_wait_s = o->link_wait_s;
 	d->n_queues = o->bc.proto == BLASTER_PROTO_NATIVE ? o->bc.workers : 1;
 	d->server_port_base = o->port;
 	d->self.ip_be = source.s_addr;

@@ -39,6 +39,7 @@ struct options {
 	const char *source_ip;  /* our IPv4 address; NULL: the server's + 1 */
 	uint16_t port_id;       /* DPDK port index */
 	uint32_t linger_s;      /* after the run, wait this long for the peer to leave */
+	uint32_t link_wait_s;   /* wait this long for the link before giving up */
 	int eal_argc;           /* EAL arguments: what came before "--" */
 	char **eal_argv;
 };
