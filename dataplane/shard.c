@@ -87,6 +87,7 @@ int shard_init(struct shard *s, void *mem, size_t mem_bytes, const struct shard_
 	memset(s, 0, sizeof(*s));
 	s->secret = cfg->hash_secret;
 	s->rng = 0x9e3779b97f4a7c15ull; /* any nonzero state */
+	s->accesses_left = SHARD_COOL_ACCESSES_PER_ITEM * SHARD_COOL_ITEMS_MIN;
 	table_bytes = shard_round_line(table_memory_size(&g));
 	rc = table_init(&s->table, mem, table_bytes, &g);
 	if (rc != 0)
@@ -159,8 +160,10 @@ enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	if (slot == NULL)
 		return WE_STATUS_NOT_FOUND;
 	it = arena_item_at(&s->arena, table_slot_offset(*slot));
-	if (s->track_reads)
+	if (s->track_reads) {
+		shard_count_access(s);
 		it->temperature = temperature_touch((uint16_t)it->temperature, s->tick, shard_draw(s));
+	}
 	if (we_unlikely(it->tier != TIER_EVENT_HORIZON))
 		return shard_get_compressed(s, slot, it, value, value_len);
 	s->tiers.hits[TIER_EVENT_HORIZON]++;
@@ -175,9 +178,11 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	uint64_t *slot;
 	uint64_t offset;
 	struct arena_item *it;
-	uint16_t temperature = temperature_make(TEMP_LEVEL_NEW, (uint8_t)s->tick);
+	uint16_t temperature;
 
 	WE_ASSERT(lsn <= ARENA_LSN_MAX);
+	shard_count_access(s);
+	temperature = temperature_make(TEMP_LEVEL_NEW, (uint8_t)s->tick);
 	if (value_len > ARENA_VALUE_MAX)
 		return WE_STATUS_VALUE_TOO_LARGE;
 	slot = shard_find(s, hash, key, key_len);
@@ -204,7 +209,8 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 		/* A cache makes room: the coldest sampled item goes, then
 		 * again. The key being written may be the one evicted: its
 		 * slot is looked up again after each eviction. */
-		if (!s->evict_on_put || tries == SHARD_EVICT_TRIES || !shard_evict_one(s)) {
+		if (!s->evict_on_put || tries == SHARD_EVICT_TRIES ||
+		    !shard_evict_one(s, arena_item_bytes(key_len, value_len))) {
 			s->put_no_space++;
 			return WE_STATUS_NO_SPACE;
 		}

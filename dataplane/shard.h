@@ -176,11 +176,25 @@ struct shard_demote_policy {
 				    * checked between chains: a step ends the chain it began */
 };
 
-/* The cooling clock: the caller's coarse time (e.g. seconds). */
-void shard_set_tick(struct shard *s, uint32_t tick);
+/* The cooling clock (temperature.h) has two sources: the caller's coarse
+ * time (e.g. seconds / 4), set here, and the shard's own accesses: every
+ * SHARD_COOL_ACCESSES_PER_ITEM accesses per item it holds (at least
+ * SHARD_COOL_ITEMS_MIN items) count one tick more. So temperature measures
+ * how often an item is used compared with the shard's other items, at any
+ * request rate, and an idle shard still cools. */
+#define SHARD_COOL_ACCESSES_PER_ITEM 8
+#define SHARD_COOL_ITEMS_MIN 128
+void shard_set_tick(struct shard *s, uint32_t time_tick);
+/* The cooling clock now (what temperature_read takes). */
+uint32_t shard_tick(const struct shard *s);
 /* Whether GETs warm the items they read (on while the tiers run: a key
  * that is only read must not cool; off, a GET writes nothing). */
 void shard_set_track_reads(struct shard *s, bool on);
+/* A GET of a compressed item brings it back raw only when its level (after
+ * the GET warmed it) is at least `level`: under memory pressure the worker
+ * sets the level below which it demotes, so that the room its demotions free
+ * does not go straight back to items it would demote again (0: always). */
+void shard_set_promote_level(struct shard *s, uint8_t level);
 /* A cache: a PUT that finds no room evicts the coldest of a few sampled
  * chains' items and tries again (a few times at most) before NO_SPACE. */
 void shard_set_evict_on_put(struct shard *s, bool on);

@@ -24,8 +24,12 @@ struct shard {
 	 * items and bytes of each tier, and two buffers of the largest value
 	 * a compressed tier takes: a GET's decompressed value (valid until
 	 * the next operation) and a demotion's compressed copy. */
-	uint32_t tick;
-	bool track_reads;  /* GETs warm what they read */
+	uint32_t tick;         /* time_tick + access_ticks */
+	uint32_t time_tick;    /* the caller's coarse time (shard_set_tick) */
+	uint32_t access_ticks; /* ticks counted by accesses */
+	uint64_t accesses_left; /* accesses until the next access tick */
+	bool track_reads;
+	uint8_t promote_level; /* shard_set_promote_level */  /* GETs warm what they read */
 	bool evict_on_put; /* a full shard evicts to make room (a cache) */
 	uint32_t evict_cursor; /* the next main bucket eviction samples */
 	uint64_t rng; /* xorshift state: the temperature's random draws */
@@ -97,9 +101,20 @@ static inline uint32_t shard_draw(struct shard *s)
 	return (uint32_t)(x >> 32);
 }
 
-/* Evict the coldest item of a few chains from the eviction cursor on
+/* One tick of the cooling clock counted by accesses (shard_tier.c). */
+void shard_access_tick(struct shard *s);
+
+/* An access for the cooling clock: a GET that warms what it reads, a PUT. */
+static inline void shard_count_access(struct shard *s)
+{
+	if (we_unlikely(--s->accesses_left == 0))
+		shard_access_tick(s);
+}
+
+/* Evict the coldest item of a few chains from the eviction cursor on,
+ * preferring one whose freed block gives `need` bytes in one piece
  * (shard_tier.c); false when it found none. */
-bool shard_evict_one(struct shard *s);
+bool shard_evict_one(struct shard *s, uint64_t need);
 
 /* A GET that found a compressed item (shard_tier.c). */
 enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct arena_item *it,

@@ -20,14 +20,35 @@ _Static_assert(SHARD_TIER_VALUE_MAX <= ARENA_VALUE_MAX, "tier values fit the are
 _Static_assert(sizeof(((struct shard *)0)->work) >= SHARD_TIER_VALUE_MAX + SHARD_TIER_VALUE_MAX / 255 + 16,
 	       "the work buffer holds any compressed tier value");
 
-void shard_set_tick(struct shard *s, uint32_t tick)
+void shard_set_tick(struct shard *s, uint32_t time_tick)
 {
-	s->tick = tick;
+	s->time_tick = time_tick;
+	s->tick = s->time_tick + s->access_ticks;
+}
+
+uint32_t shard_tick(const struct shard *s)
+{
+	return s->tick;
+}
+
+void shard_access_tick(struct shard *s)
+{
+	uint64_t items = s->table.items;
+
+	s->access_ticks++;
+	s->tick = s->time_tick + s->access_ticks;
+	s->accesses_left = SHARD_COOL_ACCESSES_PER_ITEM *
+			   (items > SHARD_COOL_ITEMS_MIN ? items : SHARD_COOL_ITEMS_MIN);
 }
 
 void shard_set_track_reads(struct shard *s, bool on)
 {
 	s->track_reads = on;
+}
+
+void shard_set_promote_level(struct shard *s, uint8_t level)
+{
+	s->promote_level = level;
 }
 
 void shard_set_evict_on_put(struct shard *s, bool on)
@@ -63,12 +84,30 @@ static void shard_evict_slot(struct shard *s, uint64_t hash, uint64_t *slot)
  * walked to find them (a sparse index has many empty chains). */
 #define SHARD_EVICT_SAMPLE_ITEMS 8
 #define SHARD_EVICT_CHAINS_MAX 4096
+/* An item whose freed block would not give the PUT its room in one piece
+ * (smaller, and no free neighbour to merge with) counts this many levels
+ * warmer: with small compressed items among large raw ones, evicting the
+ * small ones first frees bytes the arena cannot hand out (fragments), and the
+ * PUT evicts again and again or fails. */
+#define SHARD_EVICT_MISFIT_LEVELS 4
 
-bool shard_evict_one(struct shard *s)
+/* Whether freeing it gives a block of `need` bytes: its own block, or one
+ * merged with a free block just before or after it. */
+static bool shard_evict_fits(const struct shard *s, const struct arena_item *it, uint64_t need)
+{
+	uint64_t bytes = arena_item_block_bytes(it);
+	uint64_t next = (uint64_t)((const uint8_t *)it - s->arena.base) + bytes;
+
+	if (bytes >= need || it->prev_free)
+		return true;
+	return next >= s->arena.bump_offset || arena_item_at(&s->arena, next)->free;
+}
+
+bool shard_evict_one(struct shard *s, uint64_t need)
 {
 	uint64_t slots[TABLE_CHAIN_SLOTS_MAX];
 	struct arena_item *coldest = NULL;
-	uint8_t coldest_level = 0;
+	unsigned coldest_level = 0;
 	unsigned sampled = 0;
 	uint64_t hash, *slot;
 
@@ -81,8 +120,10 @@ bool shard_evict_one(struct shard *s)
 		s->evict_cursor = cur >= s->table.nbuckets ? 0 : cur;
 		for (int i = 0; i < got; i++) {
 			struct arena_item *it = arena_item_at(&s->arena, table_slot_offset(slots[i]));
-			uint8_t level = temperature_read((uint16_t)it->temperature, s->tick);
+			unsigned level = temperature_read((uint16_t)it->temperature, s->tick);
 
+			if (!shard_evict_fits(s, it, need))
+				level += SHARD_EVICT_MISFIT_LEVELS;
 			if (coldest == NULL || level < coldest_level) {
 				coldest = it;
 				coldest_level = level;
@@ -141,8 +182,10 @@ enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct aren
 	rc = tier_decompress(arena_item_value(it), it->stored_len, s->scratch, len);
 	WE_ASSERT(rc == 0);
 	s->tiers.hits[it->tier]++;
-	/* A hit brings it back to the event horizon, room permitting. */
-	if (shard_tier_replace(s, slot, it, TIER_EVENT_HORIZON, s->scratch, len))
+	/* A hit brings a warm enough item back to the event horizon, room
+	 * permitting. */
+	if (temperature_read((uint16_t)it->temperature, s->tick) >= s->promote_level &&
+	    shard_tier_replace(s, slot, it, TIER_EVENT_HORIZON, s->scratch, len))
 		s->tiers.promotions++;
 	*value = s->scratch;
 	*value_len = len;

@@ -6,12 +6,13 @@
  *
  * The specification's event horizon cache moves items between tiers by how
  * hot they are; the item header keeps 16 bits for it (arena.h). They hold a
- * logarithmic access counter and the coarse time it was last brought up to
+ * probabilistic access counter and the coarse time it was last brought up to
  * date, so nothing ever sweeps all items to cool them:
  *
  *   bits 0-7   level: a Morris counter; an access raises it by one with
  *              probability 1 / (1 + (level - TEMP_LEVEL_NEW) * TEMP_LOG_FACTOR)
- *              (1 below the new-item level), so level ~ log(accesses)
+ *              (1 below the new-item level), so n accesses without cooling
+ *              reach about TEMP_LEVEL_NEW + sqrt(2 n / TEMP_LOG_FACTOR)
  *   bits 8-15  epoch: the cooling clock (shard-wide, coarse ticks, mod 256)
  *              when the level was last cooled
  *
@@ -35,7 +36,12 @@
 
 #define TEMP_LEVEL_MAX 255u
 #define TEMP_LEVEL_NEW 5u   /* a new item starts warm enough not to be demoted at once */
-#define TEMP_LOG_FACTOR 10u /* larger: slower growth (Redis's lfu-log-factor) */
+/* Larger: slower growth (Redis's lfu-log-factor, 10 there). With a factor F
+ * and one level of cooling a tick, an item touched n times a tick settles
+ * near TEMP_LEVEL_NEW + (n - 1) / F: 2 keeps items a few times apart in use
+ * a few levels apart, where 10 would put most of a Zipf key space within one
+ * level of TEMP_LEVEL_NEW. */
+#define TEMP_LOG_FACTOR 2u
 #define TEMP_COOL_TICKS 1u  /* ticks per level of cooling */
 
 static inline uint8_t temperature_level(uint16_t t)

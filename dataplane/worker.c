@@ -363,6 +363,8 @@ static void worker_heartbeat(struct worker *w, uint64_t now_ns)
 	__atomic_store_n(&w->heartbeat_ns, now_ns, __ATOMIC_RELAXED);
 }
 
+#define WORKER_COOL_SECONDS 4 /* time's share of the cooling clock: a tick per 4 s */
+
 static void worker_gauges_publish(struct worker *w, uint64_t now_ns)
 {
 	struct shard_counters c;
@@ -377,9 +379,11 @@ static void worker_gauges_publish(struct worker *w, uint64_t now_ns)
 	shard_read_tiers(w->exec.shard, &t);
 	for (size_t i = 0; i < sizeof(t) / sizeof(uint64_t); i++)
 		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
-	/* The cooling clock of the tiers: seconds. */
+	/* The tiers' clock: seconds (one demotion pass at most per tick); the
+	 * shard's cooling clock counts a tick per WORKER_COOL_SECONDS and its
+	 * own per so many accesses (shard_set_tick). */
 	w->tier_tick = (uint32_t)(now_ns / 1000000000u);
-	shard_set_tick(w->exec.shard, w->tier_tick);
+	shard_set_tick(w->exec.shard, w->tier_tick / WORKER_COOL_SECONDS);
 	worker_heartbeat(w, now_ns);
 }
 
@@ -392,7 +396,7 @@ void worker_tier_gauges_load(const struct worker *w, struct shard_tier_counters 
 		dst[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-/* The tiers' policy: a raw item that has not been touched for 2 s of
+/* The tiers' policy: a raw item that has not been touched for 2 ticks of
  * cooling below the new-item level goes to LZ4, an LZ4 item cooled to 0 to
  * LZ4-HC; a step visits 64 chains and compresses at most 16 KiB (LZ4-HC
  * counts 8x: one 2 KiB value), a few tens of microseconds. */
@@ -447,6 +451,8 @@ static void worker_tier_step(struct worker *w)
 		w->stats.tier_passes += 1;
 		w->stats.tier_pressure_passes += pressure;
 	}
+	/* Under pressure only items the pass would keep raw come back raw. */
+	shard_set_promote_level(s, pressure ? p->warm_below : 0);
 	(void)shard_demote_step(s, &w->tier_cursor, p);
 	if (shard_scan_done(s, &w->tier_cursor))
 		w->tier_pass_tick = w->tier_tick;

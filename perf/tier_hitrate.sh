@@ -40,6 +40,7 @@ run() { # LABEL DP_OPTIONS...
     >"$WORK/bl.log" 2>&1 || true
   sleep 1.5
   st=$("$REQ" "$WORK/ctl.sock" '{"command":"stats"}')
+  [ -n "${WE_HITRATE_DUMP:-}" ] && echo "$st" >"$WE_HITRATE_DUMP.$(echo "$label" | tr -c "a-z\n" _)"
   echo "$st" | jq -r --arg l "$label" '.result as $r | [$r.shards[].tiers] as $t |
     ($r.total.req_get) as $g | ($r.total.req_get_hit) as $h |
     ([$t[].event_horizon.hits] | add) as $eh | ([$t[].photon_sphere.hits] | add) as $ps |

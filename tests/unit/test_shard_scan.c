@@ -130,13 +130,15 @@ static enum we_status model_put(struct shard *s, struct entry *e, uint32_t k, ui
 }
 
 /* A scanned item agrees with the model entry of its key: same bytes, same
- * lengths, the LSN of the PUT that wrote it, raw tier. */
+ * lengths, the LSN of the PUT that wrote it, raw tier, and a temperature a
+ * few overwrites can give (the PUTs also run the cooling clock, so it may
+ * have cooled below the new-item level). */
 static bool item_agrees(const struct shard_scan_item *it, uint32_t k, const struct entry *e,
 			uint8_t *buf)
 {
 	if (e->version == 0 || it->value_len != e->value_len || it->stored_len != e->value_len ||
 	    it->lsn != e->version || it->tier != TIER_EVENT_HORIZON ||
-	    temperature_level(it->temperature) < TEMP_LEVEL_NEW)
+	    temperature_level(it->temperature) > TEMP_LEVEL_NEW + 32)
 		return false;
 	fill_value(buf, e->value_len, (uint64_t)k << 32 | e->version);
 	return memcmp(it->value, buf, e->value_len) == 0;

@@ -4,8 +4,9 @@
  * exactly the bytes written from any tier and brings the item back to raw,
  * the scan hands consumers (checkpoints, region moves) the value as sent,
  * overwrites and deletes of compressed items keep the counters right, the
- * step's budget is kept, and the shard's invariants hold after every phase
- * (including the per-tier counts). */
+ * step's budget is kept, the cooling clock runs on accesses as well as on
+ * time, and the shard's invariants hold after every phase (including the
+ * per-tier counts). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -250,6 +251,57 @@ static void test_budget(void **state)
 
 /* Eviction (a cache): items cooler than evict_below are deleted, the
  * warmer ones stay, and the counters and invariants agree. */
+/* The level of key i now, read through the scan and cooled to the clock. */
+static unsigned level_of(unsigned i)
+{
+	struct shard_scan_item out[SHARD_SCAN_ITEMS_MIN];
+	struct shard_scan cur = {0};
+	char k[32];
+	uint8_t kl;
+
+	key_of(i, k, &kl);
+	while (!shard_scan_done(sh, &cur)) {
+		int n = shard_scan_step(sh, &cur, out, SHARD_SCAN_ITEMS_MIN, 64);
+
+		assert_true(n >= 0);
+		for (int j = 0; j < n; j++)
+			if (out[j].key_len == kl && memcmp(out[j].key, k, kl) == 0)
+				return temperature_read(out[j].temperature, shard_tick(sh));
+	}
+	fail_msg("key %u not found by the scan", i);
+	return 0;
+}
+
+/* The cooling clock also runs on accesses: SHARD_COOL_ACCESSES_PER_ITEM
+ * per item held make a tick, so after that many GETs of one key (tiers on)
+ * an untouched item reads a level lower and the read key is hot; with reads
+ * not tracked, GETs neither warm nor cool anything. The time part still
+ * cools on its own. */
+static void test_access_clock(void **state)
+{
+	unsigned cold0, hot0;
+	uint32_t ticks = SHARD_COOL_ACCESSES_PER_ITEM * KEYS;
+
+	(void)state;
+	shard_set_tick(sh, 10);
+	cold0 = level_of(1);
+	hot0 = level_of(0);
+	for (uint32_t n = 0; n < ticks; n++)
+		get_check(0); /* reads not tracked yet */
+	assert_int_equal(level_of(1), cold0);
+	assert_int_equal(level_of(0), hot0);
+	shard_set_track_reads(sh, true);
+	for (uint32_t n = 0; n < 2 * ticks + 1; n++)
+		get_check(0);
+	/* two access ticks at least (the first may have been partly counted by the PUTs) */
+	assert_true(level_of(1) + 2 <= cold0 || level_of(1) == 0);
+	assert_true(level_of(0) > TEMP_LEVEL_NEW + 20);
+	/* time alone: 3 ticks more cool by 3 */
+	cold0 = level_of(2);
+	shard_set_tick(sh, 13);
+	assert_true(level_of(2) + 3 <= cold0 || level_of(2) == 0);
+}
+
 static void test_evict(void **state)
 {
 	struct shard_demote_policy p = {.evict_below = 3, .max_chains = 64,
@@ -293,6 +345,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_overwrite_delete_and_warmth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_access_clock, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
