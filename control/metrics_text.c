@@ -179,6 +179,11 @@ static void tiers(FILE *f, const json_t *stats)
 	json_array_foreach(sh, i, w)
 		fprintf(f, "warpengine_tier_evictions_total{worker=\"%zu\"} %.0f\n", i,
 			json_number_value(json_object_get(json_object_get(w, "tiers"), "evictions")));
+	help_line(f, "warpengine_tier_rejected_total", "counter",
+		  "new keys' PUTs a full cache declined (admission, --evict on)");
+	json_array_foreach(sh, i, w)
+		fprintf(f, "warpengine_tier_rejected_total{worker=\"%zu\"} %.0f\n", i,
+			json_number_value(json_object_get(json_object_get(w, "tiers"), "rejected")));
 }
 
 static int state_value(const char *s)

@@ -72,7 +72,8 @@ size_t shard_memory_size(const struct shard_config *cfg)
 
 	if (!shard_config_valid(cfg, &g))
 		return 0;
-	return shard_round_line(table_memory_size(&g)) + shard_round_line(cfg->arena_bytes);
+	return shard_round_line(table_memory_size(&g)) + shard_round_line(cfg->arena_bytes) +
+	       shard_round_line(freq_sketch_bytes(cfg->capacity_items));
 }
 
 int shard_init(struct shard *s, void *mem, size_t mem_bytes, const struct shard_config *cfg)
@@ -90,6 +91,10 @@ int shard_init(struct shard *s, void *mem, size_t mem_bytes, const struct shard_
 	s->accesses_left = SHARD_COOL_ACCESSES_PER_ITEM * SHARD_COOL_ITEMS_MIN;
 	table_bytes = shard_round_line(table_memory_size(&g));
 	rc = table_init(&s->table, mem, table_bytes, &g);
+	if (rc == 0)
+		rc = freq_sketch_init(&s->freq,
+				      (uint8_t *)mem + table_bytes + shard_round_line(cfg->arena_bytes),
+				      freq_sketch_bytes(cfg->capacity_items), cfg->capacity_items);
 	if (rc != 0)
 		return rc;
 	return arena_init(&s->arena, (uint8_t *)mem + table_bytes, cfg->arena_bytes);
@@ -157,6 +162,8 @@ enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	uint64_t *slot = shard_find(s, hash, key, key_len);
 	struct arena_item *it;
 
+	if (we_unlikely(s->evict_on_put))
+		freq_sketch_add(&s->freq, hash); /* admission: misses count too */
 	if (slot == NULL)
 		return WE_STATUS_NOT_FOUND;
 	it = arena_item_at(&s->arena, table_slot_offset(*slot));
@@ -182,6 +189,8 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 
 	WE_ASSERT(lsn <= ARENA_LSN_MAX);
 	shard_count_access(s);
+	if (we_unlikely(s->evict_on_put))
+		freq_sketch_add(&s->freq, hash);
 	temperature = temperature_make(TEMP_LEVEL_NEW, (uint8_t)s->tick);
 	if (value_len > ARENA_VALUE_MAX)
 		return WE_STATUS_VALUE_TOO_LARGE;
@@ -203,6 +212,8 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 		shard_tier_account(s, it, +1); /* unchanged until replaced below */
 	}
 	for (unsigned tries = 0;; tries++) {
+		struct arena_item *victim;
+
 		if ((slot != NULL || table_can_insert(&s->table, hash)) &&
 		    arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) == 0)
 			break;
@@ -210,10 +221,16 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 		 * again. The key being written may be the one evicted: its
 		 * slot is looked up again after each eviction. */
 		if (!s->evict_on_put || tries == SHARD_EVICT_TRIES ||
-		    !shard_evict_one(s, arena_item_bytes(key_len, value_len))) {
+		    (victim = shard_evict_pick(s, arena_item_bytes(key_len, value_len))) == NULL) {
 			s->put_no_space++;
 			return WE_STATUS_NO_SPACE;
 		}
+		/* A new key displaces nothing used more often than itself. */
+		if (slot == NULL && tries == 0 && !shard_admit(s, hash, victim)) {
+			s->tiers.rejected++;
+			return WE_STATUS_OK;
+		}
+		shard_evict_item(s, victim);
 		slot = shard_find(s, hash, key, key_len);
 	}
 

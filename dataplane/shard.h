@@ -164,7 +164,8 @@ struct shard_tier_counters {
 	uint64_t demotions[4];    /* items moved into each tier by demotion */
 	uint64_t promotions;      /* compressed items made raw by a GET */
 	uint64_t left_raw;        /* cold items that did not compress enough */
-	uint64_t evictions;       /* items deleted by demotion (evict_below) */
+	uint64_t evictions;       /* items deleted to make room (a PUT's, or evict_below) */
+	uint64_t rejected;        /* new keys' PUTs a full cache declined (admission) */
 };
 
 struct shard_demote_policy {
@@ -196,7 +197,11 @@ void shard_set_track_reads(struct shard *s, bool on);
  * does not go straight back to items it would demote again (0: always). */
 void shard_set_promote_level(struct shard *s, uint8_t level);
 /* A cache: a PUT that finds no room evicts the coldest of a few sampled
- * chains' items and tries again (a few times at most) before NO_SPACE. */
+ * chains' items and tries again (a few times at most) before NO_SPACE.
+ * Admission (freq_sketch.h): while on, every GET and PUT counts its key in
+ * the shard's frequency sketch, and a new key's PUT that would evict an
+ * item used more often lately is declined: answered OK (a cached write may
+ * be evicted at any moment), not stored, counted in `rejected`. */
 void shard_set_evict_on_put(struct shard *s, bool on);
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out);
 /* One demotion step from cur; returns items demoted, or -EINVAL. Done when

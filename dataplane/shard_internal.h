@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "freq_sketch.h"
 #include "keyhash.h"
 #include "shard.h"
 #include "table.h"
@@ -33,6 +34,7 @@ struct shard {
 	bool evict_on_put; /* a full shard evicts to make room (a cache) */
 	uint32_t evict_cursor; /* the next main bucket eviction samples */
 	uint64_t rng; /* xorshift state: the temperature's random draws */
+	struct freq_sketch freq; /* recent uses of keys, held or not (admission) */
 	struct shard_tier_counters tiers;
 	uint8_t scratch[SHARD_TIER_VALUE_MAX] we_cache_aligned;
 	uint8_t work[SHARD_TIER_VALUE_MAX + SHARD_TIER_VALUE_MAX / 255 + 16];
@@ -111,10 +113,15 @@ static inline void shard_count_access(struct shard *s)
 		shard_access_tick(s);
 }
 
-/* Evict the coldest item of a few chains from the eviction cursor on,
- * preferring one whose freed block gives `need` bytes in one piece
- * (shard_tier.c); false when it found none. */
-bool shard_evict_one(struct shard *s, uint64_t need);
+/* The coldest item of a few chains from the eviction cursor on, preferring
+ * one whose freed block gives `need` bytes in one piece (shard_tier.c);
+ * NULL when it found none. */
+struct arena_item *shard_evict_pick(struct shard *s, uint64_t need);
+/* Delete a live item and count it evicted. */
+void shard_evict_item(struct shard *s, struct arena_item *it);
+/* Admission: whether the new key with this hash was used at least as often
+ * lately as the victim (shard_tier.c). */
+bool shard_admit(const struct shard *s, uint64_t hash, const struct arena_item *victim);
 
 /* A GET that found a compressed item (shard_tier.c). */
 enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct arena_item *it,

@@ -103,13 +103,12 @@ static bool shard_evict_fits(const struct shard *s, const struct arena_item *it,
 	return next >= s->arena.bump_offset || arena_item_at(&s->arena, next)->free;
 }
 
-bool shard_evict_one(struct shard *s, uint64_t need)
+struct arena_item *shard_evict_pick(struct shard *s, uint64_t need)
 {
 	uint64_t slots[TABLE_CHAIN_SLOTS_MAX];
 	struct arena_item *coldest = NULL;
 	unsigned coldest_level = 0;
 	unsigned sampled = 0;
-	uint64_t hash, *slot;
 
 	for (unsigned c = 0; c < SHARD_EVICT_CHAINS_MAX && c < s->table.nbuckets &&
 			     sampled < SHARD_EVICT_SAMPLE_ITEMS;
@@ -131,11 +130,25 @@ bool shard_evict_one(struct shard *s, uint64_t need)
 		}
 		sampled += (unsigned)got;
 	}
-	if (coldest == NULL)
-		return false;
-	slot = shard_slot_of(s, coldest, &hash);
+	return coldest;
+}
+
+void shard_evict_item(struct shard *s, struct arena_item *it)
+{
+	uint64_t hash, *slot = shard_slot_of(s, it, &hash);
+
 	shard_evict_slot(s, hash, slot);
-	return true;
+}
+
+bool shard_admit(const struct shard *s, uint64_t hash, const struct arena_item *victim)
+{
+	uint64_t victim_hash = shard_hash(s, arena_item_key((struct arena_item *)victim),
+					  (uint8_t)victim->key_len);
+
+	/* A tie admits: a key written and never read since gives way to a
+	 * newer one (the newest writes of a cache are the likeliest reads);
+	 * an item that was read is kept from a key seen less often. */
+	return freq_sketch_estimate(&s->freq, hash) >= freq_sketch_estimate(&s->freq, victim_hash);
 }
 
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out)

@@ -41,7 +41,8 @@ static json_t *stats_counters_json(const uint64_t v[WORKER_STATS_COUNT])
 }
 
 /* The shard's tiers (shard.h): per tier items, bytes as stored and as
- * sent, hits, demotions into it; promotions and cold values left raw. */
+ * sent, hits, demotions into it; promotions, cold values left raw, evictions
+ * and new keys a full cache declined. */
 static json_t *stats_tiers_json(const struct worker *w)
 {
 	static const char *const names[4] = {"event_horizon", "photon_sphere", "deep_cache",
@@ -61,6 +62,7 @@ static json_t *stats_tiers_json(const struct worker *w)
 	json_object_set_new(o, "promotions", json_integer((json_int_t)t.promotions));
 	json_object_set_new(o, "left_raw", json_integer((json_int_t)t.left_raw));
 	json_object_set_new(o, "evictions", json_integer((json_int_t)t.evictions));
+	json_object_set_new(o, "rejected", json_integer((json_int_t)t.rejected));
 	return o;
 }
 

@@ -337,6 +337,99 @@ static void test_evict(void **state)
 	}
 }
 
+/* A cache (evict on PUT, admission on): a small shard filled to the brim.
+ * New keys written once displace items written once and never read (the
+ * newest writes get in); once every held item has been read, a new key seen
+ * only once is declined (answered OK, not stored, counted), while a key
+ * asked for several times (GET misses) is admitted and displaces the
+ * coldest sampled item; every item left reads back exactly; the invariants
+ * hold. */
+static void test_put_eviction_and_admission(void **state)
+{
+	struct shard_config cfg = {.capacity_items = 256, .arena_bytes = 64u << 10,
+				   .hash_secret = &secret};
+	size_t bytes = shard_memory_size(&cfg);
+	void *m = aligned_alloc(64, bytes);
+	struct shard *c = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
+	struct shard_tier_counters t;
+	struct shard_counters sc;
+	const uint8_t *v;
+	uint32_t vl;
+	char k[32];
+	uint8_t kl;
+	unsigned n = 0, held;
+	struct shard *saved = sh;
+
+	(void)state;
+	assert_int_equal(shard_init(c, m, bytes, &cfg), 0);
+	sh = c; /* put() and get_check() work on sh */
+	shard_set_track_reads(sh, true);
+	shard_set_evict_on_put(sh, true);
+	/* Fill: PUT until the shard holds no more (the first eviction). */
+	for (;; n++) {
+		put(n, 1);
+		shard_read_tiers(sh, &t);
+		if (t.rejected != 0 || t.evictions != 0)
+			break;
+	}
+	/* 64 KiB of ~580-byte items: about a hundred, then the first eviction:
+	 * the new key and the unread victim were used as often */
+	assert_true(n > 80 && n < 120);
+	assert_true(t.evictions >= 1);
+	assert_int_equal(t.rejected, 0);
+	get_check(n);
+	/* Every held key read twice: now each was used more than a new key. */
+	for (unsigned i = 0; i <= n; i++) {
+		key_of(i, k, &kl);
+		for (unsigned r = 0; r < 2; r++)
+			(void)shard_get(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k,
+					kl, &v, &vl);
+	}
+	n++;
+	shard_read_counters(sh, &sc);
+	held = (unsigned)sc.items;
+	shard_read_tiers(sh, &t);
+	put(n, 1); /* declined */
+	shard_read_tiers(sh, &t);
+	assert_int_equal(t.rejected, 1);
+	shard_read_counters(sh, &sc);
+	assert_int_equal(sc.items, held);
+	key_of(n, k, &kl);
+	assert_int_equal(shard_get(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k,
+				   kl, &v, &vl),
+			 WE_STATUS_NOT_FOUND);
+	/* Key n + 1 asked for four times before its PUT: admitted. */
+	key_of(n + 1, k, &kl);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(shard_get(sh, shard_hash(sh, (const uint8_t *)k, kl),
+					   (const uint8_t *)k, kl, &v, &vl),
+				 WE_STATUS_NOT_FOUND);
+	{
+		uint64_t ev0 = t.evictions;
+
+		put(n + 1, 1);
+		get_check(n + 1);
+		shard_read_tiers(sh, &t);
+		assert_true(t.evictions >= ev0 + 1);
+		assert_int_equal(t.rejected, 1);
+		shard_read_counters(sh, &sc);
+		assert_true(sc.items <= held && sc.items + (t.evictions - ev0) == held + 1);
+	}
+	assert_true(shard_check_invariants(sh));
+	/* Every key still held reads back exactly. */
+	for (unsigned i = 0; i < n; i++) {
+		key_of(i, k, &kl);
+		if (shard_get(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k, kl, &v,
+			      &vl) == WE_STATUS_OK) {
+			assert_int_equal(vl, model_len[i]);
+			assert_memory_equal(v, model[i], vl);
+		}
+	}
+	sh = saved;
+	free(c);
+	free(m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +439,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_put_eviction_and_admission, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
