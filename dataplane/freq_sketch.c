@@ -54,7 +54,8 @@ unsigned freq_sketch_estimate(const struct freq_sketch *f, uint64_t hash)
 	unsigned min = FREQ_SKETCH_MAX, shift;
 
 	for (unsigned r = 0; r < FREQ_SKETCH_ROWS; r++) {
-		unsigned v = (unsigned)(*freq_sketch_at(f, r, hash, &shift) >> shift) & 0xf;
+		const uint64_t *w = freq_sketch_at(f, r, hash, &shift); /* sets shift */
+		unsigned v = (unsigned)(*w >> shift) & 0xf;
 
 		if (v < min)
 			min = v;

@@ -7,6 +7,8 @@
 #
 # usage: perf/tier_hitrate.sh [BUILD_DIR] [KEYS] [VALUE_BYTES] [BUDGET_PERCENT] [THETA] [KIND]
 #        defaults: build 20000 1024 20 0.99 text
+# The blaster refills what a GET missed (--fill-on-miss: a cache-aside
+# client); WE_HITRATE_FILL=0 leaves misses missing (only the 5 % PUTs write).
 # Prints one line per configuration: tiers on with eviction (a cache), and
 # for comparison no tiers (a full arena answers NO_SPACE; misses are keys
 # the preload could not store).
@@ -18,6 +20,8 @@ VSIZE=${3:-1024}
 PCT=${4:-20}
 THETA=${5:-0.99}
 KIND=${6:-text}
+FILL=()
+[ "${WE_HITRATE_FILL:-1}" = 1 ] && FILL=(--fill-on-miss)
 [ "$(id -u)" = 0 ] || { echo "tier_hitrate: needs root (network namespace)" >&2; exit 2; }
 SRC=$ROOT
 . "$ROOT/scripts/testnet.sh"
@@ -36,7 +40,7 @@ run() { # LABEL DP_OPTIONS...
     --control-socket "$WORK/ctl.sock" --capacity $((KEYS * 2)) --arena-mb "$MB" --quiet "$@"
   tn_exec "$BUILD/tools/blaster/warp-blaster" --engine kernel --no-spin --server "$TN_DP_IP" \
     --port 9000 --workers 2 --keys "$KEYS" --value-size "$VSIZE" --value-kind "$KIND" \
-    --dist "zipf:$THETA" --mix get=95,put=5 --window 16 --preload --duration 10 --quiet \
+    --dist "zipf:$THETA" --mix get=95,put=5 --window 16 --preload --duration 10 --quiet "${FILL[@]}" \
     >"$WORK/bl.log" 2>&1 || true
   sleep 1.5
   st=$("$REQ" "$WORK/ctl.sock" '{"command":"stats"}')
@@ -50,6 +54,6 @@ run() { # LABEL DP_OPTIONS...
     "\($l): GETs \($g), found \($h) (\(100 * $h / ($g + 0.000001) | floor) %); of all GETs raw \(100 * ($eh // 0) / ($g + 0.000001) | floor) %, LZ4 \(100 * ($ps // 0) / ($g + 0.000001) | floor) %, LZ4-HC \(100 * ($dc // 0) / ($g + 0.000001) | floor) %; items \([$r.shards[].items] | add); compressed \(($cv // 0) / 1048576 | floor) MiB -> \(($cs // 0) / 1048576 | floor) MiB; evictions \([$t[].evictions] | add // 0); PUTs refused NO_SPACE \($r.total.req_put_no_space)"'
   testnet_stop_dataplane || true
 }
-echo "tier_hitrate: $KEYS keys, $VSIZE-byte $KIND values, Zipf $THETA, 95/5, budget $PCT % of the data = $MB MiB per worker (2 workers)"
+echo "tier_hitrate: $KEYS keys, $VSIZE-byte $KIND values, Zipf $THETA, 95/5${FILL:+ with fill on miss}, budget $PCT % of the data = $MB MiB per worker (2 workers)"
 run "tiers on, evict on" --tiers on --evict on
 run "tiers off" --tiers off

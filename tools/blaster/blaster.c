@@ -467,18 +467,26 @@ static uint32_t blaster_draw(struct blaster *b, struct inflight_entry *e, uint64
 {
 	struct workload_req req;
 	uint32_t value_len = 0;
+	bool fill = false;
 
 	if (b->phase == BLASTER_PHASE_PRELOAD) {
 		bool more = workload_preload_next(&b->preload, &req);
 
 		WE_ASSERT(more);
+	} else if (b->fill_head != b->fill_tail) {
+		/* cache-aside: the key a GET found missing, written now */
+		req.op = WORKLOAD_OP_PUT;
+		req.key = b->fill_keys[b->fill_head++ % BLASTER_FILL_QUEUE];
+		fill = true;
 	} else {
 		workload_next(&b->wl, &req);
 	}
 	if (b->cfg.verify && req.op != WORKLOAD_OP_GET && !verify_write_allowed(&b->ver, req.key)) {
 		req.op = WORKLOAD_OP_GET;
 		b->rep->c.write_conflicts++;
+		fill = false;
 	}
+	b->rep->c.fills += fill;
 	e->intended_ns = intended_ns;
 	e->sent_ns = now_ns;
 	e->op = req.op;

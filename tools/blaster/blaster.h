@@ -78,6 +78,7 @@ struct blaster_config {
 	bool token;                  /* native: requests will carry an address token
 				      * (blaster_set_token() after the handshake) */
 	bool verify;
+	bool fill_on_miss;           /* a GET answered NOT_FOUND: PUT that key next (cache-aside) */
 	uint64_t duration_ns;        /* the run phase; the preload runs to its end */
 	uint64_t timeout_ns;         /* an unanswered request times out after this */
 	uint64_t no_answer_ns;       /* no answer at all this long after the first send: give up */
@@ -100,9 +101,15 @@ struct blaster_dgram {
 	uint32_t seq[PROTO_BATCH_MAX];
 };
 
+/* Keys waiting for their --fill-on-miss PUT (a ring; when full, a miss is
+ * not filled). */
+#define BLASTER_FILL_QUEUE 1024
+
 struct blaster {
 	struct blaster_config cfg;
 	struct workload wl;
+	uint64_t fill_keys[BLASTER_FILL_QUEUE];
+	uint32_t fill_head, fill_tail; /* taken at head, added at tail (free-running) */
 	struct verify ver;
 	struct region_map map;
 	struct inflight inflight;

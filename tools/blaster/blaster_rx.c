@@ -116,6 +116,9 @@ static void blaster_complete(struct blaster *b, struct inflight_entry *e,
 	hist_record(&b->rep->rtt, now_ns > e->sent_ns ? now_ns - e->sent_ns : 0);
 	if (e->vflags & BLASTER_VF_TRACKED)
 		blaster_verify_answer(b, e, r);
+	if (b->cfg.fill_on_miss && e->op == WORKLOAD_OP_GET && r->status == WE_STATUS_NOT_FOUND &&
+	    b->phase == BLASTER_PHASE_RUN && b->fill_tail - b->fill_head < BLASTER_FILL_QUEUE)
+		b->fill_keys[b->fill_tail++ % BLASTER_FILL_QUEUE] = inflight_key(e);
 	pacer_window_release(&b->window, 1);
 	inflight_complete(&b->inflight, e);
 }

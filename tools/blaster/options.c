@@ -238,6 +238,9 @@ static const struct opt_spec options_specs[] = {
 	 .help = "seed of every random choice (ops, keys, Poisson gaps); same seed, same run"},
 	{.name = "verify", .kind = OPT_FLAG, .def = "off", O(bc.verify),
 	 .help = "check every GET answer; any wrong value fails the run (exit 65)"},
+	{.name = "fill-on-miss", .kind = OPT_FLAG, .def = "off", O(bc.fill_on_miss),
+	 .help = "cache-aside: a GET answered NOT_FOUND is followed by a PUT of that key (counted "
+		 "as fills), as a client of a cache refills it from its database"},
 	{.name = "preload", .kind = OPT_FLAG, .def = "off", O(preload),
 	 .help = "PUT every key once, in index order, before the run"},
 	{.name = "preload-window", .kind = OPT_U64, .meta = "W", .def = "64", .min = 1,
@@ -395,7 +398,7 @@ json_t *options_json(const struct options *o)
 
 	return json_pack("{s:s, s:s, s:i, s:s, s:i, s:I, s:[i,i], s:[i,i], s:s, s:{s:f,s:f,s:f},"
 			 " s:s, s:f, s:s, s:f, s:s, s:i, s:i, s:i, s:i, s:f, s:f, s:f, s:I,"
-			 " s:b, s:b, s:s, s:b}",
+			 " s:b, s:b, s:b, s:s, s:b}",
 			 "engine", o->engine, "server", o->server, "port", (int)o->port,
 			 "proto", bc->proto == BLASTER_PROTO_NATIVE ? "native" : "memcached",
 			 "workers", (int)bc->workers, "keys", (json_int_t)w->keys,
@@ -413,6 +416,7 @@ json_t *options_json(const struct options *o)
 			 "duration_s", (double)bc->duration_ns / 1e9,
 			 "timeout_ms", (double)bc->timeout_ns / 1e6,
 			 "no_answer_s", (double)bc->no_answer_ns / 1e9,
-			 "seed", (json_int_t)w->seed, "verify", bc->verify, "preload", o->preload,
+			 "seed", (json_int_t)w->seed, "verify", bc->verify,
+			 "fill_on_miss", bc->fill_on_miss, "preload", o->preload,
 			 "durability", options_durability_name(bc->durability), "token", bc->token);
 }

@@ -39,7 +39,8 @@
 	X(rx_batch_errors, "header-only error replies (their requests time out)")   \
 	X(stalls, "times the in-flight table was full while requests were due")      \
 	X(need_token, "answers withheld for want of an address token (NEED_TOKEN)") \
-	X(token_renewed, "address tokens renewed during the phase")
+	X(token_renewed, "address tokens renewed during the phase")                 \
+	X(fills, "PUTs of keys a GET found missing (--fill-on-miss)")
 
 struct report_counters {
 #define REPORT_COUNTER_FIELD(name, text) uint64_t name;

@@ -847,6 +847,39 @@ static void test_blaster_region_map(void **state)
 	assert_non_null(strstr(why, "--region-map"));
 }
 
+/* --fill-on-miss: a GET-only load on an empty store; every GET answered
+ * NOT_FOUND is followed by a PUT of that key (counted as fills), so the
+ * store fills with the keys the load asks for and later GETs find them;
+ * verification still holds (the fills are ordinary tracked writes). */
+static void test_blaster_fill_on_miss(void **state)
+{
+	struct blaster_config c = base_config(false, blaster_test_seed("fill_on_miss"));
+	struct loop_checks lc = {.window = 32, .batch = 1};
+	struct fake *f = fake_new(false, 4);
+	struct blaster *b;
+	unsigned present = 0;
+
+	(void)state;
+	c.fill_on_miss = true;
+	c.workload.mix_get = 100;
+	c.workload.mix_put = 0;
+	c.workload.mix_delete = 0;
+	c.workload.dist = WORKLOAD_DIST_UNIFORM;
+	b = blaster_new(&c);
+	f->delay_ns = 20 * US;
+	run_phase(b, f, BLASTER_PHASE_RUN, 0, 5 * US, &lc);
+	for (unsigned k = 0; k < KEYS; k++)
+		present += f->present[k];
+	assert_true(b->run_report.c.fills >= present);
+	assert_int_equal(b->run_report.c.sent_put, b->run_report.c.fills);
+	assert_true(present > KEYS * 9 / 10); /* uniform over 500 keys, ~10k GETs */
+	assert_true(b->run_report.c.status[WE_STATUS_OK] > b->run_report.c.sent / 2);
+	assert_int_equal(b->run_report.c.wrong_values, 0);
+	assert_int_equal(b->run_report.c.timeouts, 0);
+	blaster_free(b);
+	fake_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -862,6 +895,7 @@ int main(void)
 		cmocka_unit_test(test_blaster_memcached_verify),
 		cmocka_unit_test(test_blaster_value_kinds_verify),
 		cmocka_unit_test(test_blaster_token_carried),
+		cmocka_unit_test(test_blaster_fill_on_miss),
 		cmocka_unit_test(test_blaster_need_token_counted),
 		cmocka_unit_test(test_blaster_token_renewed),
 		cmocka_unit_test(test_blaster_invalid_config),
