@@ -77,7 +77,7 @@ with latency curves and a throughput chart as SVG (perf/plot.sh, gnuplot).
   --no-install       do not run scripts/install-deps.sh
   --core-dumps       ulimit -c unlimited: a crashing process leaves its core in the
                      results' logs/ (with Debian's default kernel.core_pattern "core")
-  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,observe,sample,tiers,moves,recovery
+  --skip LIST        comma-separated groups to leave out: shard,reflect,warpengine,memcached,redis,durable,validation,datadir,observe,sample,tiers,tierget,moves,recovery
   --memcached-port P UDP port for memcached [$MC_PORT]
   --redis-port P     TCP port for redis-server [$REDIS_PORT]
   --help             this text
@@ -159,7 +159,7 @@ elif [ "$(build_option verify)" != false ] || [ "$(build_option buildtype)" != r
 		die "meson configure $BUILD failed"
 fi
 say "building $BUILD"
-ninja -C "$BUILD" dataplane/warpengine tools/blaster/warp-blaster control/warp-control perf/shard_bench perf/recovery_bench perf/move_bench >/dev/null ||
+ninja -C "$BUILD" dataplane/warpengine tools/blaster/warp-blaster control/warp-control perf/shard_bench perf/recovery_bench perf/move_bench perf/tier_bench >/dev/null ||
 	die "ninja -C $BUILD failed (run it by hand to see why)"
 case $BUILD in
 /*) BUILD_ABS=$BUILD ;;
@@ -169,6 +169,7 @@ WARPENGINE=$BUILD_ABS/dataplane/warpengine
 BLASTER=$BUILD_ABS/tools/blaster/warp-blaster
 SHARD_BENCH=$BUILD_ABS/perf/shard_bench
 MOVE_BENCH=$BUILD_ABS/perf/move_bench
+TIER_BENCH=$BUILD_ABS/perf/tier_bench
 WARP_CONTROL=$BUILD_ABS/control/warp-control
 PAIR_SIDECAR=()
 AB_ROUNDS=${AB_ROUNDS:-3}
@@ -504,18 +505,125 @@ run_sample_ab() {
 # --tiers off (the default: a GET writes nothing) and on (a GET warms the
 # item it reads; the demotion scan runs once a second and finds nothing to
 # compress in the blaster's values), alternating AB_ROUNDS times. The
-# workers' ns per request (in the notes) is the figure.
+# workers' ns per request (in the notes) is the figure. Then the same
+# workload open loop (run_tiers_open): what the tiers do to latency below
+# saturation.
 run_tiers_ab() {
-	local i
+	local i off_sum=0 off_n=0
 	for ((i = 1; i <= AB_ROUNDS; i++)); do
 		DP_ARGS=(--busy-poll --capacity "$KEYS")
 		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
 		pair "ab$i-tiers-off" "A/B $i: 95/5 uniform closed, tiers off" tiers \
 			"window $WINDOW; --tiers off (default)"
+		if [ -n "$LAST_OPS" ]; then
+			off_sum=$(awk -v s="$off_sum" -v x="$LAST_OPS" 'BEGIN { printf "%.0f", s + x }')
+			off_n=$((off_n + 1))
+		fi
 		DP_ARGS=(--busy-poll --capacity "$KEYS" --tiers on)
 		BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --window "$WINDOW" --preload)
 		pair "ab$i-tiers-on" "A/B $i: 95/5 uniform closed, tiers on" tiers \
 			"window $WINDOW; --tiers on: GETs warm items, the scan runs"
+	done
+	run_tiers_open "$off_sum" "$off_n"
+}
+
+# run_tiers_open SUM N: the 95/5 uniform run open loop (Poisson arrivals) at
+# 50% of the closed-loop rate measured with the tiers off just before (SUM
+# of the N sound tiers-off rounds, their mean), tiers off then on,
+# alternating AB_ROUNDS times; each run's p50/p99 is recorded, and each
+# round's p99 on / off printed (the summary's ratio tiers_on_over_off_open50_p99
+# takes the mean p99 of each side).
+run_tiers_open() {
+	local sum=$1 rounds=$2 i r mode p99 p99_off note why
+	local label="95/5 uniform open 50%"
+	if [ "$rounds" = 0 ]; then
+		for ((i = 1; i <= AB_ROUNDS; i++)); do
+			for mode in off on; do
+				record_skip "ab$i-tiers-$mode-open50" "A/B $i: $label, tiers $mode" tiers \
+					"no sound closed-loop run with the tiers off"
+			done
+		done
+		return
+	fi
+	r=$(awk -v s="$sum" -v n="$rounds" 'BEGIN { printf "%.0f", s / n * 0.5 }')
+	why="Poisson arrivals at $(fmt_ops "$r")/s: half the mean closed rate with the tiers off ($rounds runs)"
+	for ((i = 1; i <= AB_ROUNDS; i++)); do
+		p99_off=
+		for mode in off on; do
+			DP_ARGS=(--busy-poll --capacity "$KEYS")
+			[ "$mode" = on ] && DP_ARGS+=(--tiers on)
+			# A 100 ms timeout, as run_warpengine's open runs (it says why).
+			BL_ARGS=("${WORKLOAD[@]}" --mix "get=95,put=5" --dist uniform --rate "$r"
+				--arrival poisson --preload --timeout-ms 100)
+			note="$why; --tiers $mode"
+			[ "$mode" = on ] && [ -n "$p99_off" ] &&
+				note="$note; p99 of the tiers-off run before it $(fmt_us "$p99_off")"
+			pair "ab$i-tiers-$mode-open50" "A/B $i: $label, tiers $mode" tiers "$note"
+			p99=
+			[ -n "$LAST_OPS" ] && p99=$(json_get "$BENCH_TMP/ab$i-tiers-$mode-open50.flat" \
+				run.latency_ns.p99)
+			if [ "$mode" = off ]; then
+				p99_off=$p99
+			elif [ -n "$p99" ] && [ -n "$p99_off" ]; then
+				say "A/B $i: $label: p99 tiers on / off = $(awk -v a="$p99" -v b="$p99_off" \
+					'BEGIN { printf "%.3f", (b > 0 ? a / b : 0) }') ($(fmt_us "$p99") / $(fmt_us "$p99_off"))"
+			fi
+		done
+	done
+}
+
+# The compressed tiers on one shard (perf/tier_bench, no EAL, on the data
+# plane's core): for the blaster's random, text and json values of 1 KiB,
+# 100 k items (--quick: 20 k items, 200 k GETs per tier), the GET rate of
+# items raw, in LZ4 and in LZ4-HC (no promotion), with the compression
+# ratio, the arena bytes saved and the demotion MB/s in the notes.
+run_tier_bench() {
+	local flat=$BENCH_TMP/tierget.flat args=() i t kind ns mops note label id rc
+	local json=$OUT/tier_bench.json
+	[ "$QUICK" = 1 ] && args=(--items 20000 --gets 200000)
+	say "tier_bench ${args[*]}"
+	proc_start --stderr "$OUT/logs/tier_bench.log" "$json" 900 \
+		taskset -c "$DP_CORE" "$TIER_BENCH" --json "${args[@]}"
+	proc_wait "$PROC_PID"
+	rc=$PROC_RC
+	if [ "$rc" != 0 ] || ! json_flat "$json" >"$flat" 2>/dev/null; then
+		summary_record tierget tier_bench tierget failed - - - - - - - - - \
+			"exit status $rc (see logs/tier_bench.log)"
+		report_line failed tier_bench - - "exit status $rc (see logs/tier_bench.log)"
+		return
+	fi
+	for ((i = 0; ; i++)); do
+		kind=$(json_get "$flat" "kinds.$i.kind") || break
+		for t in raw lz4 hc; do
+			id=tierget-$kind-$t
+			label="Tiers: GET $t, $kind values ($(json_get "$flat" value_size) B)"
+			ns=$(json_get "$flat" "kinds.$i.get_ns_$t")
+			mops=$(json_get "$flat" "kinds.$i.get_mops_$t")
+			if [ "$t" = raw ]; then
+				note=$(awk -v b="$(json_get "$flat" "kinds.$i.arena_raw_bytes")" \
+					'BEGIN { printf "arena %.1f MiB in use, all raw", b / 1048576 }')
+			else
+				note=$(awk -v r="$(json_get "$flat" "kinds.$i.ratio_$t")" \
+					-v s="$(json_get "$flat" "kinds.$i.saved_${t}_bytes")" \
+					-v d="$(json_get "$flat" "kinds.$i.demote_${t}_mb_s")" \
+					-v n="$(json_get "$flat" "kinds.$i.items_$t")" \
+					'BEGIN { printf "%d items in the tier; ratio %.2f, %.1f MiB saved; demotion %s",
+						n, r, s / 1048576, d == "null" ? "n/a" : sprintf("%.0f MB/s", d) }')
+			fi
+			if [ "$ns" = null ] || [ -z "$ns" ]; then
+				# Nothing compressed into this tier (random values).
+				summary_record "$id" "$label" tierget ok - - - - - - - - tier_bench.json \
+					"no GET figure: $note"
+				report_line ok "$label" - - "no GET figure: $note"
+				continue
+			fi
+			note="$(awk -v x="$ns" 'BEGIN { printf "%.0f ns per GET", x }'); $note"
+			summary_record "$id" "$label" tierget ok \
+				"$(awk -v m="$mops" 'BEGIN { printf "%.0f", m * 1e6 }')" - - - - - - - \
+				tier_bench.json "GETs/s on one core; $note"
+			report_line ok "$label" "$(awk -v m="$mops" 'BEGIN { printf "%.0f", m * 1e6 }')" - \
+				"$note"
+		done
 	done
 }
 
@@ -866,6 +974,7 @@ skipped datadir || run_datadir_ab
 skipped observe || run_observe_ab
 skipped sample || run_sample_ab
 skipped tiers || run_tiers_ab
+skipped tierget || run_tier_bench
 skipped moves || run_moves
 skipped recovery || run_recovery
 

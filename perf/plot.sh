@@ -177,9 +177,9 @@ latency_chart "$OUTDIR/latency-open.svg" \
 	"Latency by percentile, open loop (Poisson arrivals, from the intended send time) (run $RUN)" \
 	"$TMP/open.list" || echo "plot: latency-open.svg not written (no curve to draw)" >&2
 
-# Throughput: every closed-loop scenario that ran (not shard_bench: no
-# network) and Redis, in the summary's order.
-awk -F '\t' '$5 == "ok" && $6 ~ /^[0-9.e+]+$/ && $4 != "shard" && $2 !~ /-open[0-9]+$/ {
+# Throughput: every closed-loop scenario that ran (not shard_bench nor
+# tier_bench: no network) and Redis, in the summary's order.
+awk -F '\t' '$5 == "ok" && $6 ~ /^[0-9.e+]+$/ && $4 != "shard" && $4 != "tierget" && $2 !~ /-open[0-9]+$/ {
 	c = $4 == "reflect" ? 1 : $4 == "warpengine" ? 2 : $4 == "memcached" ? 3 : 4
 	printf "%d\t%s\t%s\t%d\n", n++, $3, $6, c }' "$TMP/scenarios.tsv" >"$TMP/throughput.dat"
 if [ -s "$TMP/throughput.dat" ]; then

@@ -66,6 +66,16 @@ summary_write() {
 		}
 		return i > 3 ? s / (i - 1) : ""
 	}
+	# Mean p99 of the A/B runs ab1-SUFFIX, ab2-SUFFIX, ... (as abrate).
+	function abp99(suffix,   i, id, s) {
+		s = 0
+		for (i = 1; ; i++) {
+			id = "ab" i "-" suffix
+			if (rate(id) == "" || !num(p99v[id])) break
+			s += p99v[id]
+		}
+		return i > 3 ? s / (i - 1) : ""
+	}
 	# The data plane own worker time per request, from a memif run note.
 	function cost(id) {
 		if (!(id in notev) || status[id] != "ok" || !match(notev[id], /[0-9]+ ns per request/)) return ""
@@ -78,6 +88,7 @@ summary_write() {
 		opsv[$1] = $5; o[n] = $5; p50[n] = $6; p99[n] = $7; p999[n] = $8
 		tmo[n] = $9; drp[n] = $10; err[n] = $11; wrong[n] = $12; rep[n] = $13; note[n] = $14
 		notev[$1] = $14
+		p99v[$1] = $7
 		if ($4 == "failed") failed++
 	}
 	END {
@@ -118,6 +129,9 @@ summary_write() {
 		rname[++nr] = "tiers_on_over_off"
 		rtext[nr] = "WarpEngine 95/5 uniform closed with --tiers on (GETs warm items, the demotion scan runs) / --tiers off (mean of the alternating runs)"
 		rval[nr] = ratio(abrate("tiers-on"), abrate("tiers-off"))
+		rname[++nr] = "tiers_on_over_off_open50_p99"
+		rtext[nr] = "p99 latency of the 95/5 uniform open-loop runs (Poisson, half the closed rate with the tiers off) with --tiers on / --tiers off (mean p99 of the alternating runs): the tiers'"'"' cost to latency below saturation"
+		rval[nr] = ratio(abp99("tiers-on-open50"), abp99("tiers-off-open50"))
 		rname[++nr] = "recovery_over_redis_rdb_load"
 		rtext[nr] = "records/s recovered (a checkpoint + 1 M log records, into shards) / keys/s Redis loads from an RDB of as many keys"
 		rval[nr] = ratio(rate("recovery-checkpoint"), rate("redis-rdb-load"))
