@@ -68,7 +68,8 @@ struct arena_free {
 	uint32_t slack : 2;
 	uint32_t prev_free : 1;
 	uint32_t free : 1;
-	uint32_t reserved : 2;
+	uint32_t raw_only : 1;
+	uint32_t reserved : 1;
 	uint64_t next;
 	uint64_t prev;
 } __attribute__((may_alias));
@@ -385,7 +386,7 @@ bool arena_check_invariants(const struct arena *a, uint64_t live_items, uint64_t
 		    size % ARENA_GRANULE != 0 || size > a->bump_offset - off)
 			return false;
 		if (f->free) {
-			if (prev_free || f->tier != 0 || f->slack != 0)
+			if (prev_free || f->tier != 0 || f->slack != 0 || f->raw_only != 0)
 				return false; /* two free blocks touch, or a stray bit */
 			if (arena_footer(a, off + size) != size)
 				return false;

@@ -55,7 +55,10 @@ enum item_tier {
  *                        needs (a split remainder too small to be free)
  *               bit 4    prev_free: the block just before is free (arena only)
  *               bit 5    free: 0 in an item, 1 in a free block (arena only)
- *               bits 6-7 reserved, 0
+ *               bit 6    raw_only: the tiers found the value does not compress
+ *                        (set by demotion; any write clears it, as it
+ *                        clears the whole header)
+ *               bit 7    reserved, 0
  *   temperature access temperature kept by the tiers (0 for a new item)
  *   lsn         WAL sequence number of the write that produced the item (0
  *               until the WAL exists)
@@ -71,7 +74,8 @@ struct arena_item {
 	uint32_t slack : 2;
 	uint32_t prev_free : 1;
 	uint32_t free : 1;
-	uint32_t reserved : 2;
+	uint32_t raw_only : 1;
+	uint32_t reserved : 1;
 	uint64_t temperature : 16;
 	uint64_t lsn : 48;
 	uint8_t data[]; /* key, then value */

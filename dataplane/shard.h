@@ -163,7 +163,8 @@ struct shard_tier_counters {
 	uint64_t hits[4];         /* GETs that found an item in each tier */
 	uint64_t demotions[4];    /* items moved into each tier by demotion */
 	uint64_t promotions;      /* compressed items made raw by a GET */
-	uint64_t left_raw;        /* cold items that did not compress enough */
+	uint64_t left_raw;        /* cold values found not to compress enough (each
+				   * written value is tried once: item raw_only) */
 	uint64_t evictions;       /* items deleted to make room (a PUT's, or evict_below) */
 	uint64_t rejected;        /* new keys' PUTs a full cache declined (admission) */
 };

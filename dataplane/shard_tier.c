@@ -233,6 +233,8 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 		shard_evict_slot(s, hash, slot);
 		return 0;
 	}
+	if (it->tier == TIER_EVENT_HORIZON && it->raw_only)
+		return 0; /* tried before and did not compress; a write clears the mark */
 	if (it->tier == TIER_EVENT_HORIZON && level < p->warm_below)
 		to = TIER_PHOTON_SPHERE;
 	else if (it->tier == TIER_PHOTON_SPHERE && level < p->cold_below)
@@ -249,7 +251,10 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	}
 	n = tier_compress(to, raw, len, s->work, sizeof(s->work));
 	if (n <= 0) {
-		s->tiers.left_raw += it->tier == TIER_EVENT_HORIZON;
+		if (it->tier == TIER_EVENT_HORIZON) {
+			s->tiers.left_raw++;
+			it->raw_only = 1;
+		}
 		return len;
 	}
 	slot = shard_slot_of(s, it, &hash);

@@ -398,13 +398,14 @@ void worker_tier_gauges_load(const struct worker *w, struct shard_tier_counters 
 
 /* The tiers' policy: a raw item that has not been touched for 2 ticks of
  * cooling below the new-item level goes to LZ4, an LZ4 item cooled to 0 to
- * LZ4-HC; a step visits 64 chains and compresses at most 16 KiB (LZ4-HC
- * counts 8x: one 2 KiB value), a few tens of microseconds. */
+ * LZ4-HC; a step visits 32 chains and compresses at most 8 KiB (LZ4-HC
+ * counts 8x: one 1 KiB value), about 10-20 microseconds, so one step
+ * between two bursts does not hold the next burst's requests long. */
 static const struct shard_demote_policy worker_tier_policy = {
 	.warm_below = TEMP_LEVEL_NEW - 2,
 	.cold_below = 1,
-	.max_chains = 64,
-	.max_input_bytes = 16 * 1024,
+	.max_chains = 32,
+	.max_input_bytes = 8 * 1024,
 };
 
 /* Under memory pressure (the arena more than WORKER_TIER_PRESSURE_PCT %
@@ -415,9 +416,14 @@ static const struct shard_demote_policy worker_tier_policy = {
 static const struct shard_demote_policy worker_tier_pressure_policy = {
 	.warm_below = TEMP_LEVEL_NEW + 5,
 	.cold_below = TEMP_LEVEL_NEW + 1,
-	.max_chains = 64,
-	.max_input_bytes = 16 * 1024,
+	.max_chains = 32,
+	.max_input_bytes = 8 * 1024,
 };
+
+/* Without memory pressure the scan is housekeeping: it takes loop
+ * iterations that found no request, and one busy iteration in this many
+ * (so it still progresses under full load). */
+#define WORKER_TIER_BUSY_EVERY 64
 
 static bool worker_tier_used_over(const struct worker *w, unsigned pct)
 {
@@ -444,6 +450,8 @@ static void worker_tier_step(struct worker *w)
 	const struct shard_demote_policy *p =
 		pressure ? &worker_tier_pressure_policy : &worker_tier_policy;
 
+	if (!pressure && w->iter_busy && (w->iterations % WORKER_TIER_BUSY_EVERY) != 0)
+		return;
 	if (shard_scan_done(s, &w->tier_cursor)) {
 		if (w->tier_pass_tick == w->tier_tick && !pressure)
 			return;
@@ -737,6 +745,7 @@ int worker_main(void *arg)
 			w->stats.fwd_in += n_ring;
 			worker_process_burst(w, w->frames, n_ring, true);
 		}
+		w->iter_busy = n_rx != 0 || n_ring != 0;
 		worker_service(w);
 		worker_tx_flush(w);
 		if (n_rx == 0 && n_ring == 0) {

@@ -145,13 +145,21 @@ static void test_demote_read_promote(void **state)
 	shard_read_counters(sh, &c1);
 	assert_true(c1.arena_used_bytes < c0.arena_used_bytes);
 	assert_true(shard_check_invariants(sh));
-	/* A second pass takes the LZ4 items down to LZ4-HC. */
+	/* A second pass takes the LZ4 items down to LZ4-HC, and does not try
+	 * the values that did not compress again (marked raw_only). */
 	assert_int_equal(demote_all(&p), (int)even);
 	shard_read_tiers(sh, &t);
 	assert_int_equal(t.items[TIER_DEEP_CACHE], even);
 	assert_int_equal(t.items[TIER_PHOTON_SPHERE], 0);
 	assert_int_equal(t.demotions[TIER_DEEP_CACHE], even);
+	assert_int_equal(t.left_raw, KEYS - even);
 	assert_true(shard_check_invariants(sh));
+	/* A write clears the mark: key 1 written again is tried once more. */
+	put(1, 2);
+	shard_set_tick(sh, 200);
+	assert_int_equal(demote_all(&p), 0);
+	shard_read_tiers(sh, &t);
+	assert_int_equal(t.left_raw, KEYS - even + 1);
 	/* Every GET returns the exact bytes; a hit makes the item raw again. */
 	for (unsigned i = 0; i < KEYS; i++)
 		get_check(i);
