@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "arena.h"
 #include "ckpt_manifest.h"
 #include "keyhash.h"
 #include "recovery_load.h"
@@ -166,6 +167,22 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 	if (ckpt_lsn_max > d->recovered.lsn_max)
 		d->recovered.lsn_max = ckpt_lsn_max;
 	recovery_summary(r, d->recovery_line, sizeof(d->recovery_line));
+	{
+		struct shard_tier_counters tc;
+		uint64_t compressed = 0;
+
+		for (unsigned i = 0; i < d->n_workers; i++) {
+			shard_read_tiers(shards[i], &tc);
+			compressed += tc.demotions[TIER_PHOTON_SPHERE];
+		}
+		if (compressed != 0) {
+			size_t used = strlen(d->recovery_line);
+
+			snprintf(d->recovery_line + used, sizeof(d->recovery_line) - used,
+				 "; %llu items compressed (LZ4) to fit the shards' memory",
+				 (unsigned long long)compressed);
+		}
+	}
 	if (d->records_other_epoch != 0) {
 		size_t used = strlen(d->recovery_line);
 

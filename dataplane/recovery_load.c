@@ -29,6 +29,11 @@ int recovery_apply(const struct recovery_target *t, const struct wal_record *rec
 	}
 	st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value, rec->value_len,
 		       rec->lsn);
+	/* Items are loaded raw; under the tiers the shard held them in less
+	 * memory: compress what is loaded so far, then try again. */
+	if (st == WE_STATUS_NO_SPACE && shard_compress_all(s) != 0)
+		st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
+			       rec->value_len, rec->lsn);
 	if (st == WE_STATUS_OK)
 		return 0;
 	snprintf(err, err_len,

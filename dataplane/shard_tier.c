@@ -265,6 +265,26 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	return to == TIER_DEEP_CACHE ? len * 8 : len;
 }
 
+uint64_t shard_compress_all(struct shard *s)
+{
+	static const struct shard_demote_policy all = {
+		.warm_below = TEMP_LEVEL_MAX, /* every raw item but a saturated one */
+		.cold_below = 0,
+		.max_chains = UINT32_MAX,
+		.max_input_bytes = UINT32_MAX,
+	};
+	struct shard_scan cur = {0};
+	uint64_t n = 0;
+
+	while (!shard_scan_done(s, &cur)) {
+		int got = shard_demote_step(s, &cur, &all);
+
+		WE_ASSERT(got >= 0);
+		n += (uint64_t)got;
+	}
+	return n;
+}
+
 int shard_demote_step(struct shard *s, struct shard_scan *cur, const struct shard_demote_policy *p)
 {
 	uint64_t slots[TABLE_CHAIN_SLOTS_MAX];

@@ -13,7 +13,8 @@
 #     reads made raw stay raw.
 #  4. With 1 MiB of item memory per shard, 4000 compressible 1 KiB values
 #     (twice the arenas) are all stored and read back: memory pressure
-#     compresses what was written.
+#     compresses what was written; after SIGKILL the restart (a data
+#     directory) compresses as it loads and every value reads back.
 #  5. With --evict on (a cache, no data directory), 4000 values that do not
 #     compress are all accepted into the same arenas: the coldest go, the
 #     newest stay.
@@ -94,10 +95,12 @@ testnet_stop_dataplane || fail "data plane did not stop cleanly"
 # 1 MiB of item memory per shard, 2 shards; 4000 compressible values of 1 KiB
 # (about 4.2 MB as sent, twice the arenas) written in 8 rounds with a pause:
 # pressure passes compress what has been written, every PUT succeeds, every
-# value reads back exactly.
+# value reads back exactly; after SIGKILL the restart fits them again (the
+# recovery compresses as it loads) and every value reads back exactly.
 rm -f "$SOCK"
-testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --control-socket "$SOCK" \
-  --capacity 65536 --arena-mb 1 --tiers on --quiet || fail "data plane start (1 MiB arenas)"
+MARGS=(--port-base 9000 --control-socket "$SOCK" --capacity 65536 --arena-mb 1 --tiers on
+  --data-dir "$WORK/mdata" --quiet)
+testnet_start_dataplane "$DP" "$LOG" 2 "${MARGS[@]}" || fail "data plane start (1 MiB arenas)"
 for r in $(seq 0 7); do
   for i in $(seq $((r * 500)) $((r * 500 + 499))); do printf 'put m%d %s\n' "$i" "$(text "$i")"; done \
     >"$WORK/round.txt"
@@ -117,6 +120,17 @@ arena=$(echo "$st" | jq '[.result.shards[].arena_bytes] | add')
 [ "$pp" -gt 0 ] || fail "no pressure pass with 1 MiB arenas"
 [ "$sent" -gt "$arena" ] || fail "the shards hold $sent value bytes in $arena bytes of arena"
 pass "1 MiB arenas: 4000 values ($sent bytes as sent, $arena bytes of arena) all stored and read back; $pp pressure passes"
+# The same data directory after SIGKILL: recovery loads values raw, which
+# do not fit; it compresses what it has loaded and goes on, losing nothing.
+kill -KILL "$TN_DP_PID"
+wait "$TN_DP_PID" 2>/dev/null || true
+TN_DP_PID=""
+rm -f "$SOCK"
+testnet_start_dataplane "$DP" "$LOG" 2 "${MARGS[@]}" || fail "restart (1 MiB arenas): $(grep -i recovery "$LOG")"
+grep -q "items compressed (LZ4) to fit" "$LOG" || fail "recovery did not say it compressed: $(grep recovery "$LOG")"
+client batch <"$WORK/mget.txt" >"$WORK/mget2.out" || fail "reads after the restart: $(sort "$WORK/mget2.out" | cut -c1-20 | uniq -c | head)"
+cmp -s "$WORK/mwant.out" "$WORK/mget2.out" || fail "values read back after the restart differ"
+pass "restart with 1 MiB arenas: $(grep -o '[0-9]* items compressed (LZ4) to fit' "$LOG"), all 4000 values read back exactly"
 testnet_stop_dataplane || fail "data plane did not stop cleanly"
 
 # --- 5. a cache: eviction ----------------------------------------------------------

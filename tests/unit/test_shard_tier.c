@@ -441,6 +441,25 @@ static void test_put_eviction_and_admission(void **state)
 	free(m);
 }
 
+/* Recovery's pass: every raw item that compresses goes to LZ4 at once,
+ * however warm; the values that do not stay raw; every GET is exact. */
+static void test_compress_all(void **state)
+{
+	struct shard_tier_counters t;
+
+	(void)state;
+	for (unsigned i = 0; i < 50; i++)
+		get_check(0); /* warm: still compressed */
+	assert_int_equal(shard_compress_all(sh), KEYS / 2);
+	shard_read_tiers(sh, &t);
+	assert_int_equal(t.items[TIER_PHOTON_SPHERE], KEYS / 2);
+	assert_int_equal(t.items[TIER_EVENT_HORIZON], KEYS - KEYS / 2);
+	assert_int_equal(shard_compress_all(sh), 0); /* nothing left to do */
+	assert_true(shard_check_invariants(sh));
+	for (unsigned i = 0; i < KEYS; i++)
+		get_check(i);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -450,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_clock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compress_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_eviction_and_admission, setup, teardown),
 	};
 
