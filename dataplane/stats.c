@@ -336,6 +336,49 @@ static int stats_telemetry_shards_cb(const char *cmd, const char *params,
 	return 0;
 }
 
+/* /warpengine/tiers: {"<tier>_<field>": [worker 0, ...]} for the three
+ * memory tiers and items, stored_bytes, value_bytes, hits, demotions; then
+ * promotions, left_raw, evictions, rejected per worker. */
+static int stats_telemetry_tiers_cb(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const tiers[3] = {"event_horizon", "photon_sphere", "deep_cache"};
+	static const char *const fields[5] = {"items", "stored_bytes", "value_bytes", "hits",
+					      "demotions"};
+	static const char *const totals[4] = {"promotions", "left_raw", "evictions", "rejected"};
+	struct shard_tier_counters t[WORKER_MAX];
+	uint64_t v[WORKER_MAX];
+	unsigned n = telemetry_n;
+	char name[40];
+
+	(void)cmd;
+	(void)params;
+	for (unsigned w = 0; w < n; w++)
+		worker_tier_gauges_load(telemetry_workers[w], &t[w]);
+	rte_tel_data_start_dict(d);
+	for (unsigned k = 0; k < 3; k++)
+		for (unsigned f = 0; f < 5; f++) {
+			for (unsigned w = 0; w < n; w++) {
+				const uint64_t *by_tier[5] = {t[w].items, t[w].stored_bytes,
+							      t[w].value_bytes, t[w].hits,
+							      t[w].demotions};
+
+				v[w] = by_tier[f][k];
+			}
+			snprintf(name, sizeof(name), "%s_%s", tiers[k], fields[f]);
+			stats_telemetry_per_worker(d, name, v, n);
+		}
+	for (unsigned f = 0; f < 4; f++) {
+		for (unsigned w = 0; w < n; w++) {
+			const uint64_t by_worker[4] = {t[w].promotions, t[w].left_raw, t[w].evictions,
+						       t[w].rejected};
+
+			v[w] = by_worker[f];
+		}
+		stats_telemetry_per_worker(d, totals[f], v, n);
+	}
+	return 0;
+}
+
 /* /warpengine/service_time: the merged histogram, bounds in ns. */
 static int stats_telemetry_service_time_cb(const char *cmd, const char *params,
 					   struct rte_tel_data *d)
@@ -399,6 +442,10 @@ int stats_telemetry_register(struct worker *const *workers, unsigned n,
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/warpengine/shards", stats_telemetry_shards_cb,
 						"Per shard: items, memory, regions owned, requests");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/warpengine/tiers", stats_telemetry_tiers_cb,
+						"Per shard and tier: items, bytes stored and sent, "
+						"hits, demotions; promotions, evictions");
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/warpengine/service_time",
 						stats_telemetry_service_time_cb,

@@ -195,7 +195,12 @@ PY
   out=$(tel /warpengine/service_time) || fail "telemetry /warpengine/service_time did not answer"
   echo "$out" | jq -e '.["/warpengine/service_time"] | .count >= 1 and (.counts | add) == .count
     and (.le_ns | length) == 48' >/dev/null || fail "telemetry /warpengine/service_time: $out"
-  pass "telemetry: /warpengine/shards, /workers and /service_time as per-worker arrays"
+  out=$(tel /warpengine/tiers) || fail "telemetry /warpengine/tiers did not answer"
+  echo "$out" | jq -e --argjson items "$items" '.["/warpengine/tiers"] |
+    ((.event_horizon_items | add) + (.photon_sphere_items | add) + (.deep_cache_items | add)) == $items
+    and (.rejected | length) == 2 and (.deep_cache_demotions | length) == 2' >/dev/null ||
+    fail "telemetry /warpengine/tiers: $out (shards: $items items)"
+  pass "telemetry: /warpengine/shards, /tiers, /workers and /service_time as per-worker arrays"
 else
   echo "# python3 not installed: the telemetry checks are skipped"
 fi
