@@ -301,6 +301,33 @@ bool arena_reuse_item(struct arena *a, uint64_t offset, uint32_t value_len, uint
 	return true;
 }
 
+void arena_shrink_item(struct arena *a, uint64_t offset, uint32_t stored_len)
+{
+	struct arena_item *it = arena_item_at(a, offset), *tail;
+	uint64_t block = arena_item_block_bytes(it);
+	uint64_t need = arena_item_bytes(it->key_len, stored_len);
+	uint64_t rest = block - need;
+
+	WE_ASSERT(!it->free);
+	WE_ASSERT(stored_len < it->stored_len && need <= block);
+	it->stored_len = stored_len;
+	if (rest < ARENA_BLOCK_MIN) {
+		it->slack = rest / ARENA_GRANULE;
+		return;
+	}
+	it->slack = 0;
+	/* The rest as an item of its own (no key, a value filling it, the
+	 * block before in use), then freed like any item: merged with a free
+	 * block after it, or given back to the tail. */
+	tail = arena_item_at(a, offset + need);
+	memset(tail, 0, sizeof(*tail));
+	tail->stored_len = (uint32_t)(rest - ARENA_ITEM_HDR_BYTES);
+	tail->value_len = tail->stored_len;
+	WE_ASSERT(arena_item_block_bytes(tail) == rest);
+	a->items++; /* arena_free_item counts one out */
+	arena_free_item(a, offset + need);
+}
+
 void arena_free_item(struct arena *a, uint64_t offset)
 {
 	struct arena_item *it = arena_item_at(a, offset);

@@ -3,6 +3,7 @@
  *   arena_init              arena.c  take over [mem, mem + bytes)
  *   arena_alloc_item        arena.c  a block for one item, header filled in
  *   arena_reuse_item        arena.c  fit new value lengths into an item's block
+ *   arena_shrink_item       arena.c  a smaller stored value in place, the rest freed
  *   arena_free_item         arena.c  give an item's block back (merging neighbours)
  *   arena_check_invariants  arena.c  O(n) walk of every block and free list
  *   arena_item_at, arena_item_key, arena_item_value, ...  inline, below
@@ -143,6 +144,13 @@ int arena_alloc_item(struct arena *a, uint8_t key_len, uint32_t value_len, uint3
  * fit. */
 bool arena_reuse_item(struct arena *a, uint64_t offset, uint32_t value_len, uint32_t stored_len)
 	we_must_check;
+/* Makes the live item at offset store stored_len (< its stored_len) bytes
+ * of value in place (key, value_len, tier and the rest of the header stay;
+ * the caller writes the new bytes): the end of its block becomes a free
+ * block of its own (merged with a free block after it) when a minimum block
+ * fits there, slack otherwise. Needs no free memory: how a full arena
+ * compresses an item. */
+void arena_shrink_item(struct arena *a, uint64_t offset, uint32_t stored_len);
 /* Returns the item's block, merged with free neighbours, to a free list (or
  * to the untouched tail when it ends there). */
 void arena_free_item(struct arena *a, uint64_t offset);

@@ -173,13 +173,13 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 
 		for (unsigned i = 0; i < d->n_workers; i++) {
 			shard_read_tiers(shards[i], &tc);
-			compressed += tc.demotions[TIER_PHOTON_SPHERE];
+			compressed += tc.demotions[TIER_PHOTON_SPHERE] + tc.demotions[TIER_DEEP_CACHE];
 		}
 		if (compressed != 0) {
 			size_t used = strlen(d->recovery_line);
 
 			snprintf(d->recovery_line + used, sizeof(d->recovery_line) - used,
-				 "; %llu items compressed (LZ4) to fit the shards' memory",
+				 "; %llu items compressed (LZ4, LZ4-HC) to fit the shards' memory",
 				 (unsigned long long)compressed);
 		}
 	}

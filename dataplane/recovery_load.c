@@ -30,16 +30,27 @@ int recovery_apply(const struct recovery_target *t, const struct wal_record *rec
 	st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value, rec->value_len,
 		       rec->lsn);
 	/* Items are loaded raw; under the tiers the shard held them in less
-	 * memory: compress what is loaded so far, then try again. */
-	if (st == WE_STATUS_NO_SPACE && shard_compress_all(s) != 0)
-		st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
-			       rec->value_len, rec->lsn);
+	 * memory: compress what is loaded so far (LZ4, then LZ4-HC), trying
+	 * again after each pass that moved something. */
+	for (int deep = 0; deep < 2 && st == WE_STATUS_NO_SPACE; deep++)
+		if (shard_compress_all(s, deep) != 0)
+			st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
+				       rec->value_len, rec->lsn);
 	if (st == WE_STATUS_OK)
 		return 0;
-	snprintf(err, err_len,
-		 "recovery: worker %u's shard refused a PUT (%s): the log or checkpoint holds "
-		 "more than --capacity/--arena-mb allow; start with larger ones",
-		 owner, we_status_name(st));
+	{
+		struct shard_counters c;
+
+		shard_read_counters(s, &c);
+		snprintf(err, err_len,
+			 "recovery: worker %u's shard refused a PUT of %u bytes (%s) holding %llu "
+			 "items, %llu of %llu arena bytes in use and %llu free in pieces: the log "
+			 "or checkpoint holds more than --capacity/--arena-mb allow; start with "
+			 "larger ones",
+			 owner, rec->value_len, we_status_name(st), (unsigned long long)c.items,
+			 (unsigned long long)c.arena_used_bytes, (unsigned long long)c.arena_bytes,
+			 (unsigned long long)(c.arena_free_bytes + c.arena_untouched_bytes));
+	}
 	return -ENOSPC;
 }
 

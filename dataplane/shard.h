@@ -206,10 +206,11 @@ void shard_set_promote_level(struct shard *s, uint8_t level);
 void shard_set_evict_on_put(struct shard *s, bool on);
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out);
 /* One whole pass that compresses every raw item whose value compresses
- * (LZ4), whatever its temperature: how recovery fits a log or checkpoint
- * written under the tiers into the same memory (it loads values raw).
- * Returns the items compressed. */
-uint64_t shard_compress_all(struct shard *s);
+ * (LZ4), and with `deep` every LZ4 item again with LZ4-HC, whatever their
+ * temperature: how recovery fits a log or checkpoint written under the
+ * tiers into the same memory (it loads values raw). Returns the items
+ * moved down a tier. */
+uint64_t shard_compress_all(struct shard *s, bool deep);
 /* One demotion step from cur; returns items demoted, or -EINVAL. Done when
  * shard_scan_done(s, cur). Refreshes the temperature epoch of every item
  * it passes (temperature.h). */

@@ -157,8 +157,10 @@ void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out)
 }
 
 /* Replace the item at *slot by a copy in tier `tier` whose value bytes are
- * stored[0..stored_len). false, changing nothing, when the arena has no
- * block for it. */
+ * stored[0..stored_len) (never inside the item). A smaller value that finds
+ * no new block (a full arena) is written over the old one in place and the
+ * block shrunk: compression needs no free memory. false, changing nothing,
+ * when a larger value (a promotion) finds no block. */
 static bool shard_tier_replace(struct shard *s, uint64_t *slot, struct arena_item *old,
 			       enum item_tier tier, const uint8_t *stored, uint32_t stored_len)
 {
@@ -166,8 +168,16 @@ static bool shard_tier_replace(struct shard *s, uint64_t *slot, struct arena_ite
 	struct arena_item *it;
 
 	if (arena_alloc_item(&s->arena, (uint8_t)old->key_len, old->value_len, stored_len, &off) !=
-	    0)
-		return false;
+	    0) {
+		if (stored_len >= old->stored_len)
+			return false;
+		shard_tier_account(s, old, -1);
+		memcpy(arena_item_value(old), stored, stored_len);
+		arena_shrink_item(&s->arena, old_off, stored_len);
+		old->tier = tier;
+		shard_tier_account(s, old, +1);
+		return true;
+	}
 	it = arena_item_at(&s->arena, off);
 	/* arena_alloc_item may have moved nothing: old stays valid. */
 	it->tier = tier;
@@ -265,11 +275,11 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	return to == TIER_DEEP_CACHE ? len * 8 : len;
 }
 
-uint64_t shard_compress_all(struct shard *s)
+uint64_t shard_compress_all(struct shard *s, bool deep)
 {
-	static const struct shard_demote_policy all = {
+	const struct shard_demote_policy all = {
 		.warm_below = TEMP_LEVEL_MAX, /* every raw item but a saturated one */
-		.cold_below = 0,
+		.cold_below = deep ? TEMP_LEVEL_MAX : 0,
 		.max_chains = UINT32_MAX,
 		.max_input_bytes = UINT32_MAX,
 	};

@@ -41,6 +41,9 @@ testnet_start_dataplane() {
     vdev="net_af_xdp0,iface=$TN_HOST_IF,start_queue=0,queue_count=$nworkers"
   for i in $(seq 1 "$nworkers"); do lcores="$lcores,$i@$(( i % $(nproc) ))"; done
   TN_PREFIX="we-$$-$RANDOM"
+  # Empty the log first: the wait below must not find the "serving" line of
+  # a previous data plane that wrote to the same file (a restart).
+  : >"$log"
   "$bin" --no-pci --no-huge -m 256 --file-prefix "$TN_PREFIX" --lcores "$lcores" \
     --log-level=lib.eal:warning --log-level=pmd.net.af_xdp:error \
     --vdev "$vdev" \

@@ -15,6 +15,9 @@
 #     (twice the arenas) are all stored and read back: memory pressure
 #     compresses what was written; after SIGKILL the restart (a data
 #     directory) compresses as it loads and every value reads back.
+#  7. (after 5 and 6) A verified Zipf load over twice the memory budget with
+#     a data directory: no wrong value, every tier used, hot items raw; a
+#     restart after SIGKILL reads every key back as before.
 #  5. With --evict on (a cache, no data directory), 4000 values that do not
 #     compress are all accepted into the same arenas: the coldest go, the
 #     newest stay.
@@ -26,6 +29,7 @@ BUILD=${WE_BUILD_DIR:?WE_BUILD_DIR not set (run through meson test)}
 SRC=${WE_SOURCE_DIR:?WE_SOURCE_DIR not set}
 DP=$BUILD/dataplane/warpengine
 CLIENT=$BUILD/tools/client/warp-client
+BLASTER=$BUILD/tools/blaster/warp-blaster
 
 . "$SRC/tests/integration/dp_test_lib.sh"
 dp_test_begin tiers
@@ -127,10 +131,10 @@ wait "$TN_DP_PID" 2>/dev/null || true
 TN_DP_PID=""
 rm -f "$SOCK"
 testnet_start_dataplane "$DP" "$LOG" 2 "${MARGS[@]}" || fail "restart (1 MiB arenas): $(grep -i recovery "$LOG")"
-grep -q "items compressed (LZ4) to fit" "$LOG" || fail "recovery did not say it compressed: $(grep recovery "$LOG")"
+grep -q "items compressed (LZ4, LZ4-HC) to fit" "$LOG" || fail "recovery did not say it compressed: $(grep recovery "$LOG")"
 client batch <"$WORK/mget.txt" >"$WORK/mget2.out" || fail "reads after the restart: $(sort "$WORK/mget2.out" | cut -c1-20 | uniq -c | head)"
 cmp -s "$WORK/mwant.out" "$WORK/mget2.out" || fail "values read back after the restart differ"
-pass "restart with 1 MiB arenas: $(grep -o '[0-9]* items compressed (LZ4) to fit' "$LOG"), all 4000 values read back exactly"
+pass "restart with 1 MiB arenas: $(grep -o "[0-9]* items compressed (LZ4, LZ4-HC) to fit" "$LOG"), all 4000 values read back exactly"
 testnet_stop_dataplane || fail "data plane did not stop cleanly"
 
 # --- 5. a cache: eviction ----------------------------------------------------------
@@ -180,10 +184,57 @@ TN_DP_PID=""
 rm -f "$SOCK"
 testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --control-socket "$SOCK" \
   --capacity 65536 --tiers on --data-dir "$WORK/data" --quiet || fail "restart (data dir)"
-grep -q "recovery: checkpoint" "$LOG" || fail "the restart loaded no checkpoint"
+grep -q "recovery: checkpoint" "$LOG" ||
+  fail "the restart loaded no checkpoint: $(grep -E 'recovery|checkpoint|warpengine: data' "$LOG" | head -5; ls -R "$WORK/data" | head -30)"
 head -n 300 "$WORK/gets.txt" >"$WORK/cgets.txt"
 client batch <"$WORK/cgets.txt" >"$WORK/cgets.out" || fail "reads after the restart"
 head -n 300 "$WORK/want.out" | cmp -s - "$WORK/cgets.out" || fail "values after the restart differ"
 pass "300 compressed items checkpointed (as their values), killed, recovered from the checkpoint, read back exactly"
+testnet_stop_dataplane || fail "data plane did not stop cleanly"
+
+# --- 7. a verified Zipf load on more than the memory, and a restart --------------
+# 3000 JSON values of 512-1400 bytes (about 2.9 MB as sent) in two 1 MiB
+# arenas, a verified Zipf 0.99 load with 10 % PUTs: no wrong value, no error,
+# every tier holds items, the hot items are read raw; after SIGKILL every
+# key reads back as before.
+rm -f "$SOCK"
+ZARGS=(--port-base 9000 --control-socket "$SOCK" --capacity 65536 --arena-mb 1 --tiers on
+  --data-dir "$WORK/zdata" --quiet)
+testnet_start_dataplane "$DP" "$LOG" 2 "${ZARGS[@]}" || fail "data plane start (Zipf load)"
+tn_exec "$BLASTER" --engine kernel --no-spin --server "$TN_DP_IP" --port 9000 --workers 2 \
+  --keys 3000 --key-size 8 --value-size 512-1400 --value-kind json --dist zipf:0.99 \
+  --mix get=90,put=10 --window 8 --preload --preload-window 4 --verify --duration 8 \
+  --timeout-ms 2000 --json "$WORK/z.json" >"$WORK/z.log" 2>&1 ||
+  fail "the verified Zipf load failed: $(tail -n 4 "$WORK/z.log")"
+zc() { jq -r ".$1" "$WORK/z.json"; }
+[ "$(zc run.counters.wrong_values)" = 0 ] && [ "$(zc run.counters.timeouts)" = 0 ] &&
+  [ "$(zc run.errors)" = 0 ] && [ "$(zc preload.errors)" = 0 ] ||
+  fail "Zipf load: $(grep '^run' "$WORK/z.log") / errors: $(jq -c '[.preload.errors_by_status, .run.errors_by_status]' "$WORK/z.json")"
+sleep 1.5
+st=$(req '{"command":"stats"}')
+zs() { echo "$st" | jq "[.result.shards[].tiers | $1] | add"; }
+sent=$(zs '.event_horizon.value_bytes + .photon_sphere.value_bytes + .deep_cache.value_bytes')
+used=$(echo "$st" | jq '[.result.shards[].arena_used_bytes] | add')
+arena=$(echo "$st" | jq '[.result.shards[].arena_bytes] | add')
+[ "$sent" -gt $(( arena * 5 / 4 )) ] || fail "the values ($sent bytes) are not 1.25x the arenas ($arena)"
+[ "$used" -le "$arena" ] || fail "arenas over budget: $used of $arena"
+for t in event_horizon photon_sphere deep_cache; do
+  [ "$(zs ".$t.items")" -gt 0 ] || fail "no item in $t: $(echo "$st" | jq -c '[.result.shards[].tiers]')"
+done
+raw_hits=$(zs '.event_horizon.hits')
+comp_hits=$(zs '.photon_sphere.hits + .deep_cache.hits')
+[ "$raw_hits" -gt "$comp_hits" ] || fail "hot items not served raw: $raw_hits raw hits, $comp_hits compressed"
+for i in $(seq 0 2999); do printf 'get k%07d\n' "$i"; done >"$WORK/zget.txt"
+client batch <"$WORK/zget.txt" >"$WORK/zbefore.out" || fail "reads before the restart"
+[ "$(grep -c '^VALUE ' "$WORK/zbefore.out")" = 3000 ] || fail "keys missing before the restart: $(cut -c1-10 "$WORK/zbefore.out" | sort | uniq -c | head -3)"
+pass "verified Zipf load: $(zc run.counters.verified) GETs verified, 0 wrong; $sent value bytes in $arena bytes of arena ($used used); items raw/LZ4/HC $(zs .event_horizon.items)/$(zs .photon_sphere.items)/$(zs .deep_cache.items); hits raw $raw_hits, compressed $comp_hits"
+kill -KILL "$TN_DP_PID"
+wait "$TN_DP_PID" 2>/dev/null || true
+TN_DP_PID=""
+rm -f "$SOCK"
+testnet_start_dataplane "$DP" "$LOG" 2 "${ZARGS[@]}" || fail "restart (Zipf load): $(grep -i recovery "$LOG")"
+client batch <"$WORK/zget.txt" >"$WORK/zafter.out" || fail "reads after the restart"
+cmp -s "$WORK/zbefore.out" "$WORK/zafter.out" || fail "after the restart, $(diff "$WORK/zbefore.out" "$WORK/zafter.out" | grep -c '^>') of 3000 keys read differently"
+pass "restart after SIGKILL: all 3000 keys read back as before ($(grep -o 'recovery: [0-9]* log records replayed' "$LOG" | head -1))"
 testnet_stop_dataplane || fail "data plane did not stop cleanly"
 echo "PASS"

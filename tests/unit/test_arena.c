@@ -321,6 +321,47 @@ static void test_reuse_item_in_place(void **state)
 	assert_true(arena_check_invariants(a, 1, 32));
 }
 
+/* A smaller stored value in place: the end of the block is freed when a
+ * minimum block fits there (merged with a free block after it), kept as
+ * slack otherwise; header fields other than stored_len and slack stay, and
+ * the accounting and boundary tags stay right. */
+static void test_shrink_item_in_place(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t x = alloc_ok(a, 8, 1000); /* 16 + 8 + 1000 -> 1024 bytes */
+	uint64_t y = alloc_ok(a, 8, 1000);
+	uint64_t z = alloc_ok(a, 8, 100);
+	struct arena_item *it = arena_item_at(a, x);
+
+	(void)z;
+	it->lsn = 5;
+	it->tier = TIER_PHOTON_SPHERE;
+	arena_shrink_item(a, x, 400); /* 424 bytes: 600 freed */
+	assert_int_equal(it->stored_len, 400);
+	assert_int_equal(it->value_len, 1000);
+	assert_int_equal(it->lsn, 5);
+	assert_int_equal(it->tier, TIER_PHOTON_SPHERE);
+	assert_int_equal(arena_item_block_bytes(it), 424);
+	assert_int_equal(a->free_bytes, 600);
+	assert_int_equal(a->items, 3);
+	assert_true(arena_item_at(a, y)->prev_free);
+	assert_true(arena_check_invariants(a, 3, 424 + 1024 + 128));
+	/* 16 + 8 + 384 = 408 of 424: 16 bytes (2 granules) of slack */
+	arena_shrink_item(a, x, 384);
+	assert_int_equal(arena_item_block_bytes(it), 424);
+	assert_int_equal(it->slack, 2);
+	assert_true(arena_check_invariants(a, 3, 424 + 1024 + 128));
+	/* y shrinks next to the free block before it: its freed end stands alone */
+	arena_shrink_item(a, y, 10); /* 40 bytes, 984 freed */
+	assert_int_equal(a->free_bytes, 600 + 984);
+	assert_true(arena_check_invariants(a, 3, 424 + 40 + 128));
+	/* freeing y now merges the three into one block */
+	arena_free_item(a, y);
+	assert_int_equal(a->free_blocks, 1);
+	assert_true(arena_check_invariants(a, 2, 424 + 128));
+}
+
 /* When the tail and every fitting free block are used up, allocation fails
  * with -ENOSPC and changes nothing. Freeing every other item leaves holes
  * too small for a larger item; freeing the rest merges everything back into
@@ -488,6 +529,7 @@ int main(void)
 		ARENA_TEST(test_split_small_remainder_is_slack, setup_64k),
 		ARENA_TEST(test_large_items_reuse_range_class, setup_64m),
 		ARENA_TEST(test_reuse_item_in_place, setup_64k),
+		ARENA_TEST(test_shrink_item_in_place, setup_64k),
 		ARENA_TEST(test_exhaustion_and_refill, setup_64k),
 		ARENA_TEST(test_check_detects_corrupt_free_block, setup_64k),
 		ARENA_TEST(test_init_rejects_bad_memory, setup_64k),

@@ -441,8 +441,9 @@ static void test_put_eviction_and_admission(void **state)
 	free(m);
 }
 
-/* Recovery's pass: every raw item that compresses goes to LZ4 at once,
- * however warm; the values that do not stay raw; every GET is exact. */
+/* Recovery's passes: every raw item that compresses goes to LZ4 at once,
+ * however warm, then (deep) every LZ4 item to LZ4-HC; the values that do
+ * not compress stay raw; every GET is exact. */
 static void test_compress_all(void **state)
 {
 	struct shard_tier_counters t;
@@ -450,14 +451,67 @@ static void test_compress_all(void **state)
 	(void)state;
 	for (unsigned i = 0; i < 50; i++)
 		get_check(0); /* warm: still compressed */
-	assert_int_equal(shard_compress_all(sh), KEYS / 2);
+	assert_int_equal(shard_compress_all(sh, false), KEYS / 2);
 	shard_read_tiers(sh, &t);
 	assert_int_equal(t.items[TIER_PHOTON_SPHERE], KEYS / 2);
 	assert_int_equal(t.items[TIER_EVENT_HORIZON], KEYS - KEYS / 2);
-	assert_int_equal(shard_compress_all(sh), 0); /* nothing left to do */
+	assert_int_equal(shard_compress_all(sh, false), 0); /* nothing left to do */
+	assert_true(shard_check_invariants(sh));
+	/* deep: the LZ4 items go on to LZ4-HC */
+	assert_int_equal(shard_compress_all(sh, true), KEYS / 2);
+	shard_read_tiers(sh, &t);
+	assert_int_equal(t.items[TIER_DEEP_CACHE], KEYS / 2);
+	assert_int_equal(t.items[TIER_PHOTON_SPHERE], 0);
 	assert_true(shard_check_invariants(sh));
 	for (unsigned i = 0; i < KEYS; i++)
 		get_check(i);
+}
+
+/* A full arena still compresses: with no block free for a compressed
+ * copy, the value is compressed in place and the block shrunk; every key
+ * then reads back exactly and the freed room takes more items. */
+static void test_compress_when_full(void **state)
+{
+	struct shard_config cfg = {.capacity_items = 4096, .arena_bytes = 64u << 10,
+				   .hash_secret = &secret};
+	size_t bytes = shard_memory_size(&cfg);
+	void *m = aligned_alloc(64, bytes);
+	struct shard *c = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
+	struct shard *saved = sh;
+	struct shard_counters sc;
+	struct shard_tier_counters t;
+	unsigned n = 0, held;
+	char k[32];
+	uint8_t kl;
+
+	(void)state;
+	assert_int_equal(shard_init(c, m, bytes, &cfg), 0);
+	sh = c;
+	/* even keys only (they compress), until the arena refuses one */
+	for (;; n += 2) {
+		make_value(n, 1, model[n], &model_len[n]);
+		key_of(n, k, &kl);
+		if (shard_put(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k, kl,
+			      model[n], model_len[n], 1) != WE_STATUS_OK)
+			break;
+	}
+	shard_read_counters(sh, &sc);
+	held = (unsigned)sc.items;
+	assert_true(sc.arena_free_bytes + sc.arena_untouched_bytes < 700);
+	assert_int_equal(shard_compress_all(sh, false), held);
+	shard_read_tiers(sh, &t);
+	assert_int_equal(t.items[TIER_PHOTON_SPHERE], held);
+	assert_true(shard_check_invariants(sh));
+	shard_read_counters(sh, &sc);
+	assert_true(sc.arena_free_bytes + sc.arena_untouched_bytes > (64u << 10) / 2);
+	shard_set_promote_level(sh, TEMP_LEVEL_MAX); /* reads leave them compressed */
+	for (unsigned i = 0; i < n; i += 2)
+		get_check(i);
+	put(n, 1); /* the one refused before fits now */
+	get_check(n);
+	sh = saved;
+	free(c);
+	free(m);
 }
 
 int main(void)
@@ -470,6 +524,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compress_all, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compress_when_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_eviction_and_admission, setup, teardown),
 	};
 
