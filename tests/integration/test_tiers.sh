@@ -38,6 +38,13 @@ tiers() { req '{"command":"stats"}' | jq -c "[.result.shards[].tiers] | $1"; }
 client() { tn_exec "$CLIENT" --server "$TN_DP_IP" --port 9000 --workers 2 --timeout 1000 "$@"; }
 # sum FIELD: a tier field added over both shards, e.g. photon_sphere.items
 sum() { tiers "map(.$1) | add"; }
+# kill_dp: SIGKILL the data plane (a crash), before a restart on the same socket
+kill_dp() {
+  kill -KILL "$TN_DP_PID"
+  wait "$TN_DP_PID" 2>/dev/null || true
+  TN_DP_PID=""
+  rm -f "$SOCK"
+}
 
 testnet_up $(( ($$ + 31) % 50000 ))
 testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --control-socket "$SOCK" \
@@ -126,10 +133,7 @@ arena=$(echo "$st" | jq '[.result.shards[].arena_bytes] | add')
 pass "1 MiB arenas: 4000 values ($sent bytes as sent, $arena bytes of arena) all stored and read back; $pp pressure passes"
 # The same data directory after SIGKILL: recovery loads values raw, which
 # do not fit; it compresses what it has loaded and goes on, losing nothing.
-kill -KILL "$TN_DP_PID"
-wait "$TN_DP_PID" 2>/dev/null || true
-TN_DP_PID=""
-rm -f "$SOCK"
+kill_dp
 testnet_start_dataplane "$DP" "$LOG" 2 "${MARGS[@]}" || fail "restart (1 MiB arenas): $(grep -i recovery "$LOG")"
 grep -q "items compressed (LZ4, LZ4-HC) to fit" "$LOG" || fail "recovery did not say it compressed: $(grep recovery "$LOG")"
 client batch <"$WORK/mget.txt" >"$WORK/mget2.out" || fail "reads after the restart: $(sort "$WORK/mget2.out" | cut -c1-20 | uniq -c | head)"
@@ -178,10 +182,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 grep -q "checkpoint .* complete" "$LOG" || fail "the checkpoint of compressed items did not complete"
-kill -KILL "$TN_DP_PID"
-wait "$TN_DP_PID" 2>/dev/null || true
-TN_DP_PID=""
-rm -f "$SOCK"
+kill_dp
 testnet_start_dataplane "$DP" "$LOG" 2 --port-base 9000 --control-socket "$SOCK" \
   --capacity 65536 --tiers on --data-dir "$WORK/data" --quiet || fail "restart (data dir)"
 grep -q "recovery: checkpoint" "$LOG" ||
@@ -228,10 +229,7 @@ for i in $(seq 0 2999); do printf 'get k%07d\n' "$i"; done >"$WORK/zget.txt"
 client batch <"$WORK/zget.txt" >"$WORK/zbefore.out" || fail "reads before the restart"
 [ "$(grep -c '^VALUE ' "$WORK/zbefore.out")" = 3000 ] || fail "keys missing before the restart: $(cut -c1-10 "$WORK/zbefore.out" | sort | uniq -c | head -3)"
 pass "verified Zipf load: $(zc run.counters.verified) GETs verified, 0 wrong; $sent value bytes in $arena bytes of arena ($used used); items raw/LZ4/HC $(zs .event_horizon.items)/$(zs .photon_sphere.items)/$(zs .deep_cache.items); hits raw $raw_hits, compressed $comp_hits"
-kill -KILL "$TN_DP_PID"
-wait "$TN_DP_PID" 2>/dev/null || true
-TN_DP_PID=""
-rm -f "$SOCK"
+kill_dp
 testnet_start_dataplane "$DP" "$LOG" 2 "${ZARGS[@]}" || fail "restart (Zipf load): $(grep -i recovery "$LOG")"
 client batch <"$WORK/zget.txt" >"$WORK/zafter.out" || fail "reads after the restart"
 cmp -s "$WORK/zbefore.out" "$WORK/zafter.out" || fail "after the restart, $(diff "$WORK/zbefore.out" "$WORK/zafter.out" | grep -c '^>') of 3000 keys read differently"

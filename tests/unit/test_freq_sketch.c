@@ -72,19 +72,10 @@ static void test_zipf_against_exact(void **state)
 	for (unsigned i = 0; i < KEYS; i++)
 		cdf[i] = (i ? cdf[i - 1] : 0) + 1.0 / (i + 1) / sum;
 	for (unsigned n = 0; n < 4 * KEYS; n++) {
-		double u = (double)(we_test_rand(&rng) >> 11) / 9007199254740992.0;
-		unsigned lo = 0, hi = KEYS - 1;
+		unsigned k = we_test_cdf_draw(cdf, KEYS, &rng);
 
-		while (lo < hi) {
-			unsigned mid = (lo + hi) / 2;
-
-			if (cdf[mid] < u)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		exact[lo]++;
-		freq_sketch_add(f, mix(lo));
+		exact[k]++;
+		freq_sketch_add(f, mix(k));
 	}
 	for (unsigned i = 0; i < KEYS; i++) {
 		unsigned want = exact[i] < FREQ_SKETCH_MAX ? exact[i] : FREQ_SKETCH_MAX;

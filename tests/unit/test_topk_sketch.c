@@ -56,18 +56,7 @@ static void zipf_init(double s)
 
 static unsigned zipf_draw(uint64_t *rng)
 {
-	double u = (double)(we_test_rand(rng) >> 11) * 0x1p-53;
-	unsigned lo = 0, hi = DISTINCT - 1;
-
-	while (lo < hi) {
-		unsigned mid = (lo + hi) / 2;
-
-		if (zipf_cdf[mid] < u)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
+	return we_test_cdf_draw(zipf_cdf, DISTINCT, rng);
 }
 
 /* n draws into the sketch and into counts[]. */

@@ -47,6 +47,24 @@ static inline uint64_t we_test_rand(uint64_t *state)
 	return z ^ (z >> 31);
 }
 
+/* A Zipf draw by inverse transform: cdf[0..n) ascending to 1 (cdf[i] = the
+ * share of ranks 1..i+1); returns the index (rank - 1) of a uniform draw. */
+static inline unsigned we_test_cdf_draw(const double *cdf, unsigned n, uint64_t *rng)
+{
+	double u = (double)(we_test_rand(rng) >> 11) * 0x1p-53;
+	unsigned lo = 0, hi = n - 1;
+
+	while (lo < hi) {
+		unsigned mid = (lo + hi) / 2;
+
+		if (cdf[mid] < u)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Fails the test when `cond` is false, naming the check and the seed. Only
  * for files that include <cmocka.h> (it expands to fail_msg). */
 #define WE_TEST_CHECK(cond, seed)                                                        \
