@@ -34,8 +34,15 @@ static json_t *cmd_ping(struct dataplane *st, const json_t *req, double up, char
 static json_t *cmd_stats(struct dataplane *st, const json_t *req, double up, char *err,
 			 size_t len)
 {
+	json_t *root = stats_json(st->workers, st->n_workers, up, &st->durability), *port;
+
 	(void)req, (void)err, (void)len;
-	return stats_json(st->workers, st->n_workers, up, &st->durability);
+	port = stats_port_json(st->port.port_id);
+	if (root != NULL && port != NULL)
+		json_object_set_new(root, "port", port);
+	else
+		json_decref(port);
+	return root;
 }
 
 static json_t *cmd_storage(struct dataplane *st, const json_t *req, double up, char *err,

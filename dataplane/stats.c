@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_telemetry.h>
 
 #include "stats_storage.h"
@@ -137,6 +138,19 @@ static json_t *stats_worker_json(const struct worker *w, uint64_t hz, uint64_t n
 	json_object_set_new(o, "service_time", stats_service_time_json(&h, hz));
 	json_object_set_new(o, "fwd_to", stats_fwd_to_json(w));
 	return o;
+}
+
+json_t *stats_port_json(uint16_t port_id)
+{
+	struct rte_eth_stats es;
+
+	if (rte_eth_stats_get(port_id, &es) != 0)
+		return NULL;
+	return json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "port_id", (int)port_id,
+			 "ipackets", (json_int_t)es.ipackets, "opackets", (json_int_t)es.opackets,
+			 "ibytes", (json_int_t)es.ibytes, "obytes", (json_int_t)es.obytes,
+			 "imissed", (json_int_t)es.imissed, "ierrors", (json_int_t)es.ierrors,
+			 "oerrors", (json_int_t)es.oerrors, "rx_nombuf", (json_int_t)es.rx_nombuf);
 }
 
 json_t *stats_json(struct worker *const *workers, unsigned n, double uptime_s,

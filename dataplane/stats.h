@@ -25,6 +25,11 @@ void stats_sum(struct worker *const *workers, unsigned n, uint64_t out[WORKER_ST
  * A new reference; json_decref it. */
 json_t *stats_json(struct worker *const *workers, unsigned n, double uptime_s,
 		   const struct durability *d);
+/* The port's own counters (rte_eth_stats): what the NIC or PMD received,
+ * sent, and dropped before any worker saw it ("imissed": the receive queue
+ * was full; "rx_nombuf": no mbuf to receive into). NULL if the PMD keeps
+ * none. */
+json_t *stats_port_json(uint16_t port_id);
 /* Write that JSON to path atomically (temporary file + rename). 0 or -errno. */
 int stats_write_file(const char *path, struct worker *const *workers, unsigned n,
 		     double uptime_s, const struct durability *d);

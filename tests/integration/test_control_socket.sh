@@ -69,6 +69,9 @@ tn_exec "$BUILD/tools/client/warp-client" --server "$TN_DP_IP" --port 9000 --wor
 sleep 0.3
 puts=$(field '{"command":"stats"}' '.result.total.req_put')
 [ "$puts" -ge 1 ] || fail "stats: req_put $puts after a put"
+rx=$(field '{"command":"stats"}' '.result.port.ipackets')
+[ "$rx" -ge 1 ] && [ "$(field '{"command":"stats"}' '.result.port | has("imissed") and has("rx_nombuf")')" = true ] ||
+  fail "stats: the port's counters: $(field '{"command":"stats"}' '.result.port')"
 w=$(field '{"command":"stats"}' '.result.per_worker | length')
 [ "$w" = 2 ] || fail "stats: $w per-worker objects, expected 2"
 items=$(field '{"command":"stats"}' '[.result.shards[].items] | add')
