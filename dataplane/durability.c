@@ -173,7 +173,8 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 
 		for (unsigned i = 0; i < d->n_workers; i++) {
 			shard_read_tiers(shards[i], &tc);
-			compressed += tc.demotions[TIER_PHOTON_SPHERE] + tc.demotions[TIER_DEEP_CACHE];
+			/* every item compressed went to LZ4 first */
+			compressed += tc.demotions[TIER_PHOTON_SPHERE];
 		}
 		if (compressed != 0) {
 			size_t used = strlen(d->recovery_line);

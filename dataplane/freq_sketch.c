@@ -49,33 +49,43 @@ static inline uint64_t *freq_sketch_at(const struct freq_sketch *f, unsigned r, 
 	return &f->words[(size_t)r * f->row_words + c / 16];
 }
 
-unsigned freq_sketch_estimate(const struct freq_sketch *f, uint64_t hash)
+/* The key's counters, one per row (words and shifts), and the smallest. */
+static unsigned freq_sketch_locate(const struct freq_sketch *f, uint64_t hash,
+				   uint64_t *w[FREQ_SKETCH_ROWS], unsigned shift[FREQ_SKETCH_ROWS])
 {
-	unsigned min = FREQ_SKETCH_MAX, shift;
+	unsigned min = FREQ_SKETCH_MAX;
 
 	for (unsigned r = 0; r < FREQ_SKETCH_ROWS; r++) {
-		const uint64_t *w = freq_sketch_at(f, r, hash, &shift); /* sets shift */
-		unsigned v = (unsigned)(*w >> shift) & 0xf;
+		unsigned v;
 
+		w[r] = freq_sketch_at(f, r, hash, &shift[r]);
+		v = (unsigned)(*w[r] >> shift[r]) & 0xf;
 		if (v < min)
 			min = v;
 	}
 	return min;
 }
 
+unsigned freq_sketch_estimate(const struct freq_sketch *f, uint64_t hash)
+{
+	uint64_t *w[FREQ_SKETCH_ROWS];
+	unsigned shift[FREQ_SKETCH_ROWS];
+
+	return freq_sketch_locate(f, hash, w, shift);
+}
+
 void freq_sketch_add(struct freq_sketch *f, uint64_t hash)
 {
-	unsigned min = freq_sketch_estimate(f, hash), shift;
+	uint64_t *w[FREQ_SKETCH_ROWS];
+	unsigned shift[FREQ_SKETCH_ROWS];
+	unsigned min = freq_sketch_locate(f, hash, w, shift);
 
 	if (min < FREQ_SKETCH_MAX) {
 		/* Conservative update: only the counters at the minimum rise,
 		 * the others already count more than this key's uses. */
-		for (unsigned r = 0; r < FREQ_SKETCH_ROWS; r++) {
-			uint64_t *w = freq_sketch_at(f, r, hash, &shift);
-
-			if (((*w >> shift) & 0xf) == min)
-				*w += UINT64_C(1) << shift;
-		}
+		for (unsigned r = 0; r < FREQ_SKETCH_ROWS; r++)
+			if (((*w[r] >> shift[r]) & 0xf) == min)
+				*w[r] += UINT64_C(1) << shift[r];
 	}
 	if (++f->additions >= f->age_every)
 		freq_sketch_halve(f);

@@ -443,14 +443,14 @@ static bool worker_may_evict(const struct worker *w)
 
 /* One demotion step; at most one pass over the shard per second, unless
  * memory is short. */
-static void worker_tier_step(struct worker *w)
+static void worker_tier_step(struct worker *w, bool busy)
 {
 	struct shard *s = w->exec.shard;
 	bool pressure = worker_tier_used_over(w, WORKER_TIER_PRESSURE_PCT);
 	const struct shard_demote_policy *p =
 		pressure ? &worker_tier_pressure_policy : &worker_tier_policy;
 
-	if (!pressure && w->iter_busy && (w->iterations % WORKER_TIER_BUSY_EVERY) != 0)
+	if (!pressure && busy && (w->iterations % WORKER_TIER_BUSY_EVERY) != 0)
 		return;
 	if (shard_scan_done(s, &w->tier_cursor)) {
 		if (w->tier_pass_tick == w->tier_tick && !pressure)
@@ -650,7 +650,7 @@ static void worker_release_parked(struct worker *w)
 /* Work between bursts, bounded, never a system call: messages first (a
  * durable notice releases answers at once), then the parked answers, unless
  * the NIC queue refused frames last time (they wait rather than drop). */
-static void worker_service(struct worker *w)
+static void worker_service(struct worker *w, bool busy)
 {
 	worker_apply_control(w);
 	if (w->access.n_pending != 0)
@@ -664,7 +664,7 @@ static void worker_service(struct worker *w)
 	if (unlikely(w->run_held))
 		worker_run_held(w);
 	if (w->tiers)
-		worker_tier_step(w);
+		worker_tier_step(w, busy);
 	if (unlikely(ckpt_scan_active(&w->ckpt))) {
 		int n = ckpt_scan_step(&w->ckpt, w->ckpt_port, w->exec.shard, w->lsn,
 				       CKPT_SCAN_STEP_ITEMS);
@@ -745,8 +745,7 @@ int worker_main(void *arg)
 			w->stats.fwd_in += n_ring;
 			worker_process_burst(w, w->frames, n_ring, true);
 		}
-		w->iter_busy = n_rx != 0 || n_ring != 0;
-		worker_service(w);
+		worker_service(w, n_rx != 0 || n_ring != 0);
 		worker_tx_flush(w);
 		if (n_rx == 0 && n_ring == 0) {
 			worker_idle(w);

@@ -108,7 +108,6 @@ struct worker {
 	bool evict; /* --evict: a cache's PUTs may delete its coldest items */
 	struct shard_scan tier_cursor;
 	uint32_t tier_tick, tier_pass_tick;
-	bool iter_busy; /* this loop iteration found requests (the tier step yields) */
 	struct shard_tier_counters tier_gauges;
 
 	/* Sampled region load and hot keys (exec.sampler points here). */

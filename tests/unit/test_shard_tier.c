@@ -83,19 +83,37 @@ static void get_check(unsigned i)
 	assert_memory_equal(v, model[i], vl);
 }
 
-static int setup(void **state)
+/* An empty shard in sh and mem (freed by teardown). */
+static void shard_new(uint64_t capacity, uint64_t arena_bytes)
 {
-	struct shard_config cfg = {.capacity_items = KEYS * 2, .arena_bytes = 8u << 20,
+	struct shard_config cfg = {.capacity_items = capacity, .arena_bytes = arena_bytes,
 				   .hash_secret = &secret};
 	size_t bytes = shard_memory_size(&cfg);
 
-	(void)state;
 	assert_int_equal(keyhash_secret_init(&secret), 0);
 	sh = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
 	mem = aligned_alloc(64, bytes);
 	assert_int_equal(shard_init(sh, mem, bytes, &cfg), 0);
+}
+
+/* KEYS items, version 1, in an 8 MiB arena. */
+static int setup(void **state)
+{
+	(void)state;
+	shard_new(KEYS * 2, 8u << 20);
 	for (unsigned i = 0; i < KEYS; i++)
 		put(i, 1);
+	return 0;
+}
+
+/* An empty 64 KiB arena that about a hundred items fill. Capacity 4096: the
+ * sketch's rows have 2048 counters, so the ~100 keys written share a
+ * counter in every row (which would make a new key read as used) with odds
+ * below 1e-5. */
+static int setup_small(void **state)
+{
+	(void)state;
+	shard_new(4096, 64u << 10);
 	return 0;
 }
 
@@ -354,11 +372,6 @@ static void test_evict(void **state)
  * hold. */
 static void test_put_eviction_and_admission(void **state)
 {
-	struct shard_config cfg = {.capacity_items = 4096, .arena_bytes = 64u << 10,
-				   .hash_secret = &secret};
-	size_t bytes = shard_memory_size(&cfg);
-	void *m = aligned_alloc(64, bytes);
-	struct shard *c = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
 	struct shard_tier_counters t;
 	struct shard_counters sc;
 	const uint8_t *v;
@@ -366,14 +379,8 @@ static void test_put_eviction_and_admission(void **state)
 	char k[32];
 	uint8_t kl;
 	unsigned n = 0, held;
-	struct shard *saved = sh;
 
 	(void)state;
-	/* capacity 4096: the sketch's rows have 2048 counters, so the ~100
-	 * keys written here share a counter in every row (which would make a
-	 * new key read as used) with odds below 1e-5 */
-	assert_int_equal(shard_init(c, m, bytes, &cfg), 0);
-	sh = c; /* put() and get_check() work on sh */
 	shard_set_track_reads(sh, true);
 	shard_set_evict_on_put(sh, true);
 	/* Fill: PUT until the shard holds no more (the first eviction). */
@@ -436,9 +443,6 @@ static void test_put_eviction_and_admission(void **state)
 			assert_memory_equal(v, model[i], vl);
 		}
 	}
-	sh = saved;
-	free(c);
-	free(m);
 }
 
 /* Recovery's passes: every raw item that compresses goes to LZ4 at once,
@@ -472,12 +476,6 @@ static void test_compress_all(void **state)
  * then reads back exactly and the freed room takes more items. */
 static void test_compress_when_full(void **state)
 {
-	struct shard_config cfg = {.capacity_items = 4096, .arena_bytes = 64u << 10,
-				   .hash_secret = &secret};
-	size_t bytes = shard_memory_size(&cfg);
-	void *m = aligned_alloc(64, bytes);
-	struct shard *c = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
-	struct shard *saved = sh;
 	struct shard_counters sc;
 	struct shard_tier_counters t;
 	unsigned n = 0, held;
@@ -485,8 +483,6 @@ static void test_compress_when_full(void **state)
 	uint8_t kl;
 
 	(void)state;
-	assert_int_equal(shard_init(c, m, bytes, &cfg), 0);
-	sh = c;
 	/* even keys only (they compress), until the arena refuses one */
 	for (;; n += 2) {
 		make_value(n, 1, model[n], &model_len[n]);
@@ -509,9 +505,6 @@ static void test_compress_when_full(void **state)
 		get_check(i);
 	put(n, 1); /* the one refused before fits now */
 	get_check(n);
-	sh = saved;
-	free(c);
-	free(m);
 }
 
 int main(void)
@@ -524,8 +517,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_evict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_access_clock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compress_all, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_compress_when_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_put_eviction_and_admission, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_compress_when_full, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_put_eviction_and_admission, setup_small, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
