@@ -384,6 +384,7 @@ static void worker_gauges_publish(struct worker *w, uint64_t now_ns)
 	 * own per so many accesses (shard_set_tick). */
 	w->tier_tick = (uint32_t)(now_ns / 1000000000u);
 	shard_set_tick(w->exec.shard, w->tier_tick / WORKER_COOL_SECONDS);
+	w->gauges_ns = now_ns;
 	worker_heartbeat(w, now_ns);
 }
 
@@ -660,6 +661,10 @@ static void worker_service(struct worker *w, bool busy)
 
 		worker_move_env(w, &env);
 		move_step(&w->move, &env);
+		/* Its items changed (import, purge): show the count once the
+		 * move ends here, not a few thousand iterations later. */
+		if (!move_worker_active(&w->move))
+			worker_gauges_publish(w, we_monotonic_ns());
 	}
 	if (unlikely(w->run_held))
 		worker_run_held(w);
@@ -698,9 +703,15 @@ static void worker_idle(struct worker *w)
 		return;
 	}
 	struct timespec ts = {.tv_sec = 0, .tv_nsec = (long)w->idle_sleep_us * 1000};
+	uint64_t now_ns = we_monotonic_ns();
 
 	w->stats.idle_sleeps++;
-	worker_heartbeat(w, we_monotonic_ns()); /* a sleeping worker is alive too */
+	/* Sleeping, the loop may take seconds for WORKER_GAUGES_EVERY
+	 * iterations; the service step may have changed the shard meanwhile. */
+	if (now_ns - w->gauges_ns >= WORKER_IDLE_GAUGES_NS)
+		worker_gauges_publish(w, now_ns);
+	else
+		worker_heartbeat(w, now_ns); /* a sleeping worker is alive too */
 	nanosleep(&ts, NULL);
 }
 

@@ -39,6 +39,7 @@ struct rte_ring;
 #define WORKER_IDLE_SLEEP_POLLS 2048
 /* Loop iterations between two publications of the shard's gauges. */
 #define WORKER_GAUGES_EVERY 4096
+#define WORKER_IDLE_GAUGES_NS 20000000ull /* 20 ms: an idle worker's loop is slow */
 /* Datagrams a worker holds while a region moves in to it (region_move.h);
  * beyond this its entries are answered BUSY. */
 #define WORKER_HELD_MAX 512
@@ -80,9 +81,12 @@ struct worker {
 
 	struct worker_stats stats;
 	/* The shard's counters (items, memory), copied out by the worker every
-	 * WORKER_GAUGES_EVERY iterations with relaxed atomic stores, so other
-	 * threads can read them while it runs (worker_gauges_load). */
+	 * WORKER_GAUGES_EVERY iterations, when an idle worker's copy is older
+	 * than WORKER_IDLE_GAUGES_NS, and when a region move ends on its side,
+	 * with relaxed atomic stores, so other threads can read them while it
+	 * runs (worker_gauges_load). */
 	struct shard_counters gauges we_cache_aligned;
+	uint64_t gauges_ns; /* when the worker last published them (its own) */
 	/* Liveness, published with the gauges and before each idle sleep
 	 * (relaxed stores): loop iterations so far, and the monotonic ns of
 	 * that publication (worker_heartbeat_load). */
