@@ -171,7 +171,7 @@ enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uin
 		shard_count_access(s);
 		it->temperature = temperature_touch((uint16_t)it->temperature, s->tick, shard_draw(s));
 	}
-	if (we_unlikely(it->tier != TIER_EVENT_HORIZON))
+	if (we_unlikely(it->tier != TIER_EVENT_HORIZON)) /* compressed, or a stub */
 		return shard_get_compressed(s, slot, it, value, value_len);
 	s->tiers.hits[TIER_EVENT_HORIZON]++;
 	*value = arena_item_value(it);
@@ -356,8 +356,11 @@ static bool shard_check_slot(void *ctx, uint32_t bucket, uint64_t slot)
 	it = arena_item_at(a, offset);
 	if (offset + arena_item_block_bytes(it) > a->bump_offset)
 		return false;
-	if (it->tier > TIER_DEEP_CACHE || it->stored_len > it->value_len || it->reserved != 0 ||
-	    (it->tier == TIER_EVENT_HORIZON) != (it->stored_len == it->value_len))
+	/* Raw: stored as sent; compressed: smaller; a stub: one ref, and
+	 * smaller too (only an item storing more is stubbed). */
+	if (it->stored_len > it->value_len || it->reserved != 0 ||
+	    (it->tier == TIER_EVENT_HORIZON) != (it->stored_len == it->value_len) ||
+	    (it->tier == TIER_SINGULARITY && it->stored_len != SHARD_STUB_BYTES))
 		return false;
 	hash = keyhash_local(c->s->secret, arena_item_key(it), it->key_len);
 	if (keyhash_bucket(hash, c->s->table.nbuckets) != bucket ||

@@ -12,6 +12,11 @@
  *   shard_scan_buckets  shard.c  chains a scan walks (progress: cursor / this)
  *   shard_scan_done     shard.c  whether a cursor has visited every chain
  *
+ *   shard_archive_step     shard_tier.c  cold items to copy to the disk tier
+ *   shard_archive_commit   shard_tier.c  an item copied out becomes a stub
+ *   shard_archive_restore  shard_tier.c  a stub's record read back becomes the item
+ *   shard_scan_archive_ref shard_tier.c  the reference a scanned stub holds
+ *
  * Item layout (arena.h draws it with byte offsets) carries, from day one,
  * original vs stored value length, tier, temperature and LSN, so the cache
  * tiers (compressed items), the WAL and region moves need no rewrite.
@@ -83,8 +88,25 @@ void shard_prefetch_item(const struct shard *s, uint64_t hash);
 /* Both stages over a whole burst in one call: all buckets, then all items. */
 void shard_prefetch_burst(const struct shard *s, const uint64_t *hashes, unsigned n);
 
+/* Where an archived item's record lies (the worker's archive file): what a
+ * stub holds in place of the value, 16 bytes. Same layout as the storage
+ * library's struct archive_ref (offset u64, bytes u32, check u32); the shard
+ * does not interpret it, but counts `bytes` as the stub's stored bytes. */
+struct shard_archive_ref {
+	uint64_t offset;
+	uint32_t bytes;
+	uint32_t check;
+};
+_Static_assert(sizeof(struct shard_archive_ref) == 16, "a stub stores 16 bytes");
+
+/* Not a wire status: shard_get's "the value is in the disk tier". */
+#define SHARD_STATUS_ARCHIVED ((enum we_status)255)
+
 /* On WE_STATUS_OK, *value and *value_len point at the value, valid until the next
- * put/delete on this shard (copy it out before). */
+ * put/delete on this shard (copy it out before). On SHARD_STATUS_ARCHIVED
+ * (the item is a stub, TIER_SINGULARITY), *value points at the stub's 16
+ * bytes of struct shard_archive_ref, not aligned (memcpy them out), and
+ * *value_len is the value's length as the client sent it. */
 enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			 const uint8_t **value, uint32_t *value_len);
 /* Insert or overwrite. lsn (< 2^48) is stored in the item (0 until the WAL
@@ -116,7 +138,8 @@ struct shard_scan {
  * until the next PUT or DELETE on this shard: copy what must outlive it. */
 struct shard_scan_item {
 	const uint8_t *key;
-	const uint8_t *value; /* stored bytes: the value itself in the raw tier */
+	const uint8_t *value; /* stored bytes: the value itself in the raw tier, a
+			       * struct shard_archive_ref in a stub (not aligned) */
 	uint32_t stored_len;  /* bytes at value */
 	uint32_t value_len;   /* the value's length as the client sent it */
 	uint64_t lsn;         /* of the write that produced this value */
@@ -167,6 +190,7 @@ struct shard_tier_counters {
 				   * written value is tried once: item raw_only) */
 	uint64_t evictions;       /* items deleted to make room (a PUT's, or evict_below) */
 	uint64_t rejected;        /* new keys' PUTs a full cache declined (admission) */
+	uint64_t unarchived;      /* stubs made items again (shard_archive_restore) */
 };
 
 struct shard_demote_policy {
@@ -217,8 +241,93 @@ uint64_t shard_compress_all(struct shard *s, bool deep);
 int shard_demote_step(struct shard *s, struct shard_scan *cur, const struct shard_demote_policy *p);
 /* The value of a scanned item as the client sent it: the stored bytes when
  * raw, else decompressed into the shard's scratch (valid until the next
- * call or operation). NULL only for damaged stored bytes. */
+ * call or operation). NULL for damaged stored bytes and for a stub
+ * (TIER_SINGULARITY: the value is on disk): callers check tier first. */
 const uint8_t *shard_scan_value(struct shard *s, const struct shard_scan_item *it);
+/*
+ * The singularity (the disk tier). The worker picks cold items with
+ * shard_archive_step, copies their stored bytes (in whatever codec they are)
+ * to its archive file through an I/O thread, and once the write is done
+ * calls shard_archive_commit: the item becomes a stub in place, its header
+ * as before (key, value_len, lsn, temperature), tier TIER_SINGULARITY and
+ * the 16 bytes of a struct shard_archive_ref as its stored value. A GET of
+ * a stub answers SHARD_STATUS_ARCHIVED with the reference; the caller reads
+ * the record and may give the bytes back with shard_archive_restore. The
+ * shard does no I/O. A PUT or DELETE over a stub replaces or frees it like
+ * any item, eviction evicts stubs like any item, and demotion never touches
+ * them. In struct shard_tier_counters, index TIER_SINGULARITY counts stubs;
+ * its stored_bytes are the records' bytes on disk (the refs' `bytes`),
+ * its demotions the commits.
+ */
+#define SHARD_ARCHIVE_STORED_MAX (64u * 1024) /* larger items stay in memory */
+
+struct shard_archive_policy {
+	uint8_t archive_below;    /* items cooler (level) than this */
+	uint32_t min_saved_bytes; /* only items whose block shrinks by at least this when
+				   * stubbed (at least 1 byte always) */
+	uint32_t max_chains;       /* chains visited per step */
+	uint32_t max_stored_bytes; /* stored bytes picked per step; checked between
+				    * chains: a step always takes its first chain */
+};
+
+/* One item picked for the archive. The pointers point into the arena, valid
+ * until the next PUT, DELETE or commit on this shard. */
+struct shard_archive_pick {
+	const uint8_t *key;
+	const uint8_t *stored; /* the stored bytes, in codec `codec` */
+	uint64_t hash;         /* shard_hash of the key: for commit and restore */
+	uint64_t lsn;
+	uint32_t value_len, stored_len;
+	uint8_t key_len;
+	uint8_t codec; /* the item's tier, TIER_EVENT_HORIZON..TIER_DEEP_CACHE */
+};
+
+/* One step from cur over at most p->max_chains chains: fills out (at most
+ * max >= SHARD_SCAN_ITEMS_MIN) with the items cooler than archive_below
+ * that are not stubs, have stored_len <= SHARD_ARCHIVE_STORED_MAX and save
+ * at least min_saved_bytes (and one byte) when stubbed; a chain is never
+ * split (the step stops before a chain whose candidates do not fit).
+ * Refreshes the temperature epoch of every item it passes, as
+ * shard_demote_step does. Returns the picks, or -EINVAL, changing nothing.
+ * Done when shard_scan_done(s, cur). */
+int shard_archive_step(struct shard *s, struct shard_scan *cur,
+		       const struct shard_archive_policy *p, struct shard_archive_pick *out,
+		       unsigned max) we_must_check;
+/* The item (key, hash) whose record was written: true when it is present
+ * with that lsn, is not a stub and stores more than a stub: it becomes a
+ * stub holding *ref in place (needs no free memory; whatever tier it was
+ * in, even one the demotion step moved it to meanwhile: same lsn, same
+ * value). false, changing nothing, when it was overwritten, deleted or
+ * archived meanwhile, or compressed meanwhile to 16 bytes or less (it stays
+ * in memory: the record is not used). */
+bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
+			  uint64_t lsn, const struct shard_archive_ref *ref);
+
+enum shard_restore {
+	SHARD_RESTORED,
+	SHARD_RESTORE_STALE,   /* not that stub any more (or bytes that cannot be its) */
+	SHARD_RESTORE_NO_ROOM, /* no free block for it: still a stub */
+	SHARD_RESTORE_COLD,    /* below the promote level (shard_set_promote_level) */
+};
+
+/* The record of the stub (key, hash) holding *ref, read back: stored_len
+ * bytes in codec `codec` (the pick's). When the key is still a stub with
+ * exactly this ref, the bytes go to a new block in tier `codec` with the
+ * stub's lsn, value_len and temperature, and the stub is freed. Without
+ * force, only an item warm enough for the promote level comes back, as a
+ * compressed tier's GET does. Never evicts to make room. Bytes that cannot
+ * be the item's (codec above TIER_DEEP_CACHE, a raw stored_len other than
+ * value_len, a compressed one not below it or a compressed value over
+ * SHARD_TIER_VALUE_MAX) are STALE, the stub kept; their content is the
+ * caller's to check (the ref's `check`). */
+enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const uint8_t *key,
+					 uint8_t key_len, const struct shard_archive_ref *ref,
+					 uint8_t codec, const uint8_t *stored, uint32_t stored_len,
+					 bool force);
+/* A scanned stub's reference, copied out (the stored bytes are not
+ * aligned); false, writing nothing, when the item is not a stub. */
+bool shard_scan_archive_ref(const struct shard_scan_item *it, struct shard_archive_ref *out);
+
 /* O(n) consistency check of index and arena; true when consistent. */
 bool shard_check_invariants(const struct shard *s);
 

@@ -1,7 +1,7 @@
 /* shard_internal.h - the shard's state and its key lookup, shared by the
  * files that implement the shard (shard.c: GET/PUT/DELETE and the scan;
- * shard_tier.c: the compressed tiers). Not for users of the shard: they
- * see struct shard as opaque (shard.h). */
+ * shard_tier.c: the compressed tiers and the disk tier's stubs). Not for
+ * users of the shard: they see struct shard as opaque (shard.h). */
 #ifndef SHARD_INTERNAL_H
 #define SHARD_INTERNAL_H
 
@@ -81,13 +81,28 @@ static inline uint64_t *shard_find(struct shard *s, uint64_t hash, const uint8_t
 }
 
 
+/* Bytes a stub holds: one struct shard_archive_ref (shard.h). */
+#define SHARD_STUB_BYTES ((uint32_t)sizeof(struct shard_archive_ref))
+
+/* The bytes an item's value takes where it is stored: in memory, or for a
+ * stub on disk (its ref's record bytes). */
+static inline uint32_t shard_item_stored_bytes(const struct arena_item *it)
+{
+	struct shard_archive_ref ref;
+
+	if (we_likely(it->tier != TIER_SINGULARITY))
+		return it->stored_len;
+	memcpy(&ref, it->data + it->key_len, sizeof(ref));
+	return ref.bytes;
+}
+
 /* Tier bookkeeping of one item entering (+1) or leaving (-1) the shard. */
 static inline void shard_tier_account(struct shard *s, const struct arena_item *it, int sign)
 {
 	struct shard_tier_counters *t = &s->tiers;
 
 	t->items[it->tier] += (uint64_t)(int64_t)sign;
-	t->stored_bytes[it->tier] += (uint64_t)((int64_t)sign * it->stored_len);
+	t->stored_bytes[it->tier] += (uint64_t)((int64_t)sign * shard_item_stored_bytes(it));
 	t->value_bytes[it->tier] += (uint64_t)((int64_t)sign * it->value_len);
 }
 
@@ -123,7 +138,7 @@ void shard_evict_item(struct shard *s, struct arena_item *it);
  * lately as the victim (shard_tier.c). */
 bool shard_admit(const struct shard *s, uint64_t hash, const struct arena_item *victim);
 
-/* A GET that found a compressed item (shard_tier.c). */
+/* A GET that found a compressed item or a stub (shard_tier.c). */
 enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct arena_item *it,
 				    const uint8_t **value, uint32_t *value_len);
 

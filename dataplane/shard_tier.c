@@ -1,5 +1,6 @@
 /* shard_tier.c - the compressed tiers of a shard: a GET of a compressed
- * item, promotion back to raw, budgeted demotion (see shard.h).
+ * item, promotion back to raw, budgeted demotion; and the stubs of the disk
+ * tier: picking, commit, restore (see shard.h).
  *
  * DESIGN: a tier move is an item replaced by another in a new block: the new
  * block is allocated and filled first, then the index slot is switched and
@@ -8,8 +9,16 @@
  * and never changes its key, LSN or bytes as a GET sees them. Demotion
  * compresses into the shard's work buffer before allocating, so an item
  * that does not compress costs a compression and nothing else.
+ *
+ * A stub is made in place (the value's bytes overwritten by the ref, the
+ * block shrunk), so archiving, like compression, needs no free memory; a
+ * restore is a tier move back, so it too leaves the stub where it is when
+ * no block is free. Commit and restore find the item again by its key and
+ * check it is still the one picked (same lsn; same ref): between a pick and
+ * its commit the I/O thread writes while the shard keeps serving.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "shard_internal.h"
@@ -198,6 +207,13 @@ enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct aren
 	uint32_t len = it->value_len;
 	int rc;
 
+	if (it->tier == TIER_SINGULARITY) {
+		/* The caller reads the record: it gets the ref. */
+		s->tiers.hits[TIER_SINGULARITY]++;
+		*value = arena_item_value(it);
+		*value_len = len;
+		return SHARD_STATUS_ARCHIVED;
+	}
 	/* Compressed here, by demotion, from at most SHARD_TIER_VALUE_MAX
 	 * bytes: anything else is damaged memory, and stopping is the only
 	 * answer that cannot be wrong bytes. */
@@ -219,6 +235,8 @@ const uint8_t *shard_scan_value(struct shard *s, const struct shard_scan_item *i
 {
 	if (it->tier == TIER_EVENT_HORIZON)
 		return it->value;
+	if (it->tier == TIER_SINGULARITY)
+		return NULL; /* on disk */
 	if (it->value_len > SHARD_TIER_VALUE_MAX ||
 	    tier_decompress(it->value, it->stored_len, s->scratch, it->value_len) != 0)
 		return NULL;
@@ -321,4 +339,155 @@ int shard_demote_step(struct shard *s, struct shard_scan *cur, const struct shar
 		cur->bucket = next;
 	}
 	return demoted;
+}
+
+/* Bytes stubbing the item gives back: what arena_shrink_item frees (a rest
+ * smaller than a minimum block stays slack); 0 for an item storing no more
+ * than a stub. */
+static uint64_t shard_archive_saving(const struct arena_item *it)
+{
+	uint64_t block = arena_item_block_bytes(it);
+	uint64_t stub = arena_item_bytes(it->key_len, SHARD_STUB_BYTES);
+
+	if (it->stored_len <= SHARD_STUB_BYTES || block - stub < ARENA_BLOCK_MIN)
+		return 0;
+	return block - stub;
+}
+
+/* Whether the archive takes the item (after its epoch was refreshed). */
+static bool shard_archive_wanted(const struct shard *s, const struct arena_item *it,
+				 const struct shard_archive_policy *p)
+{
+	uint64_t saving;
+
+	if (it->tier == TIER_SINGULARITY || it->stored_len > SHARD_ARCHIVE_STORED_MAX ||
+	    temperature_read((uint16_t)it->temperature, s->tick) >= p->archive_below)
+		return false;
+	saving = shard_archive_saving(it);
+	return saving > 0 && saving >= p->min_saved_bytes;
+}
+
+static void shard_archive_fill(struct shard *s, struct arena_item *it, struct shard_archive_pick *o)
+{
+	o->key = arena_item_key(it);
+	o->stored = arena_item_value(it);
+	o->key_len = (uint8_t)it->key_len;
+	o->hash = shard_hash(s, o->key, o->key_len);
+	o->lsn = it->lsn;
+	o->value_len = it->value_len;
+	o->stored_len = it->stored_len;
+	o->codec = (uint8_t)it->tier;
+}
+
+int shard_archive_step(struct shard *s, struct shard_scan *cur,
+		       const struct shard_archive_policy *p, struct shard_archive_pick *out,
+		       unsigned max)
+{
+	uint64_t slots[TABLE_CHAIN_SLOTS_MAX];
+	uint64_t picked_bytes = 0;
+	unsigned n = 0;
+
+	if (max < SHARD_SCAN_ITEMS_MIN || p->max_chains == 0 || cur->bucket > s->table.nbuckets)
+		return -EINVAL;
+	if (max > INT_MAX)
+		max = INT_MAX; /* the count is returned as an int */
+	for (uint32_t c = 0; c < p->max_chains && cur->bucket < s->table.nbuckets; c++) {
+		uint32_t next = cur->bucket;
+		int got = table_scan_step(&s->table, &next, slots, TABLE_CHAIN_SLOTS_MAX, 1);
+		struct arena_item *want[TABLE_CHAIN_SLOTS_MAX];
+		unsigned nwant = 0;
+
+		WE_ASSERT(got >= 0 && next == cur->bucket + 1);
+		if (c > 0 && picked_bytes >= p->max_stored_bytes)
+			break; /* this chain next step */
+		for (int i = 0; i < got; i++) {
+			struct arena_item *it = arena_item_at(&s->arena, table_slot_offset(slots[i]));
+
+			it->temperature = temperature_store((uint16_t)it->temperature, s->tick);
+			if (shard_archive_wanted(s, it, p))
+				want[nwant++] = it;
+		}
+		if (nwant > max - n)
+			break; /* the whole chain next step */
+		for (unsigned i = 0; i < nwant; i++) {
+			shard_archive_fill(s, want[i], &out[n++]);
+			picked_bytes += want[i]->stored_len;
+		}
+		cur->bucket = next;
+	}
+	return (int)n;
+}
+
+bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
+			  uint64_t lsn, const struct shard_archive_ref *ref)
+{
+	uint64_t *slot = shard_find(s, hash, key, key_len);
+	struct arena_item *it;
+
+	if (slot == NULL)
+		return false; /* deleted (or evicted) */
+	it = arena_item_at(&s->arena, table_slot_offset(*slot));
+	if (it->lsn != lsn || it->tier == TIER_SINGULARITY || it->stored_len <= SHARD_STUB_BYTES)
+		return false;
+	shard_tier_account(s, it, -1);
+	memcpy(arena_item_value(it), ref, SHARD_STUB_BYTES);
+	arena_shrink_item(&s->arena, table_slot_offset(*slot), SHARD_STUB_BYTES);
+	it->tier = TIER_SINGULARITY;
+	shard_tier_account(s, it, +1);
+	s->tiers.demotions[TIER_SINGULARITY]++;
+	return true;
+}
+
+/* Whether stored bytes in this codec can be this stub's item (shaped as
+ * the shard stores that tier). */
+static bool shard_restore_fits(const struct arena_item *stub, uint8_t codec, uint32_t stored_len)
+{
+	if (codec == TIER_EVENT_HORIZON)
+		return stored_len == stub->value_len;
+	return codec <= TIER_DEEP_CACHE && stored_len < stub->value_len &&
+	       stub->value_len <= SHARD_TIER_VALUE_MAX;
+}
+
+enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const uint8_t *key,
+					 uint8_t key_len, const struct shard_archive_ref *ref,
+					 uint8_t codec, const uint8_t *stored, uint32_t stored_len,
+					 bool force)
+{
+	uint64_t *slot = shard_find(s, hash, key, key_len);
+	uint64_t stub_off, off;
+	struct arena_item *stub, *it;
+
+	if (slot == NULL)
+		return SHARD_RESTORE_STALE;
+	stub_off = table_slot_offset(*slot);
+	stub = arena_item_at(&s->arena, stub_off);
+	if (stub->tier != TIER_SINGULARITY ||
+	    memcmp(arena_item_value(stub), ref, SHARD_STUB_BYTES) != 0 ||
+	    !shard_restore_fits(stub, codec, stored_len))
+		return SHARD_RESTORE_STALE;
+	if (!force && temperature_read((uint16_t)stub->temperature, s->tick) < s->promote_level)
+		return SHARD_RESTORE_COLD;
+	if (arena_alloc_item(&s->arena, key_len, stub->value_len, stored_len, &off) != 0)
+		return SHARD_RESTORE_NO_ROOM;
+	it = arena_item_at(&s->arena, off);
+	/* arena_alloc_item moves nothing: stub stays valid. */
+	it->tier = codec;
+	it->lsn = stub->lsn;
+	it->temperature = stub->temperature;
+	memcpy(arena_item_key(it), key, key_len);
+	memcpy(arena_item_value(it), stored, stored_len);
+	shard_tier_account(s, stub, -1);
+	shard_tier_account(s, it, +1);
+	table_slot_replace(slot, off);
+	arena_free_item(&s->arena, stub_off);
+	s->tiers.unarchived++;
+	return SHARD_RESTORED;
+}
+
+bool shard_scan_archive_ref(const struct shard_scan_item *it, struct shard_archive_ref *out)
+{
+	if (it->tier != TIER_SINGULARITY)
+		return false;
+	memcpy(out, it->value, sizeof(*out));
+	return true;
 }
