@@ -138,13 +138,15 @@ static void histogram(FILE *f, const json_t *stats)
  * of promotions. A data plane without tiers in its stats adds nothing. */
 static void tiers(FILE *f, const json_t *stats)
 {
-	static const char *const names[] = {"event_horizon", "photon_sphere", "deep_cache"};
+	static const char *const names[] = {"event_horizon", "photon_sphere", "deep_cache",
+					    "singularity"};
 	static const struct {
 		const char *field, *metric, *type, *help;
 	} m[] = {
 		{"items", "warpengine_tier_items", "gauge", "items in the tier (shard)"},
 		{"stored_bytes", "warpengine_tier_stored_bytes", "gauge",
-		 "value bytes as stored in the tier (compressed in LZ4 and LZ4-HC)"},
+		 "value bytes as stored in the tier (compressed in LZ4 and LZ4-HC; records on disk"
+		 " in the singularity)"},
 		{"value_bytes", "warpengine_tier_value_bytes", "gauge",
 		 "value bytes of the tier's items as the clients sent them"},
 		{"hits", "warpengine_tier_hits_total", "counter", "GETs that found their item in the tier"},
@@ -162,7 +164,7 @@ static void tiers(FILE *f, const json_t *stats)
 		json_array_foreach(sh, i, w) {
 			const json_t *t = json_object_get(w, "tiers");
 
-			for (size_t n = 0; n < 3; n++)
+			for (size_t n = 0; n < 4; n++)
 				fprintf(f, "%s{worker=\"%zu\",tier=\"%s\"} %.0f\n", m[k].metric, i,
 					names[n],
 					json_number_value(json_object_get(json_object_get(t, names[n]),
@@ -179,6 +181,11 @@ static void tiers(FILE *f, const json_t *stats)
 	json_array_foreach(sh, i, w)
 		fprintf(f, "warpengine_tier_evictions_total{worker=\"%zu\"} %.0f\n", i,
 			json_number_value(json_object_get(json_object_get(w, "tiers"), "evictions")));
+	help_line(f, "warpengine_tier_unarchived_total", "counter",
+		  "archived items a GET brought back into memory (--disk-tier on)");
+	json_array_foreach(sh, i, w)
+		fprintf(f, "warpengine_tier_unarchived_total{worker=\"%zu\"} %.0f\n", i,
+			json_number_value(json_object_get(json_object_get(w, "tiers"), "unarchived")));
 	help_line(f, "warpengine_tier_rejected_total", "counter",
 		  "new keys' PUTs a full cache declined (admission, --evict on)");
 	json_array_foreach(sh, i, w)

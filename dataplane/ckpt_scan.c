@@ -48,7 +48,8 @@ static int submit(struct ckpt_scan *s, struct ckpt_port *p)
 	if (s->chunk.used == 0)
 		p->free_mask |= 1u << s->buf;
 	else
-		r = ckpt_port_post(p, CKPT_MSG_CHUNK, s->buf, s->chunk.used, s->chunk.records, 0);
+		r = ckpt_port_post(p, CKPT_MSG_CHUNK, s->buf, s->chunk.used, s->chunk.records,
+				   s->chunk.archived);
 	s->buf = -1;
 	return r;
 }
@@ -73,7 +74,9 @@ static unsigned buffers_needed(const struct ckpt_scan *s, const struct ckpt_port
 	unsigned need = 0;
 
 	for (int i = 0; i < n; i++) {
-		uint32_t size = wal_record_size(items[i].key_len, items[i].value_len);
+		uint32_t size = wal_record_size(items[i].key_len,
+						items[i].tier == TIER_SINGULARITY ? WAL_ARCHIVED_REF_BYTES
+										  : items[i].value_len);
 
 		if (size > room) {
 			need++;
@@ -136,17 +139,19 @@ int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, struct shard *sh,
 	}
 	for (int i = 0; i < n; i++) {
 		/* A compressed item goes out as its value (decompressed into
-		 * the shard's scratch, used before the next item's). */
-		const uint8_t *value = shard_scan_value(sh, &items[i]);
+		 * the shard's scratch, used before the next item's); an archived
+		 * one as its reference, which the checkpoint thread reads. */
+		bool archived = items[i].tier == TIER_SINGULARITY;
+		const uint8_t *value = archived ? items[i].value : shard_scan_value(sh, &items[i]);
 		struct wal_record rec = {
-			.type = WAL_REC_PUT,
+			.type = archived ? WAL_REC_ARCHIVED : WAL_REC_PUT,
 			.worker = p->worker,
 			.region = (uint16_t)keyhash_region(keyhash(items[i].key, items[i].key_len)),
 			.lsn = items[i].lsn,
 			.key = items[i].key,
 			.key_len = items[i].key_len,
 			.value = value,
-			.value_len = items[i].value_len,
+			.value_len = archived ? WAL_ARCHIVED_REF_BYTES : items[i].value_len,
 		};
 		int r;
 

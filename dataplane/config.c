@@ -53,6 +53,14 @@ const struct opt_spec config_specs[] = {
 	{.name = "evict", .kind = OPT_ONOFF, .meta = "on|off", .def = "off", CFG(evict),
 	 .help = "with --tiers on, a PUT that finds the shard full deletes its coldest items,"
 		 " as a cache does; only without --data-dir or with weak writes by default"},
+	{.name = "disk-tier", .kind = OPT_ONOFF, .meta = "on|off", .def = "off", CFG(disk_tier),
+	 .help = "with --tiers on and --data-dir: the singularity, items that cooled go to an"
+		 " archive file per worker when the arena is over 90% used; a GET reads them"
+		 " back (docs/storage.md, The disk tier)"},
+	{.name = "disk-tier-mb", .kind = OPT_U64, .meta = "MIB", .def = "4096", .unit = "MiB",
+	 .min = 1, .max = 1u << 24, .scale = 1u << 20, CFG(disk_tier_bytes),
+	 .help = "per worker: the most the archive file may hold (it is rebuilt at each start"
+		 " and not reused within a run: overwritten items leave garbage)"},
 	{.name = "reflect", .kind = OPT_FLAG, .def = "off", CFG(reflect),
 	 .help = "echo every UDP datagram unread: the packet-path baseline of the benchmarks"},
 	{.name = "no-flow", .kind = OPT_FLAG, .def = "off", CFG(no_flow),
@@ -119,5 +127,10 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, unsigned 
 	/* 96 bytes an item covers a 16-byte header, a short key and a value of
 	 * a few dozen bytes; larger values need --arena-mb. */
 	cfg->arena_bytes = cfg->arena_mb ? cfg->arena_mb << 20 : cfg->capacity_items * 96;
+	if (cfg->disk_tier && (!cfg->tiers || cfg->data_dir == NULL)) {
+		snprintf(err, err_len, "--disk-tier on needs --tiers on and --data-dir (the archive"
+				       " lives in the data directory; the log keeps every value)");
+		return -EINVAL;
+	}
 	return 0;
 }

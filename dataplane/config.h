@@ -35,6 +35,8 @@ struct config {
 	uint32_t access_sample_every;
 	bool tiers;
 	bool evict;
+	bool disk_tier;
+	uint64_t disk_tier_bytes;
 	bool no_flow;
 	bool use_flow; /* !no_flow */
 	bool reflect;

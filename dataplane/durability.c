@@ -13,6 +13,7 @@
  * state (LSN and error out): no locks, no calls.
  */
 #include "durability.h"
+#include "worker_archive.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -104,7 +105,9 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 	static bool skip[WE_REGIONS];
 	struct recovery_target t = {.shards = shards, .n = d->n_workers, .map = map,
 				    .epoch_seen = d->epoch_seen,
-				    .other_epoch = &d->records_other_epoch};
+				    .other_epoch = &d->records_other_epoch,
+				    .archives = d->archive != NULL ? d->archive_files : NULL,
+				    .archived = d->archived_at_start};
 	struct recovery_options opt = {.repair = true, .allow_mid_log_cut = false};
 	struct ckpt_choice *c = calloc(1, sizeof(*c));
 	uint64_t ckpt_lsn_max = 0;
@@ -184,6 +187,19 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 				 (unsigned long long)compressed);
 		}
 	}
+	{
+		uint64_t archived = 0;
+
+		for (unsigned i = 0; i < d->n_workers; i++)
+			archived += d->archived_at_start[i];
+		if (archived != 0) {
+			size_t used = strlen(d->recovery_line);
+
+			snprintf(d->recovery_line + used, sizeof(d->recovery_line) - used,
+				 "; %llu items archived to the disk tier to fit",
+				 (unsigned long long)archived);
+		}
+	}
 	if (d->records_other_epoch != 0) {
 		size_t used = strlen(d->recovery_line);
 
@@ -194,6 +210,26 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 	}
 	recovery_close(r);
 	return rc < 0 ? rc : 0;
+}
+
+/* The disk tier's files (made empty: recovery decides what goes there) and
+ * their thread, before the replay, which may archive what does not fit. */
+static int durability_open_archive(struct durability *d, const struct durability_options *opt,
+				   char *err, size_t err_len)
+{
+	struct archive_io_config ac = {
+		.disk = &d->disk,
+		.data_dir = d->dir.path,
+		.workers = (uint16_t)d->n_workers,
+		.file_limit_bytes = opt->disk_tier_bytes,
+	};
+	int rc = archive_io_create(&d->archive, &ac, err, err_len);
+
+	if (rc != 0)
+		return rc;
+	for (unsigned i = 0; i < d->n_workers; i++)
+		d->archive_files[i] = archive_io_file(d->archive, (uint16_t)i);
+	return 0;
 }
 
 static bool power_of_two(uint64_t v)
@@ -223,6 +259,8 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 		return rc;
 	d->dir_open = true;
 	rc = durability_load_map(d, map, err, err_len);
+	if (rc == 0 && opt->disk_tier)
+		rc = durability_open_archive(d, opt, err, err_len);
 	if (rc == 0)
 		rc = durability_replay(d, workers, map, err, err_len);
 	if (rc != 0)
@@ -282,6 +320,7 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 			.generation = d->dir.generation,
 			.workers = (uint16_t)n_workers,
 			.log = d->writer,
+			.archives = d->archive != NULL ? d->archive_files : NULL,
 		};
 
 		rc = ckpt_writer_create(&d->ckpt, &cc, err, err_len);
@@ -297,6 +336,8 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 		w->exec.park = &w->park;
 		w->exec.lsn = &w->lsn;
 		w->exec.durability_default = durability_default(d->dir.cfg.default_durability);
+		if (d->archive != NULL)
+			worker_archive_init(w, archive_io_port(d->archive, (uint16_t)i));
 	}
 	return 0;
 }
@@ -310,8 +351,16 @@ int durability_start(struct durability *d, char *err, size_t err_len)
 		return rc;
 	}
 	rc = ckpt_writer_start(d->ckpt);
-	if (rc != 0)
+	if (rc != 0) {
 		snprintf(err, err_len, "cannot start the checkpoint thread: %s", strerror(-rc));
+		return rc;
+	}
+	if (d->archive != NULL) {
+		rc = archive_io_start(d->archive);
+		if (rc != 0)
+			snprintf(err, err_len, "cannot start the disk tier's thread: %s",
+				 strerror(-rc));
+	}
 	return rc;
 }
 
@@ -347,6 +396,8 @@ void durability_tick(struct durability *d, struct worker *const *workers, unsign
 void durability_stop_writer(struct durability *d)
 {
 	ckpt_writer_stop(d->ckpt); /* before the log it waits for */
+	if (d->archive != NULL)
+		archive_io_stop(d->archive); /* after the checkpoint thread, which reads it */
 	if (d->writer != NULL)
 		wal_writer_stop(d->writer); /* idempotent */
 }
@@ -364,6 +415,8 @@ void durability_close(struct durability *d)
 	durability_stop_writer(d);
 	ckpt_writer_destroy(d->ckpt);
 	d->ckpt = NULL;
+	archive_io_destroy(d->archive);
+	d->archive = NULL;
 	if (d->writer != NULL) {
 		wal_writer_destroy(d->writer);
 		d->writer = NULL;

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "archive_io.h"
 #include "ckpt_writer.h"
 #include "datadir.h"
 #include "disk.h"
@@ -47,12 +48,20 @@ struct durability {
 	uint16_t epoch_seen[WE_REGIONS];
 	uint64_t records_other_epoch;
 	uint64_t ckpt_items_moved_since;
+
+	/* The disk tier (--disk-tier on): the archive I/O thread with every
+	 * worker's file, and the items recovery archived to fit, per worker. */
+	struct archive_io *archive;
+	struct archive_file *archive_files[WORKER_MAX];
+	uint64_t archived_at_start[WORKER_MAX];
 };
 
 struct durability_options {
 	const char *path;          /* --data-dir */
 	uint64_t ring_bytes;       /* per worker, a power of two */
 	uint32_t park_capacity;    /* per worker, a power of two */
+	bool disk_tier;            /* --disk-tier */
+	uint64_t disk_tier_bytes;  /* per worker's archive file */
 };
 
 /* Open the data directory (lock, manifest, configuration), read its region

@@ -37,6 +37,7 @@
 #include "execute.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "keyhash.h"
 #include "wal_record.h"
@@ -304,6 +305,47 @@ park:;
 	return true;
 }
 
+/* A GET found its item in the disk tier: its answer waits in the fetch
+ * table while the worker has the record read (worker_archive.c) and goes
+ * out in a datagram of its own. An unvalidated sender's budget is charged
+ * now for the value to come (NEED_TOKEN now if it would pass it). BUSY when
+ * the table is full. The caller has checked that a status answer fits. */
+static bool fetch_later(const struct execute_ctx *x, const struct proto_request *req,
+			uint32_t share, struct execute_reply *out, const uint8_t *ref,
+			uint32_t value_len)
+{
+	struct worker_stats *st = x->stats;
+	struct fetch_entry e;
+
+	if (we_unlikely(x->fetch == NULL)) { /* no disk tier: no stub either */
+		st->req_get_archive_failed++;
+		return answer(x, out, share, req->op, WE_STATUS_IO_ERROR, req->opaque, 0, 0);
+	}
+	if (!out->validated &&
+	    out->spent_bytes + answer_cost(out->w, value_len) > out->budget_bytes + share) {
+		st->req_withheld_need_token++;
+		return answer(x, out, share, req->op, WE_STATUS_NEED_TOKEN, req->opaque, 0, 0);
+	}
+	if (fetch_full(x->fetch)) {
+		st->req_busy_fetch_full++;
+		return answer(x, out, share, req->op, WE_STATUS_BUSY, req->opaque, 0, 0);
+	}
+	memcpy(&e.ref, ref, sizeof(e.ref));
+	e.hash = req->lhash;
+	e.echo = out->echo;
+	e.udp = *out->udp;
+	e.opaque = req->opaque;
+	e.op = req->op;
+	e.key_len = req->key_len;
+	memcpy(e.key, req->key, req->key_len);
+	WE_ASSERT(fetch_add(x->fetch, &e) >= 0);
+	out->budget_bytes += share;
+	out->spent_bytes += answer_cost(out->w, value_len);
+	st->req_get++;
+	st->req_get_archived++;
+	return true;
+}
+
 /* Run one well-formed entry that this worker owns and answer it. Returns
  * false, having changed nothing, when its answer does not fit the reply:
  * writes check that a status answer fits before they change the shard, and
@@ -319,6 +361,11 @@ static bool run_local(const struct execute_ctx *x, const struct proto_request *r
 
 	if (req->op == PROTO_OP_GET) {
 		s = shard_get(x->shard, req->lhash, req->key, req->key_len, &value, &value_len);
+		if (we_unlikely(s == SHARD_STATUS_ARCHIVED)) {
+			if (!proto_writer_fits(out->w, 0, 0))
+				return false;
+			return fetch_later(x, req, share, out, value, value_len);
+		}
 		if (!answer(x, out, share, req->op, (uint8_t)s, req->opaque, value, value_len))
 			return false;
 		st->req_get++;

@@ -31,6 +31,7 @@
 
 #include "access_sample.h"
 #include "addr_token.h"
+#include "fetch_table.h"
 #include "keyhash.h"
 #include "park.h"
 #include "proto.h"
@@ -56,6 +57,9 @@ struct execute_ctx {
 	uint32_t token_epoch;            /* current epoch, set by the worker */
 	uint16_t self;                   /* this worker's index */
 	struct access_sampler *sampler;  /* counts executed requests; NULL: none */
+	/* The disk tier (fetch_table.h): a GET of an archived item waits here
+	 * for its record to be read back; NULL without the disk tier. */
+	struct fetch_table *fetch;
 	uint64_t *fwd_to;                /* [worker]: requests forwarded to it; NULL: none */
 
 	/* Durability (docs/protocol.md section 4). log is the worker's ring of

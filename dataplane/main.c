@@ -163,6 +163,8 @@ static int main_open_data_dir(struct dataplane *st)
 		.path = st->cfg.data_dir,
 		.ring_bytes = st->cfg.wal_ring_bytes,
 		.park_capacity = st->cfg.park_capacity,
+		.disk_tier = st->cfg.disk_tier,
+		.disk_tier_bytes = st->cfg.disk_tier_bytes,
 	};
 	char err[512];
 	int rc;

@@ -12,8 +12,85 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "archive.h"
 #include "keyhash.h"
+#include "temperature.h"
+#include "we_assert.h"
 #include "we_time.h"
+
+/* Recovery loads every value into memory; with the disk tier the shard
+ * held only part of them there. When even compressed they do not fit,
+ * write items to the worker's archive file, a batch at a time, and make
+ * them stubs, until RECOVERY_ARCHIVE_ROOM bytes are free (or nothing more
+ * can go). Temperatures start afresh after a restart, so which items go is
+ * the scan's order: a GET brings a hot one back. Synchronous: recovery runs
+ * before the workers and the archive thread start. Returns items archived,
+ * or a negative errno from the file. */
+#define RECOVERY_ARCHIVE_ROOM (1u << 20)
+#define RECOVERY_ARCHIVE_BATCH (256u * 1024)
+
+static int64_t archive_for_room(struct shard *s, struct archive_file *f)
+{
+	static _Thread_local uint8_t buf[RECOVERY_ARCHIVE_BATCH];
+	static _Thread_local struct shard_archive_pick picks[SHARD_SCAN_ITEMS_MIN * 2];
+	struct shard_scan cur = {0};
+	struct shard_counters c;
+	int64_t total = 0;
+
+	for (;;) {
+		struct shard_archive_policy p = {
+			.archive_below = TEMP_LEVEL_MAX,
+			.min_saved_bytes = 32,
+			.max_chains = 256,
+			.max_stored_bytes = RECOVERY_ARCHIVE_BATCH / 2,
+		};
+		struct archive_batch b;
+		uint64_t base;
+		int n, r;
+
+		shard_read_counters(s, &c);
+		if (c.arena_free_bytes + c.arena_untouched_bytes >= RECOVERY_ARCHIVE_ROOM ||
+		    shard_scan_done(s, &cur))
+			return total;
+		archive_batch_init(&b, buf, sizeof(buf));
+		n = shard_archive_step(s, &cur, &p, picks, sizeof(picks) / sizeof(picks[0]));
+		if (n < 0)
+			return total;
+		for (int i = 0; i < n; i++) {
+			struct archive_record rec = {
+				.lsn = picks[i].lsn,
+				.value_len = picks[i].value_len,
+				.stored_len = picks[i].stored_len,
+				.key_len = picks[i].key_len,
+				.codec = picks[i].codec,
+				.key = picks[i].key,
+				.stored = picks[i].stored,
+			};
+			uint32_t off, check;
+
+			if (archive_batch_add(&b, &rec, &off, &check) != 0)
+				break; /* full: the rest stay for the next round */
+		}
+		if (b.records == 0)
+			continue;
+		r = archive_file_append(f, buf, b.used, &base);
+		if (r != 0)
+			return r;
+		/* Each record's reference, in the buffer's order. */
+		for (uint32_t pos = 0, i = 0; i < b.records; i++) {
+			struct archive_ref ref;
+			struct archive_record rec;
+			struct shard_archive_ref sref;
+
+			WE_ASSERT(archive_batch_next(&b, &pos, &ref, &rec) == 0);
+			sref.offset = base + ref.offset;
+			sref.bytes = ref.bytes;
+			sref.check = ref.check;
+			total += shard_archive_commit(s, shard_hash(s, rec.key, rec.key_len), rec.key,
+						      rec.key_len, rec.lsn, &sref);
+		}
+	}
+}
 
 int recovery_apply(const struct recovery_target *t, const struct wal_record *rec, char *err,
 		   size_t err_len)
@@ -36,6 +113,21 @@ int recovery_apply(const struct recovery_target *t, const struct wal_record *rec
 		if (shard_compress_all(s, deep) != 0)
 			st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
 				       rec->value_len, rec->lsn);
+	if (st == WE_STATUS_NO_SPACE && t->archives != NULL && t->archives[owner] != NULL) {
+		int64_t n = archive_for_room(s, t->archives[owner]);
+
+		if (n < 0) {
+			snprintf(err, err_len,
+				 "recovery: worker %u's archive file could not be written (%s)",
+				 owner, strerror((int)-n));
+			return (int)n;
+		}
+		if (t->archived != NULL)
+			t->archived[owner] += (uint64_t)n;
+		if (n > 0)
+			st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
+				       rec->value_len, rec->lsn);
+	}
 	if (st == WE_STATUS_OK)
 		return 0;
 	{

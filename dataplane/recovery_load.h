@@ -24,6 +24,8 @@
 #include "shard.h"
 #include "wal_record.h"
 
+struct archive_file;
+
 struct recovery_target {
 	struct shard *const *shards; /* one per worker */
 	unsigned n;
@@ -37,6 +39,11 @@ struct recovery_target {
 	const bool *skip_ckpt_region;
 	uint16_t *epoch_seen;
 	uint64_t *other_epoch;
+	/* The disk tier (storage/archive.h): each worker's archive file, where
+	 * items go when a shard has no room left even compressed (NULL: no
+	 * disk tier, such a shard refuses); archived counts them per worker. */
+	struct archive_file *const *archives;
+	uint64_t *archived;
 };
 
 struct recovery_load_stats {

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "arena.h"
 #include "keyhash.h"
 #include "wal_ring.h"
 #include "we_assert.h"
@@ -88,7 +89,11 @@ static int export_scan_step(struct move_worker *mw, const struct move_env *env)
 		if (keyhash_region(keyhash(it->key, it->key_len)) != ch->region)
 			continue;
 		/* The value as sent (a compressed item decompressed into the
-		 * shard's scratch, copied before the next one). */
+		 * shard's scratch, copied before the next one). An archived
+		 * item's value is on disk, which a worker does not read: such a
+		 * region cannot move yet (the move is undone, nothing lost). */
+		if (it->tier == TIER_SINGULARITY)
+			return -EOPNOTSUPP;
 		value = shard_scan_value(env->shard, it);
 		if (value == NULL)
 			return -EBADMSG;

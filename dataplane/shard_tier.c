@@ -418,6 +418,36 @@ int shard_archive_step(struct shard *s, struct shard_scan *cur,
 	return (int)n;
 }
 
+/* The stub in a block of its own, the item's whole block freed: shrunk in
+ * place, an item leaves a hole just smaller than itself, which items of the
+ * same size (what a cache is mostly written with) can never use, while a
+ * whole block merges with its free neighbours (archived items are often
+ * neighbours: written about the same time, cooled together). False when
+ * there is no block for the stub, and in a cache (evict_on_put), whose
+ * PUTs make room by evicting: a stub shrunk in place gives its whole block
+ * back when evicted, one moved away only its own few bytes. */
+static bool shard_stub_elsewhere(struct shard *s, uint64_t *slot, const struct arena_item *it,
+				 const struct shard_archive_ref *ref, struct arena_item **stub_out)
+{
+	uint64_t old = table_slot_offset(*slot), off;
+	struct arena_item *stub;
+
+	if (s->evict_on_put ||
+	    arena_alloc_item(&s->arena, (uint8_t)it->key_len, it->value_len, SHARD_STUB_BYTES,
+			     &off) != 0)
+		return false;
+	stub = arena_item_at(&s->arena, off); /* the allocation moved nothing */
+	stub->tier = TIER_SINGULARITY;
+	stub->lsn = it->lsn;
+	stub->temperature = it->temperature;
+	memcpy(arena_item_key(stub), arena_item_key((struct arena_item *)it), it->key_len);
+	memcpy(arena_item_value(stub), ref, SHARD_STUB_BYTES);
+	table_slot_replace(slot, off);
+	arena_free_item(&s->arena, old);
+	*stub_out = stub;
+	return true;
+}
+
 bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			  uint64_t lsn, const struct shard_archive_ref *ref)
 {
@@ -430,9 +460,11 @@ bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, ui
 	if (it->lsn != lsn || it->tier == TIER_SINGULARITY || it->stored_len <= SHARD_STUB_BYTES)
 		return false;
 	shard_tier_account(s, it, -1);
-	memcpy(arena_item_value(it), ref, SHARD_STUB_BYTES);
-	arena_shrink_item(&s->arena, table_slot_offset(*slot), SHARD_STUB_BYTES);
-	it->tier = TIER_SINGULARITY;
+	if (!shard_stub_elsewhere(s, slot, it, ref, &it)) {
+		memcpy(arena_item_value(it), ref, SHARD_STUB_BYTES);
+		arena_shrink_item(&s->arena, table_slot_offset(*slot), SHARD_STUB_BYTES);
+		it->tier = TIER_SINGULARITY;
+	}
 	shard_tier_account(s, it, +1);
 	s->tiers.demotions[TIER_SINGULARITY]++;
 	return true;

@@ -42,8 +42,9 @@ static json_t *stats_counters_json(const uint64_t v[WORKER_STATS_COUNT])
 }
 
 /* The shard's tiers (shard.h): per tier items, bytes as stored and as
- * sent, hits, demotions into it; promotions, cold values left raw, evictions
- * and new keys a full cache declined. */
+ * sent (an archived item's stored bytes are its record's on disk), hits,
+ * demotions into it; promotions, cold values left raw, evictions, new keys
+ * a full cache declined, archived items brought back (unarchived). */
 static json_t *stats_tiers_json(const struct worker *w)
 {
 	static const char *const names[4] = {"event_horizon", "photon_sphere", "deep_cache",
@@ -52,7 +53,7 @@ static json_t *stats_tiers_json(const struct worker *w)
 	json_t *o = json_object();
 
 	worker_tier_gauges_load(w, &t);
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < 4; i++)
 		json_object_set_new(o, names[i],
 				    json_pack("{s:I, s:I, s:I, s:I, s:I}", "items",
 					      (json_int_t)t.items[i], "stored_bytes",
@@ -64,6 +65,7 @@ static json_t *stats_tiers_json(const struct worker *w)
 	json_object_set_new(o, "left_raw", json_integer((json_int_t)t.left_raw));
 	json_object_set_new(o, "evictions", json_integer((json_int_t)t.evictions));
 	json_object_set_new(o, "rejected", json_integer((json_int_t)t.rejected));
+	json_object_set_new(o, "unarchived", json_integer((json_int_t)t.unarchived));
 	return o;
 }
 
@@ -350,15 +352,17 @@ static int stats_telemetry_shards_cb(const char *cmd, const char *params,
 	return 0;
 }
 
-/* /warpengine/tiers: {"<tier>_<field>": [worker 0, ...]} for the three
- * memory tiers and items, stored_bytes, value_bytes, hits, demotions; then
- * promotions, left_raw, evictions, rejected per worker. */
+/* /warpengine/tiers: {"<tier>_<field>": [worker 0, ...]} for the four
+ * tiers and items, stored_bytes, value_bytes, hits, demotions; then
+ * promotions, left_raw, evictions, rejected, unarchived per worker. */
 static int stats_telemetry_tiers_cb(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static const char *const tiers[3] = {"event_horizon", "photon_sphere", "deep_cache"};
+	static const char *const tiers[4] = {"event_horizon", "photon_sphere", "deep_cache",
+					     "singularity"};
 	static const char *const fields[5] = {"items", "stored_bytes", "value_bytes", "hits",
 					      "demotions"};
-	static const char *const totals[4] = {"promotions", "left_raw", "evictions", "rejected"};
+	static const char *const totals[5] = {"promotions", "left_raw", "evictions", "rejected",
+					      "unarchived"};
 	struct shard_tier_counters t[WORKER_MAX];
 	uint64_t v[WORKER_MAX];
 	unsigned n = telemetry_n;
@@ -369,7 +373,7 @@ static int stats_telemetry_tiers_cb(const char *cmd, const char *params, struct 
 	for (unsigned w = 0; w < n; w++)
 		worker_tier_gauges_load(telemetry_workers[w], &t[w]);
 	rte_tel_data_start_dict(d);
-	for (unsigned k = 0; k < 3; k++)
+	for (unsigned k = 0; k < 4; k++)
 		for (unsigned f = 0; f < 5; f++) {
 			for (unsigned w = 0; w < n; w++) {
 				const uint64_t *by_tier[5] = {t[w].items, t[w].stored_bytes,
@@ -381,10 +385,10 @@ static int stats_telemetry_tiers_cb(const char *cmd, const char *params, struct 
 			snprintf(name, sizeof(name), "%s_%s", tiers[k], fields[f]);
 			stats_telemetry_per_worker(d, name, v, n);
 		}
-	for (unsigned f = 0; f < 4; f++) {
+	for (unsigned f = 0; f < 5; f++) {
 		for (unsigned w = 0; w < n; w++) {
-			const uint64_t by_worker[4] = {t[w].promotions, t[w].left_raw, t[w].evictions,
-						       t[w].rejected};
+			const uint64_t by_worker[5] = {t[w].promotions, t[w].left_raw, t[w].evictions,
+						       t[w].rejected, t[w].unarchived};
 
 			v[w] = by_worker[f];
 		}

@@ -13,6 +13,8 @@ struct storage_figures {
 	struct wal_writer_stats log;
 	const struct recovery_stats *rec;
 	struct ckpt_writer_status ck;
+	struct archive_io_stats arc;
+	uint64_t archived_at_start;
 	const struct durability *d;
 };
 
@@ -80,6 +82,18 @@ static double per_commit(const struct wal_writer_stats *s, uint64_t v)
 	X(checkpoints_removed, i, (f)->ck.checkpoints_removed)                         \
 	X(last_error, i, (f)->ck.last_error)
 
+/* The disk tier's thread (zeros without --disk-tier). */
+#define DISK_TIER_FIELDS(X, f)                                                         \
+	X(on, i, (f)->d->archive != NULL)                                              \
+	X(archived_at_start, i, (f)->archived_at_start)                                \
+	X(writes, i, (f)->arc.writes)                                                  \
+	X(write_bytes, i, (f)->arc.write_bytes)                                        \
+	X(write_errors, i, (f)->arc.write_errors)                                      \
+	X(reads, i, (f)->arc.reads)                                                    \
+	X(read_bytes, i, (f)->arc.read_bytes)                                          \
+	X(read_errors, i, (f)->arc.read_errors)                                        \
+	X(full, i, (f)->arc.full)
+
 static void figures(const struct durability *d, struct storage_figures *f)
 {
 	durability_log_stats(d, &f->log);
@@ -89,6 +103,13 @@ static void figures(const struct durability *d, struct storage_figures *f)
 		ckpt_writer_status(d->ckpt, &f->ck);
 	else
 		memset(&f->ck, 0, sizeof(f->ck));
+	memset(&f->arc, 0, sizeof(f->arc));
+	f->archived_at_start = 0;
+	if (d->archive != NULL) {
+		archive_io_stats_get(d->archive, &f->arc);
+		for (unsigned i = 0; i < d->n_workers; i++)
+			f->archived_at_start += d->archived_at_start[i];
+	}
 }
 
 static json_t *json_of_i(int64_t v)
@@ -105,7 +126,7 @@ json_t *stats_storage_json(const struct durability *d)
 {
 	struct storage_figures f;
 	json_t *o = json_object(), *rec = json_object(), *log = json_object();
-	json_t *ck = json_object();
+	json_t *ck = json_object(), *arc = json_object();
 
 	figures(d, &f);
 #define STORAGE_JSON(name, kind, expr) json_object_set_new(obj, #name, json_of_##kind(expr));
@@ -117,6 +138,8 @@ json_t *stats_storage_json(const struct durability *d)
 		LOG_FIELDS(STORAGE_JSON, &f)
 		obj = ck;
 		CHECKPOINT_FIELDS(STORAGE_JSON, &f)
+		obj = arc;
+		DISK_TIER_FIELDS(STORAGE_JSON, &f)
 	}
 #undef STORAGE_JSON
 	json_object_set_new(o, "data_dir", json_string(d->dir.path));
@@ -124,6 +147,7 @@ json_t *stats_storage_json(const struct durability *d)
 	json_object_set_new(o, "recovery", rec);
 	json_object_set_new(o, "log", log);
 	json_object_set_new(o, "checkpoint", ck);
+	json_object_set_new(o, "disk_tier", arc);
 	return o;
 }
 
@@ -162,6 +186,8 @@ void stats_storage_telemetry(const struct durability *d, struct rte_tel_data *t)
 		LOG_FIELDS(STORAGE_TEL, &f)
 		prefix = "checkpoint_";
 		CHECKPOINT_FIELDS(STORAGE_TEL, &f)
+		prefix = "disk_tier_";
+		DISK_TIER_FIELDS(STORAGE_TEL, &f)
 	}
 #undef STORAGE_TEL
 }

@@ -13,7 +13,7 @@
 
 #include "durability.h"
 
-/* {"data_dir", "generation", "recovery": {...}, "log": {...}}; a new
+/* {"data_dir", "generation", "recovery", "log", "checkpoint", "disk_tier"}; a new
  * reference. d must be open. */
 json_t *stats_storage_json(const struct durability *d);
 /* The same fields, flattened (recovery_*, log_*), into a started dict. */

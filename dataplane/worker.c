@@ -19,6 +19,7 @@
  * shares a core with its load generator does not starve it.
  */
 #include "worker.h"
+#include "worker_archive.h"
 
 #include <errno.h>
 #include <stddef.h>
@@ -670,6 +671,8 @@ static void worker_service(struct worker *w, bool busy)
 		worker_run_held(w);
 	if (w->tiers)
 		worker_tier_step(w, busy);
+	if (unlikely(worker_archive_active(w)))
+		worker_archive_service(w);
 	if (unlikely(ckpt_scan_active(&w->ckpt))) {
 		int n = ckpt_scan_step(&w->ckpt, w->ckpt_port, w->exec.shard, w->lsn,
 				       CKPT_SCAN_STEP_ITEMS);
@@ -693,7 +696,7 @@ static void worker_idle(struct worker *w)
 	/* Answers waiting for the log, or a checkpoint scan under way: keep
 	 * polling (the release is near; an idle worker scans fastest). */
 	if (park_count(&w->park) != 0 || ckpt_scan_active(&w->ckpt) ||
-	    move_worker_active(&w->move)) {
+	    move_worker_active(&w->move) || worker_archive_waiting(w)) {
 		rte_pause();
 		return;
 	}

@@ -23,6 +23,8 @@
 #include "shard.h"
 #include "worker_stats.h"
 
+struct archive_port; /* storage/archive_io.h */
+
 struct rte_mbuf;
 struct rte_mempool;
 struct rte_ring;
@@ -113,6 +115,21 @@ struct worker {
 	struct shard_scan tier_cursor;
 	uint32_t tier_tick, tier_pass_tick;
 	struct shard_tier_counters tier_gauges;
+
+	/* The disk tier (--disk-tier on; worker_archive.h): the port to the
+	 * archive I/O thread (NULL: off), the GETs waiting for a record
+	 * (exec.fetch points here), the archive scan's cursor, level (items
+	 * cooler than it are archived), state and rest after a failed write,
+	 * and the scratch a compressed record is decompressed into. */
+	struct worker_archive {
+		struct archive_port *port;
+		struct fetch_table fetch;
+		struct shard_scan cursor;
+		uint8_t level;
+		bool scanning;
+		uint64_t rest_until_ns;
+		uint8_t scratch[PROTO_VALUE_MAX];
+	} archive;
 
 	/* Sampled region load and hot keys (exec.sampler points here). */
 	struct access_sampler access;

@@ -96,7 +96,18 @@
 	X(move_items_purged, "items deleted after their region moved to another worker")     \
 	X(move_failed, "region moves this worker could not complete (shard or log full)")     \
 	X(tier_passes, "demotion passes begun over the shard (--tiers on)")                  \
-	X(tier_pressure_passes, "demotion passes begun with the arena over 85% used")
+	X(tier_pressure_passes, "demotion passes begun with the arena over 85% used")      \
+	X(req_get_archived, "GETs that found their item in the disk tier (answered after a read)") \
+	X(req_busy_fetch_full, "GETs of archived items refused BUSY: fetch table full")      \
+	X(req_get_archive_failed, "GETs of archived items answered IO_ERROR (read failed)")  \
+	X(archive_batches, "batches of archive records handed to the I/O thread")          \
+	X(archive_records, "items' records written to the disk tier")                        \
+	X(archive_committed, "items that became archived stubs after their write")         \
+	X(archive_stale, "written records not used: the item changed meanwhile")            \
+	X(archive_write_errors, "archive batches the disk refused (their items stay in memory)") \
+	X(archive_reads, "archived records read back for GETs")                            \
+	X(archive_restored, "archived items brought back into memory by a GET")            \
+	X(archive_passes, "archive passes begun over the shard (disk tier, memory over its mark)")
 
 struct worker_stats {
 #define WORKER_STATS_FIELD(name, text) uint64_t name;

@@ -21,7 +21,8 @@
 	X(MALFORMED, 11, "datagram structure invalid; nothing executed")                \
 	X(NOT_DURABLE, 12, "write could not be made durable")                           \
 	X(UNAUTHORIZED, 13, "authentication failed or missing")                         \
-	X(NEED_TOKEN, 14, "answer withheld from an unvalidated address: get a token (op TOKEN)")
+	X(NEED_TOKEN, 14, "answer withheld from an unvalidated address: get a token (op TOKEN)") \
+	X(IO_ERROR, 15, "the server could not read the value back from its disk tier")
 
 enum we_status {
 #define WE_STATUS_ENUM(name, value, text) WE_STATUS_##name = value,

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #define XXH_INLINE_ALL
+#include <lz4.h>
 #include <xxhash.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the archive format is little-endian");
@@ -53,7 +54,8 @@ uint32_t archive_record_bytes(uint8_t key_len, uint32_t stored_len)
 /* The header fields a record may hold (encode and decode agree). */
 static bool fields_valid(uint8_t key_len, uint8_t codec, uint32_t value_len, uint32_t stored_len)
 {
-	if (key_len == 0 || stored_len > ARCHIVE_STORED_MAX || codec > ARCHIVE_CODEC_MAX)
+	if (key_len == 0 || stored_len > ARCHIVE_STORED_MAX || value_len > ARCHIVE_VALUE_MAX ||
+	    codec > ARCHIVE_CODEC_MAX)
 		return false;
 	/* Raw bytes are the value itself. */
 	return codec != 0 || value_len == stored_len;
@@ -102,10 +104,10 @@ static bool zero(const uint8_t *p, uint32_t n)
 	return true;
 }
 
-int archive_record_decode(const void *buf, uint32_t len, const struct archive_ref *ref,
-			  const uint8_t *key, uint8_t key_len, struct archive_record *out)
+/* The record at buf (len bytes) if it is ref's and sound, whatever its key. */
+static int decode_sound(const uint8_t *p, uint32_t len, const struct archive_ref *ref,
+			struct archive_record *out)
 {
-	const uint8_t *p = buf;
 	struct archive_hdr_disk h;
 	uint32_t unpadded;
 
@@ -119,9 +121,6 @@ int archive_record_decode(const void *buf, uint32_t len, const struct archive_re
 	unpadded = ARCHIVE_RECORD_HDR_BYTES + h.key_len + h.stored_len;
 	if (check_of(p, unpadded) != h.check || !zero(p + unpadded, len - unpadded))
 		return -EBADMSG;
-	/* A sound record of another item: the reference is stale. */
-	if (h.key_len != key_len || memcmp(p + ARCHIVE_RECORD_HDR_BYTES, key, key_len) != 0)
-		return -ESTALE;
 	*out = (struct archive_record){
 		.lsn = h.lsn,
 		.value_len = h.value_len,
@@ -131,6 +130,34 @@ int archive_record_decode(const void *buf, uint32_t len, const struct archive_re
 		.key = p + ARCHIVE_RECORD_HDR_BYTES,
 		.stored = p + ARCHIVE_RECORD_HDR_BYTES + h.key_len,
 	};
+	return 0;
+}
+
+int archive_record_decode(const void *buf, uint32_t len, const struct archive_ref *ref,
+			  const uint8_t *key, uint8_t key_len, struct archive_record *out)
+{
+	int r = decode_sound(buf, len, ref, out);
+
+	if (r != 0)
+		return r;
+	/* A sound record of another item: the reference is stale. */
+	if (out->key_len != key_len || memcmp(out->key, key, key_len) != 0)
+		return -ESTALE;
+	return 0;
+}
+
+int archive_record_value(const struct archive_record *r, uint8_t *dst, uint32_t cap,
+			 const uint8_t **value)
+{
+	if (r->codec == 0) {
+		*value = r->stored;
+		return 0;
+	}
+	if (r->value_len > cap ||
+	    LZ4_decompress_safe((const char *)r->stored, (char *)dst, (int)r->stored_len,
+				(int)r->value_len) != (int)r->value_len)
+		return -EBADMSG;
+	*value = dst;
 	return 0;
 }
 
@@ -154,6 +181,27 @@ int archive_batch_add(struct archive_batch *b, const struct archive_record *r,
 	*offset_in_batch = b->used;
 	b->used += (uint32_t)n;
 	b->records++;
+	return 0;
+}
+
+int archive_batch_next(const struct archive_batch *b, uint32_t *pos, struct archive_ref *ref,
+		       struct archive_record *out)
+{
+	struct archive_hdr_disk h;
+
+	if (*pos >= b->used)
+		return -ENOENT;
+	if (b->used - *pos < ARCHIVE_RECORD_HDR_BYTES)
+		return -EBADMSG;
+	memcpy(&h, b->buf + *pos, sizeof(h));
+	if (!fields_valid(h.key_len, h.codec, h.value_len, h.stored_len))
+		return -EBADMSG;
+	ref->offset = *pos;
+	ref->bytes = archive_record_bytes(h.key_len, h.stored_len);
+	ref->check = h.check;
+	if (ref->bytes > b->used - *pos || decode_sound(b->buf + *pos, ref->bytes, ref, out) != 0)
+		return -EBADMSG;
+	*pos += ref->bytes;
 	return 0;
 }
 
@@ -208,4 +256,25 @@ void archive_file_close(struct archive_file *f)
 	if (f->fd >= 0)
 		disk_close(f->disk, f->fd);
 	f->fd = -1;
+}
+
+int archive_file_read_value(struct archive_file *f, const struct archive_ref *ref,
+			    const uint8_t *key, uint8_t key_len, uint8_t *record_buf,
+			    uint8_t *value_buf, const uint8_t **value, uint32_t *value_len)
+{
+	struct archive_record r;
+	int64_t n;
+	int rc;
+
+	if (ref->bytes > ARCHIVE_RECORD_BYTES_MAX)
+		return -EBADMSG;
+	n = archive_file_read(f, record_buf, ref->bytes, ref->offset);
+	if (n < 0)
+		return (int)n;
+	rc = archive_record_decode(record_buf, (uint32_t)n, ref, key, key_len, &r);
+	if (rc == 0)
+		rc = archive_record_value(&r, value_buf, ARCHIVE_VALUE_MAX, value);
+	if (rc == 0)
+		*value_len = r.value_len;
+	return rc;
 }

@@ -4,11 +4,14 @@
  *   archive_record_bytes    archive.c  a record's length, padding included
  *   archive_record_encode   archive.c  a record into a buffer (pure)
  *   archive_record_decode   archive.c  a record read back for a reference, checked (pure)
+ *   archive_record_value    archive.c  its value: the stored bytes, or decompressed (pure)
  *   archive_batch_init      archive.c  records appended into memory, written as one pwrite
  *   archive_batch_add       archive.c
+ *   archive_batch_next      archive.c  walk a batch's records (for their references)
  *   archive_file_create     archive.c  a worker's file, made empty
  *   archive_file_append     archive.c  bytes at the end (synchronous, through struct disk)
  *   archive_file_read       archive.c  bytes at an offset
+ *   archive_file_read_value archive.c  a reference's value, read, checked, decompressed
  *   archive_file_close      archive.c
  *
  * A shard moves an item that cooled to this tier: its stored bytes (raw, or
@@ -51,6 +54,7 @@
 #define ARCHIVE_RECORD_HDR_BYTES 32u
 #define ARCHIVE_KEY_MAX 255u
 #define ARCHIVE_STORED_MAX (64u * 1024) /* larger stored values are never archived */
+#define ARCHIVE_VALUE_MAX (64u * 1024)  /* nor larger values (the tiers keep them raw) */
 #define ARCHIVE_RECORD_BYTES_MAX                                               \
 	((ARCHIVE_RECORD_HDR_BYTES + ARCHIVE_KEY_MAX + ARCHIVE_STORED_MAX + 7u) & ~7u)
 #define ARCHIVE_CODEC_MAX 2u
@@ -91,6 +95,12 @@ int archive_record_decode(const void *buf, uint32_t len, const struct archive_re
 			  const uint8_t *key, uint8_t key_len, struct archive_record *out)
 	we_must_check;
 
+/* r's value: the stored bytes themselves when raw (codec 0), else
+ * decompressed into dst (cap bytes); *value points at it. 0, or -EBADMSG
+ * when the bytes do not give exactly value_len bytes. */
+int archive_record_value(const struct archive_record *r, uint8_t *dst, uint32_t cap,
+			 const uint8_t **value) we_must_check;
+
 /* ---- a batch: records appended in memory, written as one pwrite ------- */
 
 struct archive_batch {
@@ -105,6 +115,12 @@ void archive_batch_init(struct archive_batch *b, void *buf, uint32_t cap);
  * the batch is full; -EINVAL as archive_record_encode. */
 int archive_batch_add(struct archive_batch *b, const struct archive_record *r,
 		      uint32_t *offset_in_batch, uint32_t *check) we_must_check;
+
+/* The record at *pos of a batch this process encoded: 0, *out, *ref with
+ * offset = *pos (add the batch's file offset), and *pos moved past it;
+ * -ENOENT after the last; -EBADMSG for bytes that are not a sound record. */
+int archive_batch_next(const struct archive_batch *b, uint32_t *pos, struct archive_ref *ref,
+		       struct archive_record *out) we_must_check;
 
 /* ---- one worker's file: DATA/singularity/worker-NN.arc ---------------- */
 
@@ -131,6 +147,15 @@ int archive_file_append(struct archive_file *f, const void *buf, uint32_t len, u
 /* Reads len bytes at offset: the bytes read (fewer at the end of the
  * file) or a negative errno. */
 int64_t archive_file_read(struct archive_file *f, void *buf, uint32_t len, uint64_t offset)
+	we_must_check;
+/* Reads ref's record (into record_buf, ARCHIVE_RECORD_BYTES_MAX bytes),
+ * checks it holds key, and gives its value (*value: in record_buf, or
+ * decompressed into value_buf, ARCHIVE_VALUE_MAX bytes). 0, a negative
+ * errno from the disk, or decode's -EBADMSG / -ESTALE. Safe beside the
+ * thread's appends (pread of bytes already written). */
+int archive_file_read_value(struct archive_file *f, const struct archive_ref *ref,
+			    const uint8_t *key, uint8_t key_len, uint8_t *record_buf,
+			    uint8_t *value_buf, const uint8_t **value, uint32_t *value_len)
 	we_must_check;
 void archive_file_close(struct archive_file *f);
 

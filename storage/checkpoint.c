@@ -101,6 +101,7 @@ void ckpt_chunk_init(struct ckpt_chunk *c, void *buf, uint32_t bytes, uint16_t w
 	c->cap = bytes & ~7u;
 	c->used = 0;
 	c->records = 0;
+	c->archived = 0;
 	c->worker = worker;
 }
 
@@ -108,6 +109,7 @@ void ckpt_chunk_reset(struct ckpt_chunk *c)
 {
 	c->used = 0;
 	c->records = 0;
+	c->archived = 0;
 }
 
 int ckpt_chunk_add(struct ckpt_chunk *c, const struct wal_record *item)
@@ -123,7 +125,8 @@ int ckpt_chunk_add(struct ckpt_chunk *c, const struct wal_record *item)
 		return -EMSGSIZE;
 	if (size > c->cap - c->used)
 		return -ENOSPC;
-	r.type = WAL_REC_PUT;
+	/* An archived item goes as its reference (the thread writes the PUT). */
+	r.type = item->type == WAL_REC_ARCHIVED ? WAL_REC_ARCHIVED : WAL_REC_PUT;
 	r.worker = c->worker;
 	n = wal_record_encode(c->buf + c->used, c->cap - c->used, &r);
 	if (n < 0)
@@ -131,6 +134,7 @@ int ckpt_chunk_add(struct ckpt_chunk *c, const struct wal_record *item)
 	WE_ASSERT(n == (int64_t)size);
 	c->used += size;
 	c->records++;
+	c->archived += r.type == WAL_REC_ARCHIVED;
 	return 0;
 }
 

@@ -110,6 +110,7 @@ struct ckpt_chunk {
 	uint32_t cap;
 	uint32_t used;
 	uint32_t records;
+	uint32_t archived; /* of them, references of archived items */
 	uint16_t worker;
 };
 
@@ -117,7 +118,8 @@ struct ckpt_chunk {
 void ckpt_chunk_init(struct ckpt_chunk *c, void *buf, uint32_t bytes, uint16_t worker);
 void ckpt_chunk_reset(struct ckpt_chunk *c);
 /* Appends one item as a WAL PUT record (worker = the chunk's; item->type
- * and item->worker are ignored). 0; -ENOSPC the chunk is full (write it out,
+ * and item->worker are ignored), or, typed WAL_REC_ARCHIVED, as the
+ * reference of an archived item (the checkpoint thread writes its PUT). 0; -ENOSPC the chunk is full (write it out,
  * reset, add again); -EMSGSIZE the item can never fit a chunk this size;
  * -EINVAL an item the record format cannot carry. Pure: no I/O, no lock. */
 int ckpt_chunk_add(struct ckpt_chunk *c, const struct wal_record *item) we_must_check;

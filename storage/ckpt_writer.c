@@ -38,6 +38,12 @@ struct ckpt_writer {
 	struct ckpt_port *ports;
 	uint8_t *buffers;
 	struct part_state *parts;
+	/* Chunks with archived items' references are written through these
+	 * (with the disk tier): the PUTs they become, one record read back,
+	 * its value decompressed. */
+	uint8_t *expand_chunk;
+	uint8_t *expand_record;
+	uint8_t *expand_value;
 
 	pthread_t thread;
 	bool started;
@@ -141,6 +147,57 @@ static void on_start(struct ckpt_writer *w, uint16_t k, const struct ctl_msg *m)
 	}
 }
 
+/* Writes chunk in as it would be if every archived item's reference in it
+ * were the item's PUT: values read back from worker k's archive file (which
+ * is append-only for the run, so a reference the scan saw stays readable
+ * even if the item changed since: the log after the part's start LSN
+ * brings it up to date, as for any item of a fuzzy checkpoint). */
+static int write_expanded(struct ckpt_writer *w, uint16_t k, struct ckpt_part *part,
+			  const struct ckpt_chunk *in)
+{
+	struct ckpt_chunk out;
+	uint32_t off = 0;
+	int r;
+
+	if (w->cfg.archives == NULL || w->cfg.archives[k] == NULL || w->expand_chunk == NULL)
+		return -ENOTSUP;
+	ckpt_chunk_init(&out, w->expand_chunk, w->cfg.chunk_bytes, k);
+	while (off < in->used) {
+		struct wal_record rec;
+		uint32_t bytes;
+
+		if (wal_record_decode(in->buf + off, in->used - off, &rec, &bytes) != WAL_DECODE_OK)
+			return -EBADMSG;
+		off += bytes;
+		if (rec.type == WAL_REC_ARCHIVED) {
+			struct archive_ref ref;
+			const uint8_t *value;
+			uint32_t value_len;
+
+			memcpy(&ref, rec.value, sizeof(ref));
+			r = archive_file_read_value(w->cfg.archives[k], &ref, rec.key,
+						    (uint8_t)rec.key_len, w->expand_record,
+						    w->expand_value, &value, &value_len);
+			if (r != 0)
+				return r;
+			rec.type = WAL_REC_PUT;
+			rec.value = value;
+			rec.value_len = value_len;
+		}
+		r = ckpt_chunk_add(&out, &rec);
+		if (r == -ENOSPC) {
+			r = ckpt_part_write_chunk(part, &out);
+			if (r != 0)
+				return r;
+			ckpt_chunk_reset(&out);
+			r = ckpt_chunk_add(&out, &rec);
+		}
+		if (r != 0)
+			return r;
+	}
+	return out.records != 0 ? ckpt_part_write_chunk(part, &out) : 0;
+}
+
 static void on_chunk(struct ckpt_writer *w, uint16_t k, const struct ctl_msg *m)
 {
 	struct ckpt_port *p = &w->ports[k];
@@ -154,7 +211,8 @@ static void on_chunk(struct ckpt_writer *w, uint16_t k, const struct ctl_msg *m)
 			.records = (uint32_t)m->b,
 			.worker = k,
 		};
-		int r = ckpt_part_write_chunk(ps->part, &c);
+		int r = m->c != 0 ? write_expanded(w, k, ps->part, &c)
+				  : ckpt_part_write_chunk(ps->part, &c);
 
 		if (r != 0) {
 			ckpt_part_abort(ps->part);
@@ -505,6 +563,15 @@ int ckpt_writer_create(struct ckpt_writer **out, const struct ckpt_writer_config
 	w->buffers = aligned_alloc(64, ((size_t)chunk * CKPT_PORT_BUFFERS * cfg->workers + 63) &
 					       ~(size_t)63);
 	w->parts = calloc(cfg->workers, sizeof(*w->parts));
+	if (cfg->archives != NULL) {
+		w->expand_chunk = aligned_alloc(64, chunk);
+		w->expand_record = malloc(ARCHIVE_RECORD_BYTES_MAX);
+		w->expand_value = malloc(ARCHIVE_VALUE_MAX);
+		if (w->expand_chunk == NULL || w->expand_record == NULL || w->expand_value == NULL) {
+			ckpt_writer_destroy(w);
+			return -ENOMEM;
+		}
+	}
 	if (w->ports == NULL || w->buffers == NULL || w->parts == NULL) {
 		ckpt_writer_destroy(w);
 		return -ENOMEM;
@@ -576,6 +643,9 @@ void ckpt_writer_destroy(struct ckpt_writer *w)
 	free(w->ports);
 	free(w->buffers);
 	free(w->parts);
+	free(w->expand_chunk);
+	free(w->expand_record);
+	free(w->expand_value);
 	free(w);
 }
 

@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "checkpoint.h"
+#include "archive.h"
 #include "ctl_ring.h"
 #include "disk.h"
 #include "wal_writer.h"
@@ -48,7 +49,8 @@
 
 enum ckpt_msg_type {
 	CKPT_MSG_START = 100, /* a = checkpoint id, b = start LSN */
-	CKPT_MSG_CHUNK = 101, /* i32 = buffer, a = bytes used, b = records */
+	CKPT_MSG_CHUNK = 101, /* i32 = buffer, a = bytes used, b = records, c = archived
+			       * items' references among them (WAL_REC_ARCHIVED) */
 	CKPT_MSG_DONE = 102,  /* a = checkpoint id, b = end LSN, c = items */
 	CKPT_MSG_ABORT = 103, /* a = checkpoint id, i32 = negative errno */
 	CKPT_MSG_FREE = 104,  /* to the worker: i32 = buffer */
@@ -75,6 +77,10 @@ struct ckpt_writer_config {
 	uint32_t chunk_bytes;        /* 0: CKPT_CHUNK_RAW_DEFAULT */
 	struct wal_writer *log;      /* whose durable LSNs complete a checkpoint */
 	uint32_t durable_wait_ms;    /* give up waiting for the log (0: 10 s) */
+	/* The disk tier: each worker's archive file, from which the thread
+	 * reads the values of archived items a scan sends as references
+	 * (WAL_REC_ARCHIVED). NULL: no disk tier (a reference fails the part). */
+	struct archive_file *const *archives;
 };
 
 enum ckpt_state {

@@ -44,6 +44,8 @@ static int wal_record_shape_ok(uint32_t type, uint32_t key_len, uint32_t value_l
 		return key_len <= WAL_KEY_MAX && value_len <= WAL_VALUE_MAX;
 	case WAL_REC_PAD:
 		return key_len == 0 && value_len <= WAL_VALUE_MAX;
+	case WAL_REC_ARCHIVED:
+		return key_len >= 1 && key_len <= WAL_KEY_MAX && value_len == WAL_ARCHIVED_REF_BYTES;
 	default:
 		return 0;
 	}
@@ -175,6 +177,8 @@ const char *wal_record_type_name(enum wal_record_type t)
 		return "region_move";
 	case WAL_REC_PAD:
 		return "pad";
+	case WAL_REC_ARCHIVED:
+		return "archived";
 	}
 	return "?";
 }

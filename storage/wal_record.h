@@ -63,7 +63,12 @@ enum wal_record_type {
 	 * starts on a new sector (wal_writer.c): no key, zero bytes as value,
 	 * the LSN of the commit's last record. Skipped by replay. */
 	WAL_REC_PAD = 5,
-	WAL_REC_TYPE_MAX = 5,
+	/* Never on disk: an item whose value is in the disk tier, value = its
+	 * 16-byte archive reference (storage/archive.h). Only in the chunks a
+	 * worker's checkpoint scan hands the checkpoint thread, which reads
+	 * the value back and writes a PUT in its place (ckpt_writer.c). */
+	WAL_REC_ARCHIVED = 6,
+	WAL_REC_TYPE_MAX = 6,
 };
 
 struct wal_record_hdr {
@@ -96,6 +101,7 @@ _Static_assert(offsetof(struct wal_record_hdr, epoch) == 30, "layout");
 #define WAL_LSN_BITS 48
 #define WAL_LSN_MAX ((UINT64_C(1) << WAL_LSN_BITS) - 1)
 #define WAL_REGIONS 4096u /* WE_REGIONS, checked in wal_record.c */
+#define WAL_ARCHIVED_REF_BYTES 16u /* struct archive_ref */
 #define WAL_RECORD_BYTES_MAX (WAL_RECORD_HDR_BYTES + WAL_KEY_MAX + WAL_VALUE_MAX + WAL_RECORD_ALIGN)
 
 /* A record as fields; key and value point into the caller's memory when

@@ -540,6 +540,9 @@ static void test_evict_stubs(void **state)
 	shard_set_track_reads(sh, true);
 	while (put_len(n, 1, 0) == WE_STATUS_OK)
 		n++;
+	/* A cache from here on: its stubs are shrunk in place (evicting one
+	 * gives the item's whole block back). */
+	shard_set_evict_on_put(sh, true);
 	shard_set_tick(sh, 100);
 	picked = pick_all(&archive_cold);
 	for (unsigned i = 0; i < picked; i++) {
@@ -548,7 +551,6 @@ static void test_evict_stubs(void **state)
 	}
 	shard_read_tiers(sh, &t0);
 	assert_int_equal(t0.items[TIER_SINGULARITY], n);
-	shard_set_evict_on_put(sh, true);
 	for (unsigned i = n; i < 3 * n && i < KEYS; i++)
 		for (int r = 0; r < 3; r++) {
 			const uint8_t *v;

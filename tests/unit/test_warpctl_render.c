@@ -161,6 +161,26 @@ static void test_render_regions(void **state)
 	free(s);
 }
 
+/* shards: items per tier come from the stats' tiers.<tier>.items (raw,
+ * LZ4, LZ4-HC, disk); a shard without tiers shows "-". */
+static void test_render_shards_tiers(void **state)
+{
+	char *s;
+
+	(void)state;
+	assert_int_equal(
+		render_text(render_shards,
+			    "[{\"worker\":0,\"items\":10,\"tiers\":{"
+			    "\"event_horizon\":{\"items\":4},\"photon_sphere\":{\"items\":3},"
+			    "\"deep_cache\":{\"items\":2},\"singularity\":{\"items\":1}}},"
+			    "{\"worker\":1,\"items\":5}]",
+			    false, &s),
+		0);
+	assert_non_null(strstr(s, "raw/lz4/hc/disk"));
+	assert_non_null(strstr(s, "4/3/2/1\n"));
+	free(s);
+}
+
 /* topology: the strongest connection first, missing fields as "-";
  * route: the path, then hops and cost. */
 static void test_render_topology(void **state)
@@ -391,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_render_stats),
 		cmocka_unit_test(test_render_config),
 		cmocka_unit_test(test_render_regions),
+		cmocka_unit_test(test_render_shards_tiers),
 		cmocka_unit_test(test_render_topology),
 		cmocka_unit_test(test_render_dashboard),
 		cmocka_unit_test(test_render_small),

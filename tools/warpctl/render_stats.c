@@ -162,7 +162,7 @@ int render_shards(struct render *r, const json_t *res)
 		{"worker", TABLE_RIGHT},  {"items", TABLE_RIGHT},     {"capacity", TABLE_RIGHT},
 		{"memory used", TABLE_RIGHT}, {"memory", TABLE_RIGHT}, {"used", TABLE_RIGHT},
 		{"regions", TABLE_RIGHT}, {"requests", TABLE_RIGHT},  {"load share", TABLE_RIGHT},
-		{"raw/lz4/hc", TABLE_RIGHT}};
+		{"raw/lz4/hc/disk", TABLE_RIGHT}};
 	const json_t *s;
 	struct table t;
 	size_t i;
@@ -172,11 +172,14 @@ int render_shards(struct render *r, const json_t *res)
 	table_init(&t, cols, 10);
 	json_array_foreach(res, i, s) {
 		char b[9][HUMAN_BUF];
+		/* items per tier: the stats' tiers.<tier>.items */
 		const json_t *tiers = json_object_get(s, "tiers");
-		double raw = 0, lz4 = 0, hc = 0;
-		bool has_tiers = json_is_object(tiers) && render_number(tiers, "event_horizon", &raw) &&
-				 render_number(tiers, "photon_sphere", &lz4) &&
-				 render_number(tiers, "deep_cache", &hc);
+		double raw = 0, lz4 = 0, hc = 0, disk = 0;
+		bool has_tiers =
+			json_is_object(tiers) &&
+			render_number(json_object_get(tiers, "event_horizon"), "items", &raw) &&
+			render_number(json_object_get(tiers, "photon_sphere"), "items", &lz4) &&
+			render_number(json_object_get(tiers, "deep_cache"), "items", &hc);
 		double items = 0, cap = 0, used = 0, mem = 0, regions = 0, rps = 0, share = 0;
 		bool has_cap = render_number(s, "capacity_items", &cap);
 		bool has_used = render_number(s, "memory_used_bytes", &used);
@@ -199,8 +202,10 @@ int render_shards(struct render *r, const json_t *res)
 		table_cell(&t, "%.0f", regions); /* 4096 at most: exact */
 		table_cell(&t, "%s", has_rps ? human_rate(rps, b[7], sizeof(b[7])) : "-");
 		table_cell(&t, "%s", has_share ? human_percent(share, b[8], sizeof(b[8])) : "-");
+		/* (a data plane before the disk tier has no singularity: 0) */
+		render_number(json_object_get(tiers, "singularity"), "items", &disk);
 		if (has_tiers)
-			table_cell(&t, "%.0f/%.0f/%.0f", raw, lz4, hc);
+			table_cell(&t, "%.0f/%.0f/%.0f/%.0f", raw, lz4, hc, disk);
 		else
 			table_cell(&t, "-");
 		table_end_row(&t);

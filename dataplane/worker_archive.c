@@ -1,0 +1,278 @@
+/* worker_archive.c - the worker's side of the disk tier (the singularity).
+ *
+ * Three jobs in the service step, none of which waits or makes a system
+ * call (the archive I/O thread does the file's reads and writes,
+ * storage/archive_io.h):
+ *  - the archive scan: while the arena is over its high mark, pick cold
+ *    items (shard_archive_step), copy their stored bytes into a write
+ *    buffer as archive records and hand the buffer to the thread; when it
+ *    answers WRITTEN, each item that has not changed meanwhile becomes a
+ *    stub (shard_archive_commit) and its memory is free;
+ *  - reads: GETs that found a stub wait in the fetch table (execute.c);
+ *    their reads are asked for as read slots allow;
+ *  - answers: a record read back is checked against its reference and key,
+ *    decompressed when it was stored compressed, sent in a datagram of its
+ *    own, and the item comes back into memory if it is warm enough and
+ *    there is room (shard_archive_restore).
+ */
+#include "worker_archive.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "archive.h"
+#include "archive_io.h"
+#include "netio.h"
+#include "proto.h"
+#include "temperature.h"
+#include "we_assert.h"
+#include "we_time.h"
+#include "worker_tx.h"
+
+/* The archive scan runs while the arena is more than HIGH % used and stops
+ * below LOW %: the room between takes the PUTs that come before the next
+ * batch is written. */
+#define ARCHIVE_HIGH_PCT 90
+#define ARCHIVE_LOW_PCT 80
+/* Items whose block would not shrink by this much stay in memory: a stub
+ * still costs its header, key and reference, and a read. */
+#define ARCHIVE_MIN_SAVED_BYTES 96
+#define ARCHIVE_STEP_CHAINS 64
+#define ARCHIVE_LOOK_EVERY 64
+#define ARCHIVE_MSGS_PER_STEP 32
+/* Once a write failed, the scan rests this long before it tries again. */
+#define ARCHIVE_RETRY_NS 1000000000ull
+
+static bool arena_used_over(const struct shard_counters *c, unsigned pct)
+{
+	return c->arena_bytes != 0 && c->arena_used_bytes * 100 > c->arena_bytes * pct;
+}
+
+/* ---- the archive scan -------------------------------------------------- */
+
+/* One step: fill a write buffer with the records of cold items and hand it
+ * to the thread. Its level (items cooler than it go) rises by one after a
+ * whole pass that left the arena over the low mark, and falls back when a
+ * pass ends under it: the hottest items are the last to go. */
+static void archive_scan_step(struct worker *w)
+{
+	struct worker_archive *wa = &w->archive;
+	struct shard *s = w->exec.shard;
+	struct shard_archive_pick picks[SHARD_SCAN_ITEMS_MIN * 2];
+	struct shard_counters c;
+	struct archive_batch b;
+	int buf, n;
+
+	/* Under the mark, a look every ARCHIVE_LOOK_EVERY iterations. */
+	if (!wa->scanning && (w->iterations % ARCHIVE_LOOK_EVERY) != 0)
+		return;
+	if (wa->rest_until_ns != 0) {
+		if (we_monotonic_ns() < wa->rest_until_ns)
+			return;
+		wa->rest_until_ns = 0;
+	}
+	shard_read_counters(s, &c);
+	if (!wa->scanning) {
+		if (!arena_used_over(&c, ARCHIVE_HIGH_PCT))
+			return;
+		wa->scanning = true;
+	} else if (!arena_used_over(&c, ARCHIVE_LOW_PCT)) {
+		wa->scanning = false;
+		return;
+	}
+	buf = archive_port_take_write_buffer(wa->port);
+	if (buf < 0)
+		return; /* both buffers with the thread */
+	if (shard_scan_done(s, &wa->cursor)) {
+		if (wa->level < TEMP_LEVEL_MAX)
+			wa->level++; /* a whole pass did not get under the mark */
+		wa->cursor = (struct shard_scan){0};
+		w->stats.archive_passes++;
+	}
+	archive_batch_init(&b, archive_port_write_buffer(wa->port, buf), ARCHIVE_WRITE_BUFFER_BYTES);
+	struct shard_archive_policy p = {
+		.archive_below = wa->level,
+		.min_saved_bytes = ARCHIVE_MIN_SAVED_BYTES,
+		.max_chains = ARCHIVE_STEP_CHAINS,
+		.max_stored_bytes = ARCHIVE_WRITE_BUFFER_BYTES / 2,
+	};
+	n = shard_archive_step(s, &wa->cursor, &p, picks, sizeof(picks) / sizeof(picks[0]));
+	for (int i = 0; i < n; i++) {
+		struct archive_record r = {
+			.lsn = picks[i].lsn,
+			.value_len = picks[i].value_len,
+			.stored_len = picks[i].stored_len,
+			.key_len = picks[i].key_len,
+			.codec = picks[i].codec,
+			.key = picks[i].key,
+			.stored = picks[i].stored,
+		};
+		uint32_t off, check;
+
+		if (archive_batch_add(&b, &r, &off, &check) != 0)
+			break; /* full: the rest go in the next batch */
+	}
+	if (b.records == 0 || archive_port_post_write(wa->port, buf, b.used, b.records) != 0) {
+		archive_port_give_back_write_buffer(wa->port, buf);
+		return;
+	}
+	w->stats.archive_batches++;
+	w->stats.archive_records += b.records;
+}
+
+/* The thread wrote a batch at file offset base: every record's item that
+ * still has the LSN it had when picked becomes a stub naming it. */
+static void archive_written(struct worker *w, const struct ctl_msg *m)
+{
+	struct worker_archive *wa = &w->archive;
+	struct shard *s = w->exec.shard;
+	int buf = (int)m->b;
+	/* The buffer as this worker filled it; its records are walked up to
+	 * the count the thread gives back. */
+	struct archive_batch b = {.buf = archive_port_write_buffer(wa->port, buf),
+				  .cap = ARCHIVE_WRITE_BUFFER_BYTES,
+				  .used = ARCHIVE_WRITE_BUFFER_BYTES};
+	uint32_t pos = 0;
+
+	if (m->i32 != 0) {
+		w->stats.archive_write_errors++;
+		wa->rest_until_ns = we_monotonic_ns() + ARCHIVE_RETRY_NS;
+		archive_port_give_back_write_buffer(wa->port, buf);
+		return;
+	}
+	for (uint64_t i = 0; i < m->c; i++) {
+		struct archive_record r;
+		struct archive_ref ref;
+		struct shard_archive_ref sref;
+
+		WE_ASSERT(archive_batch_next(&b, &pos, &ref, &r) == 0);
+		sref.offset = m->a + ref.offset;
+		sref.bytes = ref.bytes;
+		sref.check = ref.check;
+		if (shard_archive_commit(s, shard_hash(s, r.key, r.key_len), r.key, r.key_len, r.lsn,
+					 &sref))
+			w->stats.archive_committed++;
+		else
+			w->stats.archive_stale++;
+	}
+	archive_port_give_back_write_buffer(wa->port, buf);
+}
+
+/* ---- reads and answers ------------------------------------------------- */
+
+/* Ask for the queued GETs' reads while read slots are free. */
+static void archive_post_reads(struct worker *w)
+{
+	struct worker_archive *wa = &w->archive;
+	int ticket;
+
+	while ((ticket = fetch_next_queued(&wa->fetch)) >= 0) {
+		struct fetch_entry *e = fetch_entry_at(&wa->fetch, (uint16_t)ticket);
+		struct archive_ref ref = {
+			.offset = e->ref.offset, .bytes = e->ref.bytes, .check = e->ref.check};
+		int slot = archive_port_take_read_slot(wa->port);
+
+		if (slot < 0) {
+			fetch_requeue(&wa->fetch, (uint16_t)ticket);
+			return;
+		}
+		if (archive_port_post_read(wa->port, slot, &ref, (uint64_t)ticket) != 0) {
+			archive_port_give_back_read_slot(wa->port, slot);
+			fetch_requeue(&wa->fetch, (uint16_t)ticket);
+			return;
+		}
+		w->stats.archive_reads++;
+	}
+}
+
+/* Send one GET's answer in a datagram of its own. False when no buffer. */
+static bool archive_answer(struct worker *w, const struct fetch_entry *e, uint8_t status,
+			   const uint8_t *value, uint32_t value_len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(w->pool);
+	struct proto_writer pw;
+	uint32_t len;
+
+	if (unlikely(m == NULL)) {
+		w->stats.tx_drop_nobuf++;
+		return false;
+	}
+	proto_writer_init(&pw, worker_payload(m), PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, e->echo);
+	proto_writer_append(&pw, e->op, 0, status, e->opaque, 0, 0, value, value_len);
+	len = proto_writer_finish(&pw);
+	w->stats.tx_reply_datagrams++;
+	worker_tx(w, m, netio_write_udp_reply(rte_pktmbuf_mtod(m, uint8_t *), &e->udp, len,
+					      w->udp_checksum));
+	return true;
+}
+
+/* A read came back: check it, answer the GET, bring the item back. */
+static void archive_read_done(struct worker *w, const struct ctl_msg *m)
+{
+	struct worker_archive *wa = &w->archive;
+	uint16_t ticket = (uint16_t)m->c;
+	int slot = (int)m->b;
+	struct fetch_entry *e = fetch_entry_at(&wa->fetch, ticket);
+	struct archive_ref ref = {.offset = e->ref.offset, .bytes = e->ref.bytes, .check = e->ref.check};
+	const uint8_t *rec_bytes = archive_port_read_slot(wa->port, slot);
+	const uint8_t *value = NULL;
+	struct archive_record r;
+	uint8_t status = WE_STATUS_IO_ERROR;
+
+	if (m->i32 >= 0 &&
+	    archive_record_decode(rec_bytes, (uint32_t)m->i32, &ref, e->key, e->key_len, &r) == 0 &&
+	    r.value_len <= PROTO_VALUE_MAX &&
+	    archive_record_value(&r, wa->scratch, sizeof(wa->scratch), &value) == 0)
+		status = WE_STATUS_OK;
+	else
+		value = NULL;
+	if (!archive_answer(w, e, status, value, value != NULL ? r.value_len : 0)) {
+		/* No buffer now: read it again later rather than lose the answer. */
+		fetch_requeue(&wa->fetch, ticket);
+		archive_port_give_back_read_slot(wa->port, slot);
+		return;
+	}
+	if (value != NULL) {
+		struct shard *s = w->exec.shard;
+
+		w->stats.req_get_hit++;
+		if (shard_archive_restore(s, e->hash, e->key, e->key_len, &e->ref, r.codec, r.stored,
+					  r.stored_len, false) == SHARD_RESTORED)
+			w->stats.archive_restored++;
+	} else {
+		w->stats.req_get_archive_failed++;
+	}
+	fetch_finish(&wa->fetch, ticket);
+	archive_port_give_back_read_slot(wa->port, slot);
+}
+
+/* ---- the service step -------------------------------------------------- */
+
+void worker_archive_init(struct worker *w, struct archive_port *port)
+{
+	struct worker_archive *wa = &w->archive;
+
+	wa->port = port;
+	wa->level = TEMP_LEVEL_NEW + 1;
+	fetch_table_init(&wa->fetch);
+	w->exec.fetch = port != NULL ? &wa->fetch : NULL;
+}
+
+void worker_archive_service(struct worker *w)
+{
+	struct worker_archive *wa = &w->archive;
+	struct ctl_msg m[ARCHIVE_MSGS_PER_STEP];
+	unsigned n = archive_port_poll(wa->port, m, ARCHIVE_MSGS_PER_STEP);
+
+	for (unsigned i = 0; i < n; i++) {
+		if (m[i].type == ARCHIVE_MSG_WRITTEN)
+			archive_written(w, &m[i]);
+		else if (m[i].type == ARCHIVE_MSG_READ_DONE)
+			archive_read_done(w, &m[i]);
+		else
+			w->stats.ctl_unknown++;
+	}
+	if (fetch_queued(&wa->fetch) != 0)
+		archive_post_reads(w);
+	archive_scan_step(w);
+}
