@@ -57,6 +57,7 @@ struct fixture {
 	uint8_t req_buf[PROTO_PAYLOAD_MAX];
 	struct proto_request reqs[PROTO_BATCH_MAX];
 	unsigned n_reqs;
+	struct fetch_table fetch; /* the disk tier's waiting GETs (test_archived_*) */
 };
 
 static int setup(void **state)
@@ -765,6 +766,141 @@ static void test_log_refusals(void **state)
 	assert_int_equal(log_records(fx, recs, 16), 0);
 }
 
+/* Make key's item a stub of the disk tier naming ref (as the worker does
+ * once the archive thread wrote its record). */
+static void archive_item(struct fixture *fx, const char *key, const struct shard_archive_ref *ref)
+{
+	struct shard_archive_policy all = {.archive_below = 255, .max_chains = 1u << 20,
+					   .max_stored_bytes = 1u << 30};
+	struct shard_archive_pick picks[64];
+	struct shard_scan cur = {0};
+	bool done = false;
+
+	shard_set_tick(fx->shard, 1000); /* everything cooled */
+	while (!done && !shard_scan_done(fx->shard, &cur)) {
+		int n = shard_archive_step(fx->shard, &cur, &all, picks, 64);
+
+		assert_true(n >= 0);
+		for (int i = 0; i < n; i++)
+			if (picks[i].key_len == strlen(key) && memcmp(picks[i].key, key, picks[i].key_len) == 0) {
+				assert_true(shard_archive_commit(fx->shard, picks[i].hash, picks[i].key,
+								 picks[i].key_len, picks[i].lsn, ref));
+				done = true;
+				break;
+			}
+	}
+	assert_true(done);
+}
+
+/* A GET that finds its item archived is not answered in the reply: its
+ * answer waits in the fetch table with what the worker needs to read the
+ * record and answer later; the other entries are answered as usual. A full
+ * table answers BUSY; without a disk tier (no table) IO_ERROR. */
+static void test_archived_get_waits(void **state)
+{
+	struct fixture *fx = *state;
+	const struct shard_archive_ref ref = {.offset = 4096, .bytes = 664, .check = 0xabcdef};
+	const struct op put = {PROTO_OP_PUT, "cold", NULL, 600, PROTO_DUR_WEAK};
+	const struct op ops[] = {
+		{PROTO_OP_GET, "cold", NULL, 0, 0},
+		{PROTO_OP_GET, "missing", NULL, 0, 0},
+		{PROTO_OP_PING, "p", NULL, 0, 0},
+	};
+	struct proto_request r[8];
+	struct fetch_entry *e;
+	int ticket;
+
+	fetch_table_init(&fx->fetch);
+	fx->x.fetch = &fx->fetch;
+	make_batch(fx, &put, 1);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
+	archive_item(fx, "cold", &ref);
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+
+	make_batch(fx, ops, 3);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
+	assert_int_equal(collect(fx, r, 8), 2);
+	assert_int_equal(r[0].opaque, 101);
+	assert_int_equal(r[0].status, WE_STATUS_NOT_FOUND);
+	assert_int_equal(r[1].opaque, 102);
+	assert_int_equal(fetch_count(&fx->fetch), 1);
+	ticket = fetch_next_queued(&fx->fetch);
+	assert_true(ticket >= 0);
+	e = fetch_entry_at(&fx->fetch, (uint16_t)ticket);
+	assert_memory_equal(&e->ref, &ref, sizeof(ref));
+	assert_int_equal(e->opaque, 100);
+	assert_int_equal(e->op, PROTO_OP_GET);
+	assert_int_equal(e->echo, 42);
+	assert_int_equal(e->udp.src_port, 40000);
+	assert_int_equal(e->key_len, 4);
+	assert_memory_equal(e->key, "cold", 4);
+	assert_int_equal(e->hash, fx->reqs[0].lhash);
+	assert_int_equal(fx->stats.req_get_archived, 1);
+	assert_int_equal(fx->stats.req_get, 2);
+
+	/* Full: BUSY, nothing added. */
+	while (!fetch_full(&fx->fetch))
+		assert_true(fetch_add(&fx->fetch, e) >= 0);
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+	make_batch(fx, ops, 1);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
+	assert_int_equal(collect(fx, r, 8), 1);
+	assert_int_equal(r[0].status, WE_STATUS_BUSY);
+	assert_int_equal(fx->stats.req_busy_fetch_full, 1);
+
+	/* No disk tier here: IO_ERROR rather than a wrong answer. */
+	fx->x.fetch = NULL;
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+	make_batch(fx, ops, 1);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
+	assert_int_equal(collect(fx, r, 8), 1);
+	assert_int_equal(r[0].status, WE_STATUS_IO_ERROR);
+	assert_int_equal(fx->stats.req_get_archive_failed, 1);
+}
+
+/* An unvalidated sender's budget is charged for an archived value when its
+ * GET waits: a datagram of GETs for a large archived item gets some waiting
+ * and the rest NEED_TOKEN, within the amplification limit. */
+static void test_archived_get_budget(void **state)
+{
+	struct fixture *fx = *state;
+	const struct shard_archive_ref ref = {.offset = 0, .bytes = 1480, .check = 7};
+	const struct op put = {PROTO_OP_PUT, "big", NULL, PROTO_VALUE_MAX - 2, PROTO_DUR_WEAK};
+	struct op ops[PROTO_BATCH_MAX];
+	struct proto_request r[PROTO_BATCH_MAX];
+	uint32_t request_bytes = PROTO_HDR_SIZE + PROTO_BATCH_MAX * (12 + 3);
+	uint32_t waiting, withheld;
+
+	fetch_table_init(&fx->fetch);
+	fx->x.fetch = &fx->fetch;
+	make_batch(fx, &put, 1);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
+	archive_item(fx, "big", &ref);
+	fx->f.n_dgrams = 0;
+	proto_writer_init(&fx->f.w, fx->f.bufs[0], PROTO_PAYLOAD_MAX, PROTO_F_RESPONSE, 42);
+	for (unsigned i = 0; i < PROTO_BATCH_MAX; i++)
+		ops[i] = (struct op){PROTO_OP_GET, "big", NULL, 0, 0};
+	fx->f.out.validated = false;
+	fx->f.out.budget_bytes = execute_header_budget(false);
+	fx->f.out.spent_bytes = 0;
+	make_batch(fx, ops, PROTO_BATCH_MAX);
+	assert_int_equal(run(fx, fx->n_reqs, 0), 0);
+	withheld = collect(fx, r, PROTO_BATCH_MAX);
+	waiting = fetch_count(&fx->fetch);
+	assert_int_equal(withheld + waiting, PROTO_BATCH_MAX);
+	for (unsigned i = 0; i < withheld; i++)
+		assert_int_equal(r[i].status, WE_STATUS_NEED_TOKEN);
+	assert_true(waiting > 0);
+	assert_true(withheld > 0);
+	/* What waits will cost its value: all within the limit. */
+	assert_true(fx->f.out.spent_bytes <= PROTO_AMPLIFICATION_MAX * request_bytes);
+	assert_true(reply_bytes(fx) + waiting * (PROTO_VALUE_MAX - 2) <=
+		    PROTO_AMPLIFICATION_MAX * request_bytes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -773,6 +909,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_log_refusals, setup_logged, teardown),
 		cmocka_unit_test_setup_teardown(test_strong_delete_miss_waits, setup_logged, teardown),
 		cmocka_unit_test_setup_teardown(test_token_op, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archived_get_waits, setup_logged, teardown),
+		cmocka_unit_test_setup_teardown(test_archived_get_budget, setup_logged, teardown),
 		cmocka_unit_test_setup_teardown(test_unvalidated_budget, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unvalidated_small_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_put_get_in_order, setup, teardown),

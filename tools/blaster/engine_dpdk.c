@@ -56,6 +56,7 @@ struct engine_dpdk_ctx {
 	uint64_t ns0;             /* CLOCK_MONOTONIC at tsc0, so times look like the kernel engine's */
 	uint32_t linger_s;        /* --linger: wait for the peer to leave before closing */
 	uint32_t link_wait_s;     /* --link-wait-s: wait for the link before giving up */
+	uint64_t link_deadline_tsc; /* ... and for the first ARP answer (at least ARP_TRIES) */
 	uint64_t rx_other;        /* frames that were not answers for us */
 	uint64_t tx_ring_full;    /* sends deferred because a TX ring was full */
 	char diag[160];
@@ -143,7 +144,10 @@ static int engine_dpdk_port(struct engine_dpdk_ctx *d, char *err, size_t err_len
 	rte_eth_macaddr_get(d->port_id, &mac);
 	memcpy(d->self.mac, mac.addr_bytes, 6);
 
-	/* memif connects asynchronously: wait for the peer. */
+	/* memif connects asynchronously: wait for the peer. The same window
+	 * covers the server's first ARP answer (engine_dpdk_resolve): a link
+	 * that comes up may still bounce while the peer reconnects. */
+	d->link_deadline_tsc = rte_rdtsc() + rte_get_tsc_hz() * (uint64_t)d->link_wait_s;
 	for (unsigned ms = 0;; ms += 10) {
 		rte_eth_link_get_nowait(d->port_id, &link);
 		if (link.link_status == RTE_ETH_LINK_UP)
@@ -182,7 +186,8 @@ static int engine_dpdk_resolve(struct engine_dpdk_ctx *d, char *err, size_t err_
 {
 	struct rte_mbuf *rx[ENGINE_DPDK_RX_BURST];
 
-	for (int attempt = 0; attempt < ENGINE_DPDK_ARP_TRIES; attempt++) {
+	for (int attempt = 0; attempt < ENGINE_DPDK_ARP_TRIES || rte_rdtsc() < d->link_deadline_tsc;
+	     attempt++) {
 		struct rte_mbuf *m = rte_pktmbuf_alloc(d->pool);
 		uint64_t deadline = rte_rdtsc() + rte_get_tsc_hz() / 5;
 
