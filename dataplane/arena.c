@@ -162,6 +162,7 @@ static void arena_push_free(struct arena *a, uint64_t offset, uint64_t bytes)
 		arena_free_at(a, f->next)->prev = offset;
 	a->free_head[c] = offset;
 	a->free_bytes += bytes;
+	a->free_large_bytes += bytes >= ARENA_LARGE_BLOCK ? bytes : 0;
 	a->free_blocks++;
 	arena_class_mark(a, c);
 }
@@ -182,6 +183,7 @@ static uint64_t arena_unlink_free(struct arena *a, uint64_t offset)
 		arena_free_at(a, f->next)->prev = f->prev;
 	f->free = 0;
 	a->free_bytes -= bytes;
+	a->free_large_bytes -= bytes >= ARENA_LARGE_BLOCK ? bytes : 0;
 	a->free_blocks--;
 	arena_class_mark(a, c);
 	return bytes;
@@ -365,7 +367,7 @@ void arena_free_item(struct arena *a, uint64_t offset)
 static bool arena_check_lists(const struct arena *a)
 {
 	uint64_t blocks = 0;
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, large = 0;
 
 	for (unsigned c = 0; c < ARENA_CLASSES; c++) {
 		uint64_t prev = ARENA_NIL;
@@ -387,13 +389,14 @@ static bool arena_check_lists(const struct arena *a)
 			if (++blocks > a->free_blocks)
 				return false; /* a cycle, or a block on two lists */
 			bytes += arena_free_size(f);
+			large += arena_free_size(f) >= ARENA_LARGE_BLOCK ? arena_free_size(f) : 0;
 			prev = off;
 		}
 	}
 	for (unsigned c = ARENA_CLASSES; c < ARENA_CLASS_WORDS * 64; c++)
 		if ((a->nonempty[c / 64] >> (c % 64)) & 1)
 			return false;
-	return blocks == a->free_blocks && bytes == a->free_bytes;
+	return blocks == a->free_blocks && bytes == a->free_bytes && large == a->free_large_bytes;
 }
 
 bool arena_check_invariants(const struct arena *a, uint64_t live_items, uint64_t live_bytes)

@@ -104,6 +104,10 @@ _Static_assert(sizeof(struct arena_item) == 16, "item header is 16 bytes");
 #define ARENA_CLASSES (ARENA_EXACT_CLASSES + ARENA_RANGE_CLASSES)
 #define ARENA_CLASS_WORDS ((ARENA_CLASSES + 63) / 64)
 #define ARENA_NIL UINT64_MAX /* end of a free list */
+/* Free blocks at least this large hold a few of the largest items one
+ * datagram carries: free memory in them (free_large_bytes) is room a burst
+ * of PUTs can use, unlike the same bytes in pieces between items. */
+#define ARENA_LARGE_BLOCK 2048u
 
 struct arena {
 	uint8_t *base;
@@ -111,6 +115,7 @@ struct arena {
 	uint64_t bump_offset; /* start of the never-used tail */
 	uint64_t used_bytes;  /* blocks held by live items, slack included */
 	uint64_t free_bytes;  /* blocks on the free lists */
+	uint64_t free_large_bytes; /* of them, in blocks of ARENA_LARGE_BLOCK or more */
 	uint64_t free_blocks; /* blocks on the free lists */
 	uint64_t items;       /* live items */
 	uint64_t nonempty[ARENA_CLASS_WORDS]; /* bit c: free_head[c] != ARENA_NIL */

@@ -55,7 +55,7 @@ const struct opt_spec config_specs[] = {
 		 " as a cache does; only without --data-dir or with weak writes by default"},
 	{.name = "disk-tier", .kind = OPT_ONOFF, .meta = "on|off", .def = "off", CFG(disk_tier),
 	 .help = "with --tiers on and --data-dir: the singularity, items that cooled go to an"
-		 " archive file per worker when the arena is over 90% used; a GET reads them"
+		 " archive file per worker when the arena's room falls under 10%; a GET reads them"
 		 " back (docs/storage.md, The disk tier)"},
 	{.name = "disk-tier-mb", .kind = OPT_U64, .meta = "MIB", .def = "4096", .unit = "MiB",
 	 .min = 1, .max = 1u << 24, .scale = 1u << 20, CFG(disk_tier_bytes),

@@ -14,6 +14,7 @@ void move_worker_init(struct move_worker *mw)
 {
 	memset(mw, 0, sizeof(*mw));
 	mw->out_cur = -1;
+	mw->in_read_slot = -1;
 }
 
 /* ---- messages out ------------------------------------------------------ */
@@ -89,18 +90,24 @@ static int export_scan_step(struct move_worker *mw, const struct move_env *env)
 		if (keyhash_region(keyhash(it->key, it->key_len)) != ch->region)
 			continue;
 		/* The value as sent (a compressed item decompressed into the
-		 * shard's scratch, copied before the next one). An archived
-		 * item's value is on disk, which a worker does not read: such a
-		 * region cannot move yet (the move is undone, nothing lost). */
-		if (it->tier == TIER_SINGULARITY)
-			return -EOPNOTSUPP;
-		value = shard_scan_value(env->shard, it);
-		if (value == NULL)
-			return -EBADMSG;
-		rec = (struct wal_record){.type = WAL_REC_PUT, .worker = ch->from,
-					  .region = (uint16_t)ch->region, .epoch = ch->epoch,
-					  .lsn = it->lsn, .key = it->key, .key_len = it->key_len,
-					  .value = value, .value_len = it->value_len};
+		 * shard's scratch, copied before the next one); an archived
+		 * item as its reference: its value is on disk, which a worker
+		 * does not read, so the new owner has it read for it. */
+		if (it->tier == TIER_SINGULARITY) {
+			value = it->value;
+		} else {
+			value = shard_scan_value(env->shard, it);
+			if (value == NULL)
+				return -EBADMSG;
+		}
+		rec = (struct wal_record){.type = it->tier == TIER_SINGULARITY ? WAL_REC_ARCHIVED
+									: WAL_REC_PUT,
+					  .worker = ch->from, .region = (uint16_t)ch->region,
+					  .epoch = ch->epoch, .lsn = it->lsn, .key = it->key,
+					  .key_len = it->key_len, .value = value,
+					  .value_len = it->tier == TIER_SINGULARITY
+							       ? WAL_ARCHIVED_REF_BYTES
+							       : it->value_len};
 		bytes = wal_record_encode(chunk + mw->out_len, MOVE_CHUNK_BYTES - mw->out_len, &rec);
 		if (bytes < 0)
 			return (int)bytes;
@@ -223,6 +230,79 @@ static int import_record(struct move_worker *mw, const struct move_env *env,
 	return 0;
 }
 
+/* An archived item of the move (WAL_REC_ARCHIVED): its record is read from
+ * the old owner's archive file (one read at a time: -EAGAIN until it is
+ * back), checked against the reference and the key, and the value put and
+ * logged like any item's. 0, -EAGAIN, or the error that fails the import
+ * (-EIO for a record that cannot be read or does not check). */
+static int import_archived(struct move_worker *mw, const struct move_env *env,
+			   const struct wal_record *rec)
+{
+	struct archive_ref ref;
+	struct archive_record ar;
+	struct wal_record put = *rec;
+	const uint8_t *value;
+	int slot, r;
+
+	if (env->archive == NULL || rec->value_len != sizeof(ref))
+		return -EPROTO;
+	memcpy(&ref, rec->value, sizeof(ref));
+	if (mw->in_read_slot < 0) {
+		slot = archive_port_take_read_slot(env->archive);
+		if (slot < 0)
+			return -EAGAIN;
+		if (archive_port_post_read_from(env->archive, slot, mw->in->from, &ref,
+						MOVE_ARCHIVE_TICKET) != 0) {
+			archive_port_give_back_read_slot(env->archive, slot);
+			return -EAGAIN;
+		}
+		mw->in_read_slot = (int8_t)slot;
+		mw->in_read_back = false;
+		mw->in_read_from = mw->in->from;
+		mw->in_read_ref = ref;
+		return -EAGAIN;
+	}
+	if (!mw->in_read_back)
+		return -EAGAIN;
+	if (mw->in_read_from != mw->in->from || memcmp(&mw->in_read_ref, &ref, sizeof(ref)) != 0) {
+		/* Another move's read (undone meanwhile): ask again. */
+		archive_port_give_back_read_slot(env->archive, mw->in_read_slot);
+		mw->in_read_slot = -1;
+		return -EAGAIN;
+	}
+	r = mw->in_read_result < 0 ? -EIO
+				   : archive_record_decode(archive_port_read_slot(env->archive,
+									  mw->in_read_slot),
+							   (uint32_t)mw->in_read_result, &ref,
+							   rec->key, (uint8_t)rec->key_len, &ar);
+	if (r == 0)
+		r = archive_record_value(&ar, mw->in_value, sizeof(mw->in_value), &value);
+	if (r == 0) {
+		put.type = WAL_REC_PUT;
+		put.value = value;
+		put.value_len = ar.value_len;
+		r = import_record(mw, env, &put);
+		if (r == -EAGAIN)
+			return r; /* the log ring is full: the record stays in its slot */
+	} else {
+		r = -EIO;
+	}
+	archive_port_give_back_read_slot(env->archive, mw->in_read_slot);
+	mw->in_read_slot = -1;
+	return r;
+}
+
+void move_on_archive_read(struct move_worker *mw, const struct move_env *env, int slot,
+			  int32_t result)
+{
+	if (slot != mw->in_read_slot) { /* not ours any more */
+		archive_port_give_back_read_slot(env->archive, slot);
+		return;
+	}
+	mw->in_read_back = true;
+	mw->in_read_result = result;
+}
+
 /* The marker that ends the copy in this worker's log: region and epoch,
  * no key. 0, or -EAGAIN when the log ring is full. */
 static int import_mark(struct move_worker *mw, const struct move_env *env)
@@ -269,9 +349,10 @@ static void import_chunks(struct move_worker *mw, const struct move_env *env)
 				break;
 			}
 			if (mw->in_error == 0) {
-				r = import_record(mw, env, &rec);
+				r = rec.type == WAL_REC_ARCHIVED ? import_archived(mw, env, &rec)
+								 : import_record(mw, env, &rec);
 				if (r == -EAGAIN)
-					return; /* log ring full: this record next step */
+					return; /* log ring full, or a read under way: next step */
 				if (r != 0)
 					mw->in_error = r;
 				else {

@@ -4,6 +4,7 @@
  *   move_worker_init     region_move.c  an idle mover
  *   move_on_message      region_move.c  apply one CTL_MSG_MOVE_* (service step)
  *   move_step            region_move.c  one bounded step of export, import or purge
+ *   move_on_archive_read region_move.c  an archived item's record came back (import)
  *   move_worker_active   inline         whether a move needs this worker's steps
  *
  * The hand-off of region R from its owner A to worker B, each step in a
@@ -44,6 +45,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "archive.h"
+#include "archive_io.h"
 #include "ctl_ring.h"
 #include "execute.h"
 #include "region_map.h"
@@ -108,7 +111,15 @@ struct move_env {
 	uint64_t *lsn;
 	const struct durable_view *durable;
 	struct worker_stats *stats;
+	/* The disk tier (NULL: off): an archived item moves as its reference
+	 * (WAL_REC_ARCHIVED) and the new owner reads its record from the old
+	 * owner's archive file through this port before it puts and logs it. */
+	struct archive_port *archive;
 };
+
+/* READ_DONE tickets of a mover's reads carry this bit (the fetch table's
+ * tickets are small numbers). */
+#define MOVE_ARCHIVE_TICKET (UINT64_C(1) << 32)
 
 struct move_outbox_msg {
 	struct ctl_ring *to;
@@ -134,6 +145,14 @@ struct move_worker {
 	int32_t in_error; /* nonzero: discard the rest, fail at the end */
 	bool in_marked;   /* the move's marker record is logged */
 	uint64_t in_last_lsn;
+	/* The archived item the import waits for: its read slot (-1: none),
+	 * which record of which worker's file, and the answer once back. */
+	int8_t in_read_slot;
+	bool in_read_back;
+	uint16_t in_read_from;
+	int32_t in_read_result;
+	struct archive_ref in_read_ref;
+	uint8_t in_value[PROTO_VALUE_MAX]; /* a compressed record's value */
 
 	/* Deleting one region's items from this shard: the exporter after a
 	 * move, the importer after an abort. */
@@ -155,6 +174,10 @@ enum move_action move_on_message(struct move_worker *mw, const struct move_env *
 				 const struct ctl_msg *m);
 /* One bounded step of whatever is under way. */
 void move_step(struct move_worker *mw, const struct move_env *env);
+/* The archive thread answered a read of the import (READ_DONE with
+ * MOVE_ARCHIVE_TICKET): slot, and the bytes read or a negative errno. */
+void move_on_archive_read(struct move_worker *mw, const struct move_env *env, int slot,
+			  int32_t result);
 
 static inline bool move_worker_active(const struct move_worker *mw)
 {

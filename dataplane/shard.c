@@ -323,6 +323,7 @@ void shard_read_counters(const struct shard *s, struct shard_counters *out)
 	out->items = s->table.items;
 	out->arena_used_bytes = s->arena.used_bytes;
 	out->arena_free_bytes = s->arena.free_bytes;
+	out->arena_free_large_bytes = s->arena.free_large_bytes;
 	out->arena_untouched_bytes = arena_untouched_bytes(&s->arena);
 	out->arena_bytes = s->arena.bytes;
 	out->index_bytes = table_memory_size(&(struct table_geometry){

@@ -47,6 +47,7 @@ struct shard_counters {
 	uint64_t items;        /* live items */
 	uint64_t arena_used_bytes;   /* bytes held by live items, rounding included */
 	uint64_t arena_free_bytes;   /* bytes on free lists (reusable) */
+	uint64_t arena_free_large_bytes; /* of them, in blocks of 2 KiB or more */
 	uint64_t arena_untouched_bytes; /* bytes not handed out (the arena's tail) */
 	uint64_t arena_bytes;        /* total arena size */
 	uint64_t index_bytes;        /* memory of the index */
@@ -57,9 +58,10 @@ struct shard_counters {
 /* Every field of struct shard_counters, for code that copies or prints them
  * field by field (the worker's gauges, the stats file). */
 #define SHARD_COUNTER_FIELDS(X)                                                                    \
-	X(items) X(arena_used_bytes) X(arena_free_bytes) X(arena_untouched_bytes) X(arena_bytes)   \
-	X(index_bytes) X(overflow_buckets_used) X(put_no_space)
-_Static_assert(sizeof(struct shard_counters) == 8 * sizeof(uint64_t),
+	X(items) X(arena_used_bytes) X(arena_free_bytes) X(arena_free_large_bytes)                 \
+	X(arena_untouched_bytes) X(arena_bytes) X(index_bytes) X(overflow_buckets_used)          \
+	X(put_no_space)
+_Static_assert(sizeof(struct shard_counters) == 9 * sizeof(uint64_t),
 	       "SHARD_COUNTER_FIELDS must list every field of struct shard_counters");
 
 struct shard; /* opaque outside shard.c; size from shard_sizeof() */

@@ -416,7 +416,7 @@ static const struct shard_demote_policy worker_tier_policy = {
  * hottest items: raw below level 10, LZ4 below level 6. */
 #define WORKER_TIER_PRESSURE_PCT 85
 static const struct shard_demote_policy worker_tier_pressure_policy = {
-	.warm_below = TEMP_LEVEL_NEW + 5,
+	.warm_below = WORKER_TIER_PROMOTE_LEVEL,
 	.cold_below = TEMP_LEVEL_NEW + 1,
 	.max_chains = 32,
 	.max_input_bytes = 8 * 1024,
@@ -533,8 +533,7 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 	shard_set_evict_on_put(w->exec.shard, w->tiers && worker_may_evict(w));
 }
 
-/* What a region move may touch of this worker (region_move.h). */
-static void worker_move_env(struct worker *w, struct move_env *env)
+void worker_move_env(struct worker *w, struct move_env *env)
 {
 	*env = (struct move_env){
 		.shard = w->exec.shard,
@@ -545,6 +544,7 @@ static void worker_move_env(struct worker *w, struct move_env *env)
 		.lsn = &w->lsn,
 		.durable = &w->durable,
 		.stats = &w->stats,
+		.archive = w->archive.port,
 	};
 }
 

@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "region_move.h"
 #include "shard.h"
+#include "temperature.h"
 #include "worker_stats.h"
 
 struct archive_port; /* storage/archive_io.h */
@@ -41,6 +42,10 @@ struct rte_ring;
 #define WORKER_IDLE_SLEEP_POLLS 2048
 /* Loop iterations between two publications of the shard's gauges. */
 #define WORKER_GAUGES_EVERY 4096
+/* Under memory pressure a GET brings a compressed or archived item back
+ * into memory (raw) only from this level on (worker.c's pressure policy
+ * demotes below it). */
+#define WORKER_TIER_PROMOTE_LEVEL (TEMP_LEVEL_NEW + 5)
 #define WORKER_IDLE_GAUGES_NS 20000000ull /* 20 ms: an idle worker's loop is slow */
 /* Datagrams a worker holds while a region moves in to it (region_move.h);
  * beyond this its entries are answered BUSY. */
@@ -127,6 +132,7 @@ struct worker {
 		struct shard_scan cursor;
 		uint8_t level;
 		bool scanning;
+		uint32_t pass_picked; /* items the scan's current pass picked */
 		uint64_t rest_until_ns;
 		uint8_t scratch[PROTO_VALUE_MAX];
 	} archive;
@@ -186,6 +192,9 @@ void worker_tier_gauges_load(const struct worker *w, struct shard_tier_counters 
 void worker_service_time_load(const struct worker *w, struct hist_log2 *out);
 /* The loop iterations and the monotonic ns of the last publication. */
 void worker_heartbeat_load(const struct worker *w, uint64_t *iterations, uint64_t *at_ns);
+
+/* What a region move may touch of this worker (region_move.h). */
+void worker_move_env(struct worker *w, struct move_env *env);
 
 /* The lcore entry point (rte_eal_remote_launch); arg is a struct worker. */
 int worker_main(void *arg);

@@ -3,7 +3,7 @@
  * Three jobs in the service step, none of which waits or makes a system
  * call (the archive I/O thread does the file's reads and writes,
  * storage/archive_io.h):
- *  - the archive scan: while the arena is over its high mark, pick cold
+ *  - the archive scan: while the arena's room is under its mark, pick cold
  *    items (shard_archive_step), copy their stored bytes into a write
  *    buffer as archive records and hand the buffer to the thread; when it
  *    answers WRITTEN, each item that has not changed meanwhile becomes a
@@ -29,31 +29,47 @@
 #include "we_time.h"
 #include "worker_tx.h"
 
-/* The archive scan runs while the arena is more than HIGH % used and stops
- * below LOW %: the room between takes the PUTs that come before the next
- * batch is written. */
-#define ARCHIVE_HIGH_PCT 90
-#define ARCHIVE_LOW_PCT 80
+/* The archive scan starts when the arena's room (untouched, and free in
+ * blocks of ARENA_LARGE_BLOCK or more: free bytes in pieces between items
+ * do not take a burst of PUTs of the largest size) falls under START % and
+ * stops once it is over STOP %: the room under START takes the PUTs that
+ * come before the scan's first batch is written (at 30 MB/s of PUTs, 15 %
+ * of a 1 MiB arena lasts 5 ms), the room between the marks those of a
+ * burst. */
+#define ARCHIVE_START_ROOM_PCT 10
+#define ARCHIVE_STOP_ROOM_PCT 15
 /* Items whose block would not shrink by this much stay in memory: a stub
  * still costs its header, key and reference, and a read. */
 #define ARCHIVE_MIN_SAVED_BYTES 96
-#define ARCHIVE_STEP_CHAINS 64
-#define ARCHIVE_LOOK_EVERY 64
+#define ARCHIVE_STEP_CHAINS 128
+/* The scan's level: from just above a new item's, up to the level from
+ * which a GET brings an archived item back under pressure. */
+#define ARCHIVE_LEVEL_MIN (TEMP_LEVEL_NEW + 1)
+#define ARCHIVE_LEVEL_MAX WORKER_TIER_PROMOTE_LEVEL
+#define ARCHIVE_IDLE_PASS_NS 50000000ull /* 50 ms */
+/* Off the mark, a look every so many loop iterations: an idle worker's
+ * iteration may last a sleep (--idle-sleep-us). */
+#define ARCHIVE_LOOK_EVERY 8
 #define ARCHIVE_MSGS_PER_STEP 32
 /* Once a write failed, the scan rests this long before it tries again. */
 #define ARCHIVE_RETRY_NS 1000000000ull
 
-static bool arena_used_over(const struct shard_counters *c, unsigned pct)
+static bool arena_room_under(const struct shard_counters *c, unsigned pct)
 {
-	return c->arena_bytes != 0 && c->arena_used_bytes * 100 > c->arena_bytes * pct;
+	uint64_t room = c->arena_untouched_bytes + c->arena_free_large_bytes;
+
+	return c->arena_bytes != 0 && room * 100 < c->arena_bytes * pct;
 }
 
 /* ---- the archive scan -------------------------------------------------- */
 
 /* One step: fill a write buffer with the records of cold items and hand it
  * to the thread. Its level (items cooler than it go) rises by one after a
- * whole pass that left the arena over the low mark, and falls back when a
- * pass ends under it: the hottest items are the last to go. */
+ * whole pass that left the arena over the low mark, up to the level from
+ * which a GET brings an archived item back (the tiers' promote level under
+ * pressure, worker.c): above it, what a GET brought back would go straight
+ * out again. It falls by one each time the arena gets under the low mark.
+ * A pass at the top level that found nothing rests the scan a while. */
 static void archive_scan_step(struct worker *w)
 {
 	struct worker_archive *wa = &w->archive;
@@ -73,20 +89,31 @@ static void archive_scan_step(struct worker *w)
 	}
 	shard_read_counters(s, &c);
 	if (!wa->scanning) {
-		if (!arena_used_over(&c, ARCHIVE_HIGH_PCT))
+		if (!arena_room_under(&c, ARCHIVE_START_ROOM_PCT))
 			return;
 		wa->scanning = true;
-	} else if (!arena_used_over(&c, ARCHIVE_LOW_PCT)) {
+	} else if (!arena_room_under(&c, ARCHIVE_STOP_ROOM_PCT)) {
 		wa->scanning = false;
+		if (wa->level > ARCHIVE_LEVEL_MIN)
+			wa->level--;
 		return;
 	}
 	buf = archive_port_take_write_buffer(wa->port);
 	if (buf < 0)
 		return; /* both buffers with the thread */
 	if (shard_scan_done(s, &wa->cursor)) {
-		if (wa->level < TEMP_LEVEL_MAX)
-			wa->level++; /* a whole pass did not get under the mark */
+		/* A whole pass did not get under the mark. */
+		if (wa->level >= ARCHIVE_LEVEL_MAX && wa->pass_picked == 0) {
+			archive_port_give_back_write_buffer(wa->port, buf);
+			wa->rest_until_ns = we_monotonic_ns() + ARCHIVE_IDLE_PASS_NS;
+			w->stats.archive_passes++;
+			wa->cursor = (struct shard_scan){0};
+			return;
+		}
+		if (wa->level < ARCHIVE_LEVEL_MAX)
+			wa->level++;
 		wa->cursor = (struct shard_scan){0};
+		wa->pass_picked = 0;
 		w->stats.archive_passes++;
 	}
 	archive_batch_init(&b, archive_port_write_buffer(wa->port, buf), ARCHIVE_WRITE_BUFFER_BYTES);
@@ -97,6 +124,8 @@ static void archive_scan_step(struct worker *w)
 		.max_stored_bytes = ARCHIVE_WRITE_BUFFER_BYTES / 2,
 	};
 	n = shard_archive_step(s, &wa->cursor, &p, picks, sizeof(picks) / sizeof(picks[0]));
+	if (n > 0)
+		wa->pass_picked += (uint32_t)n;
 	for (int i = 0; i < n; i++) {
 		struct archive_record r = {
 			.lsn = picks[i].lsn,
@@ -234,9 +263,14 @@ static void archive_read_done(struct worker *w, const struct ctl_msg *m)
 	}
 	if (value != NULL) {
 		struct shard *s = w->exec.shard;
+		struct shard_counters c;
 
 		w->stats.req_get_hit++;
-		if (shard_archive_restore(s, e->hash, e->key, e->key_len, &e->ref, r.codec, r.stored,
+		/* Back into memory only while the room is over the mark where
+		 * archiving starts: the room under it is for PUTs. */
+		shard_read_counters(s, &c);
+		if (!arena_room_under(&c, ARCHIVE_START_ROOM_PCT) &&
+		    shard_archive_restore(s, e->hash, e->key, e->key_len, &e->ref, r.codec, r.stored,
 					  r.stored_len, false) == SHARD_RESTORED)
 			w->stats.archive_restored++;
 	} else {
@@ -253,7 +287,7 @@ void worker_archive_init(struct worker *w, struct archive_port *port)
 	struct worker_archive *wa = &w->archive;
 
 	wa->port = port;
-	wa->level = TEMP_LEVEL_NEW + 1;
+	wa->level = ARCHIVE_LEVEL_MIN;
 	fetch_table_init(&wa->fetch);
 	w->exec.fetch = port != NULL ? &wa->fetch : NULL;
 }
@@ -265,10 +299,16 @@ void worker_archive_service(struct worker *w)
 	unsigned n = archive_port_poll(wa->port, m, ARCHIVE_MSGS_PER_STEP);
 
 	for (unsigned i = 0; i < n; i++) {
-		if (m[i].type == ARCHIVE_MSG_WRITTEN)
+		if (m[i].type == ARCHIVE_MSG_WRITTEN) {
 			archive_written(w, &m[i]);
-		else if (m[i].type == ARCHIVE_MSG_READ_DONE)
+		} else if (m[i].type == ARCHIVE_MSG_READ_DONE && (m[i].c & MOVE_ARCHIVE_TICKET)) {
+			struct move_env env;
+
+			worker_move_env(w, &env);
+			move_on_archive_read(&w->move, &env, (int)m[i].b, m[i].i32);
+		} else if (m[i].type == ARCHIVE_MSG_READ_DONE) {
 			archive_read_done(w, &m[i]);
+		}
 		else
 			w->stats.ctl_unknown++;
 	}

@@ -106,8 +106,15 @@ int archive_port_take_read_slot(struct archive_port *p)
 int archive_port_post_read(struct archive_port *p, int slot, const struct archive_ref *ref,
 			   uint64_t ticket)
 {
-	struct ctl_msg m = {
-		.type = ARCHIVE_MSG_READ, .i32 = slot, .a = ref->offset, .b = ref->bytes, .c = ticket};
+	return archive_port_post_read_from(p, slot, p->worker, ref, ticket);
+}
+
+int archive_port_post_read_from(struct archive_port *p, int slot, uint16_t file,
+				const struct archive_ref *ref, uint64_t ticket)
+{
+	/* b: the bytes, and above them 1 + the file's worker (0: the port's). */
+	struct ctl_msg m = {.type = ARCHIVE_MSG_READ, .i32 = slot, .a = ref->offset,
+			    .b = ref->bytes | ((uint64_t)file + 1) << 32, .c = ticket};
 
 	if (slot < 0 || slot >= ARCHIVE_PORT_READ_SLOTS || ref->bytes > ARCHIVE_READ_SLOT_BYTES)
 		return -EINVAL;
@@ -180,11 +187,14 @@ static void on_write(struct archive_io *io, uint16_t k, const struct ctl_msg *m)
 static void on_read(struct archive_io *io, uint16_t k, const struct ctl_msg *m)
 {
 	struct ctl_msg a = {.type = ARCHIVE_MSG_READ_DONE, .b = (uint64_t)(int64_t)m->i32, .c = m->c};
+	uint32_t bytes = (uint32_t)m->b;
+	uint64_t file = (m->b >> 32) == 0 ? k : (m->b >> 32) - 1;
 	int64_t n = -EINVAL;
 
-	if (m->i32 >= 0 && m->i32 < ARCHIVE_PORT_READ_SLOTS && m->b <= ARCHIVE_READ_SLOT_BYTES)
-		n = archive_file_read(&io->files[k], io->ports[k].read_slots[m->i32],
-				      (uint32_t)m->b, m->a);
+	if (m->i32 >= 0 && m->i32 < ARCHIVE_PORT_READ_SLOTS && bytes <= ARCHIVE_READ_SLOT_BYTES &&
+	    file < io->cfg.workers)
+		n = archive_file_read(&io->files[file], io->ports[k].read_slots[m->i32], bytes,
+				      m->a);
 	if (n >= 0) {
 		count(&io->st.reads, 1);
 		count(&io->st.read_bytes, (uint64_t)n);

@@ -65,7 +65,9 @@ enum archive_msg_type {
 	ARCHIVE_MSG_WRITE = 200,     /* to the thread: i32 = buffer, a = bytes, b = records */
 	ARCHIVE_MSG_WRITTEN = 201,   /* to the worker: i32 = 0 or -errno, a = file offset of the
 				      * buffer's first byte, b = buffer, c = records */
-	ARCHIVE_MSG_READ = 202,      /* to the thread: i32 = slot, a = offset, b = bytes, c = ticket */
+	ARCHIVE_MSG_READ = 202,      /* to the thread: i32 = slot, a = offset, b = bytes (low 32
+				      * bits) and 1 + the worker whose file (above; 0: the
+				      * port's own), c = ticket */
 	ARCHIVE_MSG_READ_DONE = 203, /* to the worker: i32 = bytes read or -errno, b = slot,
 				      * c = ticket */
 };
@@ -137,6 +139,10 @@ int archive_port_take_read_slot(struct archive_port *p);
  * index or a record larger than a slot. */
 int archive_port_post_read(struct archive_port *p, int slot, const struct archive_ref *ref,
 			   uint64_t ticket) we_must_check;
+/* The same from worker `file`'s archive (a region's items moving in from
+ * it: region_move.h); READ_DONE answers an unknown worker with -EINVAL. */
+int archive_port_post_read_from(struct archive_port *p, int slot, uint16_t file,
+				const struct archive_ref *ref, uint64_t ticket) we_must_check;
 /* After its READ_DONE was handled (and the record decoded). */
 void archive_port_give_back_read_slot(struct archive_port *p, int slot);
 /* The thread's answers (WRITTEN, READ_DONE), up to max, in order. */
