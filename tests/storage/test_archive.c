@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <lz4.h>
 
 #include "archive.h"
 #include "archive_io.h"
@@ -359,6 +360,244 @@ static void test_file_write_fault(void **state)
 	assert_int_equal(off, 64);
 	assert_int_equal(archive_file_read(&af, got, 64, 64), 64);
 	assert_memory_equal(got, b, 64);
+	archive_file_close(&af);
+	disk_fake_destroy(f);
+}
+
+/* ---- a batch walked, a record's value, a value read from the file ----- */
+
+static void test_batch_next_walks(void **state)
+{
+	static uint64_t mem[8192 / 8];
+	static uint8_t stored[600];
+	struct archive_batch b;
+	struct archive_record r, out;
+	struct archive_ref ref;
+	uint32_t off[20], checks[20], bytes[20], pos = 0;
+	int n = 0;
+
+	(void)state;
+	archive_batch_init(&b, mem, sizeof(mem));
+	/* An empty batch has nothing to walk. */
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -ENOENT);
+	for (n = 0; n < 20; n++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "walk-%d", n * 7);
+		fill(stored, (uint32_t)n * 29u, (uint32_t)n);
+		r = record(key, stored, (uint32_t)n * 29u, (uint8_t)(n % 3), 100u + (uint64_t)n);
+		if (n % 3 == 0)
+			r.value_len = r.stored_len;
+		assert_int_equal(archive_batch_add(&b, &r, &off[n], &checks[n]), 0);
+		bytes[n] = archive_record_bytes(r.key_len, r.stored_len);
+	}
+	for (int i = 0; i < n; i++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "walk-%d", i * 7);
+		fill(stored, (uint32_t)i * 29u, (uint32_t)i);
+		memset(&ref, 0xEE, sizeof(ref));
+		assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), 0);
+		assert_int_equal(ref.offset, off[i]);
+		assert_int_equal(ref.bytes, bytes[i]);
+		assert_int_equal(ref.check, checks[i]);
+		assert_int_equal(pos, off[i] + bytes[i]);
+		assert_int_equal(out.lsn, 100u + (uint64_t)i);
+		assert_int_equal(out.codec, i % 3);
+		assert_int_equal(out.key_len, strlen(key));
+		assert_memory_equal(out.key, key, out.key_len);
+		assert_int_equal(out.stored_len, (uint32_t)i * 29u);
+		if (out.stored_len > 0)
+			assert_memory_equal(out.stored, stored, out.stored_len);
+		/* The reference decodes the record in place. */
+		assert_int_equal(archive_record_decode(b.buf + ref.offset, ref.bytes, &ref,
+						       (const uint8_t *)key, (uint8_t)strlen(key),
+						       &out),
+				 0);
+	}
+	assert_int_equal(pos, b.used);
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -ENOENT);
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -ENOENT);
+
+	/* A damaged header of the third record: the walk stops there with
+	 * -EBADMSG, and does not move. */
+	pos = off[3];
+	b.buf[off[3] + 24] = 0; /* key_len 0 */
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -EBADMSG);
+	assert_int_equal(pos, off[3]);
+	b.buf[off[3] + 24] = (uint8_t)strlen("walk-21");
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), 0);
+	/* The magic, the check, a stored length past the batch, a header cut
+	 * short by the batch's end. */
+	pos = off[4];
+	b.buf[off[4]] ^= 1;
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -EBADMSG);
+	b.buf[off[4]] ^= 1;
+	b.buf[off[4] + 4] ^= 0x10;
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -EBADMSG);
+	b.buf[off[4] + 4] ^= 0x10;
+	b.buf[off[4] + 40] ^= 0x01; /* a key or stored byte: the check fails */
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -EBADMSG);
+	b.buf[off[4] + 40] ^= 0x01;
+	pos = off[19];
+	b.buf[off[19] + 20] = 0xF0; /* stored_len 0x...F0: beyond the batch */
+	b.buf[off[19] + 21] = 0x0F;
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -EBADMSG);
+	pos = b.used - 16;
+	assert_int_equal(archive_batch_next(&b, &pos, &ref, &out), -EBADMSG);
+}
+
+static void test_record_value(void **state)
+{
+	static uint8_t value[4000], comp[8000], dst[ARCHIVE_VALUE_MAX];
+	static uint8_t buf[16384];
+	struct archive_record r, out;
+	struct archive_ref ref = {.offset = 0};
+	const uint8_t *v = NULL;
+	uint32_t check;
+	int clen, n;
+
+	(void)state;
+	/* Compressible: a short pattern repeated. */
+	for (uint32_t i = 0; i < sizeof(value); i++)
+		value[i] = (uint8_t)("warpengine"[i % 10] + (i / 500));
+
+	/* Raw: the stored bytes themselves, in place. */
+	r = record("raw", value, sizeof(value), 0, 1);
+	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), 0);
+	assert_ptr_equal(v, value);
+	assert_memory_equal(v, value, sizeof(value));
+
+	/* LZ4: decompressed into dst, exactly. */
+	clen = LZ4_compress_default((const char *)value, (char *)comp, sizeof(value),
+				    (int)sizeof(comp));
+	assert_true(clen > 0 && clen < (int)sizeof(value));
+	r = record("lz4", comp, (uint32_t)clen, 1, 2);
+	r.value_len = sizeof(value);
+	memset(dst, 0, sizeof(dst));
+	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), 0);
+	assert_ptr_equal(v, dst);
+	assert_memory_equal(v, value, sizeof(value));
+	/* Through a record encoded and decoded, LZ4-HC's number too. */
+	r.codec = 2;
+	n = archive_record_encode(buf, sizeof(buf), &r, &check);
+	assert_true(n > 0);
+	ref.bytes = (uint32_t)n;
+	ref.check = check;
+	assert_int_equal(archive_record_decode(buf, (uint32_t)n, &ref, r.key, r.key_len, &out), 0);
+	memset(dst, 0, sizeof(dst));
+	assert_int_equal(archive_record_value(&out, dst, sizeof(dst), &v), 0);
+	assert_memory_equal(v, value, sizeof(value));
+	r.codec = 1;
+
+	/* Truncated compressed bytes. */
+	r.stored_len = (uint32_t)clen - 5;
+	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), -EBADMSG);
+	r.stored_len = (uint32_t)clen;
+	/* value_len other than what the bytes give. */
+	r.value_len = sizeof(value) - 1;
+	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), -EBADMSG);
+	r.value_len = sizeof(value) + 1;
+	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), -EBADMSG);
+	/* value_len over the cap given. */
+	r.value_len = sizeof(value);
+	assert_int_equal(archive_record_value(&r, dst, sizeof(value) - 1, &v), -EBADMSG);
+	assert_int_equal(archive_record_value(&r, dst, sizeof(value), &v), 0);
+	/* Bytes that are not LZ4 at all. */
+	memset(comp, 0xFF, 64);
+	r.stored_len = 64;
+	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), -EBADMSG);
+	/* A value over ARCHIVE_VALUE_MAX is not a record: encode refuses it. */
+	r = record("big", comp, 64, 1, 3);
+	r.value_len = ARCHIVE_VALUE_MAX + 1;
+	assert_int_equal(archive_record_encode(buf, sizeof(buf), &r, &check), -EINVAL);
+}
+
+static void test_file_read_value(void **state)
+{
+	struct disk_fake *f = fake_with_data();
+	static uint8_t value[3000], comp[4000], batch_mem[16384];
+	static uint8_t record_buf[ARCHIVE_RECORD_BYTES_MAX], value_buf[ARCHIVE_VALUE_MAX];
+	struct archive_file af;
+	struct archive_batch b;
+	struct archive_record r;
+	struct archive_ref refs[2];
+	uint32_t off[2];
+	const uint8_t *v;
+	uint32_t vlen;
+	uint64_t at;
+	int clen;
+
+	(void)state;
+	for (uint32_t i = 0; i < sizeof(value); i++)
+		value[i] = (uint8_t)((i % 7) * 3 + (i / 1000));
+	clen = LZ4_compress_default((const char *)value, (char *)comp, sizeof(value),
+				    (int)sizeof(comp));
+	assert_true(clen > 0);
+	assert_int_equal(archive_file_create(&af, disk_fake_disk(f), DATA, 2, 0), 0);
+	/* Something before, so that offsets are not 0. */
+	assert_int_equal(archive_file_append(&af, batch_mem, 64, &at), 0);
+	archive_batch_init(&b, batch_mem, sizeof(batch_mem));
+	r = record("raw-key", value, sizeof(value), 0, 11);
+	assert_int_equal(archive_batch_add(&b, &r, &off[0], &refs[0].check), 0);
+	refs[0].bytes = archive_record_bytes(r.key_len, r.stored_len);
+	r = record("lz4-key", comp, (uint32_t)clen, 1, 12);
+	r.value_len = sizeof(value);
+	assert_int_equal(archive_batch_add(&b, &r, &off[1], &refs[1].check), 0);
+	refs[1].bytes = archive_record_bytes(r.key_len, r.stored_len);
+	assert_int_equal(archive_file_append(&af, b.buf, b.used, &at), 0);
+	assert_int_equal(at, 64);
+	refs[0].offset = at + off[0];
+	refs[1].offset = at + off[1];
+
+	vlen = 0;
+	assert_int_equal(archive_file_read_value(&af, &refs[0], (const uint8_t *)"raw-key", 7,
+						 record_buf, value_buf, &v, &vlen),
+			 0);
+	assert_int_equal(vlen, sizeof(value));
+	assert_memory_equal(v, value, sizeof(value));
+	vlen = 0;
+	assert_int_equal(archive_file_read_value(&af, &refs[1], (const uint8_t *)"lz4-key", 7,
+						 record_buf, value_buf, &v, &vlen),
+			 0);
+	assert_int_equal(vlen, sizeof(value));
+	assert_ptr_equal(v, value_buf);
+	assert_memory_equal(v, value, sizeof(value));
+	/* Another key: stale. */
+	assert_int_equal(archive_file_read_value(&af, &refs[0], (const uint8_t *)"lz4-key", 7,
+						 record_buf, value_buf, &v, &vlen),
+			 -ESTALE);
+	assert_int_equal(archive_file_read_value(&af, &refs[1], (const uint8_t *)"raw-ke", 6,
+						 record_buf, value_buf, &v, &vlen),
+			 -ESTALE);
+	/* A reference to the wrong place, or a wrong check. */
+	{
+		struct archive_ref bad = refs[1];
+
+		bad.offset = refs[0].offset;
+		assert_int_equal(archive_file_read_value(&af, &bad, (const uint8_t *)"lz4-key", 7,
+							 record_buf, value_buf, &v, &vlen),
+				 -EBADMSG);
+		bad = refs[1];
+		bad.check ^= 1;
+		assert_int_equal(archive_file_read_value(&af, &bad, (const uint8_t *)"lz4-key", 7,
+							 record_buf, value_buf, &v, &vlen),
+				 -EBADMSG);
+		bad = refs[1];
+		bad.offset = af.end; /* nothing there */
+		assert_int_equal(archive_file_read_value(&af, &bad, (const uint8_t *)"lz4-key", 7,
+							 record_buf, value_buf, &v, &vlen),
+				 -EBADMSG);
+		bad.bytes = ARCHIVE_RECORD_BYTES_MAX + 8;
+		assert_int_equal(archive_file_read_value(&af, &bad, (const uint8_t *)"lz4-key", 7,
+							 record_buf, value_buf, &v, &vlen),
+				 -EBADMSG);
+	}
+	/* The disk's error. */
+	disk_fake_fail(f, DISK_OP_PREAD, 1, -EIO, 1);
+	assert_int_equal(archive_file_read_value(&af, &refs[0], (const uint8_t *)"raw-key", 7,
+						 record_buf, value_buf, &v, &vlen),
+			 -EIO);
 	archive_file_close(&af);
 	disk_fake_destroy(f);
 }
@@ -859,6 +1098,9 @@ int main(void)
 		cmocka_unit_test(test_file_append_read),
 		cmocka_unit_test(test_file_limit),
 		cmocka_unit_test(test_file_write_fault),
+		cmocka_unit_test(test_batch_next_walks),
+		cmocka_unit_test(test_record_value),
+		cmocka_unit_test(test_file_read_value),
 		cmocka_unit_test(test_io_write_and_read_back),
 		cmocka_unit_test(test_io_slots_and_buffers_run_out),
 		cmocka_unit_test(test_io_full_ring_answers_kept),

@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <lz4.h>
 
+#include "archive.h"
 #include "checkpoint.h"
 #include "ckpt_manifest.h"
 #include "ckpt_writer.h"
@@ -85,7 +87,7 @@ static struct fixture *fixture_new(bool real)
 	return x;
 }
 
-static void start_writers(struct fixture *x)
+static void start_writers_with(struct fixture *x, struct archive_file *const *archives)
 {
 	struct wal_writer_config wc = {
 		.disk = x->d,
@@ -104,6 +106,7 @@ static void start_writers(struct fixture *x)
 		.workers = WORKERS,
 		.chunk_bytes = CHUNK_BYTES,
 		.durable_wait_ms = DURABLE_WAIT_MS,
+		.archives = archives,
 	};
 	char err[512];
 
@@ -112,6 +115,11 @@ static void start_writers(struct fixture *x)
 	if (ckpt_writer_create(&x->cw, &cc, err, sizeof(err)) != 0)
 		fail_msg("ckpt_writer_create: %s", err);
 	assert_int_equal(ckpt_writer_start(x->cw), 0);
+}
+
+static void start_writers(struct fixture *x)
+{
+	start_writers_with(x, NULL);
 }
 
 static int remove_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -575,6 +583,314 @@ static void test_abort_and_write_error(void **state)
 	fixture_free(x);
 }
 
+/* ---- archived items (the disk tier) ----------------------------------- */
+
+#define ARCH_ITEMS 60
+#define ARCH_BATCH_BYTES (160u * 1024)
+
+/* Worker k's archived item i: key "a-w<k>-<i>", about 1 KiB, LSN 1000 + i;
+ * even items compressible (stored LZ4, codec 1), odd ones raw. */
+struct arch_item {
+	char key[32];
+	uint8_t key_len;
+	uint8_t value[1400];
+	uint32_t value_len;
+	uint64_t lsn;
+	struct archive_ref ref;
+};
+
+static struct arch_item arch[WORKERS][ARCH_ITEMS];
+
+static void arch_value(uint16_t k, uint32_t i, struct arch_item *it)
+{
+	uint64_t r = (uint64_t)k << 32 | (i + 1);
+
+	it->key_len = (uint8_t)snprintf(it->key, sizeof(it->key), "a-w%u-%u", k, i);
+	it->value_len = 900 + (i * 37u) % 300;
+	it->lsn = 1000 + i;
+	for (uint32_t j = 0; j < it->value_len; j++)
+		it->value[j] = i % 2 == 0 ? (uint8_t)("checkpoint!"[j % 11] + (j / 256))
+					  : (uint8_t)(we_test_rand(&r) >> 24);
+}
+
+/* Writes worker k's archived items to its file (one batch appended after
+ * some bytes of its own, so that offsets are not 0) and fills their refs. */
+static void arch_write(struct archive_file *af, uint16_t k)
+{
+	static uint8_t mem[ARCH_BATCH_BYTES];
+	static uint8_t comp[2048];
+	struct archive_batch b;
+	uint64_t base;
+
+	memset(mem, 0, 200);
+	assert_int_equal(archive_file_append(af, mem, 200, &base), 0);
+	archive_batch_init(&b, mem, sizeof(mem));
+	for (uint32_t i = 0; i < ARCH_ITEMS; i++) {
+		struct arch_item *it = &arch[k][i];
+		struct archive_record r;
+		uint32_t off;
+
+		arch_value(k, i, it);
+		r = (struct archive_record){.lsn = it->lsn, .value_len = it->value_len,
+					    .key_len = it->key_len, .key = (const uint8_t *)it->key};
+		if (i % 2 == 0) {
+			int n = LZ4_compress_default((const char *)it->value, (char *)comp,
+						     (int)it->value_len, (int)sizeof(comp));
+
+			assert_true(n > 0 && (uint32_t)n < it->value_len);
+			r.codec = 1;
+			r.stored = comp;
+			r.stored_len = (uint32_t)n;
+		} else {
+			r.codec = 0;
+			r.stored = it->value;
+			r.stored_len = it->value_len;
+		}
+		assert_int_equal(archive_batch_add(&b, &r, &off, &it->ref.check), 0);
+		it->ref.offset = off;
+		it->ref.bytes = archive_record_bytes(r.key_len, r.stored_len);
+	}
+	assert_int_equal(archive_file_append(af, b.buf, b.used, &base), 0);
+	assert_int_equal(base, 200);
+	for (uint32_t i = 0; i < ARCH_ITEMS; i++)
+		arch[k][i].ref.offset += base;
+}
+
+/* Worker k's PUT item i that goes between the archived ones. */
+static void put_item(uint16_t k, uint32_t i, char *key, uint32_t *key_len, uint8_t *value,
+		     uint32_t *value_len)
+{
+	*key_len = (uint32_t)snprintf(key, 32, "p-w%u-%u", k, i);
+	*value_len = (i * 13u) % 150;
+	for (uint32_t j = 0; j < *value_len; j++)
+		value[j] = (uint8_t)(k * 7 + i * 3 + j);
+}
+
+/* Worker k scans: START, PUT i and archived i's reference in turn (chunks
+ * posted as they fill, with their count of references in c), DONE.
+ * Returns the chunks posted. bad_check: the item whose reference's check
+ * is wrong (ARCH_ITEMS: none). */
+static uint32_t scan_archived(struct fixture *x, uint16_t k, uint64_t id, uint32_t bad_check)
+{
+	struct ckpt_port *p = ckpt_writer_port(x->cw, k);
+	struct ckpt_chunk c;
+	uint32_t posted = 0;
+	int b;
+
+	post(x, k, CKPT_MSG_START, 0, id, lsn_now(x, k), 0);
+	b = take_buffer(p);
+	ckpt_chunk_init(&c, p->buffers[b], p->chunk_bytes, k);
+	for (uint32_t n = 0; n < 2 * ARCH_ITEMS; n++) {
+		uint32_t i = n / 2;
+		char key[32];
+		uint8_t value[200];
+		struct archive_ref ref = arch[k][i].ref;
+		struct wal_record r = {.type = WAL_REC_PUT, .key = key, .value = value};
+		int rc;
+
+		if (n % 2 == 0) {
+			put_item(k, i, key, &r.key_len, value, &r.value_len);
+			r.lsn = 2000 + i;
+		} else {
+			if (i == bad_check)
+				ref.check ^= 0x100;
+			r.type = WAL_REC_ARCHIVED;
+			r.key = arch[k][i].key;
+			r.key_len = arch[k][i].key_len;
+			r.value = &ref;
+			r.value_len = WAL_ARCHIVED_REF_BYTES;
+			r.lsn = arch[k][i].lsn;
+		}
+		r.region = (uint16_t)keyhash_region(keyhash(r.key, r.key_len));
+		rc = ckpt_chunk_add(&c, &r);
+		if (rc == -ENOSPC) {
+			assert_true(c.archived > 0);
+			assert_int_equal(ckpt_port_post(p, CKPT_MSG_CHUNK, b, c.used, c.records,
+							c.archived),
+					 0);
+			posted++;
+			b = take_buffer(p);
+			ckpt_chunk_init(&c, p->buffers[b], p->chunk_bytes, k);
+			rc = ckpt_chunk_add(&c, &r);
+		}
+		assert_int_equal(rc, 0);
+	}
+	assert_int_equal(ckpt_port_post(p, CKPT_MSG_CHUNK, b, c.used, c.records, c.archived), 0);
+	posted++;
+	post(x, k, CKPT_MSG_DONE, 0, id, lsn_now(x, k), 2 * ARCH_ITEMS);
+	return posted;
+}
+
+/* Worker k's part of checkpoint id holds PUT i and archived i's PUT (its
+ * value read back, exactly) in turn, and nothing else. */
+static void check_expanded_part(struct fixture *x, uint64_t id, uint16_t k)
+{
+	char name[CKPT_DIR_NAME_MAX], part[32], path[DISK_PATH_MAX + 64];
+	char err[CKPT_ERR_MAX];
+	struct ckpt_reader *rd;
+	struct wal_record rec;
+	uint32_t n = 0;
+	int rc;
+
+	ckpt_dir_name(name, sizeof(name), id);
+	ckpt_part_name(part, sizeof(part), k);
+	snprintf(path, sizeof(path), "%s/%s/%s", x->ckdir, name, part);
+	if (ckpt_reader_open(&rd, x->d, path, err, sizeof(err)) != 0)
+		fail_msg("reader: %s", err);
+	while ((rc = ckpt_reader_next(rd, &rec, err, sizeof(err))) == 1) {
+		uint32_t i = n / 2;
+
+		assert_int_equal(rec.type, WAL_REC_PUT);
+		assert_int_equal(rec.worker, k);
+		if (n % 2 == 0) {
+			char key[32];
+			uint8_t value[200];
+			uint32_t key_len, value_len;
+
+			put_item(k, i, key, &key_len, value, &value_len);
+			assert_int_equal(rec.key_len, key_len);
+			assert_memory_equal(rec.key, key, key_len);
+			assert_int_equal(rec.value_len, value_len);
+			if (value_len > 0)
+				assert_memory_equal(rec.value, value, value_len);
+			assert_int_equal(rec.lsn, 2000 + i);
+		} else {
+			const struct arch_item *it = &arch[k][i];
+
+			assert_int_equal(rec.key_len, it->key_len);
+			assert_memory_equal(rec.key, it->key, it->key_len);
+			assert_int_equal(rec.value_len, it->value_len);
+			assert_memory_equal(rec.value, it->value, it->value_len);
+			assert_int_equal(rec.lsn, it->lsn);
+		}
+		n++;
+	}
+	if (rc != 0)
+		fail_msg("reader: %d %s", rc, err);
+	assert_int_equal(n, 2 * ARCH_ITEMS);
+	ckpt_reader_close(rd);
+	assert_int_equal(ckpt_part_verify(x->d, path, NULL, NULL, err, sizeof(err)), 0);
+}
+
+/* A checkpoint whose chunks carry archived items' references is written
+ * with each reference replaced by the item's PUT, its value read back from
+ * the worker's archive file (raw and LZ4 records): every item present,
+ * exact, in order; a chunk of references to 1 KiB values in 4 KiB chunks
+ * becomes several chunks. Then a reference whose check does not match its
+ * record fails the checkpoint (-EBADMSG) instead of writing another value,
+ * and the next checkpoint works again. */
+static void test_archived_refs_expanded(void **state)
+{
+	struct fixture *x = fixture_new(false);
+	static struct archive_file af[WORKERS];
+	struct archive_file *afp[WORKERS];
+	struct ckpt_writer_status st;
+	uint64_t id;
+	uint32_t posted = 0;
+
+	(void)state;
+	for (uint16_t k = 0; k < WORKERS; k++) {
+		assert_int_equal(archive_file_create(&af[k], x->d, x->base, k, 0), 0);
+		afp[k] = &af[k];
+		arch_write(&af[k], k);
+	}
+	start_writers_with(x, afp);
+	log_put(x, 0, 5, 10);
+	log_put(x, 1, 5, 10);
+	commit_all(x);
+
+	id = begin(x);
+	for (uint16_t k = 0; k < WORKERS; k++)
+		posted += scan_archived(x, k, id, ARCH_ITEMS);
+	commit_all(x);
+	st = wait_finished(x, 1);
+	if (st.completed != 1)
+		fail_msg("checkpoint failed: %d %s", st.last_error, st.last_failure);
+	assert_int_equal(st.failed, 0);
+	assert_int_equal(st.last_items, WORKERS * 2 * ARCH_ITEMS);
+	/* The values (about 1 KiB each) did not fit the chunks the
+	 * references came in. */
+	assert_true(st.last_chunks >= WORKERS * (ARCH_ITEMS * 1000u / CHUNK_BYTES));
+	assert_true(st.last_chunks > posted);
+	for (uint16_t k = 0; k < WORKERS; k++)
+		check_expanded_part(x, id, k);
+	check_buffers_home(x);
+
+	/* A reference whose check is not its record's: the checkpoint fails. */
+	id = begin(x);
+	scan_archived(x, 0, id, ARCH_ITEMS);
+	scan_archived(x, 1, id, 17);
+	commit_all(x);
+	st = wait_finished(x, 2);
+	assert_int_equal(st.completed, 1);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.last_error, -EBADMSG);
+	assert_true(strstr(st.last_failure, "checkpoint 2") != NULL);
+	assert_int_equal(manifest_id(x), 1);
+	check_buffers_home(x);
+
+	/* And the next one works. */
+	id = begin(x);
+	for (uint16_t k = 0; k < WORKERS; k++)
+		scan_archived(x, k, id, ARCH_ITEMS);
+	commit_all(x);
+	st = wait_finished(x, 3);
+	assert_int_equal(st.completed, 2);
+	assert_int_equal(manifest_id(x), 3);
+	for (uint16_t k = 0; k < WORKERS; k++)
+		check_expanded_part(x, id, k);
+	ckpt_writer_stop(x->cw);
+	for (uint16_t k = 0; k < WORKERS; k++)
+		archive_file_close(&af[k]);
+	fixture_free(x);
+}
+
+/* A writer without archive files fails a chunk with references (-ENOTSUP)
+ * rather than writing them as values. */
+static void test_archived_refs_without_archives(void **state)
+{
+	struct fixture *x = fixture_new(false);
+	static struct archive_file af[WORKERS];
+	struct ckpt_writer_status st;
+	struct ckpt_summary s;
+	char err[CKPT_ERR_MAX], dir[DISK_PATH_MAX];
+	uint64_t id;
+
+	(void)state;
+	for (uint16_t k = 0; k < WORKERS; k++) {
+		assert_int_equal(archive_file_create(&af[k], x->d, x->base, k, 0), 0);
+		arch_write(&af[k], k);
+	}
+	start_writers(x);
+	id = begin(x);
+	for (uint16_t k = 0; k < WORKERS; k++)
+		scan_archived(x, k, id, ARCH_ITEMS);
+	commit_all(x);
+	st = wait_finished(x, 1);
+	assert_int_equal(st.completed, 0);
+	assert_int_equal(st.failed, 1);
+	assert_int_equal(st.last_error, -ENOTSUP);
+	assert_false(manifest_exists(x));
+	snprintf(dir, sizeof(dir), "%s/ckpt-000000000001", x->ckdir);
+	assert_int_not_equal(ckpt_verify_dir(x->d, dir, &s, err, sizeof(err)), 0);
+	check_buffers_home(x);
+	/* Chunks without references still work. */
+	id = begin(x);
+	assert_int_equal(id, 2);
+	{
+		uint64_t start[WORKERS], end[WORKERS];
+
+		scan_all(x, id, 30, start, end);
+		commit_all(x);
+		st = wait_finished(x, 2);
+		assert_int_equal(st.completed, 1);
+		check_named(x, 2, 0, start, 30);
+	}
+	for (uint16_t k = 0; k < WORKERS; k++)
+		archive_file_close(&af[k]);
+	fixture_free(x);
+}
+
 /* ---- retirement -------------------------------------------------------- */
 
 struct seg {
@@ -821,6 +1137,8 @@ int main(void)
 		cmocka_unit_test(test_completes_after_log_durable),
 		cmocka_unit_test(test_one_log_behind_times_out),
 		cmocka_unit_test(test_abort_and_write_error),
+		cmocka_unit_test(test_archived_refs_expanded),
+		cmocka_unit_test(test_archived_refs_without_archives),
 		cmocka_unit_test(test_retirement_fake_disk),
 		cmocka_unit_test(test_retirement_real_disk),
 	};

@@ -713,6 +713,160 @@ static void test_first_step_one_buffer(void **state)
 	fixture_free(f);
 }
 
+/* ---- archived items (the disk tier's stubs) ---------------------------- */
+
+/* The reference the test makes up for key k's record. */
+static struct shard_archive_ref made_up_ref(uint32_t k, uint64_t lsn)
+{
+	return (struct shard_archive_ref){.offset = ((uint64_t)k << 16) + 0x1234567800ull,
+					  .bytes = 40u + (uint32_t)(lsn % 4000) * 8u,
+					  .check = k * 2654435761u ^ (uint32_t)lsn};
+}
+
+/* A scan of a shard in which about half the items are stubs: every stub
+ * goes out as WAL_REC_ARCHIVED holding exactly its 16 reference bytes and
+ * its LSN, every other item as a PUT with its value, each key once, and
+ * each CHUNK message's c counts the chunk's ARCHIVED records. */
+static void test_archived_items_as_refs(void **state)
+{
+	struct fixture *f = fixture_new(16u * 1024);
+	static struct world w;
+	static bool stub[KEYS];
+	static uint32_t seen[KEYS];
+	static uint32_t pick_k[KEYS];
+	static uint64_t pick_lsn[KEYS];
+	static uint8_t val[4096];
+	struct shard_archive_policy all = {.archive_below = 255, .max_chains = 1u << 20,
+					   .max_stored_bytes = 1u << 30};
+	struct shard_archive_pick picks[SHARD_SCAN_ITEMS_MIN];
+	struct shard_scan cur = {0};
+	struct ckpt_scan scan = {0};
+	uint64_t stubs = 0, puts = 0, archived_recs = 0, archived_msgs = 0, chunks = 0;
+	uint64_t items = 0, done_items = 0;
+	unsigned npicked = 0;
+	bool done = false;
+
+	(void)state;
+	memset(&w, 0, sizeof(w));
+	memset(stub, 0, sizeof(stub));
+	memset(seen, 0, sizeof(seen));
+	w.s = f->s;
+	w.seed = 11;
+	w.value_max = VALUE_MAX;
+	for (uint32_t k = 0; k < KEYS; k++)
+		world_put(&w, k);
+	/* Pick everything archivable, then commit every other pick with a
+	 * made-up reference (the shard does no I/O). */
+	while (!shard_scan_done(f->s, &cur)) {
+		int n = shard_archive_step(f->s, &cur, &all, picks, SHARD_SCAN_ITEMS_MIN);
+
+		assert_true(n >= 0);
+		for (int i = 0; i < n; i++) {
+			struct wal_record r = {.key = picks[i].key, .key_len = picks[i].key_len};
+
+			pick_k[npicked] = record_key_id(&r, w.seed);
+			pick_lsn[npicked] = picks[i].lsn;
+			assert_int_equal(pick_lsn[npicked], w.live[pick_k[npicked]]);
+			npicked++;
+		}
+	}
+	/* Most values are under 48 bytes: about 900 items save memory. */
+	assert_true(npicked > KEYS / 5);
+	for (unsigned i = 0; i < npicked; i += 2) {
+		uint8_t key[KEY_BUF];
+		uint8_t len = key_of(pick_k[i], key);
+		struct shard_archive_ref ref = made_up_ref(pick_k[i], pick_lsn[i]);
+
+		if (shard_archive_commit(f->s, shard_hash(f->s, key, len), key, len, pick_lsn[i],
+					 &ref)) {
+			stub[pick_k[i]] = true;
+			stubs++;
+		}
+	}
+	assert_true(stubs > KEYS / 10);
+	assert_true(shard_check_invariants(f->s));
+
+	assert_int_equal(ckpt_scan_begin(&scan, f->p, 77, w.lsn), 0);
+	while (!done) {
+		struct ctl_msg m[8];
+		unsigned n;
+
+		if (ckpt_scan_active(&scan)) {
+			int r = ckpt_scan_step(&scan, f->p, f->s, w.lsn, CKPT_SCAN_STEP_ITEMS);
+
+			assert_true(r >= 0);
+			items += (uint64_t)r;
+		}
+		while ((n = ctl_ring_take(&f->p->to_writer, m, 8)) > 0) {
+			for (unsigned i = 0; i < n; i++) {
+				const uint8_t *b;
+				uint64_t off = 0, recs = 0, arch = 0;
+
+				if (m[i].type == CKPT_MSG_START)
+					continue;
+				if (m[i].type == CKPT_MSG_DONE) {
+					done = true;
+					done_items = m[i].c;
+					continue;
+				}
+				assert_int_equal(m[i].type, CKPT_MSG_CHUNK);
+				b = f->p->buffers[m[i].i32];
+				while (off < m[i].a) {
+					struct wal_record rec;
+					uint32_t rb;
+					uint32_t k;
+
+					assert_int_equal(wal_record_decode(b + off, m[i].a - off, &rec,
+									   &rb),
+							 WAL_DECODE_OK);
+					k = record_key_id(&rec, w.seed);
+					seen[k]++;
+					assert_int_equal(rec.lsn, w.live[k]);
+					assert_int_equal(rec.worker, WORKER);
+					if (stub[k]) {
+						struct shard_archive_ref ref = made_up_ref(k, rec.lsn);
+
+						assert_int_equal(rec.type, WAL_REC_ARCHIVED);
+						assert_int_equal(rec.value_len, WAL_ARCHIVED_REF_BYTES);
+						assert_memory_equal(rec.value, &ref, sizeof(ref));
+						arch++;
+					} else {
+						assert_int_equal(rec.type, WAL_REC_PUT);
+						assert_int_equal(rec.value_len,
+								 value_len_of(rec.lsn, VALUE_MAX));
+						value_of(rec.lsn, val, rec.value_len);
+						assert_memory_equal(rec.value, val, rec.value_len);
+						puts++;
+					}
+					off += rb;
+					recs++;
+				}
+				assert_int_equal(off, m[i].a);
+				assert_int_equal(recs, m[i].b);
+				assert_int_equal(m[i].c, arch);
+				archived_recs += arch;
+				archived_msgs += m[i].c;
+				chunks++;
+				{
+					struct ctl_msg back = {.type = CKPT_MSG_FREE, .i32 = m[i].i32};
+
+					assert_int_equal(ctl_ring_post(&f->p->to_worker, &back), 0);
+				}
+			}
+		}
+	}
+	assert_true(chunks > 1);
+	assert_int_equal(archived_recs, stubs);
+	assert_int_equal(archived_msgs, stubs);
+	assert_int_equal(puts + stubs, KEYS);
+	assert_int_equal(items, KEYS);
+	assert_int_equal(done_items, KEYS);
+	for (uint32_t k = 0; k < KEYS; k++)
+		assert_int_equal(seen[k], 1);
+	free(w.log);
+	fixture_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -724,6 +878,7 @@ int main(void)
 		cmocka_unit_test(test_begin_while_active),
 		cmocka_unit_test(test_no_free_buffer_waits),
 		cmocka_unit_test(test_first_step_one_buffer),
+		cmocka_unit_test(test_archived_items_as_refs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
