@@ -292,11 +292,24 @@ static int import_archived(struct move_worker *mw, const struct move_env *env,
 	return r;
 }
 
+/* The import ended (undone) with a read of an archived item out: its slot
+ * goes back now if the answer came, else when it comes (the thread may
+ * still write into it until then). */
+static void import_drop_read(struct move_worker *mw, const struct move_env *env)
+{
+	if (mw->in_read_slot >= 0 && mw->in_read_back) {
+		archive_port_give_back_read_slot(env->archive, mw->in_read_slot);
+		mw->in_read_slot = -1;
+	}
+}
+
 void move_on_archive_read(struct move_worker *mw, const struct move_env *env, int slot,
 			  int32_t result)
 {
-	if (slot != mw->in_read_slot) { /* not ours any more */
+	if (slot != mw->in_read_slot || mw->in == NULL) { /* not ours any more */
 		archive_port_give_back_read_slot(env->archive, slot);
+		if (slot == mw->in_read_slot)
+			mw->in_read_slot = -1;
 		return;
 	}
 	mw->in_read_back = true;
@@ -486,8 +499,10 @@ enum move_action move_on_message(struct move_worker *mw, const struct move_env *
 		/* Back to the owner that kept its copy; ours goes. The held
 		 * requests now route to it. */
 		region_map_set_entry(env->map, ch->region, ch->from);
-		if (mw->in == ch)
+		if (mw->in == ch) {
 			mw->in = NULL;
+			import_drop_read(mw, env);
+		}
 		purge_begin(mw, ch, true);
 		return MOVE_ACT_RUN_HELD;
 	default:
