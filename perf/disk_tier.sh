@@ -27,7 +27,11 @@ SRC=$ROOT
 . "$ROOT/scripts/testnet.sh"
 WORK=$(mktemp -d /tmp/we-disktier.XXXXXX)
 trap 'testnet_down; rm -rf "$WORK"' EXIT
-REQ=$BUILD/tests/integration/ctl_request
+# the control-socket client is built with the tests (a benchmark build may
+# have none): WE_CTL_REQUEST, or the one in BUILD or in build/
+REQ=${WE_CTL_REQUEST:-$BUILD/tests/integration/ctl_request}
+[ -x "$REQ" ] || REQ=$ROOT/build/tests/integration/ctl_request
+[ -x "$REQ" ] || { echo "disk_tier: no ctl_request (build the tests, or set WE_CTL_REQUEST)" >&2; exit 2; }
 # per worker, in whole MiB (at least 1): PCT % of the data (key, value, header)
 MB=$(awk -v k="$KEYS" -v v="$VSIZE" -v p="$PCT" 'BEGIN { m = k * (v + 16 + 16) * p / 100 / 2 / 1048576; printf "%d", (m < 1 ? 1 : m + 0.5) }')
 BIG=$(awk -v k="$KEYS" -v v="$VSIZE" 'BEGIN { printf "%d", k * (v + 64) * 2 / 2 / 1048576 + 2 }')
