@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "archive.h"
+#include "archive_stubs.h"
 #include "keyhash.h"
 #include "temperature.h"
 #include "we_assert.h"
@@ -56,39 +56,13 @@ static int64_t archive_for_room(struct shard *s, struct archive_file *f)
 		n = shard_archive_step(s, &cur, &p, picks, sizeof(picks) / sizeof(picks[0]));
 		if (n < 0)
 			return total;
-		for (int i = 0; i < n; i++) {
-			struct archive_record rec = {
-				.lsn = picks[i].lsn,
-				.value_len = picks[i].value_len,
-				.stored_len = picks[i].stored_len,
-				.key_len = picks[i].key_len,
-				.codec = picks[i].codec,
-				.key = picks[i].key,
-				.stored = picks[i].stored,
-			};
-			uint32_t off, check;
-
-			if (archive_batch_add(&b, &rec, &off, &check) != 0)
-				break; /* full: the rest stay for the next round */
-		}
+		archive_stubs_fill(&b, picks, (unsigned)n); /* what does not fit: a later call */
 		if (b.records == 0)
 			continue;
 		r = archive_file_append(f, buf, b.used, &base);
 		if (r != 0)
 			return r;
-		/* Each record's reference, in the buffer's order. */
-		for (uint32_t pos = 0, i = 0; i < b.records; i++) {
-			struct archive_ref ref;
-			struct archive_record rec;
-			struct shard_archive_ref sref;
-
-			WE_ASSERT(archive_batch_next(&b, &pos, &ref, &rec) == 0);
-			sref.offset = base + ref.offset;
-			sref.bytes = ref.bytes;
-			sref.check = ref.check;
-			total += shard_archive_commit(s, shard_hash(s, rec.key, rec.key_len), rec.key,
-						      rec.key_len, rec.lsn, &sref);
-		}
+		total += (int64_t)archive_stubs_commit(s, &b, b.records, base, NULL);
 	}
 }
 

@@ -22,6 +22,7 @@
 
 #include "archive.h"
 #include "archive_io.h"
+#include "archive_stubs.h"
 #include "netio.h"
 #include "proto.h"
 #include "temperature.h"
@@ -126,21 +127,8 @@ static void archive_scan_step(struct worker *w)
 	n = shard_archive_step(s, &wa->cursor, &p, picks, sizeof(picks) / sizeof(picks[0]));
 	if (n > 0)
 		wa->pass_picked += (uint32_t)n;
-	for (int i = 0; i < n; i++) {
-		struct archive_record r = {
-			.lsn = picks[i].lsn,
-			.value_len = picks[i].value_len,
-			.stored_len = picks[i].stored_len,
-			.key_len = picks[i].key_len,
-			.codec = picks[i].codec,
-			.key = picks[i].key,
-			.stored = picks[i].stored,
-		};
-		uint32_t off, check;
-
-		if (archive_batch_add(&b, &r, &off, &check) != 0)
-			break; /* full: the rest go in the next batch */
-	}
+	if (n > 0)
+		archive_stubs_fill(&b, picks, (unsigned)n); /* what does not fit: the next pass */
 	if (b.records == 0 || archive_port_post_write(wa->port, buf, b.used, b.records) != 0) {
 		archive_port_give_back_write_buffer(wa->port, buf);
 		return;
@@ -161,7 +149,7 @@ static void archive_written(struct worker *w, const struct ctl_msg *m)
 	struct archive_batch b = {.buf = archive_port_write_buffer(wa->port, buf),
 				  .cap = ARCHIVE_WRITE_BUFFER_BYTES,
 				  .used = ARCHIVE_WRITE_BUFFER_BYTES};
-	uint32_t pos = 0;
+	uint64_t stale;
 
 	if (m->i32 != 0) {
 		w->stats.archive_write_errors++;
@@ -169,21 +157,8 @@ static void archive_written(struct worker *w, const struct ctl_msg *m)
 		archive_port_give_back_write_buffer(wa->port, buf);
 		return;
 	}
-	for (uint64_t i = 0; i < m->c; i++) {
-		struct archive_record r;
-		struct archive_ref ref;
-		struct shard_archive_ref sref;
-
-		WE_ASSERT(archive_batch_next(&b, &pos, &ref, &r) == 0);
-		sref.offset = m->a + ref.offset;
-		sref.bytes = ref.bytes;
-		sref.check = ref.check;
-		if (shard_archive_commit(s, shard_hash(s, r.key, r.key_len), r.key, r.key_len, r.lsn,
-					 &sref))
-			w->stats.archive_committed++;
-		else
-			w->stats.archive_stale++;
-	}
+	w->stats.archive_committed += archive_stubs_commit(s, &b, m->c, m->a, &stale);
+	w->stats.archive_stale += stale;
 	archive_port_give_back_write_buffer(wa->port, buf);
 }
 
