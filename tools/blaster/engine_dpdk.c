@@ -20,12 +20,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
@@ -41,6 +44,7 @@
 #define ENGINE_DPDK_RX_BURST 64
 #define ENGINE_DPDK_SRC_PORT 40000 /* our UDP source port for queue q: 40000 + q */
 #define ENGINE_DPDK_ARP_TRIES 10
+#define ENGINE_DPDK_RECONNECT_MS 3000 /* a memif client's next connect attempt */
 
 struct engine_dpdk_ctx {
 	uint16_t port_id;
@@ -93,6 +97,15 @@ static void engine_dpdk_close(void *p)
 	if (d->eal_up)
 		rte_eal_cleanup();
 	free(d);
+}
+
+/* Whether the port is a memif in the client role (its devargs say so). */
+static bool engine_dpdk_memif_client(const struct rte_eth_dev_info *info)
+{
+	const struct rte_devargs *da = info->device != NULL ? rte_dev_devargs(info->device) : NULL;
+
+	return strcmp(info->driver_name, "net_memif") == 0 && da != NULL && da->args != NULL &&
+	       strstr(da->args, "role=client") != NULL;
 }
 
 static int engine_dpdk_port(struct engine_dpdk_ctx *d, char *err, size_t err_len)
@@ -152,6 +165,17 @@ static int engine_dpdk_port(struct engine_dpdk_ctx *d, char *err, size_t err_len
 		rte_eth_link_get_nowait(d->port_id, &link);
 		if (link.link_status == RTE_ETH_LINK_UP)
 			break;
+		/* DPDK 22.11's memif client tries to connect once, when the
+		 * port starts: if that attempt fails (the server not accepting
+		 * yet, a handshake cut short), it never tries again. Start the
+		 * port again every few seconds, as the data plane does. */
+		if (ms != 0 && ms % ENGINE_DPDK_RECONNECT_MS == 0 && engine_dpdk_memif_client(&info)) {
+			fprintf(stderr, "warp-blaster: port %u (memif client): link down after %u s, "
+					"connecting again\n",
+				d->port_id, ms / 1000);
+			if (rte_eth_dev_stop(d->port_id) == 0)
+				(void)rte_eth_dev_start(d->port_id);
+		}
 		if (ms >= d->link_wait_s * 1000ull) {
 			snprintf(err, err_len, "port %u (%s): link still down after %u s (is the "
 					       "peer running?)",
