@@ -173,6 +173,14 @@ static uint32_t answer_cost(const struct proto_writer *w, uint32_t value_len)
 	return PROTO_ENTRY_HDR_SIZE + value_len + (w->count == 0 ? PROTO_HDR_SIZE : 0);
 }
 
+/* Whether an answer with value_len bytes of value would pass an
+ * unvalidated sender's budget (its entry bringing `share`). */
+static bool over_budget(const struct execute_reply *out, uint32_t share, uint32_t value_len)
+{
+	return !out->validated &&
+	       out->spent_bytes + answer_cost(out->w, value_len) > out->budget_bytes + share;
+}
+
 /* Write one answer, whose entry brings `share` to the budget. An answer
  * with a value that would pass an unvalidated sender's budget is written
  * as NEED_TOKEN without it. Returns false, writing nothing, when the answer
@@ -184,8 +192,7 @@ static bool answer(const struct execute_ctx *x, struct execute_reply *out, uint3
 	struct proto_writer *w = out->w;
 	bool withheld = false;
 
-	if (!out->validated && value_len != 0 &&
-	    we_unlikely(out->spent_bytes + answer_cost(w, value_len) > out->budget_bytes + share)) {
+	if (value_len != 0 && we_unlikely(over_budget(out, share, value_len))) {
 		status = WE_STATUS_NEED_TOKEN;
 		value = 0;
 		value_len = 0;
@@ -321,8 +328,7 @@ static bool fetch_later(const struct execute_ctx *x, const struct proto_request 
 		st->req_get_archive_failed++;
 		return answer(x, out, share, req->op, WE_STATUS_IO_ERROR, req->opaque, 0, 0);
 	}
-	if (!out->validated &&
-	    out->spent_bytes + answer_cost(out->w, value_len) > out->budget_bytes + share) {
+	if (over_budget(out, share, value_len)) {
 		st->req_withheld_need_token++;
 		return answer(x, out, share, req->op, WE_STATUS_NEED_TOKEN, req->opaque, 0, 0);
 	}

@@ -170,6 +170,17 @@ void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out)
  * no new block (a full arena) is written over the old one in place and the
  * block shrunk: compression needs no free memory. false, changing nothing,
  * when a larger value (a promotion) finds no block. */
+/* The in-place half of shard_tier_replace: stored_len < it's stored_len. */
+static void shard_tier_shrink(struct shard *s, uint64_t off, struct arena_item *it,
+			      enum item_tier tier, const uint8_t *stored, uint32_t stored_len)
+{
+	shard_tier_account(s, it, -1);
+	memcpy(arena_item_value(it), stored, stored_len);
+	arena_shrink_item(&s->arena, off, stored_len);
+	it->tier = tier;
+	shard_tier_account(s, it, +1);
+}
+
 static bool shard_tier_replace(struct shard *s, uint64_t *slot, struct arena_item *old,
 			       enum item_tier tier, const uint8_t *stored, uint32_t stored_len)
 {
@@ -180,11 +191,7 @@ static bool shard_tier_replace(struct shard *s, uint64_t *slot, struct arena_ite
 	    0) {
 		if (stored_len >= old->stored_len)
 			return false;
-		shard_tier_account(s, old, -1);
-		memcpy(arena_item_value(old), stored, stored_len);
-		arena_shrink_item(&s->arena, old_off, stored_len);
-		old->tier = tier;
-		shard_tier_account(s, old, +1);
+		shard_tier_shrink(s, old_off, old, tier, stored, stored_len);
 		return true;
 	}
 	it = arena_item_at(&s->arena, off);
@@ -418,36 +425,6 @@ int shard_archive_step(struct shard *s, struct shard_scan *cur,
 	return (int)n;
 }
 
-/* The stub in a block of its own, the item's whole block freed: shrunk in
- * place, an item leaves a hole just smaller than itself, which items of the
- * same size (what a cache is mostly written with) can never use, while a
- * whole block merges with its free neighbours (archived items are often
- * neighbours: written about the same time, cooled together). False when
- * there is no block for the stub, and in a cache (evict_on_put), whose
- * PUTs make room by evicting: a stub shrunk in place gives its whole block
- * back when evicted, one moved away only its own few bytes. */
-static bool shard_stub_elsewhere(struct shard *s, uint64_t *slot, const struct arena_item *it,
-				 const struct shard_archive_ref *ref, struct arena_item **stub_out)
-{
-	uint64_t old = table_slot_offset(*slot), off;
-	struct arena_item *stub;
-
-	if (s->evict_on_put ||
-	    arena_alloc_item(&s->arena, (uint8_t)it->key_len, it->value_len, SHARD_STUB_BYTES,
-			     &off) != 0)
-		return false;
-	stub = arena_item_at(&s->arena, off); /* the allocation moved nothing */
-	stub->tier = TIER_SINGULARITY;
-	stub->lsn = it->lsn;
-	stub->temperature = it->temperature;
-	memcpy(arena_item_key(stub), arena_item_key((struct arena_item *)it), it->key_len);
-	memcpy(arena_item_value(stub), ref, SHARD_STUB_BYTES);
-	table_slot_replace(slot, off);
-	arena_free_item(&s->arena, old);
-	*stub_out = stub;
-	return true;
-}
-
 bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			  uint64_t lsn, const struct shard_archive_ref *ref)
 {
@@ -459,13 +436,21 @@ bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, ui
 	it = arena_item_at(&s->arena, table_slot_offset(*slot));
 	if (it->lsn != lsn || it->tier == TIER_SINGULARITY || it->stored_len <= SHARD_STUB_BYTES)
 		return false;
-	shard_tier_account(s, it, -1);
-	if (!shard_stub_elsewhere(s, slot, it, ref, &it)) {
-		memcpy(arena_item_value(it), ref, SHARD_STUB_BYTES);
-		arena_shrink_item(&s->arena, table_slot_offset(*slot), SHARD_STUB_BYTES);
-		it->tier = TIER_SINGULARITY;
-	}
-	shard_tier_account(s, it, +1);
+	/* The stub goes to a block of its own and the item's whole block is
+	 * freed: shrunk in place, an item leaves a hole just smaller than
+	 * itself, which items of the same size (what a cache is mostly
+	 * written with) can never use, while a whole block merges with its
+	 * free neighbours (archived items are often neighbours: written about
+	 * the same time, cooled together). In place when there is no block,
+	 * and in a cache (evict_on_put), whose PUTs make room by evicting: a
+	 * stub shrunk in place gives its whole block back when evicted, one
+	 * moved away only its own few bytes. */
+	if (s->evict_on_put)
+		shard_tier_shrink(s, table_slot_offset(*slot), it, TIER_SINGULARITY,
+				  (const uint8_t *)ref, SHARD_STUB_BYTES);
+	else
+		WE_ASSERT(shard_tier_replace(s, slot, it, TIER_SINGULARITY, (const uint8_t *)ref,
+					     SHARD_STUB_BYTES));
 	s->tiers.demotions[TIER_SINGULARITY]++;
 	return true;
 }
@@ -486,32 +471,20 @@ enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const u
 					 bool force)
 {
 	uint64_t *slot = shard_find(s, hash, key, key_len);
-	uint64_t stub_off, off;
-	struct arena_item *stub, *it;
+	struct arena_item *stub;
 
 	if (slot == NULL)
 		return SHARD_RESTORE_STALE;
-	stub_off = table_slot_offset(*slot);
-	stub = arena_item_at(&s->arena, stub_off);
+	stub = arena_item_at(&s->arena, table_slot_offset(*slot));
 	if (stub->tier != TIER_SINGULARITY ||
 	    memcmp(arena_item_value(stub), ref, SHARD_STUB_BYTES) != 0 ||
 	    !shard_restore_fits(stub, codec, stored_len))
 		return SHARD_RESTORE_STALE;
 	if (!force && temperature_read((uint16_t)stub->temperature, s->tick) < s->promote_level)
 		return SHARD_RESTORE_COLD;
-	if (arena_alloc_item(&s->arena, key_len, stub->value_len, stored_len, &off) != 0)
+	/* (stored_len > a stub's: never in place) */
+	if (!shard_tier_replace(s, slot, stub, (enum item_tier)codec, stored, stored_len))
 		return SHARD_RESTORE_NO_ROOM;
-	it = arena_item_at(&s->arena, off);
-	/* arena_alloc_item moves nothing: stub stays valid. */
-	it->tier = codec;
-	it->lsn = stub->lsn;
-	it->temperature = stub->temperature;
-	memcpy(arena_item_key(it), key, key_len);
-	memcpy(arena_item_value(it), stored, stored_len);
-	shard_tier_account(s, stub, -1);
-	shard_tier_account(s, it, +1);
-	table_slot_replace(slot, off);
-	arena_free_item(&s->arena, stub_off);
 	s->tiers.unarchived++;
 	return SHARD_RESTORED;
 }
