@@ -2,16 +2,21 @@
  * archive_stubs.h). */
 #include "archive_stubs.h"
 
+#include "arena.h"
 #include "we_assert.h"
 
+/* Every item's stored bytes fit a record: any item can be archived. */
+_Static_assert(ARCHIVE_STORED_MAX >= ARENA_VALUE_MAX && ARCHIVE_VALUE_MAX >= ARENA_VALUE_MAX,
+	       "an archive record holds any item");
+
 unsigned archive_stubs_fill(struct archive_batch *b, const struct shard_archive_pick *picks,
-			    unsigned n)
+			    unsigned n, uint64_t lsn)
 {
 	unsigned i;
 
 	for (i = 0; i < n; i++) {
 		struct archive_record r = {
-			.lsn = picks[i].lsn,
+			.lsn = lsn,
 			.value_len = picks[i].value_len,
 			.stored_len = picks[i].stored_len,
 			.key_len = picks[i].key_len,
@@ -44,8 +49,8 @@ uint64_t archive_stubs_commit(struct shard *s, const struct archive_batch *b, ui
 		sref.offset = base + ref.offset;
 		sref.bytes = ref.bytes;
 		sref.check = ref.check;
-		if (shard_archive_commit(s, shard_hash(s, r.key, r.key_len), r.key, r.key_len, r.lsn,
-					 &sref))
+		if (shard_archive_commit(s, shard_hash(s, r.key, r.key_len), r.key, r.key_len,
+					 r.codec, r.stored, r.stored_len, &sref))
 			made++;
 	}
 	if (stale != NULL)

@@ -17,11 +17,13 @@
 #include "shard.h"
 
 /* Adds the records of picks[0..n) to b, in order, until one does not fit;
- * returns how many it added (the rest wait for a later batch). */
+ * returns how many it added (the rest wait for a later batch). Each record
+ * carries lsn, the worker's LSN now: every picked value was written at or
+ * before it. */
 unsigned archive_stubs_fill(struct archive_batch *b, const struct shard_archive_pick *picks,
-			    unsigned n);
+			    unsigned n, uint64_t lsn);
 /* The first `records` records of b were written at file offset base: each
- * item that still has the LSN its record carries becomes a stub naming it
+ * item that still stores the record's bytes becomes a stub naming it
  * (shard_archive_commit). Returns the stubs made; *stale (may be NULL) gets
  * the records whose item changed meanwhile. */
 uint64_t archive_stubs_commit(struct shard *s, const struct archive_batch *b, uint64_t records,

@@ -38,19 +38,23 @@ enum item_tier {
 };
 
 /*
- * Item header, 16 bytes, little-endian bit fields (lowest bits first):
+ * Item header, 8 bytes, little-endian bit fields (lowest bits first):
  *
- *   byte 0         3    4         7    8         10                      16
- *        +---------+----+---------+----+---------+-----------------------+
- *        |value_len|key |stored_  |flag|temper-  |          lsn          |
- *        |  (24)   |len |len (24) |bits|ature(16)|         (48)          |
- *        +---------+----+---------+----+---------+-----------------------+
- *   16   key[key_len], then value[stored_len], then padding to 8 bytes
+ *   byte 0       2        4    5             7      8
+ *        +-------+--------+----+-------------+------+
+ *        |value_ |stored_ |key |temperature  |flag  |
+ *        |len 16 |len 16  |len |    (16)     |bits  |
+ *        +-------+--------+----+-------------+------+
+ *   8    key[key_len], then value[stored_len], then padding to 8 bytes
  *
- *   value_len   length of the value as the client sent it (< 16 MiB)
- *   key_len     0..255 (the protocol allows 1..250)
+ *   value_len   length of the value as the client sent it (< 64 KiB: a
+ *               value arrives in one datagram, and the largest UDP payload
+ *               is below 64 KiB)
  *   stored_len  bytes of value actually stored: value_len while raw, the
- *               compressed size in the compressed tiers
+ *               compressed size in the compressed tiers, a stub's reference
+ *               in the disk tier
+ *   key_len     0..255 (the protocol allows 1..250)
+ *   temperature access temperature kept by the tiers (temperature.h)
  *   byte 7      bits 0-1 tier (enum item_tier)
  *               bits 2-3 slack: granules the block has beyond what the item
  *                        needs (a split remainder too small to be free)
@@ -60,40 +64,40 @@ enum item_tier {
  *                        (set by demotion; any write clears it, as it
  *                        clears the whole header)
  *               bit 7    reserved, 0
- *   temperature access temperature kept by the tiers (0 for a new item)
- *   lsn         WAL sequence number of the write that produced the item (0
- *               until the WAL exists)
+ *
+ * No LSN: nothing needs one per item. Recovery replays the log in order
+ * after a checkpoint's start, a checkpoint records the LSN a value is current
+ * at (the worker's at the scan), and the disk tier checks a written record
+ * against the item's bytes. Eight bytes fewer per item (docs/storage.md).
  *
  * Byte 7 has the same declaration in struct arena_free (arena.c), so the
  * arena can tell an item from a free block by looking at either.
  */
 struct arena_item {
-	uint32_t value_len : 24;
-	uint32_t key_len : 8;
-	uint32_t stored_len : 24;
-	uint32_t tier : 2;
-	uint32_t slack : 2;
-	uint32_t prev_free : 1;
-	uint32_t free : 1;
-	uint32_t raw_only : 1;
-	uint32_t reserved : 1;
+	uint64_t value_len : 16;
+	uint64_t stored_len : 16;
+	uint64_t key_len : 8;
 	uint64_t temperature : 16;
-	uint64_t lsn : 48;
+	uint64_t tier : 2;
+	uint64_t slack : 2;
+	uint64_t prev_free : 1;
+	uint64_t free : 1;
+	uint64_t raw_only : 1;
+	uint64_t reserved : 1;
 	uint8_t data[]; /* key, then value */
 };
-_Static_assert(sizeof(struct arena_item) == 16, "item header is 16 bytes");
+_Static_assert(sizeof(struct arena_item) == 8, "item header is 8 bytes");
 
 #define ARENA_GRANULE 8u
-#define ARENA_ITEM_HDR_BYTES 16u
-#define ARENA_VALUE_MAX ((1u << 24) - 1) /* value_len and stored_len are 24 bits */
-#define ARENA_LSN_MAX ((UINT64_C(1) << 48) - 1)
+#define ARENA_ITEM_HDR_BYTES 8u
+#define ARENA_VALUE_MAX ((1u << 16) - 1) /* value_len and stored_len are 16 bits */
 /* Offsets are 48 bits in the index; the arena never grows past them. */
 #define ARENA_BYTES_MAX (UINT64_C(1) << 48)
 /* Smallest block: a free block must hold its list node and its footer. */
 #define ARENA_BLOCK_MIN 32u
 /* Largest block in an exact class: the largest item one datagram can carry
  * (header + 250-byte key + PROTO_VALUE_MAX, rounded), checked in arena.c. */
-#define ARENA_EXACT_MAX_BYTES 1712u
+#define ARENA_EXACT_MAX_BYTES 1704u
 #define ARENA_EXACT_CLASSES ((ARENA_EXACT_MAX_BYTES - ARENA_BLOCK_MIN) / ARENA_GRANULE + 1)
 /* Above the exact classes: four classes per power of two, from 2^10 (the
  * first two hold nothing: their sizes are exact) to the largest free block,
@@ -137,7 +141,7 @@ static inline uint64_t arena_item_bytes(uint32_t key_len, uint32_t stored_len)
 }
 
 /* Allocates a block for an item and fills its header (lengths, tier
- * TIER_EVENT_HORIZON, temperature 0, lsn 0); the caller writes key and value.
+ * TIER_EVENT_HORIZON, temperature 0); the caller writes key and value.
  * Returns 0 and the item's offset, or -ENOSPC (nothing changed).
  * stored_len <= value_len <= ARENA_VALUE_MAX. */
 int arena_alloc_item(struct arena *a, uint8_t key_len, uint32_t value_len, uint32_t stored_len,

@@ -147,7 +147,7 @@ int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, struct shard *sh,
 			.type = archived ? WAL_REC_ARCHIVED : WAL_REC_PUT,
 			.worker = p->worker,
 			.region = (uint16_t)keyhash_region(keyhash(items[i].key, items[i].key_len)),
-			.lsn = items[i].lsn,
+			.lsn = lsn_now, /* the value is current at it */
 			.key = items[i].key,
 			.key_len = items[i].key_len,
 			.value = value,

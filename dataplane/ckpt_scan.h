@@ -7,8 +7,10 @@
  *   ckpt_scan_active  inline
  *
  * The checkpoint is fuzzy: the worker keeps serving between steps, so items
- * change behind the cursor and ahead of it. Each item goes out with the LSN
- * of the write that produced its value; the part records start_lsn (the
+ * change behind the cursor and ahead of it. Each item goes out with the
+ * worker's LSN at the step that copied it (items keep no LSN of their own:
+ * the value is current at that LSN, its write at or before it); the part
+ * records start_lsn (the
  * worker's LSN when the scan began) and DONE carries the LSN when it ended.
  * Recovery loads the part and then replays this worker's log records above
  * start_lsn: whatever a step copied, the log after start_lsn brings every

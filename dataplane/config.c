@@ -124,7 +124,7 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, unsigned 
 	cfg->help = res.help;
 	cfg->help_markdown = res.help_markdown;
 	cfg->use_flow = !cfg->no_flow;
-	/* 96 bytes an item covers a 16-byte header, a short key and a value of
+	/* 96 bytes an item covers an 8-byte header, a short key and a value of
 	 * a few dozen bytes; larger values need --arena-mb. */
 	cfg->arena_bytes = cfg->arena_mb ? cfg->arena_mb << 20 : cfg->capacity_items * 96;
 	if (cfg->disk_tier && (!cfg->tiers || cfg->data_dir == NULL)) {

@@ -220,9 +220,8 @@ static uint8_t write_durability(const struct execute_ctx *x, uint8_t flags)
 	return dur;
 }
 
-/* Apply a PUT or DELETE to the shard (the item keeps lsn) and count it. */
-static enum we_status run_write(const struct execute_ctx *x, const struct proto_request *req,
-				uint64_t lsn)
+/* Apply a PUT or DELETE to the shard and count it. */
+static enum we_status run_write(const struct execute_ctx *x, const struct proto_request *req)
 {
 	struct worker_stats *st = x->stats;
 	enum we_status s;
@@ -230,7 +229,7 @@ static enum we_status run_write(const struct execute_ctx *x, const struct proto_
 	if (req->op == PROTO_OP_PUT) {
 		st->req_put++;
 		s = shard_put(x->shard, req->lhash, req->key, req->key_len, req->value,
-			      req->value_len, lsn);
+			      req->value_len);
 		if (s == WE_STATUS_NO_SPACE)
 			st->req_put_no_space++;
 	} else {
@@ -277,7 +276,7 @@ static bool run_logged_write(const struct execute_ctx *x, const struct proto_req
 		st->req_busy_log_full++;
 		return answer(x, out, share, req->op, WE_STATUS_BUSY, req->opaque, 0, 0);
 	}
-	s = run_write(x, req, rec.lsn);
+	s = run_write(x, req);
 	if (s != WE_STATUS_OK) {
 		/* Nothing changed: nothing to log (the reservation lapses). But a
 		 * STRONG DELETE that found nothing still promises "absent, on
@@ -393,7 +392,7 @@ static bool run_local(const struct execute_ctx *x, const struct proto_request *r
 		}
 		return run_logged_write(x, req, dur, share, out);
 	}
-	s = run_write(x, req, 0);
+	s = run_write(x, req);
 	return answer(x, out, share, req->op, (uint8_t)s, req->opaque, 0, 0);
 }
 

@@ -24,12 +24,13 @@
  * them stubs, until RECOVERY_ARCHIVE_ROOM bytes are free (or nothing more
  * can go). Temperatures start afresh after a restart, so which items go is
  * the scan's order: a GET brings a hot one back. Synchronous: recovery runs
- * before the workers and the archive thread start. Returns items archived,
- * or a negative errno from the file. */
+ * before the workers and the archive thread start. lsn: the record being
+ * applied (every value loaded so far is at or before it). Returns items
+ * archived, or a negative errno from the file. */
 #define RECOVERY_ARCHIVE_ROOM (1u << 20)
 #define RECOVERY_ARCHIVE_BATCH (256u * 1024)
 
-static int64_t archive_for_room(struct shard *s, struct archive_file *f)
+static int64_t archive_for_room(struct shard *s, struct archive_file *f, uint64_t lsn)
 {
 	static _Thread_local uint8_t buf[RECOVERY_ARCHIVE_BATCH];
 	static _Thread_local struct shard_archive_pick picks[SHARD_SCAN_ITEMS_MIN * 2];
@@ -56,7 +57,7 @@ static int64_t archive_for_room(struct shard *s, struct archive_file *f)
 		n = shard_archive_step(s, &cur, &p, picks, sizeof(picks) / sizeof(picks[0]));
 		if (n < 0)
 			return total;
-		archive_stubs_fill(&b, picks, (unsigned)n); /* what does not fit: a later call */
+		archive_stubs_fill(&b, picks, (unsigned)n, lsn); /* what does not fit: a later call */
 		if (b.records == 0)
 			continue;
 		r = archive_file_append(f, buf, b.used, &base);
@@ -78,17 +79,16 @@ int recovery_apply(const struct recovery_target *t, const struct wal_record *rec
 		shard_delete(s, lhash, rec->key, (uint8_t)rec->key_len);
 		return 0;
 	}
-	st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value, rec->value_len,
-		       rec->lsn);
+	st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value, rec->value_len);
 	/* Items are loaded raw; under the tiers the shard held them in less
 	 * memory: compress what is loaded so far (LZ4, then LZ4-HC), trying
 	 * again after each pass that moved something. */
 	for (int deep = 0; deep < 2 && st == WE_STATUS_NO_SPACE; deep++)
 		if (shard_compress_all(s, deep) != 0)
 			st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
-				       rec->value_len, rec->lsn);
+				       rec->value_len);
 	if (st == WE_STATUS_NO_SPACE && t->archives != NULL && t->archives[owner] != NULL) {
-		int64_t n = archive_for_room(s, t->archives[owner]);
+		int64_t n = archive_for_room(s, t->archives[owner], rec->lsn);
 
 		if (n < 0) {
 			snprintf(err, err_len,
@@ -100,7 +100,7 @@ int recovery_apply(const struct recovery_target *t, const struct wal_record *rec
 			t->archived[owner] += (uint64_t)n;
 		if (n > 0)
 			st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
-				       rec->value_len, rec->lsn);
+				       rec->value_len);
 	}
 	if (st == WE_STATUS_OK)
 		return 0;

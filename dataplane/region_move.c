@@ -103,7 +103,7 @@ static int export_scan_step(struct move_worker *mw, const struct move_env *env)
 		rec = (struct wal_record){.type = it->tier == TIER_SINGULARITY ? WAL_REC_ARCHIVED
 									: WAL_REC_PUT,
 					  .worker = ch->from, .region = (uint16_t)ch->region,
-					  .epoch = ch->epoch, .lsn = it->lsn, .key = it->key,
+					  .epoch = ch->epoch, .lsn = *env->lsn, .key = it->key,
 					  .key_len = it->key_len, .value = value,
 					  .value_len = it->tier == TIER_SINGULARITY
 							       ? WAL_ARCHIVED_REF_BYTES
@@ -204,7 +204,7 @@ static int import_record(struct move_worker *mw, const struct move_env *env,
 		return -EPROTO;
 	if (env->log == NULL) {
 		s = shard_put(env->shard, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
-			      rec->value_len, 0);
+			      rec->value_len);
 		return s == WE_STATUS_OK ? 0 : -ENOSPC;
 	}
 	if (env->durable->error != 0)
@@ -217,7 +217,7 @@ static int import_record(struct move_worker *mw, const struct move_env *env,
 	mine.epoch = ch->epoch;
 	mine.lsn = *env->lsn + 1;
 	s = shard_put(env->shard, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
-		      rec->value_len, mine.lsn);
+		      rec->value_len);
 	if (s != WE_STATUS_OK)
 		return -ENOSPC; /* the reservation lapses */
 	WE_ASSERT(wal_record_encode(slot, bytes, &mine) == (int64_t)bytes);

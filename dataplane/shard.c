@@ -180,14 +180,13 @@ enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uin
 }
 
 enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
-			 const uint8_t *value, uint32_t value_len, uint64_t lsn)
+			 const uint8_t *value, uint32_t value_len)
 {
 	uint64_t *slot;
 	uint64_t offset;
 	struct arena_item *it;
 	uint16_t temperature;
 
-	WE_ASSERT(lsn <= ARENA_LSN_MAX);
 	shard_count_access(s);
 	if (we_unlikely(s->evict_on_put))
 		freq_sketch_add(&s->freq, hash);
@@ -203,7 +202,6 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 		shard_tier_account(s, it, -1);
 		if (arena_reuse_item(&s->arena, offset, value_len, value_len)) {
 			/* Same block, new value: nothing to allocate, free or re-index. */
-			it->lsn = lsn;
 			it->temperature = temperature;
 			memcpy(arena_item_value(it), value, value_len);
 			shard_tier_account(s, it, +1);
@@ -211,12 +209,21 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 		}
 		shard_tier_account(s, it, +1); /* unchanged until replaced below */
 	}
-	for (unsigned tries = 0;; tries++) {
+	for (unsigned tries = 0, room_steps = 0;;) {
 		struct arena_item *victim;
+		bool indexable = slot != NULL || table_can_insert(&s->table, hash);
 
-		if ((slot != NULL || table_can_insert(&s->table, hash)) &&
-		    arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) == 0)
+		if (indexable && arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) == 0)
 			break;
+		/* The tiers make room first: a few demotion steps. They may
+		 * move the item being overwritten: its slot is looked up again. */
+		if (indexable && s->make_room && room_steps < SHARD_ROOM_STEPS) {
+			room_steps++;
+			shard_make_room_step(s);
+			if (slot != NULL)
+				slot = shard_find(s, hash, key, key_len);
+			continue;
+		}
 		/* A cache makes room: the coldest sampled item goes, then
 		 * again. The key being written may be the one evicted: its
 		 * slot is looked up again after each eviction. */
@@ -231,11 +238,11 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 			return WE_STATUS_OK;
 		}
 		shard_evict_item(s, victim);
+		tries++;
 		slot = shard_find(s, hash, key, key_len);
 	}
 
 	it = arena_item_at(&s->arena, offset);
-	it->lsn = lsn;
 	it->temperature = temperature;
 	memcpy(arena_item_key(it), key, key_len);
 	memcpy(arena_item_value(it), value, value_len);
@@ -298,7 +305,6 @@ int shard_scan_step(const struct shard *s, struct shard_scan *cur, struct shard_
 			o->value = arena_item_value(it);
 			o->stored_len = it->stored_len;
 			o->value_len = it->value_len;
-			o->lsn = it->lsn;
 			o->temperature = (uint16_t)it->temperature;
 			o->key_len = (uint8_t)it->key_len;
 			o->tier = (uint8_t)it->tier;

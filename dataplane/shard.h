@@ -17,9 +17,9 @@
  *   shard_archive_restore  shard_tier.c  a stub's record read back becomes the item
  *   shard_scan_archive_ref shard_tier.c  the reference a scanned stub holds
  *
- * Item layout (arena.h draws it with byte offsets) carries, from day one,
- * original vs stored value length, tier, temperature and LSN, so the cache
- * tiers (compressed items), the WAL and region moves need no rewrite.
+ * Item layout (arena.h draws it with byte offsets): an 8-byte header of
+ * original and stored value length, key length, temperature and tier, then
+ * key and stored value. No LSN per item (arena.h says why).
  *
  * Hashes come from keyhash.h; the caller hashes each key once and passes the
  * hash down.
@@ -111,12 +111,11 @@ _Static_assert(sizeof(struct shard_archive_ref) == 16, "a stub stores 16 bytes")
  * *value_len is the value's length as the client sent it. */
 enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			 const uint8_t **value, uint32_t *value_len);
-/* Insert or overwrite. lsn (< 2^48) is stored in the item (0 until the WAL
- * exists). WE_STATUS_NO_SPACE when the index or the arena is full; the old
- * value (if any) is then left untouched. WE_STATUS_VALUE_TOO_LARGE above
- * 16 MiB - 1 (ARENA_VALUE_MAX). */
+/* Insert or overwrite. WE_STATUS_NO_SPACE when the index or the arena is
+ * full; the old value (if any) is then left untouched.
+ * WE_STATUS_VALUE_TOO_LARGE above 64 KiB - 1 (ARENA_VALUE_MAX). */
 enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
-			 const uint8_t *value, uint32_t value_len, uint64_t lsn);
+			 const uint8_t *value, uint32_t value_len);
 enum we_status shard_delete(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len);
 
 /*
@@ -144,7 +143,6 @@ struct shard_scan_item {
 			       * struct shard_archive_ref in a stub (not aligned) */
 	uint32_t stored_len;  /* bytes at value */
 	uint32_t value_len;   /* the value's length as the client sent it */
-	uint64_t lsn;         /* of the write that produced this value */
 	uint16_t temperature;
 	uint8_t key_len;
 	uint8_t tier;         /* enum item_tier (arena.h) */
@@ -179,7 +177,7 @@ void shard_read_counters(const struct shard *s, struct shard_counters *out);
  * compresses items that have cooled (temperature.h) below the policy's
  * levels; values that do not compress stay raw.
  */
-#define SHARD_TIER_VALUE_MAX (64u * 1024) /* larger values always stay raw */
+#define SHARD_TIER_VALUE_MAX (64u * 1024) /* above any value an item holds (ARENA_VALUE_MAX) */
 
 struct shard_tier_counters {
 	uint64_t items[4];        /* by enum item_tier */
@@ -230,6 +228,15 @@ void shard_set_promote_level(struct shard *s, uint8_t level);
  * item used more often lately is declined: answered OK (a cached write may
  * be evicted at any moment), not stored, counted in `rejected`. */
 void shard_set_evict_on_put(struct shard *s, bool on);
+/* The memory budget kept at the moment of a write: while set (the tiers
+ * on), a PUT that finds the arena full runs up to SHARD_ROOM_STEPS
+ * demotion steps with policy p (a copy is kept) from a cursor of the
+ * shard's own, trying again after each, before it evicts (a cache) or
+ * answers NO_SPACE. The worker's steps between bursts keep ahead of
+ * writes at a steady rate; this covers a burst that outruns them. NULL
+ * turns it off. */
+#define SHARD_ROOM_STEPS 16
+void shard_set_make_room(struct shard *s, const struct shard_demote_policy *p);
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out);
 /* One whole pass that compresses every raw item whose value compresses
  * (LZ4), and with `deep` every LZ4 item again with LZ4-HC, whatever their
@@ -251,7 +258,7 @@ const uint8_t *shard_scan_value(struct shard *s, const struct shard_scan_item *i
  * shard_archive_step, copies their stored bytes (in whatever codec they are)
  * to its archive file through an I/O thread, and once the write is done
  * calls shard_archive_commit: the item becomes a stub in place, its header
- * as before (key, value_len, lsn, temperature), tier TIER_SINGULARITY and
+ * as before (key, value_len, temperature), tier TIER_SINGULARITY and
  * the 16 bytes of a struct shard_archive_ref as its stored value. A GET of
  * a stub answers SHARD_STATUS_ARCHIVED with the reference; the caller reads
  * the record and may give the bytes back with shard_archive_restore. The
@@ -261,8 +268,6 @@ const uint8_t *shard_scan_value(struct shard *s, const struct shard_scan_item *i
  * its stored_bytes are the records' bytes on disk (the refs' `bytes`),
  * its demotions the commits.
  */
-#define SHARD_ARCHIVE_STORED_MAX (64u * 1024) /* larger items stay in memory */
-
 struct shard_archive_policy {
 	uint8_t archive_below;    /* items cooler (level) than this */
 	uint32_t min_saved_bytes; /* only items whose block shrinks by at least this when
@@ -278,7 +283,6 @@ struct shard_archive_pick {
 	const uint8_t *key;
 	const uint8_t *stored; /* the stored bytes, in codec `codec` */
 	uint64_t hash;         /* shard_hash of the key: for commit and restore */
-	uint64_t lsn;
 	uint32_t value_len, stored_len;
 	uint8_t key_len;
 	uint8_t codec; /* the item's tier, TIER_EVENT_HORIZON..TIER_DEEP_CACHE */
@@ -286,7 +290,7 @@ struct shard_archive_pick {
 
 /* One step from cur over at most p->max_chains chains: fills out (at most
  * max >= SHARD_SCAN_ITEMS_MIN) with the items cooler than archive_below
- * that are not stubs, have stored_len <= SHARD_ARCHIVE_STORED_MAX and save
+ * that are not stubs and save
  * at least min_saved_bytes (and one byte) when stubbed; a chain is never
  * split (the step stops before a chain whose candidates do not fit).
  * Refreshes the temperature epoch of every item it passes, as
@@ -295,15 +299,17 @@ struct shard_archive_pick {
 int shard_archive_step(struct shard *s, struct shard_scan *cur,
 		       const struct shard_archive_policy *p, struct shard_archive_pick *out,
 		       unsigned max) we_must_check;
-/* The item (key, hash) whose record was written: true when it is present
- * with that lsn, is not a stub and stores more than a stub: it becomes a
- * stub holding *ref in place (needs no free memory; whatever tier it was
- * in, even one the demotion step moved it to meanwhile: same lsn, same
- * value). false, changing nothing, when it was overwritten, deleted or
- * archived meanwhile, or compressed meanwhile to 16 bytes or less (it stays
- * in memory: the record is not used). */
+/* The item (key, hash) whose record was written, with the record's codec
+ * and stored bytes: true when the item is present and stores exactly those
+ * bytes in that codec (so the record holds its value, whatever happened in
+ * between: an overwrite with the same bytes is the same value) and more
+ * than a stub's: it becomes a stub holding *ref (needs no free memory).
+ * false, changing nothing, when it was overwritten with other bytes,
+ * deleted, archived or moved to another tier meanwhile (it stays in
+ * memory: the record is not used). */
 bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
-			  uint64_t lsn, const struct shard_archive_ref *ref);
+			  uint8_t codec, const uint8_t *stored, uint32_t stored_len,
+			  const struct shard_archive_ref *ref);
 
 enum shard_restore {
 	SHARD_RESTORED,
@@ -315,12 +321,11 @@ enum shard_restore {
 /* The record of the stub (key, hash) holding *ref, read back: stored_len
  * bytes in codec `codec` (the pick's). When the key is still a stub with
  * exactly this ref, the bytes go to a new block in tier `codec` with the
- * stub's lsn, value_len and temperature, and the stub is freed. Without
+ * stub's value_len and temperature, and the stub is freed. Without
  * force, only an item warm enough for the promote level comes back, as a
  * compressed tier's GET does. Never evicts to make room. Bytes that cannot
  * be the item's (codec above TIER_DEEP_CACHE, a raw stored_len other than
- * value_len, a compressed one not below it or a compressed value over
- * SHARD_TIER_VALUE_MAX) are STALE, the stub kept; their content is the
+ * value_len, a compressed one not below it) are STALE, the stub kept; their content is the
  * caller's to check (the ref's `check`). */
 enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const uint8_t *key,
 					 uint8_t key_len, const struct shard_archive_ref *ref,

@@ -32,6 +32,9 @@ struct shard {
 	bool track_reads;
 	uint8_t promote_level; /* shard_set_promote_level */  /* GETs warm what they read */
 	bool evict_on_put; /* a full shard evicts to make room (a cache) */
+	bool make_room;    /* a full shard compresses to make room (shard_set_make_room) */
+	struct shard_demote_policy room_policy;
+	struct shard_scan room_cursor; /* where the next room step starts; wraps */
 	uint32_t evict_cursor; /* the next main bucket eviction samples */
 	uint64_t rng; /* xorshift state: the temperature's random draws */
 	struct freq_sketch freq; /* recent uses of keys, held or not (admission) */
@@ -132,6 +135,9 @@ static inline void shard_count_access(struct shard *s)
  * one whose freed block gives `need` bytes in one piece (shard_tier.c);
  * NULL when it found none. */
 struct arena_item *shard_evict_pick(struct shard *s, uint64_t need);
+/* One demotion step with the room policy from the room cursor (a PUT that
+ * found no room, shard_set_make_room). */
+void shard_make_room_step(struct shard *s);
 /* Delete a live item and count it evicted. */
 void shard_evict_item(struct shard *s, struct arena_item *it);
 /* Admission: whether the new key with this hash was used at least as often

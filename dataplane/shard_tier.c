@@ -6,7 +6,7 @@
  * block is allocated and filled first, then the index slot is switched and
  * the old block freed, as an overwrite does; when the arena has no block
  * for it the item simply stays where it is. So a move never loses an item
- * and never changes its key, LSN or bytes as a GET sees them. Demotion
+ * and never changes its key or bytes as a GET sees them. Demotion
  * compresses into the shard's work buffer before allocating, so an item
  * that does not compress costs a compression and nothing else.
  *
@@ -14,8 +14,9 @@
  * block shrunk), so archiving, like compression, needs no free memory; a
  * restore is a tier move back, so it too leaves the stub where it is when
  * no block is free. Commit and restore find the item again by its key and
- * check it is still the one picked (same lsn; same ref): between a pick and
- * its commit the I/O thread writes while the shard keeps serving.
+ * check it is still the one picked (the same stored bytes; the same ref):
+ * between a pick and its commit the I/O thread writes while the shard keeps
+ * serving.
  */
 #include <errno.h>
 #include <limits.h>
@@ -25,7 +26,7 @@
 #include "temperature.h"
 #include "tier_codec.h"
 
-_Static_assert(SHARD_TIER_VALUE_MAX <= ARENA_VALUE_MAX, "tier values fit the arena");
+_Static_assert(SHARD_TIER_VALUE_MAX >= ARENA_VALUE_MAX, "every value an item holds fits the tiers' buffers");
 _Static_assert(sizeof(((struct shard *)0)->work) >= SHARD_TIER_VALUE_MAX + SHARD_TIER_VALUE_MAX / 255 + 16,
 	       "the work buffer holds any compressed tier value");
 
@@ -63,6 +64,20 @@ void shard_set_promote_level(struct shard *s, uint8_t level)
 void shard_set_evict_on_put(struct shard *s, bool on)
 {
 	s->evict_on_put = on;
+}
+
+void shard_set_make_room(struct shard *s, const struct shard_demote_policy *p)
+{
+	s->make_room = p != NULL;
+	if (p != NULL)
+		s->room_policy = *p;
+}
+
+void shard_make_room_step(struct shard *s)
+{
+	if (shard_scan_done(s, &s->room_cursor))
+		s->room_cursor = (struct shard_scan){0};
+	(void)shard_demote_step(s, &s->room_cursor, &s->room_policy);
 }
 
 /* The index slot of a live item (found by its key) and the key's hash. */
@@ -197,7 +212,6 @@ static bool shard_tier_replace(struct shard *s, uint64_t *slot, struct arena_ite
 	it = arena_item_at(&s->arena, off);
 	/* arena_alloc_item may have moved nothing: old stays valid. */
 	it->tier = tier;
-	it->lsn = old->lsn;
 	it->temperature = old->temperature;
 	memcpy(arena_item_key(it), arena_item_key(old), old->key_len);
 	memcpy(arena_item_value(it), stored, stored_len);
@@ -275,8 +289,6 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	else if (it->tier == TIER_PHOTON_SPHERE && level < p->cold_below)
 		to = TIER_DEEP_CACHE;
 	else
-		return 0;
-	if (len > SHARD_TIER_VALUE_MAX)
 		return 0;
 	raw = arena_item_value(it);
 	if (it->tier != TIER_EVENT_HORIZON) {
@@ -367,7 +379,7 @@ static bool shard_archive_wanted(const struct shard *s, const struct arena_item 
 {
 	uint64_t saving;
 
-	if (it->tier == TIER_SINGULARITY || it->stored_len > SHARD_ARCHIVE_STORED_MAX ||
+	if (it->tier == TIER_SINGULARITY ||
 	    temperature_read((uint16_t)it->temperature, s->tick) >= p->archive_below)
 		return false;
 	saving = shard_archive_saving(it);
@@ -380,7 +392,6 @@ static void shard_archive_fill(struct shard *s, struct arena_item *it, struct sh
 	o->stored = arena_item_value(it);
 	o->key_len = (uint8_t)it->key_len;
 	o->hash = shard_hash(s, o->key, o->key_len);
-	o->lsn = it->lsn;
 	o->value_len = it->value_len;
 	o->stored_len = it->stored_len;
 	o->codec = (uint8_t)it->tier;
@@ -426,7 +437,8 @@ int shard_archive_step(struct shard *s, struct shard_scan *cur,
 }
 
 bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
-			  uint64_t lsn, const struct shard_archive_ref *ref)
+			  uint8_t codec, const uint8_t *stored, uint32_t stored_len,
+			  const struct shard_archive_ref *ref)
 {
 	uint64_t *slot = shard_find(s, hash, key, key_len);
 	struct arena_item *it;
@@ -434,7 +446,10 @@ bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, ui
 	if (slot == NULL)
 		return false; /* deleted (or evicted) */
 	it = arena_item_at(&s->arena, table_slot_offset(*slot));
-	if (it->lsn != lsn || it->tier == TIER_SINGULARITY || it->stored_len <= SHARD_STUB_BYTES)
+	/* The bytes, not a version number: one compare of what was just
+	 * written, and no per-item LSN in the header (arena.h). */
+	if (it->tier != codec || it->tier == TIER_SINGULARITY || it->stored_len != stored_len ||
+	    stored_len <= SHARD_STUB_BYTES || memcmp(arena_item_value(it), stored, stored_len) != 0)
 		return false;
 	/* The stub goes to a block of its own and the item's whole block is
 	 * freed: shrunk in place, an item leaves a hole just smaller than
@@ -461,8 +476,7 @@ static bool shard_restore_fits(const struct arena_item *stub, uint8_t codec, uin
 {
 	if (codec == TIER_EVENT_HORIZON)
 		return stored_len == stub->value_len;
-	return codec <= TIER_DEEP_CACHE && stored_len < stub->value_len &&
-	       stub->value_len <= SHARD_TIER_VALUE_MAX;
+	return codec <= TIER_DEEP_CACHE && stored_len < stub->value_len;
 }
 
 enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const uint8_t *key,

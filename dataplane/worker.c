@@ -443,6 +443,14 @@ static bool worker_may_evict(const struct worker *w)
 	       (w->exec.log == NULL || w->exec.durability_default == PROTO_DUR_WEAK);
 }
 
+/* What the shard does for a PUT that finds the arena full: with the tiers
+ * on it compresses (the pressure policy) and, in a cache, evicts. */
+static void worker_shard_room_modes(struct worker *w)
+{
+	shard_set_make_room(w->exec.shard, w->tiers ? &worker_tier_pressure_policy : NULL);
+	shard_set_evict_on_put(w->exec.shard, w->tiers && worker_may_evict(w));
+}
+
 /* One demotion step; at most one pass over the shard per second, unless
  * memory is short. */
 static void worker_tier_step(struct worker *w, bool busy)
@@ -529,8 +537,7 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 		w->stats.ctl_unknown++;
 		return;
 	}
-	/* A PUT may evict only in a cache with the tiers on. */
-	shard_set_evict_on_put(w->exec.shard, w->tiers && worker_may_evict(w));
+	worker_shard_room_modes(w);
 }
 
 void worker_move_env(struct worker *w, struct move_env *env)
@@ -727,7 +734,7 @@ int worker_main(void *arg)
 	worker_gauges_publish(w, we_monotonic_ns());
 	w->exec.token_epoch = addr_token_epoch(we_monotonic_ns());
 	/* Its log and default durability are known now (durability.c). */
-	shard_set_evict_on_put(w->exec.shard, w->tiers && worker_may_evict(w));
+	worker_shard_room_modes(w);
 	for (;;) {
 		uint32_t ctl = __atomic_load_n(&worker_control, __ATOMIC_ACQUIRE);
 		unsigned n_rx, n_ring;

@@ -127,7 +127,7 @@ static void archive_scan_step(struct worker *w)
 	n = shard_archive_step(s, &wa->cursor, &p, picks, sizeof(picks) / sizeof(picks[0]));
 	if (n > 0) {
 		wa->pass_picked += (uint32_t)n;
-		archive_stubs_fill(&b, picks, (unsigned)n); /* what does not fit: the next pass */
+		archive_stubs_fill(&b, picks, (unsigned)n, w->lsn); /* what does not fit: the next pass */
 	}
 	if (b.records == 0 || archive_port_post_write(wa->port, buf, b.used, b.records) != 0) {
 		archive_port_give_back_write_buffer(wa->port, buf);

@@ -32,7 +32,8 @@ trap 'testnet_down; rm -rf "$WORK"' EXIT
 REQ=${WE_CTL_REQUEST:-$BUILD/tests/integration/ctl_request}
 [ -x "$REQ" ] || REQ=$ROOT/build/tests/integration/ctl_request
 [ -x "$REQ" ] || { echo "disk_tier: no ctl_request (build the tests, or set WE_CTL_REQUEST)" >&2; exit 2; }
-# per worker, in whole MiB (at least 1): PCT % of the data (key, value, header)
+# per worker, in whole MiB (at least 1): PCT % of the data (key, value and 16
+# bytes per item, as when the item header was 16 bytes: kept so runs compare)
 MB=$(awk -v k="$KEYS" -v v="$VSIZE" -v p="$PCT" 'BEGIN { m = k * (v + 16 + 16) * p / 100 / 2 / 1048576; printf "%d", (m < 1 ? 1 : m + 0.5) }')
 BIG=$(awk -v k="$KEYS" -v v="$VSIZE" 'BEGIN { printf "%d", k * (v + 64) * 2 / 2 / 1048576 + 2 }')
 testnet_up $(( ($$ + 43) % 50000 ))

@@ -116,7 +116,7 @@ static void fill(struct side *sd, uint64_t region_items, uint64_t other_items,
 		if (here ? in >= region_items : out >= other_items)
 			continue;
 		if (shard_put(sd->s, shard_hash(sd->s, (const uint8_t *)key, len),
-			      (const uint8_t *)key, len, value, value_size, i + 1) != WE_STATUS_OK)
+			      (const uint8_t *)key, len, value, value_size) != WE_STATUS_OK)
 			die("the shard is full (capacity)");
 		if (!here)
 			other_keys[n_other_keys++] = i;

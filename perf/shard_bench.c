@@ -113,7 +113,7 @@ static void bench_put(struct bench *b, uint64_t i, const uint8_t *key, uint64_t 
 	enum we_status st;
 
 	memcpy(b->value, &i, sizeof(i));
-	st = shard_put(b->s, hash, key, BENCH_KEY_BYTES, b->value, b->value_bytes, 0);
+	st = shard_put(b->s, hash, key, BENCH_KEY_BYTES, b->value, b->value_bytes);
 	if (st != WE_STATUS_OK)
 		bench_fail("put", i, st);
 }

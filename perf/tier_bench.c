@@ -176,7 +176,7 @@ static void tb_fill(struct tb *b, const struct tb_options *o, int kind)
 			tb_die("a key is not 16 bytes");
 		len = workload_value(&b->w, i, 0, b->value);
 		st = shard_put(b->s, shard_hash(b->s, key, TB_KEY_BYTES), key, TB_KEY_BYTES, b->value,
-			       len, i + 1);
+			       len);
 		if (st != WE_STATUS_OK)
 			tb_die("insert failed: %s", we_status_name(st));
 	}

@@ -28,7 +28,8 @@ SRC=$ROOT
 WORK=$(mktemp -d /tmp/we-hitrate.XXXXXX)
 trap 'testnet_down; rm -rf "$WORK"' EXIT
 REQ=$BUILD/tests/integration/ctl_request
-# the budget: PCT % of the data (key + value + 16-byte header per item), per
+# the budget: PCT % of the data (key + value + 16 bytes per item, as when the
+# item header was 16 bytes: kept so runs compare), per
 # worker, in whole MiB (at least 1)
 MB=$(awk -v k="$KEYS" -v v="$VSIZE" -v p="$PCT" 'BEGIN { m = k * (v + 16 + 16) * p / 100 / 2 / 1048576; printf "%d", (m < 1 ? 1 : m + 0.5) }')
 testnet_up $(( ($$ + 41) % 50000 ))

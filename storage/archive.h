@@ -29,7 +29,8 @@
  * Record, little-endian, 8-byte aligned (padding zero):
  *   0  magic      u32  ARCHIVE_RECORD_MAGIC ("WEAR")
  *   4  check      u32  low 32 bits of XXH3-64 over bytes [8, end of stored bytes)
- *   8  lsn        u64  the LSN of the value's write
+ *   8  lsn        u64  an LSN at or after the value's write (the worker's when it
+ *                      archived the item)
  *  16  value_len  u32  the value's length once decompressed
  *  20  stored_len u32  the bytes kept here
  *  24  key_len    u8   1..255

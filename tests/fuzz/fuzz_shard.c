@@ -160,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fill[i] = (uint8_t)(fb + i * 31u);
 			shard_read_counters(s, &before);
 			empty = before.items == 0;
-			st = shard_put(s, h, key, klen, fill, vlen, 0);
+			st = shard_put(s, h, key, klen, fill, vlen);
 			if (st == WE_STATUS_OK) {
 				m.live[id] = true;
 				m.len[id] = vlen;

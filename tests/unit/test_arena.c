@@ -92,24 +92,23 @@ static uint64_t fill_tail(struct arena *a, uint64_t block)
 	return n;
 }
 
-/* A new item's header carries its lengths, the raw tier, temperature 0 and
- * lsn 0, and the accounting moves exactly one rounded block from untouched
+/* A new item's header carries its lengths, the raw tier and temperature 0,
+ * and the accounting moves exactly one rounded block from untouched
  * to used. */
 static void test_alloc_fills_header_and_accounts(void **state)
 {
 	struct fixture *f = *state;
 	struct arena *a = &f->a;
-	uint64_t off = alloc_ok(a, 16, 33);
+	uint64_t off = alloc_ok(a, 16, 41);
 	struct arena_item *it = arena_item_at(a, off);
 
 	assert_int_equal(it->key_len, 16);
-	assert_int_equal(it->value_len, 33);
-	assert_int_equal(it->stored_len, 33);
+	assert_int_equal(it->value_len, 41);
+	assert_int_equal(it->stored_len, 41);
 	assert_int_equal(it->tier, TIER_EVENT_HORIZON);
 	assert_int_equal(it->temperature, 0);
-	assert_int_equal(it->lsn, 0);
 	assert_int_equal(it->slack, 0);
-	assert_int_equal(arena_item_block_bytes(it), 72); /* 16 + 16 + 33 = 65 -> 72 */
+	assert_int_equal(arena_item_block_bytes(it), 72); /* 8 + 16 + 41 = 65 -> 72 */
 	assert_ptr_equal(arena_item_value(it), arena_item_key(it) + 16);
 	assert_int_equal(a->used_bytes, 72);
 	assert_int_equal(a->free_bytes, 0);
@@ -140,17 +139,17 @@ static void test_free_then_same_size_reuses_block(void **state)
 {
 	struct fixture *f = *state;
 	struct arena *a = &f->a;
-	uint64_t x = alloc_ok(a, 8, 40);
+	uint64_t x = alloc_ok(a, 8, 48); /* 64 bytes */
 	uint64_t bump;
 
-	alloc_ok(a, 8, 40); /* keeps x off the tail */
+	alloc_ok(a, 8, 48); /* keeps x off the tail */
 	bump = a->bump_offset;
 	arena_free_item(a, x);
 	assert_int_equal(a->free_bytes, 64);
 	assert_int_equal(a->free_blocks, 1);
 	assert_int_equal(a->used_bytes, 64);
 	assert_true(arena_check_invariants(a, 1, 64));
-	assert_int_equal(alloc_ok(a, 2, 46), x); /* same block size, other shape */
+	assert_int_equal(alloc_ok(a, 2, 54), x); /* same block size, other shape */
 	assert_int_equal(a->bump_offset, bump);
 	assert_int_equal(a->free_bytes, 0);
 	assert_true(arena_check_invariants(a, 2, 128));
@@ -265,7 +264,7 @@ static void test_large_items_reuse_range_class(void **state)
 {
 	struct fixture *f = *state;
 	struct arena *a = &f->a;
-	uint64_t x = alloc_ok(a, 10, 100000);
+	uint64_t x = alloc_ok(a, 10, 60000);
 	uint64_t block = arena_item_block_bytes(arena_item_at(a, x));
 	uint64_t bump;
 	uint64_t y;
@@ -273,7 +272,7 @@ static void test_large_items_reuse_range_class(void **state)
 	alloc_ok(a, 10, 10); /* keeps x away from the tail */
 	bump = a->bump_offset;
 	arena_free_item(a, x);
-	y = alloc_ok(a, 10, 99000); /* same quarter-power-of-two class */
+	y = alloc_ok(a, 10, 59000); /* same quarter-power-of-two class */
 	assert_int_equal(y, x);
 	assert_int_equal(a->bump_offset, bump);
 	assert_int_equal(a->free_bytes, block - arena_item_block_bytes(arena_item_at(a, y)));
@@ -297,24 +296,24 @@ static void test_reuse_item_in_place(void **state)
 	alloc_ok(a, 1, 10); /* keeps x off the tail */
 	arena_free_item(a, before);
 	assert_true(it->prev_free);
-	it->lsn = 77;
+	it->temperature = 77;
 
-	assert_true(arena_reuse_item(a, x, 40, 40)); /* 57 -> 64 bytes: exact */
-	assert_int_equal(it->value_len, 40);
-	assert_int_equal(it->stored_len, 40);
+	assert_true(arena_reuse_item(a, x, 48, 48)); /* 57 -> 64 bytes: exact */
+	assert_int_equal(it->value_len, 48);
+	assert_int_equal(it->stored_len, 48);
 	assert_int_equal(it->slack, 0);
-	assert_int_equal(it->lsn, 0);
+	assert_int_equal(it->temperature, 0); /* a new header */
 	assert_true(it->prev_free);
-	assert_true(arena_reuse_item(a, x, 30, 20)); /* 37 -> 40 bytes: 3 granules spare */
-	assert_int_equal(it->value_len, 30);
-	assert_int_equal(it->stored_len, 20);
+	assert_true(arena_reuse_item(a, x, 38, 28)); /* 37 -> 40 bytes: 3 granules spare */
+	assert_int_equal(it->value_len, 38);
+	assert_int_equal(it->stored_len, 28);
 	assert_int_equal(it->slack, 3);
 	assert_int_equal(arena_item_block_bytes(it), 64);
 	assert_true(arena_check_invariants(a, 2, 64 + 32));
 
 	saved = *it;
 	assert_false(arena_reuse_item(a, x, 10, 10)); /* 32 bytes spare: worth a new block */
-	assert_false(arena_reuse_item(a, x, 48, 48)); /* 65 bytes: too large */
+	assert_false(arena_reuse_item(a, x, 56, 56)); /* 65 bytes: too large */
 	assert_memory_equal(&saved, it, sizeof(saved));
 	arena_free_item(a, x);
 	assert_int_equal(a->free_bytes, 128);
@@ -329,31 +328,31 @@ static void test_shrink_item_in_place(void **state)
 {
 	struct fixture *f = *state;
 	struct arena *a = &f->a;
-	uint64_t x = alloc_ok(a, 8, 1000); /* 16 + 8 + 1000 -> 1024 bytes */
-	uint64_t y = alloc_ok(a, 8, 1000);
-	uint64_t z = alloc_ok(a, 8, 100);
+	uint64_t x = alloc_ok(a, 8, 1008); /* 8 + 8 + 1008 -> 1024 bytes */
+	uint64_t y = alloc_ok(a, 8, 1008);
+	uint64_t z = alloc_ok(a, 8, 108);   /* 124 -> 128 */
 	struct arena_item *it = arena_item_at(a, x);
 
 	(void)z;
-	it->lsn = 5;
+	it->temperature = 5;
 	it->tier = TIER_PHOTON_SPHERE;
-	arena_shrink_item(a, x, 400); /* 424 bytes: 600 freed */
-	assert_int_equal(it->stored_len, 400);
-	assert_int_equal(it->value_len, 1000);
-	assert_int_equal(it->lsn, 5);
+	arena_shrink_item(a, x, 408); /* 424 bytes: 600 freed */
+	assert_int_equal(it->stored_len, 408);
+	assert_int_equal(it->value_len, 1008);
+	assert_int_equal(it->temperature, 5);
 	assert_int_equal(it->tier, TIER_PHOTON_SPHERE);
 	assert_int_equal(arena_item_block_bytes(it), 424);
 	assert_int_equal(a->free_bytes, 600);
 	assert_int_equal(a->items, 3);
 	assert_true(arena_item_at(a, y)->prev_free);
 	assert_true(arena_check_invariants(a, 3, 424 + 1024 + 128));
-	/* 16 + 8 + 384 = 408 of 424: 16 bytes (2 granules) of slack */
-	arena_shrink_item(a, x, 384);
+	/* 8 + 8 + 392 = 408 of 424: 16 bytes (2 granules) of slack */
+	arena_shrink_item(a, x, 392);
 	assert_int_equal(arena_item_block_bytes(it), 424);
 	assert_int_equal(it->slack, 2);
 	assert_true(arena_check_invariants(a, 3, 424 + 1024 + 128));
 	/* y shrinks next to the free block before it: its freed end stands alone */
-	arena_shrink_item(a, y, 10); /* 40 bytes, 984 freed */
+	arena_shrink_item(a, y, 18); /* 34 -> 40 bytes, 984 freed */
 	assert_int_equal(a->free_bytes, 600 + 984);
 	assert_true(arena_check_invariants(a, 3, 424 + 40 + 128));
 	/* freeing y now merges the three into one block */
@@ -404,9 +403,9 @@ static void test_check_detects_corrupt_free_block(void **state)
 {
 	struct fixture *f = *state;
 	struct arena *a = &f->a;
-	uint64_t x = alloc_ok(a, 1, 47);
+	uint64_t x = alloc_ok(a, 1, 55); /* 64 bytes */
 
-	alloc_ok(a, 1, 47);
+	alloc_ok(a, 1, 55);
 	arena_free_item(a, x);
 	assert_true(arena_check_invariants(a, 1, 64));
 	memset(a->base + x, 0x5a, 16);
@@ -486,7 +485,7 @@ static void test_random_alloc_free_keeps_items_intact(void **state)
 			live[victim] = live[--nlive];
 		} else {
 			uint32_t klen = 1 + (uint32_t)(we_test_rand(&rng) % 250);
-			uint64_t vmax = we_test_rand(&rng) % 100 < 95 ? 200 : 70000;
+			uint64_t vmax = we_test_rand(&rng) % 100 < 95 ? 200 : ARENA_VALUE_MAX + 1u;
 			uint32_t vlen = (uint32_t)(we_test_rand(&rng) % vmax);
 			struct live_item l = { .fill = we_test_rand(&rng) };
 

@@ -25,6 +25,7 @@
 
 #include <cmocka.h>
 
+#include "arena.h"
 #include "ckpt_scan.h"
 #include "ckpt_writer.h"
 #include "keyhash.h"
@@ -122,12 +123,14 @@ struct mutation {
 	uint32_t k;
 	bool del;
 	uint64_t lsn;
+	size_t prev; /* 1 + index of the key's mutation before, 0 none */
 };
 
 struct world {
 	struct shard *s;
 	uint64_t lsn;          /* the worker's last LSN */
 	uint64_t live[KEYS];   /* LSN of the key's value, 0 absent */
+	size_t last[KEYS];     /* 1 + index of the key's last mutation, 0 none */
 	uint32_t value_max;
 	struct mutation *log;  /* mutations, in order */
 	size_t nlog, caplog;
@@ -142,7 +145,29 @@ static void world_note(struct world *w, uint32_t k, bool del, uint64_t lsn)
 		w->log = realloc(w->log, w->caplog * sizeof(*w->log));
 		assert_non_null(w->log);
 	}
-	w->log[w->nlog++] = (struct mutation){.k = k, .del = del, .lsn = lsn};
+	w->log[w->nlog] = (struct mutation){.k = k, .del = del, .lsn = lsn, .prev = w->last[k]};
+	w->last[k] = ++w->nlog;
+}
+
+/* The write whose value a checkpoint record of key k carries: the scan
+ * copied the value the key had at the record's LSN (the worker's at that
+ * step; items keep no LSN of their own), i.e. its newest mutation at or
+ * before it, which must be a PUT of exactly these bytes (values differ per
+ * write). Its LSN, or 0 when the record is not that. */
+static uint64_t world_write_at(const struct world *w, uint32_t k, uint64_t at,
+			       const uint8_t *value, uint32_t value_len)
+{
+	static uint8_t val[4096];
+	size_t i = w->last[k];
+
+	while (i != 0 && w->log[i - 1].lsn > at)
+		i = w->log[i - 1].prev;
+	if (i == 0 || w->log[i - 1].del)
+		return 0;
+	if (value_len != value_len_of(w->log[i - 1].lsn, w->value_max))
+		return 0;
+	value_of(w->log[i - 1].lsn, val, value_len);
+	return memcmp(value, val, value_len) == 0 ? w->log[i - 1].lsn : 0;
 }
 
 static void world_put(struct world *w, uint32_t k)
@@ -154,7 +179,7 @@ static void world_put(struct world *w, uint32_t k)
 	uint32_t vlen = value_len_of(lsn, w->value_max);
 
 	value_of(lsn, val, vlen);
-	WE_TEST_CHECK(shard_put(w->s, shard_hash(w->s, key, len), key, len, val, vlen, lsn) ==
+	WE_TEST_CHECK(shard_put(w->s, shard_hash(w->s, key, len), key, len, val, vlen) ==
 			      WE_STATUS_OK,
 		      w->seed);
 	w->live[k] = lsn;
@@ -223,6 +248,7 @@ enum release {
 
 struct thread_sim {
 	struct ckpt_port *p;
+	const struct world *w; /* what the records must agree with */
 	uint32_t value_max;
 	uint64_t seed;
 	uint64_t rng;
@@ -232,16 +258,18 @@ struct thread_sim {
 	int32_t abort_err;
 	uint64_t chunks, records;
 	uint32_t seen[KEYS];        /* times each key was collected */
-	uint64_t got_lsn[KEYS];     /* the LSN of the collected item */
+	uint64_t got_lsn[KEYS];     /* the LSN of the write the collected item holds */
 	int held[CKPT_PORT_BUFFERS];
 	unsigned nheld;
 	bool bad_order; /* a message after DONE/ABORT, or before START */
 };
 
-static void sim_init(struct thread_sim *t, struct ckpt_port *p, uint32_t value_max, uint64_t seed)
+static void sim_init(struct thread_sim *t, struct ckpt_port *p, const struct world *w,
+		     uint32_t value_max, uint64_t seed)
 {
 	memset(t, 0, sizeof(*t));
 	t->p = p;
+	t->w = w;
 	t->value_max = value_max;
 	t->seed = seed;
 	t->rng = seed ^ 0x51;
@@ -263,7 +291,6 @@ static uint32_t record_key_id(const struct wal_record *rec, uint64_t seed)
 /* Decodes one chunk buffer: `records` PUT records in `bytes` bytes. */
 static void sim_chunk(struct thread_sim *t, int buf, uint64_t bytes, uint64_t records)
 {
-	static uint8_t val[4096];
 	const uint8_t *b = t->p->buffers[buf];
 	uint64_t off = 0, n = 0;
 
@@ -278,12 +305,9 @@ static void sim_chunk(struct thread_sim *t, int buf, uint64_t bytes, uint64_t re
 		WE_TEST_CHECK(rec.type == WAL_REC_PUT && rec.worker == t->p->worker, t->seed);
 		WE_TEST_CHECK(rec.region == keyhash_region(keyhash(rec.key, rec.key_len)), t->seed);
 		k = record_key_id(&rec, t->seed);
-		WE_TEST_CHECK(rec.lsn > 0 && rec.value_len == value_len_of(rec.lsn, t->value_max),
-			      t->seed);
-		value_of(rec.lsn, val, rec.value_len);
-		WE_TEST_CHECK(memcmp(rec.value, val, rec.value_len) == 0, t->seed);
+		t->got_lsn[k] = world_write_at(t->w, k, rec.lsn, rec.value, rec.value_len);
+		WE_TEST_CHECK(t->got_lsn[k] != 0, t->seed);
 		t->seen[k]++;
-		t->got_lsn[k] = rec.lsn;
 		off += rb;
 		n++;
 	}
@@ -424,7 +448,7 @@ static void run_fuzzy(uint32_t chunk_bytes, uint32_t value_max, enum release how
 	world_mutate(&w, 2000);
 	memcpy(live_at_start, w.live, sizeof(live_at_start));
 	start = w.lsn;
-	sim_init(&t, f->p, value_max, seed);
+	sim_init(&t, f->p, &w, value_max, seed);
 
 	assert_int_equal(ckpt_scan_begin(&scan, f->p, 42, start), 0);
 	assert_true(ckpt_scan_active(&scan));
@@ -503,7 +527,7 @@ static void test_budget_capped_and_empty(void **state)
 	int n;
 
 	(void)state;
-	sim_init(&t, f->p, VALUE_MAX, 5);
+	sim_init(&t, f->p, &w, VALUE_MAX, 5);
 	assert_int_equal(ckpt_scan_begin(&scan, f->p, 1, 0), 0);
 	while (ckpt_scan_active(&scan)) {
 		n = ckpt_scan_step(&scan, f->p, f->s, 0, 1000);
@@ -522,7 +546,7 @@ static void test_budget_capped_and_empty(void **state)
 	w.value_max = 40;
 	for (uint32_t k = 0; k < KEYS; k++)
 		world_put(&w, k);
-	sim_init(&t, f->p, 40, 5);
+	sim_init(&t, f->p, &w, 40, 5);
 	assert_int_equal(ckpt_scan_begin(&scan, f->p, 2, w.lsn), 0);
 	while (ckpt_scan_active(&scan)) {
 		n = ckpt_scan_step(&scan, f->p, f->s, w.lsn, 1000);
@@ -557,7 +581,7 @@ static void test_begin_while_active(void **state)
 	w.value_max = 40;
 	for (uint32_t k = 0; k < KEYS; k++)
 		world_put(&w, k);
-	sim_init(&t, f->p, 40, 6);
+	sim_init(&t, f->p, &w, 40, 6);
 	assert_int_equal(ckpt_scan_begin(&scan, f->p, 7, w.lsn), 0);
 	assert_int_equal(ckpt_scan_begin(&scan, f->p, 8, w.lsn + 5), -EBUSY);
 	assert_true(ckpt_scan_step(&scan, f->p, f->s, w.lsn, 64) > 0);
@@ -603,7 +627,7 @@ static void test_no_free_buffer_waits(void **state)
 	for (uint32_t k = 0; k < KEYS; k++)
 		world_put(&w, k);
 	memcpy(live_at_start, w.live, sizeof(live_at_start));
-	sim_init(&t, f->p, 40, seed);
+	sim_init(&t, f->p, &w, 40, seed);
 	assert_int_equal(ckpt_scan_begin(&scan, f->p, 9, w.lsn), 0);
 
 	/* Every buffer away before the first step. */
@@ -682,7 +706,7 @@ static void test_first_step_one_buffer(void **state)
 	w.value_max = 700;
 	for (uint32_t k = 0; k < KEYS; k++)
 		world_put(&w, k);
-	sim_init(&t, f->p, 700, 8);
+	sim_init(&t, f->p, &w, 700, 8);
 	/* Three buffers away (the previous scan's chunks). */
 	for (int i = 0; i < 3; i++)
 		assert_true(ckpt_port_take(f->p) >= 0);
@@ -734,7 +758,6 @@ static void test_archived_items_as_refs(void **state)
 	static bool stub[KEYS];
 	static uint32_t seen[KEYS];
 	static uint32_t pick_k[KEYS];
-	static uint64_t pick_lsn[KEYS];
 	static uint8_t val[4096];
 	struct shard_archive_policy all = {.archive_below = 255, .max_chains = 1u << 20,
 					   .max_stored_bytes = 1u << 30};
@@ -765,8 +788,9 @@ static void test_archived_items_as_refs(void **state)
 			struct wal_record r = {.key = picks[i].key, .key_len = picks[i].key_len};
 
 			pick_k[npicked] = record_key_id(&r, w.seed);
-			pick_lsn[npicked] = picks[i].lsn;
-			assert_int_equal(pick_lsn[npicked], w.live[pick_k[npicked]]);
+			assert_int_equal(picks[i].codec, TIER_EVENT_HORIZON);
+			assert_int_equal(picks[i].value_len,
+					 value_len_of(w.live[pick_k[npicked]], VALUE_MAX));
 			npicked++;
 		}
 	}
@@ -775,10 +799,13 @@ static void test_archived_items_as_refs(void **state)
 	for (unsigned i = 0; i < npicked; i += 2) {
 		uint8_t key[KEY_BUF];
 		uint8_t len = key_of(pick_k[i], key);
-		struct shard_archive_ref ref = made_up_ref(pick_k[i], pick_lsn[i]);
+		uint64_t lsn = w.live[pick_k[i]];
+		uint32_t vlen = value_len_of(lsn, VALUE_MAX);
+		struct shard_archive_ref ref = made_up_ref(pick_k[i], lsn);
 
-		if (shard_archive_commit(f->s, shard_hash(f->s, key, len), key, len, pick_lsn[i],
-					 &ref)) {
+		value_of(lsn, val, vlen); /* what the item stores, raw */
+		if (shard_archive_commit(f->s, shard_hash(f->s, key, len), key, len,
+					 TIER_EVENT_HORIZON, val, vlen, &ref)) {
 			stub[pick_k[i]] = true;
 			stubs++;
 		}
@@ -821,10 +848,11 @@ static void test_archived_items_as_refs(void **state)
 							 WAL_DECODE_OK);
 					k = record_key_id(&rec, w.seed);
 					seen[k]++;
-					assert_int_equal(rec.lsn, w.live[k]);
+					/* no writes during this scan */
+					assert_int_equal(rec.lsn, w.lsn);
 					assert_int_equal(rec.worker, WORKER);
 					if (stub[k]) {
-						struct shard_archive_ref ref = made_up_ref(k, rec.lsn);
+						struct shard_archive_ref ref = made_up_ref(k, w.live[k]);
 
 						assert_int_equal(rec.type, WAL_REC_ARCHIVED);
 						assert_int_equal(rec.value_len, WAL_ARCHIVED_REF_BYTES);
@@ -833,8 +861,8 @@ static void test_archived_items_as_refs(void **state)
 					} else {
 						assert_int_equal(rec.type, WAL_REC_PUT);
 						assert_int_equal(rec.value_len,
-								 value_len_of(rec.lsn, VALUE_MAX));
-						value_of(rec.lsn, val, rec.value_len);
+								 value_len_of(w.live[k], VALUE_MAX));
+						value_of(w.live[k], val, rec.value_len);
 						assert_memory_equal(rec.value, val, rec.value_len);
 						puts++;
 					}

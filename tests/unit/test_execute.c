@@ -784,7 +784,9 @@ static void archive_item(struct fixture *fx, const char *key, const struct shard
 		for (int i = 0; i < n; i++)
 			if (picks[i].key_len == strlen(key) && memcmp(picks[i].key, key, picks[i].key_len) == 0) {
 				assert_true(shard_archive_commit(fx->shard, picks[i].hash, picks[i].key,
-								 picks[i].key_len, picks[i].lsn, ref));
+								 picks[i].key_len, picks[i].codec,
+								 picks[i].stored, picks[i].stored_len,
+								 ref));
 				done = true;
 				break;
 			}

@@ -368,7 +368,7 @@ static bool issue(struct sim *s)
 	if (del)
 		st = shard_delete(s->sh[w], h, (const uint8_t *)key, klen);
 	else
-		st = shard_put(s->sh[w], h, (const uint8_t *)key, klen, value, r.value_len, r.lsn);
+		st = shard_put(s->sh[w], h, (const uint8_t *)key, klen, value, r.value_len);
 	if (st != WE_STATUS_OK)
 		fail_msg("shard %s: %s (WE_TEST_SEED=%" PRIu64 ")", del ? "delete" : "put",
 			 we_status_name(st), s->seed);

@@ -30,6 +30,7 @@
 #include <lz4.h>
 
 #include "archive.h"
+#include "arena.h"
 #include "archive_io.h"
 #include "disk_fake.h"
 #include "keyhash.h"
@@ -194,8 +195,7 @@ static void run_op(struct sim *m, int wi, unsigned key, int op)
 		uint32_t ver = m->version[key] + 1;
 
 		value_of(key, ver, v, &vl);
-		assert_int_equal(shard_put(w->s, lh, (const uint8_t *)k, kl, (const uint8_t *)v, vl,
-					   ++w->lsn),
+		assert_int_equal(shard_put(w->s, lh, (const uint8_t *)k, kl, (const uint8_t *)v, vl),
 				 WE_STATUS_OK);
 		m->version[key] = ver;
 	} else {
@@ -512,7 +512,7 @@ static void test_abort_on_full_shard(void **state)
 		memset(v, 'x', sizeof(v));
 		key_of(KEYS + k, kk, &kl);
 		(void)shard_put(m->w[to].s, shard_hash(m->w[to].s, (const uint8_t *)kk, kl),
-				(const uint8_t *)kk, kl, (const uint8_t *)v, 1 + k % 64, 0);
+				(const uint8_t *)kk, kl, (const uint8_t *)v, 1 + k % 64);
 	}
 	assert_int_equal(move_driver_queue(&m->drv, &m->map, region, to, &id, err, sizeof(err)), 0);
 	run_until_idle(m, 0, 100000);
@@ -724,7 +724,7 @@ static struct ar_fix *ar_setup(void)
 		ar_value(found, x->value[found], &x->vl[found]);
 		x->lsn[found] = ++x->m->w[x->from].lsn;
 		assert_int_equal(shard_put(s, shard_hash(s, (const uint8_t *)k, kl), (const uint8_t *)k,
-					   kl, x->value[found], x->vl[found], x->lsn[found]),
+					   kl, x->value[found], x->vl[found]),
 				 WE_STATUS_OK);
 		found++;
 	}
@@ -808,8 +808,10 @@ static void ar_commit(struct ar_fix *x, const struct archive_ref *ref_of)
 		if (x->cls[j] == AR_IN_MEMORY)
 			continue;
 		memcpy(&sref, &ref_of[j], sizeof(sref));
-		assert_true(shard_archive_commit(s, h, (const uint8_t *)x->key[j], x->kl[j], x->lsn[j],
-						 &sref));
+		/* The item is raw in memory; its record may be LZ4 (as if it
+		 * had been compressed when it was archived). */
+		assert_true(shard_archive_commit(s, h, (const uint8_t *)x->key[j], x->kl[j],
+						 TIER_EVENT_HORIZON, x->value[j], x->vl[j], &sref));
 		assert_int_equal(shard_get(s, h, (const uint8_t *)x->key[j], x->kl[j], &v, &vl),
 				 SHARD_STATUS_ARCHIVED);
 		assert_int_equal(vl, x->vl[j]);

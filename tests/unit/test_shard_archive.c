@@ -35,10 +35,12 @@ static void *mem;
 static uint8_t model[KEYS][VLEN_MAX];
 static uint32_t model_len[KEYS];
 
-/* A picked item, copied out (a pick's pointers die with the next commit). */
+/* A picked item, copied out (a pick's pointers die with the next commit).
+ * version: the test's own count of the key's writes when it was picked
+ * (the random model's; the shard keeps none). */
 struct picked {
 	unsigned key;
-	uint64_t hash, lsn;
+	uint64_t hash, version;
 	uint32_t value_len, stored_len;
 	uint8_t codec;
 	uint8_t stored[VLEN_MAX];
@@ -104,8 +106,7 @@ static enum we_status put_len(unsigned i, unsigned version, uint32_t len)
 
 	make_value(i, version, len, v, &vl);
 	key_of(i, k, &kl);
-	st = shard_put(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k, kl, v, vl,
-		       version);
+	st = shard_put(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k, kl, v, vl);
 	if (st == WE_STATUS_OK) {
 		memcpy(model[i], v, vl);
 		model_len[i] = vl;
@@ -198,7 +199,7 @@ static void copy_pick(const struct shard_archive_pick *p, struct picked *o)
 {
 	o->key = key_index(p->key, p->key_len);
 	o->hash = p->hash;
-	o->lsn = p->lsn;
+	o->version = 0;
 	o->value_len = p->value_len;
 	o->stored_len = p->stored_len;
 	o->codec = p->codec;
@@ -233,7 +234,8 @@ static bool commit(const struct picked *p)
 	struct shard_archive_ref ref = ref_of(p->key, p->stored_len);
 
 	key_of(p->key, k, &kl);
-	return shard_archive_commit(sh, p->hash, (const uint8_t *)k, kl, p->lsn, &ref);
+	return shard_archive_commit(sh, p->hash, (const uint8_t *)k, kl, p->codec, p->stored,
+				    p->stored_len, &ref);
 }
 
 static enum shard_restore restore(const struct picked *p, bool force)
@@ -245,6 +247,26 @@ static enum shard_restore restore(const struct picked *p, bool force)
 	key_of(p->key, k, &kl);
 	return shard_archive_restore(sh, p->hash, (const uint8_t *)k, kl, &ref, p->codec, p->stored,
 				     p->stored_len, force);
+}
+
+/* The tier key i is stored in now (a whole scan), or -1 when absent. */
+static int tier_of(unsigned i)
+{
+	struct shard_scan_item out[SHARD_SCAN_ITEMS_MIN];
+	struct shard_scan cur = {0};
+	char k[32];
+	uint8_t kl;
+
+	key_of(i, k, &kl);
+	while (!shard_scan_done(sh, &cur)) {
+		int n = shard_scan_step(sh, &cur, out, SHARD_SCAN_ITEMS_MIN, 64);
+
+		assert_true(n >= 0);
+		for (int j = 0; j < n; j++)
+			if (out[j].key_len == kl && memcmp(out[j].key, k, kl) == 0)
+				return out[j].tier;
+	}
+	return -1;
 }
 
 /* Raw, LZ4 and LZ4-HC items cooled to 0: a first demotion pass takes the
@@ -284,7 +306,8 @@ static void test_commit_get_restore(void **state)
 		picked[picks[i].codec]++;
 		stored[picks[i].codec] += picks[i].stored_len;
 		assert_int_equal(picks[i].value_len, model_len[picks[i].key]);
-		assert_int_equal(picks[i].lsn, picks[i].key % 2 == 0 ? 2 : 1);
+		if (picks[i].codec == TIER_EVENT_HORIZON) /* the value as written */
+			assert_memory_equal(picks[i].stored, model[picks[i].key], picks[i].value_len);
 	}
 	for (unsigned c = 0; c < 3; c++) {
 		assert_int_equal(picked[c], t0.items[c]);
@@ -337,9 +360,12 @@ static void test_commit_get_restore(void **state)
 		get_check(i);
 }
 
-/* A commit for a key overwritten or deleted since its pick is refused; one
- * for a key only recompressed since is taken (same lsn, same value); a
- * restore after an overwrite, a delete or with another ref is STALE. */
+/* A commit for a key overwritten or deleted since its pick is refused, and
+ * one for a key compressed since (the record no longer holds what the item
+ * stores: picked again, it commits in its new codec); a restore after an
+ * overwrite, a delete or with another ref is STALE. */
+static struct picked first[KEYS], fin[KEYS];
+
 static void test_stale(void **state)
 {
 	struct shard_tier_counters t;
@@ -347,7 +373,7 @@ static void test_stale(void **state)
 	struct picked *p0, *p1, *p2;
 	char k[32];
 	uint8_t kl;
-	unsigned n;
+	unsigned n, m, refused = 0;
 
 	(void)state;
 	shard_set_tick(sh, 100);
@@ -362,45 +388,64 @@ static void test_stale(void **state)
 	assert_false(commit(p1));
 	get_check(p0->key);
 	/* The demotion pass compresses the even keys meanwhile: their raw
-	 * picks still commit, and restore raw. */
+	 * picks are refused, the others' commit. */
 	shard_set_tick(sh, 200);
 	assert_true(shard_compress_all(sh, false) > 0);
+	memcpy(first, picks, sizeof(first));
 	for (unsigned i = 2; i < n; i++) {
-		assert_true(commit(&picks[i]));
-		assert_int_equal(picks[i].codec, TIER_EVENT_HORIZON);
+		bool raw = tier_of(first[i].key) == TIER_EVENT_HORIZON;
+
+		assert_int_equal(first[i].codec, TIER_EVENT_HORIZON);
+		assert_int_equal(commit(&first[i]), raw);
+		fin[i] = first[i];
+		refused += !raw;
+	}
+	assert_true(refused > 0 && refused < n - 2);
+	assert_true(shard_check_invariants(sh));
+	/* Picked again (with the overwritten p0, left alone), they commit. */
+	m = pick_all(&archive_cold);
+	assert_int_equal(m, refused + 1);
+	for (unsigned j = 0; j < m; j++) {
+		if (picks[j].key == first[0].key)
+			continue;
+		assert_int_equal(picks[j].codec, TIER_PHOTON_SPHERE);
+		assert_true(commit(&picks[j]));
+		for (unsigned i = 2; i < n; i++)
+			if (fin[i].key == picks[j].key)
+				fin[i] = picks[j];
 	}
 	assert_true(shard_check_invariants(sh));
 	/* A restore after an overwrite, after a delete, with another ref. */
-	p2 = &picks[2];
+	p2 = &fin[2];
 	put(p2->key, 5);
 	assert_int_equal(restore(p2, true), SHARD_RESTORE_STALE);
 	get_check(p2->key);
-	key_of(picks[3].key, k, &kl);
-	assert_int_equal(shard_delete(sh, picks[3].hash, (const uint8_t *)k, kl), WE_STATUS_OK);
-	assert_int_equal(restore(&picks[3], true), SHARD_RESTORE_STALE);
-	ref = ref_of(picks[4].key, picks[4].stored_len + 1);
-	key_of(picks[4].key, k, &kl);
-	assert_int_equal(shard_archive_restore(sh, picks[4].hash, (const uint8_t *)k, kl, &ref,
-					       picks[4].codec, picks[4].stored, picks[4].stored_len,
+	key_of(fin[3].key, k, &kl);
+	assert_int_equal(shard_delete(sh, fin[3].hash, (const uint8_t *)k, kl), WE_STATUS_OK);
+	assert_int_equal(restore(&fin[3], true), SHARD_RESTORE_STALE);
+	ref = ref_of(fin[4].key, fin[4].stored_len + 1);
+	key_of(fin[4].key, k, &kl);
+	assert_int_equal(shard_archive_restore(sh, fin[4].hash, (const uint8_t *)k, kl, &ref,
+					       fin[4].codec, fin[4].stored, fin[4].stored_len,
 					       true),
 			 SHARD_RESTORE_STALE);
 	/* Bytes that cannot be the item's: the stub stays. */
-	ref = ref_of(picks[4].key, picks[4].stored_len);
-	assert_int_equal(shard_archive_restore(sh, picks[4].hash, (const uint8_t *)k, kl, &ref,
-					       TIER_EVENT_HORIZON, picks[4].stored,
-					       picks[4].stored_len - 1, true),
+	ref = ref_of(fin[4].key, fin[4].stored_len);
+	assert_int_equal(shard_archive_restore(sh, fin[4].hash, (const uint8_t *)k, kl, &ref,
+					       TIER_EVENT_HORIZON, fin[4].stored,
+					       fin[4].stored_len - 1, true),
 			 SHARD_RESTORE_STALE);
-	assert_int_equal(shard_archive_restore(sh, picks[4].hash, (const uint8_t *)k, kl, &ref,
-					       TIER_SINGULARITY, picks[4].stored, 16, true),
+	assert_int_equal(shard_archive_restore(sh, fin[4].hash, (const uint8_t *)k, kl, &ref,
+					       TIER_SINGULARITY, fin[4].stored, 16, true),
 			 SHARD_RESTORE_STALE);
-	get_archived(picks[4].key, &ref);
+	get_archived(fin[4].key, &ref);
 	shard_read_tiers(sh, &t);
 	assert_int_equal(t.items[TIER_SINGULARITY], KEYS - 4);
 	assert_int_equal(t.unarchived, 0);
 	for (unsigned i = 4; i < n; i++)
-		assert_int_equal(restore(&picks[i], false), SHARD_RESTORED);
+		assert_int_equal(restore(&fin[i], false), SHARD_RESTORED);
 	for (unsigned i = 0; i < KEYS; i++)
-		if (i != picks[1].key && i != picks[3].key)
+		if (i != first[1].key && i != fin[3].key)
 			get_check(i);
 	assert_true(shard_check_invariants(sh));
 }
@@ -691,7 +736,7 @@ enum rstate { R_ABSENT, R_PRESENT, R_ARCHIVED };
 
 struct rkey {
 	enum rstate state;
-	uint64_t lsn;
+	uint64_t version; /* writes of the key so far (the value depends on it) */
 	struct shard_archive_ref ref; /* R_ARCHIVED */
 	struct picked rec;            /* R_ARCHIVED: the record "on disk" */
 };
@@ -699,7 +744,7 @@ struct rkey {
 static struct rkey rk[RKEYS];
 static struct picked pending[RPENDING];
 static unsigned npending;
-static uint64_t next_lsn = 1, next_offset = 1;
+static uint64_t next_version = 1, next_offset = 1;
 
 static void r_get_check(unsigned i)
 {
@@ -727,12 +772,12 @@ static void r_get_check(unsigned i)
 static void r_put(unsigned i, uint64_t *rng)
 {
 	uint32_t len = 1 + (uint32_t)(we_test_rand(rng) % 900);
-	uint64_t lsn = next_lsn++;
-	enum we_status st = put_len(i, (unsigned)lsn, len);
+	uint64_t version = next_version++;
+	enum we_status st = put_len(i, (unsigned)version, len);
 
 	if (st == WE_STATUS_OK) {
 		rk[i].state = R_PRESENT;
-		rk[i].lsn = lsn;
+		rk[i].version = version;
 	} else {
 		assert_int_equal(st, WE_STATUS_NO_SPACE); /* the old one stays */
 	}
@@ -767,7 +812,9 @@ static void r_pick(struct shard_scan *cur, uint64_t *rng)
 
 		copy_pick(&out[i], &tmp);
 		assert_int_equal(rk[tmp.key].state, R_PRESENT);
-		assert_int_equal(tmp.lsn, rk[tmp.key].lsn);
+		if (tmp.codec == TIER_EVENT_HORIZON) /* the value as last written */
+			assert_memory_equal(tmp.stored, model[tmp.key], model_len[tmp.key]);
+		tmp.version = rk[tmp.key].version;
 		assert_true(tmp.stored_len > 16 && tmp.stored_len <= model_len[tmp.key]);
 		if (npending < RPENDING)
 			pending[npending++] = tmp;
@@ -779,14 +826,18 @@ static void r_commit(uint64_t *rng)
 	unsigned j = (unsigned)(we_test_rand(rng) % npending);
 	struct picked *p = &pending[j];
 	struct rkey *m = &rk[p->key];
-	bool want = m->state == R_PRESENT && m->lsn == p->lsn;
+	/* Taken when the item stores the record's bytes: the same write (values
+	 * differ per write) and the same codec (demotion or a GET's promotion
+	 * may have moved it since). */
+	bool want = m->state == R_PRESENT && m->version == p->version && tier_of(p->key) == p->codec;
 	struct shard_archive_ref ref = {.offset = next_offset++, .bytes = p->stored_len,
 					.check = (uint32_t)we_test_rand(rng)};
 	char k[32];
 	uint8_t kl;
 
 	key_of(p->key, k, &kl);
-	assert_int_equal(shard_archive_commit(sh, p->hash, (const uint8_t *)k, kl, p->lsn, &ref),
+	assert_int_equal(shard_archive_commit(sh, p->hash, (const uint8_t *)k, kl, p->codec,
+					      p->stored, p->stored_len, &ref),
 			 want);
 	if (want) {
 		m->state = R_ARCHIVED;

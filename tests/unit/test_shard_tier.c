@@ -64,7 +64,7 @@ static void put(unsigned i, unsigned version)
 	make_value(i, version, model[i], &model_len[i]);
 	key_of(i, k, &kl);
 	assert_int_equal(shard_put(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k, kl,
-				   model[i], model_len[i], version),
+				   model[i], model_len[i]),
 			 WE_STATUS_OK);
 }
 
@@ -488,7 +488,7 @@ static void test_compress_when_full(void **state)
 		make_value(n, 1, model[n], &model_len[n]);
 		key_of(n, k, &kl);
 		if (shard_put(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k, kl,
-			      model[n], model_len[n], 1) != WE_STATUS_OK)
+			      model[n], model_len[n]) != WE_STATUS_OK)
 			break;
 	}
 	shard_read_counters(sh, &sc);
@@ -507,6 +507,68 @@ static void test_compress_when_full(void **state)
 	get_check(n);
 }
 
+/* The budget kept at the moment of a write (shard_set_make_room): PUTs of
+ * compressible values into a full arena compress cold items and succeed,
+ * three times what the arena holds raw, overwrites included; every value
+ * reads back exactly. Incompressible values still end in NO_SPACE (the
+ * steps are bounded), and with the room steps off a full arena refuses. */
+static void test_make_room_on_put(void **state)
+{
+	const struct shard_demote_policy pressure = {
+		.warm_below = TEMP_LEVEL_NEW + 5,
+		.cold_below = TEMP_LEVEL_NEW + 1,
+		.max_chains = 32,
+		.max_input_bytes = 8 * 1024,
+	};
+	struct shard_tier_counters t;
+	struct shard_counters sc;
+	unsigned n, odd;
+	char k[32];
+	uint8_t kl;
+
+	(void)state;
+	shard_set_make_room(sh, &pressure);
+	shard_set_promote_level(sh, TEMP_LEVEL_MAX); /* reads leave them compressed */
+	/* 64 KiB holds about a hundred raw values of ~600 bytes */
+	for (n = 0; n < 600; n += 2)
+		put(n, 1);
+	for (n = 0; n < 600; n += 6)
+		put(n, 2); /* overwrites, some of compressed items */
+	shard_read_tiers(sh, &t);
+	assert_int_equal(t.items[TIER_EVENT_HORIZON] + t.items[TIER_PHOTON_SPHERE] +
+				 t.items[TIER_DEEP_CACHE], 300);
+	assert_true(t.items[TIER_PHOTON_SPHERE] + t.items[TIER_DEEP_CACHE] > 200);
+	assert_true(shard_check_invariants(sh));
+	for (n = 0; n < 600; n += 2)
+		get_check(n);
+	/* random values: the room left runs out, and NO_SPACE says so */
+	for (odd = 1; odd < KEYS; odd += 2) {
+		make_value(odd, 1, model[odd], &model_len[odd]);
+		key_of(odd, k, &kl);
+		if (shard_put(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k, kl,
+			      model[odd], model_len[odd]) != WE_STATUS_OK)
+			break;
+	}
+	assert_true(odd < KEYS);
+	shard_read_counters(sh, &sc);
+	assert_int_equal(sc.put_no_space, 1);
+	assert_true(shard_check_invariants(sh));
+	for (n = 0; n < 600; n += 2)
+		get_check(n);
+	/* off: a compressible value that does not fit raw is refused */
+	shard_set_make_room(sh, NULL);
+	for (n = 1000; n < 1100; n += 2) {
+		make_value(n, 1, model[n], &model_len[n]);
+		key_of(n, k, &kl);
+		if (shard_put(sh, shard_hash(sh, (const uint8_t *)k, kl), (const uint8_t *)k, kl,
+			      model[n], model_len[n]) != WE_STATUS_OK)
+			break;
+	}
+	assert_true(n < 1100);
+	shard_read_counters(sh, &sc);
+	assert_int_equal(sc.put_no_space, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -519,6 +581,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_compress_all, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_compress_when_full, setup_small, teardown),
 		cmocka_unit_test_setup_teardown(test_put_eviction_and_admission, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_make_room_on_put, setup_small, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
