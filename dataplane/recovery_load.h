@@ -49,7 +49,7 @@ struct recovery_target {
 struct recovery_load_stats {
 	uint64_t items;
 	uint64_t items_moved_since; /* of regions moved after the checkpoint: not loaded */
-	uint64_t lsn_max;  /* the largest item LSN and start LSN */
+	uint64_t lsn_max;  /* the largest record LSN and start LSN */
 	uint64_t time_ns;
 	bool parallel;     /* one thread per part */
 };

@@ -138,7 +138,7 @@ static void archive_scan_step(struct worker *w)
 }
 
 /* The thread wrote a batch at file offset base: every record's item that
- * still has the LSN it had when picked becomes a stub naming it. */
+ * still stores the bytes it had when picked becomes a stub naming it. */
 static void archive_written(struct worker *w, const struct ctl_msg *m)
 {
 	struct worker_archive *wa = &w->archive;

@@ -103,7 +103,7 @@
 	X(archive_batches, "batches of archive records handed to the I/O thread")          \
 	X(archive_records, "items' records written to the disk tier")                        \
 	X(archive_committed, "items that became archived stubs after their write")         \
-	X(archive_stale, "written records not used: the item changed meanwhile")            \
+	X(archive_stale, "written records not used: the item changed or was compressed meanwhile")            \
 	X(archive_write_errors, "archive batches the disk refused (their items stay in memory)") \
 	X(archive_reads, "archived records read back for GETs")                            \
 	X(archive_restored, "archived items brought back into memory by a GET")            \

@@ -178,7 +178,8 @@ static const struct opt_spec options_specs[] = {
 	{.name = "link-wait-s", .kind = OPT_U64, .meta = "S", .def = "10", .unit = "s", .min = 1,
 	 .max = 3600, .flags = OPT_BASE0, O(link_wait_s),
 	 .help = "dpdk engine: wait up to S s for the link (a memif peer) and the server's first"
-		 " ARP answer before giving up"},
+		 " ARP answer before giving up (a memif client port is started again every 3 s"
+		 " while its link stays down)"},
 	{.name = "linger", .kind = OPT_U64, .meta = "S", .def = "0", .unit = "s", .max = 3600,
 	 .flags = OPT_BASE0, O(linger_s),
 	 .help = "dpdk engine: after the report, wait up to S s for the peer to leave"},
