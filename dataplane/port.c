@@ -22,6 +22,8 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
+#include "eth_restart.h"
+
 #define PORT_RX_DESC 1024
 #define PORT_TX_DESC 1024
 #define PORT_MBUF_CACHE 256
@@ -261,17 +263,10 @@ bool port_needs_reconnect(const struct port_info *info)
 	return info->memif_role == PORT_MEMIF_CLIENT;
 }
 
+/* On EAL's interrupt thread, where memif's handshake runs (eth_restart.h). */
+#define PORT_RESTART_WAIT_MS 2000
+
 int port_restart(struct port_info *info)
 {
-	int rc;
-
-	if (info->started) {
-		rc = rte_eth_dev_stop(info->port_id);
-		if (rc != 0)
-			return rc;
-		info->started = false;
-	}
-	rc = rte_eth_dev_start(info->port_id);
-	info->started = rc == 0;
-	return rc;
+	return eth_restart_on_intr_thread(info->port_id, &info->started, PORT_RESTART_WAIT_MS);
 }

@@ -35,6 +35,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "eth_restart.h"
 #include "netio.h"
 #include "we_assert.h"
 #include "we_time.h"
@@ -173,8 +174,9 @@ static int engine_dpdk_port(struct engine_dpdk_ctx *d, char *err, size_t err_len
 			fprintf(stderr, "warp-blaster: port %u (memif client): link down after %u s, "
 					"connecting again\n",
 				d->port_id, ms / 1000);
-			if (rte_eth_dev_stop(d->port_id) == 0)
-				(void)rte_eth_dev_start(d->port_id);
+			/* on the interrupt thread: never in the middle of
+			 * the driver's handshake handler (eth_restart.h) */
+			(void)eth_restart_on_intr_thread(d->port_id, &d->port_started, 2000);
 		}
 		if (ms >= d->link_wait_s * 1000ull) {
 			snprintf(err, err_len, "port %u (%s): link still down after %u s (is the "
