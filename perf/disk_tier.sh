@@ -5,15 +5,16 @@
 # the kernel's UDP path sets the floor, so compare the configurations with
 # each other, not with the DPDK figures).
 #
-# usage: perf/disk_tier.sh [BUILD_DIR] [KEYS] [VALUE_BYTES] [BUDGET_PERCENT] [SECONDS]
-#        defaults: build 20000 1024 20 8
+# usage: perf/disk_tier.sh [BUILD_DIR] [KEYS] [VALUE_BYTES] [BUDGET_PERCENT] [SECONDS] [VALUE_KIND]
+#        defaults: build 20000 1024 20 8 random
 # Three configurations, each with a data directory and --tiers on:
 #   memory      an arena that holds every item: every GET from memory
 #   disk        a budget of BUDGET_PERCENT of the data and --disk-tier on:
 #               uniform GETs, most of them find their item on disk
 #   disk zipf   the same, Zipf 0.99 GETs: the hot items stay in memory
-# Values are incompressible (random), so the compressed tiers do not hide
-# the disk. Each line: GETs/s, latency p50 / p99 / p99.9, and where the
+# Values are incompressible (random) by default, so the compressed tiers do
+# not hide the disk; VALUE_KIND text or json (the blaster's) shows what they
+# add: how many GETs memory serves, raw or compressed, within the budget. Each line: GETs/s, latency p50 / p99 / p99.9, and where the
 # GETs found their items; the last line the disk/memory ratios.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,6 +23,8 @@ KEYS=${2:-20000}
 VSIZE=${3:-1024}
 PCT=${4:-20}
 SECS=${5:-8}
+KIND=${6:-random}
+case $KIND in random | text | json) ;; *) echo "disk_tier: VALUE_KIND must be random, text or json, not '$KIND'" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "disk_tier: needs root (network namespace)" >&2; exit 2; }
 SRC=$ROOT
 . "$ROOT/scripts/testnet.sh"
@@ -47,12 +50,12 @@ run() { # LABEL DIST ARENA_MB DP_OPTIONS...
     --data-dir "$WORK/data" --quiet "$@"
   # the preload, then a pause: the items cool and the archive scan settles
   tn_exec "$BUILD/tools/blaster/warp-blaster" --engine kernel --no-spin --server "$TN_DP_IP" \
-    --port 9000 --workers 2 --keys "$KEYS" --value-size "$VSIZE" --value-kind random \
+    --port 9000 --workers 2 --keys "$KEYS" --value-size "$VSIZE" --value-kind "$KIND" \
     --preload --preload-window 4 --mix get=100 --duration 1 --quiet >"$WORK/pre.log" 2>&1 || true
   sleep 6
   "$REQ" "$WORK/ctl.sock" '{"command":"stats"}' >"$WORK/before.json"
   tn_exec "$BUILD/tools/blaster/warp-blaster" --engine kernel --no-spin --server "$TN_DP_IP" \
-    --port 9000 --workers 2 --keys "$KEYS" --value-size "$VSIZE" --value-kind random \
+    --port 9000 --workers 2 --keys "$KEYS" --value-size "$VSIZE" --value-kind "$KIND" \
     --dist "$dist" --mix get=100 --window 16 --duration "$SECS" --json "$WORK/run.json" \
     --quiet >"$WORK/bl.log" 2>&1 || true
   st=$("$REQ" "$WORK/ctl.sock" '{"command":"stats"}')
@@ -66,7 +69,7 @@ run() { # LABEL DIST ARENA_MB DP_OPTIONS...
     "$WORK/run.json"
   testnet_stop_dataplane || true
 }
-echo "disk_tier: $KEYS keys, $VSIZE-byte random values, GET-only, window 16, $SECS s; budget $PCT % of the data = $MB MiB per worker (2 workers)"
+echo "disk_tier: $KEYS keys, $VSIZE-byte $KIND values, GET-only, window 16, $SECS s; budget $PCT % of the data = $MB MiB per worker (2 workers)"
 run memory uniform "$BIG"
 run disk uniform "$MB" --disk-tier on
 run "disk zipf" zipf:0.99 "$MB" --disk-tier on
