@@ -21,6 +21,7 @@
 #include "arena.h"
 #include "keyhash.h"
 #include "shard.h"
+#include "shard_test_util.h"
 #include "temperature.h"
 #include "we_test.h"
 
@@ -280,22 +281,14 @@ static void test_budget(void **state)
 /* The level of key i now, read through the scan and cooled to the clock. */
 static unsigned level_of(unsigned i)
 {
-	struct shard_scan_item out[SHARD_SCAN_ITEMS_MIN];
-	struct shard_scan cur = {0};
+	struct shard_scan_item it;
 	char k[32];
 	uint8_t kl;
 
 	key_of(i, k, &kl);
-	while (!shard_scan_done(sh, &cur)) {
-		int n = shard_scan_step(sh, &cur, out, SHARD_SCAN_ITEMS_MIN, 64);
-
-		assert_true(n >= 0);
-		for (int j = 0; j < n; j++)
-			if (out[j].key_len == kl && memcmp(out[j].key, k, kl) == 0)
-				return temperature_read(out[j].temperature, shard_tick(sh));
-	}
-	fail_msg("key %u not found by the scan", i);
-	return 0;
+	if (!shard_test_scan_find(sh, k, kl, &it))
+		fail_msg("key %u not found by the scan", i);
+	return temperature_read(it.temperature, shard_tick(sh));
 }
 
 /* The cooling clock also runs on accesses: SHARD_COOL_ACCESSES_PER_ITEM
