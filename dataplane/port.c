@@ -264,9 +264,7 @@ bool port_needs_reconnect(const struct port_info *info)
 }
 
 /* On EAL's interrupt thread, where memif's handshake runs (eth_restart.h). */
-#define PORT_RESTART_WAIT_MS 2000
-
 int port_restart(struct port_info *info)
 {
-	return eth_restart_on_intr_thread(info->port_id, &info->started, PORT_RESTART_WAIT_MS);
+	return eth_restart_on_intr_thread(info->port_id, &info->started, ETH_RESTART_WAIT_MS);
 }

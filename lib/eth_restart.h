@@ -23,5 +23,7 @@
  * may still run later) or -EBUSY (a restart asked for earlier has not run
  * yet). Called from one thread at a time, never the interrupt thread. */
 int eth_restart_on_intr_thread(uint16_t port_id, bool *started, unsigned timeout_ms);
+/* How long the data plane and the blaster wait for it. */
+#define ETH_RESTART_WAIT_MS 2000
 
 #endif

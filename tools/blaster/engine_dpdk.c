@@ -176,7 +176,8 @@ static int engine_dpdk_port(struct engine_dpdk_ctx *d, char *err, size_t err_len
 				d->port_id, ms / 1000);
 			/* on the interrupt thread: never in the middle of
 			 * the driver's handshake handler (eth_restart.h) */
-			(void)eth_restart_on_intr_thread(d->port_id, &d->port_started, 2000);
+			(void)eth_restart_on_intr_thread(d->port_id, &d->port_started,
+							 ETH_RESTART_WAIT_MS);
 		}
 		if (ms >= d->link_wait_s * 1000ull) {
 			snprintf(err, err_len, "port %u (%s): link still down after %u s (is the "
