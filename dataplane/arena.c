@@ -25,7 +25,8 @@
  * and a block freed at the edge of the untouched tail rejoins the tail.
  *
  * arena_check_invariants() walks every block from 0 to bump_offset and every
- * free list, so overlapping or lost blocks are found, not just miscounts.
+ * free list, so overlapping or lost blocks are found, not just miscounts
+ * (and a compaction place that is not a block's start).
  */
 #include "arena.h"
 
@@ -203,13 +204,29 @@ static uint64_t arena_probe_class(const struct arena *a, unsigned c, uint64_t ne
 	return ARENA_NIL;
 }
 
+/* The free block at offset becomes need bytes in use; a remainder large
+ * enough to be a block stays free, a smaller one is the taker's slack. */
+static void arena_take_free(struct arena *a, uint64_t offset, uint64_t need, unsigned *slack)
+{
+	uint64_t got = arena_unlink_free(a, offset);
+
+	WE_ASSERT(got >= need);
+	*slack = 0;
+	if (got - need >= ARENA_BLOCK_MIN) {
+		/* The block after keeps prev_free: the remainder is now before it. */
+		arena_push_free(a, offset + need, got - need);
+	} else {
+		*slack = (unsigned)((got - need) / ARENA_GRANULE);
+		arena_set_prev_free(a, offset + got, false);
+	}
+}
+
 /* Finds a block for `need` bytes and marks it used: returns its offset
  * (ARENA_NIL: none) and in *slack the granules it has beyond need. */
 static uint64_t arena_take_block(struct arena *a, uint64_t need, unsigned *slack)
 {
 	unsigned c = arena_class(need);
 	uint64_t offset = arena_probe_class(a, c, need);
-	uint64_t got;
 
 	*slack = 0;
 	if (offset == ARENA_NIL && a->bytes - a->bump_offset >= need) {
@@ -225,17 +242,10 @@ static uint64_t arena_take_block(struct arena *a, uint64_t need, unsigned *slack
 			return ARENA_NIL;
 		offset = a->free_head[larger];
 	}
-	got = arena_unlink_free(a, offset);
-	WE_ASSERT(got >= need);
-	if (got - need >= ARENA_BLOCK_MIN) {
-		/* The block after keeps prev_free: the remainder is now before it. */
-		arena_push_free(a, offset + need, got - need);
-	} else {
-		*slack = (unsigned)((got - need) / ARENA_GRANULE);
-		arena_set_prev_free(a, offset + got, false);
-	}
+	arena_take_free(a, offset, need, slack);
 	return offset;
 }
+
 
 int arena_init(struct arena *a, void *mem, uint64_t bytes)
 {
@@ -249,22 +259,13 @@ int arena_init(struct arena *a, void *mem, uint64_t bytes)
 	return 0;
 }
 
-int arena_alloc_item(struct arena *a, uint8_t key_len, uint32_t value_len, uint32_t stored_len,
-		     uint64_t *offset)
+/* The header of an item in the block just taken at off, counted in use. */
+static void arena_item_init(struct arena *a, uint64_t off, uint8_t key_len, uint32_t value_len,
+			    uint32_t stored_len, uint64_t need, unsigned slack)
 {
-	uint64_t need = arena_item_bytes(key_len, stored_len);
-	unsigned slack;
-	uint64_t off;
-	struct arena_item *it;
-
-	WE_ASSERT(value_len <= ARENA_VALUE_MAX);
-	WE_ASSERT(stored_len <= value_len);
-	off = arena_take_block(a, need, &slack);
-	if (off == ARENA_NIL)
-		return -ENOSPC;
-
 	/* Free blocks never touch, so the block before a taken one is in use. */
-	it = arena_item_at(a, off);
+	struct arena_item *it = arena_item_at(a, off);
+
 	memset(it, 0, sizeof(*it));
 	it->value_len = value_len;
 	it->key_len = key_len;
@@ -275,8 +276,94 @@ int arena_alloc_item(struct arena *a, uint8_t key_len, uint32_t value_len, uint3
 	WE_ASSERT(arena_item_block_bytes(it) == need + slack * ARENA_GRANULE);
 	a->used_bytes += need + slack * ARENA_GRANULE;
 	a->items++;
+}
+
+int arena_alloc_item(struct arena *a, uint8_t key_len, uint32_t value_len, uint32_t stored_len,
+		     uint64_t *offset)
+{
+	uint64_t need = arena_item_bytes(key_len, stored_len);
+	unsigned slack;
+	uint64_t off;
+
+	WE_ASSERT(value_len <= ARENA_VALUE_MAX);
+	WE_ASSERT(stored_len <= value_len);
+	off = arena_take_block(a, need, &slack);
+	if (off == ARENA_NIL)
+		return -ENOSPC;
+	arena_item_init(a, off, key_len, value_len, stored_len, need, slack);
 	*offset = off;
 	return 0;
+}
+
+/* Probes per class for a hole: bounds the work of one move. */
+#define ARENA_HOLE_PROBES 4
+
+/* Smallest size a free block of class c can have. */
+static uint64_t arena_class_min(unsigned c)
+{
+	unsigned r, msb;
+
+	if (c < ARENA_EXACT_CLASSES)
+		return ARENA_BLOCK_MIN + (uint64_t)c * ARENA_GRANULE;
+	r = c - ARENA_EXACT_CLASSES;
+	msb = ARENA_RANGE_LOG2_MIN + r / 4;
+	return (uint64_t)(4 + r % 4) << (msb - 2);
+}
+
+/* A free block of need..max_hole - 1 bytes, other than the one at not_at:
+ * the smallest classes first (a hole filled exactly is one hole fewer), a
+ * few probes each. ARENA_NIL when none. */
+static uint64_t arena_find_hole(const struct arena *a, uint64_t need, uint64_t max_hole,
+				uint64_t not_at)
+{
+	for (unsigned c = arena_class(need); c < ARENA_CLASSES && arena_class_min(c) < max_hole;
+	     c = arena_class_next_nonempty(a, c)) {
+		uint64_t off = a->free_head[c];
+
+		for (unsigned probe = 0; probe < ARENA_HOLE_PROBES && off != ARENA_NIL; probe++) {
+			uint64_t bytes = arena_free_size(arena_free_at(a, off));
+
+			if (bytes >= need && bytes < max_hole && off != not_at)
+				return off;
+			off = arena_free_at(a, off)->next;
+		}
+	}
+	return ARENA_NIL;
+}
+
+int arena_alloc_item_in_hole(struct arena *a, uint8_t key_len, uint32_t value_len,
+			     uint32_t stored_len, uint64_t max_hole, uint64_t not_at,
+			     uint64_t *offset)
+{
+	uint64_t need = arena_item_bytes(key_len, stored_len);
+	uint64_t off = arena_find_hole(a, need, max_hole, not_at);
+	unsigned slack;
+
+	WE_ASSERT(stored_len <= value_len && value_len <= ARENA_VALUE_MAX);
+	if (off == ARENA_NIL)
+		return -ENOSPC;
+	arena_take_free(a, off, need, &slack);
+	arena_item_init(a, off, key_len, value_len, stored_len, need, slack);
+	*offset = off;
+	return 0;
+}
+
+uint64_t arena_free_around(const struct arena *a, uint64_t offset)
+{
+	const struct arena_item *it = arena_item_at(a, offset);
+	uint64_t end = offset + arena_item_block_bytes(it), bytes = 0;
+
+	if (it->prev_free)
+		bytes += arena_footer(a, offset);
+	if (end < a->bump_offset && arena_free_at(a, end)->free)
+		bytes += arena_free_size(arena_free_at(a, end));
+	return bytes;
+}
+
+uint64_t arena_block_at(const struct arena *a, uint64_t offset, bool *is_free)
+{
+	*is_free = arena_free_at(a, offset)->free;
+	return arena_block_size(a, offset);
 }
 
 bool arena_reuse_item(struct arena *a, uint64_t offset, uint32_t value_len, uint32_t stored_len)
@@ -355,6 +442,8 @@ void arena_free_item(struct arena *a, uint64_t offset)
 	}
 	if (end < a->bump_offset && arena_free_at(a, end)->free)
 		end += arena_unlink_free(a, end);
+	if (a->walk > start && a->walk < end)
+		a->walk = start; /* its block was merged: where it now starts */
 
 	if (end == a->bump_offset) {
 		a->bump_offset = start; /* the tail grows back */
@@ -402,7 +491,7 @@ static bool arena_check_lists(const struct arena *a)
 bool arena_check_invariants(const struct arena *a, uint64_t live_items, uint64_t live_bytes)
 {
 	uint64_t items = 0, item_bytes = 0, free_blocks = 0, free_bytes = 0;
-	bool prev_free = false;
+	bool prev_free = false, walk_found = a->walk >= a->bump_offset;
 	uint64_t off = 0;
 
 	if (a->bytes % ARENA_GRANULE != 0 || a->bump_offset > a->bytes ||
@@ -426,10 +515,11 @@ bool arena_check_invariants(const struct arena *a, uint64_t live_items, uint64_t
 			items++;
 			item_bytes += size;
 		}
+		walk_found |= off == a->walk;
 		prev_free = f->free;
 		off += size;
 	}
-	if (prev_free)
+	if (prev_free || !walk_found)
 		return false; /* a free block at the tail's edge should have rejoined it */
 	return items == live_items && item_bytes == live_bytes && items == a->items &&
 	       item_bytes == a->used_bytes && free_blocks == a->free_blocks &&

@@ -5,6 +5,9 @@
  *   arena_reuse_item        arena.c  fit new value lengths into an item's block
  *   arena_shrink_item       arena.c  a smaller stored value in place, the rest freed
  *   arena_free_item         arena.c  give an item's block back (merging neighbours)
+ *   arena_alloc_item_in_hole arena.c  a block for an item from a free hole only (compaction)
+ *   arena_free_around       arena.c  free bytes touching an item's block
+ *   arena_block_at          arena.c  size of the block at an offset, and whether free
  *   arena_check_invariants  arena.c  O(n) walk of every block and free list
  *   arena_item_at, arena_item_key, arena_item_value, ...  inline, below
  *
@@ -122,6 +125,10 @@ struct arena {
 	uint64_t free_large_bytes; /* of them, in blocks of ARENA_LARGE_BLOCK or more */
 	uint64_t free_blocks; /* blocks on the free lists */
 	uint64_t items;       /* live items */
+	uint64_t walk;        /* compaction's place: a block's start, or bump_offset
+			       * and beyond (the walk starts over); a free that merges
+			       * the block starting there moves it to the merged
+			       * block's start */
 	uint64_t nonempty[ARENA_CLASS_WORDS]; /* bit c: free_head[c] != ARENA_NIL */
 	uint64_t free_head[ARENA_CLASSES];    /* offset of the first free block */
 };
@@ -163,6 +170,22 @@ void arena_shrink_item(struct arena *a, uint64_t offset, uint32_t stored_len);
 /* Returns the item's block, merged with free neighbours, to a free list (or
  * to the untouched tail when it ends there). */
 void arena_free_item(struct arena *a, uint64_t offset);
+
+/* As arena_alloc_item, but only from a free block (never the untouched
+ * tail) smaller than max_hole bytes and not at offset not_at: how
+ * compaction moves an item out of a place where its block would merge free
+ * neighbours (max_hole: what the merge gives; not_at: the free block right
+ * after it, which the item would only slide into) into a hole, so that the
+ * largest free blocks grow. -ENOSPC, nothing changed, when no such hole is
+ * found (a few probes per class). */
+int arena_alloc_item_in_hole(struct arena *a, uint8_t key_len, uint32_t value_len,
+			     uint32_t stored_len, uint64_t max_hole, uint64_t not_at,
+			     uint64_t *offset) we_must_check;
+/* Bytes of the free blocks just before and just after the live item at offset. */
+uint64_t arena_free_around(const struct arena *a, uint64_t offset);
+/* Size of the block at offset (< bump_offset, the start of a block), and
+ * whether it is free: a walk of the arena, block after block. */
+uint64_t arena_block_at(const struct arena *a, uint64_t offset, bool *is_free);
 
 /* Walks every block from 0 to bump_offset (sizes tile the area, boundary
  * tags agree, no two free blocks touch) and every free list (links, classes,

@@ -230,12 +230,15 @@ void shard_set_promote_level(struct shard *s, uint8_t level);
 void shard_set_evict_on_put(struct shard *s, bool on);
 /* The memory budget kept at the moment of a write: while set (the tiers
  * on), a PUT that finds the arena full runs up to SHARD_ROOM_STEPS
- * demotion steps with policy p (a copy is kept) from a cursor of the
+ * steps, each a compaction step (SHARD_ROOM_COMPACT_BLOCKS blocks) and a
+ * demotion step with policy p (a copy is kept) from a cursor of the
  * shard's own, trying again after each, before it evicts (a cache) or
  * answers NO_SPACE. The worker's steps between bursts keep ahead of
  * writes at a steady rate; this covers a burst that outruns them. NULL
  * turns it off. */
 #define SHARD_ROOM_STEPS 16
+#define SHARD_ROOM_COMPACT_BLOCKS 64
+#define SHARD_ROOM_COMPACT_MOVES 8
 void shard_set_make_room(struct shard *s, const struct shard_demote_policy *p);
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out);
 /* One whole pass that compresses every raw item whose value compresses
@@ -244,6 +247,18 @@ void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out);
  * tiers into the same memory (it loads values raw). Returns the items
  * moved down a tier. */
 uint64_t shard_compress_all(struct shard *s, bool deep);
+
+/* Compaction of the arena: items keep their place for life, so tier moves,
+ * stubs and deletes leave free holes between them, each too small for the
+ * next PUT or the next raw item. A step walks at most max_blocks blocks of
+ * the arena from where the last step stopped (the arena keeps the place,
+ * starting over at the end) and moves each item that has a free neighbour into a free hole smaller
+ * than the block its leaving makes (never into the untouched tail), at most
+ * max_moves of them: the largest free blocks grow, and the memory held in
+ * pieces comes back as room. A move is an allocation, a copy and a switch
+ * of the index slot, as a tier move: keys, values, tiers and temperatures
+ * stay. Returns the items moved. */
+unsigned shard_compact_step(struct shard *s, unsigned max_blocks, unsigned max_moves);
 /* One demotion step from cur; returns items demoted, or -EINVAL. Done when
  * shard_scan_done(s, cur). Refreshes the temperature epoch of every item
  * it passes (temperature.h). */

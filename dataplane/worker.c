@@ -476,6 +476,33 @@ static void worker_tier_step(struct worker *w, bool busy)
 		w->tier_pass_tick = w->tier_tick;
 }
 
+/* Compaction (shard_compact_step) while the room (untouched, and free in
+ * large blocks) is under WORKER_COMPACT_ROOM_PCT % of the arena and more
+ * than 1 / WORKER_COMPACT_PIECES_DIV of it is free in smaller pieces: tier
+ * moves, stubs and deletes leave holes between items, which neither a raw
+ * item nor a burst of PUTs can use. A step walks 64 blocks and moves at
+ * most 8 items (copies of up to a few KiB each, a few microseconds), every
+ * iteration while so: the tiers' step under pressure runs as often. */
+#define WORKER_COMPACT_ROOM_PCT 25
+#define WORKER_COMPACT_PIECES_DIV 16
+#define WORKER_COMPACT_BLOCKS 64
+#define WORKER_COMPACT_MOVES 8
+
+static void worker_compact_step(struct worker *w)
+{
+	struct shard_counters c;
+	uint64_t pieces;
+
+	shard_read_counters(w->exec.shard, &c);
+	pieces = c.arena_free_bytes - c.arena_free_large_bytes;
+	if (pieces * WORKER_COMPACT_PIECES_DIV <= c.arena_bytes ||
+	    (c.arena_untouched_bytes + c.arena_free_large_bytes) * 100 >=
+		    c.arena_bytes * WORKER_COMPACT_ROOM_PCT)
+		return;
+	w->stats.compact_moves +=
+		shard_compact_step(w->exec.shard, WORKER_COMPACT_BLOCKS, WORKER_COMPACT_MOVES);
+}
+
 void worker_heartbeat_load(const struct worker *w, uint64_t *iterations, uint64_t *at_ns)
 {
 	*iterations = __atomic_load_n(&w->published_iterations, __ATOMIC_RELAXED);
@@ -676,8 +703,10 @@ static void worker_service(struct worker *w, bool busy)
 	}
 	if (unlikely(w->run_held))
 		worker_run_held(w);
-	if (w->tiers)
+	if (w->tiers) {
 		worker_tier_step(w, busy);
+		worker_compact_step(w);
+	}
 	if (unlikely(worker_archive_active(w)))
 		worker_archive_service(w);
 	if (unlikely(ckpt_scan_active(&w->ckpt))) {

@@ -515,6 +515,61 @@ static void test_random_alloc_free_keeps_items_intact(void **state)
 	free(live);
 }
 
+/* Compaction's allocation takes only a free hole smaller than its bound and
+ * not at not_at, never the untouched tail; free_around and block_at see the
+ * neighbours; a free that merges the block at the walk's place moves the
+ * place to the merged block's start. */
+static void test_alloc_in_hole_and_walk(void **state)
+{
+	struct fixture *f = *state;
+	struct arena *a = &f->a;
+	uint64_t x = alloc_ok(a, 1, value_for_block(64));
+	uint64_t h1 = alloc_ok(a, 1, value_for_block(96));
+	uint64_t b = alloc_ok(a, 1, value_for_block(64));
+	uint64_t h2 = alloc_ok(a, 1, value_for_block(160));
+	uint64_t c = alloc_ok(a, 1, value_for_block(64));
+	uint64_t keep = alloc_ok(a, 1, value_for_block(96));
+	uint64_t untouched, off = ARENA_NIL;
+	uint32_t v64 = value_for_block(64), v100 = value_for_block(104);
+	bool is_free;
+
+	arena_free_item(a, h1);
+	arena_free_item(a, h2);
+	untouched = arena_untouched_bytes(a);
+	/* holes of 96 and 160: none under 96, the tail never */
+	assert_int_equal(arena_alloc_item_in_hole(a, 1, v64, v64, 96, ARENA_NIL, &off), -ENOSPC);
+	/* 104 bytes: only the 160-byte hole, which not_at excludes */
+	assert_int_equal(arena_alloc_item_in_hole(a, 1, v100, v100, 4096, h2, &off), -ENOSPC);
+	assert_int_equal(a->free_blocks, 2);
+	assert_int_equal(arena_untouched_bytes(a), untouched);
+	assert_int_equal(arena_free_around(a, b), 96 + 160);
+	assert_int_equal(arena_free_around(a, x), 96);
+	assert_int_equal(arena_free_around(a, keep), 0);
+	/* under 97: the 96-byte hole, split (32 left free) */
+	assert_int_equal(arena_alloc_item_in_hole(a, 1, v64, v64, 97, ARENA_NIL, &off), 0);
+	assert_int_equal(off, h1);
+	assert_int_equal(arena_item_at(a, off)->value_len, v64);
+	assert_int_equal(arena_untouched_bytes(a), untouched);
+	assert_int_equal(arena_block_at(a, h1 + 64, &is_free), 32);
+	assert_true(is_free);
+	assert_int_equal(arena_block_at(a, b, &is_free), 64);
+	assert_false(is_free);
+	assert_true(arena_check_invariants(a, 5, 64 * 4 + 96));
+	/* the walk's place follows merges */
+	a->walk = h2;
+	arena_free_item(a, c); /* merges into h2's block, which starts where it did */
+	assert_int_equal(a->walk, h2);
+	assert_true(arena_check_invariants(a, 4, 64 * 3 + 96));
+	arena_free_item(a, b); /* the 32 left of h1, b, h2 and c: one block */
+	assert_int_equal(a->walk, h1 + 64);
+	assert_int_equal(arena_block_at(a, h1 + 64, &is_free), 32 + 64 + 160 + 64);
+	assert_true(arena_check_invariants(a, 3, 64 * 2 + 96));
+	a->walk = keep;
+	arena_free_item(a, keep); /* rejoins the tail with the block before it */
+	assert_true(a->walk >= a->bump_offset);
+	assert_true(arena_check_invariants(a, 2, 64 * 2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +588,7 @@ int main(void)
 		ARENA_TEST(test_check_detects_corrupt_free_block, setup_64k),
 		ARENA_TEST(test_init_rejects_bad_memory, setup_64k),
 		ARENA_TEST(test_random_alloc_free_keeps_items_intact, setup_64m),
+		ARENA_TEST(test_alloc_in_hole_and_walk, setup_64k),
 #undef ARENA_TEST
 	};
 
