@@ -15,7 +15,8 @@
 # Values are incompressible (random) by default, so the compressed tiers do
 # not hide the disk; VALUE_KIND text or json (the blaster's) shows what they
 # add: how many GETs memory serves, raw or compressed, within the budget. Each line: GETs/s, latency p50 / p99 / p99.9, and where the
-# GETs found their items; the last line the disk/memory ratios.
+# GETs found their items, then how the arenas' memory is used and the items
+# per tier at the end; the last line the disk/memory ratios.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-build}" && pwd)
@@ -67,6 +68,11 @@ run() { # LABEL DIST ARENA_MB DP_OPTIONS...
     (d("event_horizon") + d("photon_sphere") + d("deep_cache") + d("singularity")) as $all |
     "\($l): \(.run.throughput.answered_per_s | floor) GETs/s, latency p50 \(.run.latency_ns.p50 / 1000 | floor) us, p99 \(.run.latency_ns.p99 / 1000 | floor) us, p99.9 \(.run.latency_ns.p99_9 / 1000 | floor) us, errors \(.run.errors); found raw \(100 * d("event_horizon") / ($all + 0.000001) | floor) %, compressed \(100 * (d("photon_sphere") + d("deep_cache")) / ($all + 0.000001) | floor) %, on disk \(100 * d("singularity") / ($all + 0.000001) | floor) %; items on disk \([$s.result.shards[].tiers.singularity.items] | add)"' \
     "$WORK/run.json"
+  # where the memory went: arena used, free in pieces (under 2 KiB: no room
+  # for a burst, see compact_moves), room; items per tier
+  echo "$st" | jq -r '[.result.shards[]] as $s | def t($n): [$s[][$n]] | add;
+    def ti($n): [$s[].tiers[$n].items] | add;
+    "  arena used \(100 * t("arena_used_bytes") / t("arena_bytes") | floor) %, free in pieces \(100 * (t("arena_free_bytes") - t("arena_free_large_bytes")) / t("arena_bytes") | floor) %, room \(100 * (t("arena_free_large_bytes") + t("arena_untouched_bytes")) / t("arena_bytes") | floor) %; items raw \(ti("event_horizon")), LZ4 \(ti("photon_sphere")), LZ4-HC \(ti("deep_cache")), disk \(ti("singularity"))"'
   testnet_stop_dataplane || true
 }
 echo "disk_tier: $KEYS keys, $VSIZE-byte $KIND values, GET-only, window 16, $SECS s; budget $PCT % of the data = $MB MiB per worker (2 workers)"
