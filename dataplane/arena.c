@@ -447,6 +447,8 @@ void arena_free_item(struct arena *a, uint64_t offset)
 
 	if (end == a->bump_offset) {
 		a->bump_offset = start; /* the tail grows back */
+		if (a->walk > start)
+			a->walk = start; /* at the tail's start: new blocks begin there */
 		return;
 	}
 	arena_push_free(a, start, end - start);
@@ -491,7 +493,7 @@ static bool arena_check_lists(const struct arena *a)
 bool arena_check_invariants(const struct arena *a, uint64_t live_items, uint64_t live_bytes)
 {
 	uint64_t items = 0, item_bytes = 0, free_blocks = 0, free_bytes = 0;
-	bool prev_free = false, walk_found = a->walk >= a->bump_offset;
+	bool prev_free = false, walk_found = a->walk == a->bump_offset;
 	uint64_t off = 0;
 
 	if (a->bytes % ARENA_GRANULE != 0 || a->bump_offset > a->bytes ||

@@ -126,9 +126,9 @@ struct arena {
 	uint64_t free_blocks; /* blocks on the free lists */
 	uint64_t items;       /* live items */
 	uint64_t walk;        /* compaction's place: a block's start, or bump_offset
-			       * and beyond (the walk starts over); a free that merges
-			       * the block starting there moves it to the merged
-			       * block's start */
+			       * (the walk starts over); a free that merges the block
+			       * starting there moves it to the merged block's start,
+			       * a tail that grows back below it to the tail's start */
 	uint64_t nonempty[ARENA_CLASS_WORDS]; /* bit c: free_head[c] != ARENA_NIL */
 	uint64_t free_head[ARENA_CLASSES];    /* offset of the first free block */
 };

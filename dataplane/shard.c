@@ -186,6 +186,7 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	uint64_t offset;
 	struct arena_item *it;
 	uint16_t temperature;
+	bool compacting = true; /* until a compaction step moves nothing */
 
 	shard_count_access(s);
 	if (we_unlikely(s->evict_on_put))
@@ -215,11 +216,12 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 
 		if (indexable && arena_alloc_item(&s->arena, key_len, value_len, value_len, &offset) == 0)
 			break;
-		/* The tiers make room first: a few demotion steps. They may
-		 * move the item being overwritten: its slot is looked up again. */
-		if (indexable && s->make_room && room_steps < SHARD_ROOM_STEPS) {
+		/* Room is made first: compaction, and demotion with the tiers
+		 * on. Both may move the item being overwritten: its slot is
+		 * looked up again. */
+		if (indexable && room_steps < SHARD_ROOM_STEPS &&
+		    shard_make_room_step(s, arena_item_bytes(key_len, value_len), &compacting)) {
 			room_steps++;
-			shard_make_room_step(s);
 			if (slot != NULL)
 				slot = shard_find(s, hash, key, key_len);
 			continue;
@@ -336,6 +338,7 @@ void shard_read_counters(const struct shard *s, struct shard_counters *out)
 		.nbuckets = s->table.nbuckets, .noverflow = s->table.noverflow });
 	out->overflow_buckets_used = s->table.overflow_used;
 	out->put_no_space = s->put_no_space;
+	out->compact_moves = s->compact_moves;
 }
 
 /* State of shard_check_invariants' walk over the index. */

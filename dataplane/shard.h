@@ -53,6 +53,7 @@ struct shard_counters {
 	uint64_t index_bytes;        /* memory of the index */
 	uint64_t overflow_buckets_used;
 	uint64_t put_no_space;       /* PUTs refused: index or arena full */
+	uint64_t compact_moves;      /* items moved by compaction (shard_compact_step) */
 };
 
 /* Every field of struct shard_counters, for code that copies or prints them
@@ -60,8 +61,8 @@ struct shard_counters {
 #define SHARD_COUNTER_FIELDS(X)                                                                    \
 	X(items) X(arena_used_bytes) X(arena_free_bytes) X(arena_free_large_bytes)                 \
 	X(arena_untouched_bytes) X(arena_bytes) X(index_bytes) X(overflow_buckets_used)          \
-	X(put_no_space)
-_Static_assert(sizeof(struct shard_counters) == 9 * sizeof(uint64_t),
+	X(put_no_space) X(compact_moves)
+_Static_assert(sizeof(struct shard_counters) == 10 * sizeof(uint64_t),
 	       "SHARD_COUNTER_FIELDS must list every field of struct shard_counters");
 
 struct shard; /* opaque outside shard.c; size from shard_sizeof() */
@@ -228,14 +229,16 @@ void shard_set_promote_level(struct shard *s, uint8_t level);
  * item used more often lately is declined: answered OK (a cached write may
  * be evicted at any moment), not stored, counted in `rejected`. */
 void shard_set_evict_on_put(struct shard *s, bool on);
-/* The memory budget kept at the moment of a write: while set (the tiers
- * on), a PUT that finds the arena full runs up to SHARD_ROOM_STEPS
- * steps, each a compaction step (SHARD_ROOM_COMPACT_BLOCKS blocks) and a
- * demotion step with policy p (a copy is kept) from a cursor of the
- * shard's own, trying again after each, before it evicts (a cache) or
- * answers NO_SPACE. The worker's steps between bursts keep ahead of
- * writes at a steady rate; this covers a burst that outruns them. NULL
- * turns it off. */
+/* Room made at the moment of a write: a PUT that finds no block for its
+ * item runs up to SHARD_ROOM_STEPS steps, trying again after each, before
+ * it evicts (a cache) or answers NO_SPACE. A step compacts the arena
+ * (shard_compact_step, SHARD_ROOM_COMPACT_BLOCKS blocks) while the free
+ * memory, in pieces, would hold the item and the step before moved
+ * something, tiers on or off; and while set (the tiers on: the memory
+ * budget kept at the moment of a write) it runs a demotion step with
+ * policy p (a copy is kept) from a cursor of the shard's own. The
+ * worker's steps between bursts keep ahead of writes at a steady rate;
+ * this covers a burst that outruns them. NULL turns the demotion off. */
 #define SHARD_ROOM_STEPS 16
 #define SHARD_ROOM_COMPACT_BLOCKS 64
 #define SHARD_ROOM_COMPACT_MOVES 8

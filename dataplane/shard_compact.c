@@ -53,6 +53,7 @@ unsigned shard_compact_step(struct shard *s, unsigned max_blocks, unsigned max_m
 		 * block the old one merges into, which the next turn passes. */
 		arena_free_item(a, off);
 		moved++;
+		s->compact_moves++;
 	}
 	return moved;
 }

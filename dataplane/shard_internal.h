@@ -21,6 +21,7 @@ struct shard {
 	struct arena arena;
 	const struct keyhash_secret *secret;
 	uint64_t put_no_space;
+	uint64_t compact_moves;
 	/* The event horizon cache (shard_tier.c): the cooling clock, the
 	 * items and bytes of each tier, and two buffers of the largest value
 	 * a compressed tier takes: a GET's decompressed value (valid until
@@ -137,9 +138,12 @@ static inline void shard_count_access(struct shard *s)
 /* The index slot of a live item (found by its key) and the key's hash. */
 uint64_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash);
 struct arena_item *shard_evict_pick(struct shard *s, uint64_t need);
-/* One demotion step with the room policy from the room cursor (a PUT that
- * found no room, shard_set_make_room). */
-void shard_make_room_step(struct shard *s);
+/* One step of making room for a PUT that found no block of need bytes
+ * (shard_set_make_room): a compaction step while *compacting (cleared when
+ * one moves nothing) and the free bytes would hold need, then, while
+ * make_room is set, a demotion step with the room policy from the room
+ * cursor. Returns false when it did neither: nothing left to try. */
+bool shard_make_room_step(struct shard *s, uint64_t need, bool *compacting);
 /* Delete a live item and count it evicted. */
 void shard_evict_item(struct shard *s, struct arena_item *it);
 /* Admission: whether the new key with this hash was used at least as often

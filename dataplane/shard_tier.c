@@ -73,15 +73,23 @@ void shard_set_make_room(struct shard *s, const struct shard_demote_policy *p)
 		s->room_policy = *p;
 }
 
-void shard_make_room_step(struct shard *s)
+bool shard_make_room_step(struct shard *s, uint64_t need, bool *compacting)
 {
+	bool tried = false;
+
 	/* Free memory in pieces comes together first: it costs copies, not
 	 * compression, and keeps items in their tier. */
-	if (s->arena.free_bytes - s->arena.free_large_bytes >= ARENA_LARGE_BLOCK)
-		(void)shard_compact_step(s, SHARD_ROOM_COMPACT_BLOCKS, SHARD_ROOM_COMPACT_MOVES);
+	if (*compacting && s->arena.free_bytes >= need) {
+		*compacting = shard_compact_step(s, SHARD_ROOM_COMPACT_BLOCKS,
+						 SHARD_ROOM_COMPACT_MOVES) != 0;
+		tried = *compacting;
+	}
+	if (!s->make_room)
+		return tried;
 	if (shard_scan_done(s, &s->room_cursor))
 		s->room_cursor = (struct shard_scan){0};
 	(void)shard_demote_step(s, &s->room_cursor, &s->room_policy);
+	return true;
 }
 
 uint64_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash)

@@ -499,8 +499,7 @@ static void worker_compact_step(struct worker *w)
 	    (c.arena_untouched_bytes + c.arena_free_large_bytes) * 100 >=
 		    c.arena_bytes * WORKER_COMPACT_ROOM_PCT)
 		return;
-	w->stats.compact_moves +=
-		shard_compact_step(w->exec.shard, WORKER_COMPACT_BLOCKS, WORKER_COMPACT_MOVES);
+	(void)shard_compact_step(w->exec.shard, WORKER_COMPACT_BLOCKS, WORKER_COMPACT_MOVES);
 }
 
 void worker_heartbeat_load(const struct worker *w, uint64_t *iterations, uint64_t *at_ns)

@@ -97,7 +97,6 @@
 	X(move_failed, "region moves this worker could not complete (shard or log full)")     \
 	X(tier_passes, "demotion passes begun over the shard (--tiers on)")                  \
 	X(tier_pressure_passes, "demotion passes begun with the arena over 85% used")      \
-	X(compact_moves, "items moved to gather the arena's free memory in pieces (--tiers on)") \
 	X(req_get_archived, "GETs that found their item in the disk tier (answered after a read)") \
 	X(req_busy_fetch_full, "GETs of archived items refused BUSY: fetch table full")      \
 	X(req_get_archive_failed, "GETs of archived items answered IO_ERROR (read failed)")  \

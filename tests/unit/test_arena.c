@@ -566,8 +566,19 @@ static void test_alloc_in_hole_and_walk(void **state)
 	assert_true(arena_check_invariants(a, 3, 64 * 2 + 96));
 	a->walk = keep;
 	arena_free_item(a, keep); /* rejoins the tail with the block before it */
-	assert_true(a->walk >= a->bump_offset);
+	assert_int_equal(a->walk, a->bump_offset);
 	assert_true(arena_check_invariants(a, 2, 64 * 2));
+	/* at the tail's start, the place stays there as the tail shrinks:
+	 * blocks cut from the tail later begin where it is */
+	{
+		uint64_t t1 = alloc_ok(a, 1, value_for_block(64));
+
+		a->walk = a->bump_offset;
+		arena_free_item(a, t1);
+		assert_int_equal(a->walk, t1);
+		assert_int_equal(alloc_ok(a, 1, value_for_block(128)), t1);
+		assert_true(arena_check_invariants(a, 3, 64 * 2 + 128));
+	}
 }
 
 int main(void)

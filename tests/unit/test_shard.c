@@ -388,6 +388,52 @@ static void test_arena_full_keeps_old_value(void **state)
 	fixture_free(f);
 }
 
+/* Tiers off: a PUT that finds no block, while the free memory in pieces
+ * would hold its item, compacts the arena and is stored; every other item
+ * keeps its value. With less free memory than the item it is NO_SPACE. */
+static void test_put_compacts_fragmented_arena(void **state)
+{
+	struct fixture *f = fixture_new(1000, 56 * 100);
+	struct shard *s = f->s;
+	uint8_t value[32], big[200];
+	char key[KEY_BUF];
+
+	(void)state;
+	memset(big, 'L', sizeof(big));
+	for (unsigned n = 0; n < 100; n++) {
+		snprintf(key, sizeof(key), "key-%011u", n);
+		memset(value, 'a' + n % 26, sizeof(value));
+		assert_int_equal(put(s, key, 16, value, 32), WE_STATUS_OK);
+	}
+	/* every other item goes: 50 holes of 56 bytes, none touching another */
+	for (unsigned n = 0; n < 100; n += 2) {
+		snprintf(key, sizeof(key), "key-%011u", n);
+		assert_int_equal(del(s, key, 16), WE_STATUS_OK);
+	}
+	assert_int_equal(counters(s).arena_free_bytes, 50 * 56);
+	assert_true(put(s, "big-one-value-01", 16, big, sizeof(big)) == WE_STATUS_OK);
+	check_value(s, "big-one-value-01", 16, big, sizeof(big));
+	for (unsigned n = 1; n < 100; n += 2) {
+		snprintf(key, sizeof(key), "key-%011u", n);
+		memset(value, 'a' + n % 26, sizeof(value));
+		check_value(s, key, 16, value, 32);
+	}
+	assert_int_equal(counters(s).put_no_space, 0);
+	assert_true(counters(s).compact_moves > 0);
+	assert_true(shard_check_invariants(s));
+	/* 2800 - 224 bytes left: a 3000-byte item does not fit however packed */
+	{
+		uint8_t huge[3000];
+
+		memset(huge, 'H', sizeof(huge));
+		assert_int_equal(put(s, "huge-one-value-1", 16, huge, sizeof(huge)),
+				 WE_STATUS_NO_SPACE);
+	}
+	assert_int_equal(counters(s).put_no_space, 1);
+	assert_true(shard_check_invariants(s));
+	fixture_free(f);
+}
+
 /* When the index is full (random keys beyond its capacity), a new key is
  * refused with NO_SPACE and nothing changes, while existing keys can still
  * be overwritten and read. */
@@ -724,6 +770,7 @@ int main(void)
 		cmocka_unit_test(test_every_value_size),
 		cmocka_unit_test(test_arena_full_keeps_old_value),
 		cmocka_unit_test(test_index_full_keeps_old_values),
+		cmocka_unit_test(test_put_compacts_fragmented_arena),
 		cmocka_unit_test(test_capacity_and_overhead),
 		cmocka_unit_test(test_random_against_model),
 		cmocka_unit_test(test_random_with_tight_arena),

@@ -176,6 +176,7 @@ static void test_fragmented_arena(void **state)
 		      (unsigned long long)room0, (unsigned long long)room1,
 		      (unsigned long long)c1.arena_bytes, (unsigned long long)c1.arena_free_bytes);
 	assert_true(moved > 0);
+	assert_int_equal(c1.compact_moves - c0.compact_moves, moved);
 	assert_memory_equal(&t0, &t1, sizeof(t0)); /* tiers, bytes, hits: all kept */
 	assert_int_equal(c1.items, c0.items);
 	/* the same items; only their slack (under a minimum block) may differ */
