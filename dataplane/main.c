@@ -140,8 +140,7 @@ static int main_setup_workers(struct dataplane *st)
 			return -ENOMEM;
 		w->exec.sampler = &w->access;
 		w->tiers = st->cfg.tiers;
-		w->evict = st->cfg.evict;
-		shard_set_track_reads(shard, w->tiers);
+		w->evict = st->cfg.evict; /* the shard follows at the worker's start */
 		w->exec.fwd_to = w->fwd_to;
 		if (ctl_ring_init(&w->ctl, w->ctl_cells, WORKER_CTL_RING_CAP) != 0)
 			return -EINVAL;

@@ -443,10 +443,13 @@ static bool worker_may_evict(const struct worker *w)
 	       (w->exec.log == NULL || w->exec.durability_default == PROTO_DUR_WEAK);
 }
 
-/* What the shard does for a PUT that finds the arena full: with the tiers
- * on it compresses (the pressure policy) and, in a cache, evicts. */
-static void worker_shard_room_modes(struct worker *w)
+/* The shard's modes that follow the tier settings, set in one place (at
+ * the worker's start and after each setting): with the tiers on, reads
+ * warm items, and a PUT that finds the arena full compresses (the pressure
+ * policy) and, in a cache, evicts. */
+static void worker_shard_modes(struct worker *w)
 {
+	shard_set_track_reads(w->exec.shard, w->tiers);
 	shard_set_make_room(w->exec.shard, w->tiers ? &worker_tier_pressure_policy : NULL);
 	shard_set_evict_on_put(w->exec.shard, w->tiers && worker_may_evict(w));
 }
@@ -554,7 +557,6 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 		break;
 	case SETTING_TIERS:
 		w->tiers = v != 0;
-		shard_set_track_reads(w->exec.shard, w->tiers);
 		break;
 	case SETTING_EVICT:
 		w->evict = v != 0;
@@ -563,7 +565,7 @@ static void worker_apply_setting(struct worker *w, int32_t id, uint64_t v)
 		w->stats.ctl_unknown++;
 		return;
 	}
-	worker_shard_room_modes(w);
+	worker_shard_modes(w);
 }
 
 void worker_move_env(struct worker *w, struct move_env *env)
@@ -762,7 +764,7 @@ int worker_main(void *arg)
 	worker_gauges_publish(w, we_monotonic_ns());
 	w->exec.token_epoch = addr_token_epoch(we_monotonic_ns());
 	/* Its log and default durability are known now (durability.c). */
-	worker_shard_room_modes(w);
+	worker_shard_modes(w);
 	for (;;) {
 		uint32_t ctl = __atomic_load_n(&worker_control, __ATOMIC_ACQUIRE);
 		unsigned n_rx, n_ring;

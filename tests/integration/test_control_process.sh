@@ -172,7 +172,9 @@ else
 fi
 
 kill -KILL "$WC_PID"; wait "$WC_PID" 2>/dev/null || true; WC_PID=""
-[ "$("$REQ" "$DPSOCK" '{"command":"ping"}' | jq -r .ok)" = true ] || fail "the data plane after warp-control was killed"
+ans=$("$REQ" "$DPSOCK" '{"command":"ping"}' 2>&1) || true
+[ "$(echo "$ans" | jq -r .ok 2>/dev/null)" = true ] ||
+  fail "the data plane after warp-control was killed (its answer to ping: '$ans')"
 tn_exec "$BUILD/tools/client/warp-client" --server "$TN_DP_IP" --port 9000 --workers 2 \
   get wc:key >/dev/null || fail "a get while warp-control is down"
 start_wc || fail "warp-control restart on its stale socket"
