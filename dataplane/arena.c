@@ -246,7 +246,6 @@ static uint64_t arena_take_block(struct arena *a, uint64_t need, unsigned *slack
 	return offset;
 }
 
-
 int arena_init(struct arena *a, void *mem, uint64_t bytes)
 {
 	if (mem == NULL || ((uintptr_t)mem % ARENA_GRANULE) != 0 || bytes > ARENA_BYTES_MAX)

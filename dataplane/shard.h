@@ -255,9 +255,9 @@ uint64_t shard_compress_all(struct shard *s, bool deep);
  * stubs and deletes leave free holes between them, each too small for the
  * next PUT or the next raw item. A step walks at most max_blocks blocks of
  * the arena from where the last step stopped (the arena keeps the place,
- * starting over at the end) and moves each item that has a free neighbour into a free hole smaller
- * than the block its leaving makes (never into the untouched tail), at most
- * max_moves of them: the largest free blocks grow, and the memory held in
+ * starting over at the end) and moves each item that has a free neighbour
+ * into a free hole smaller than the block its leaving makes (never into the
+ * untouched tail), at most max_moves of them: the largest free blocks grow, and the memory held in
  * pieces comes back as room. A move is an allocation, a copy and a switch
  * of the index slot, as a tier move: keys, values, tiers and temperatures
  * stay. Returns the items moved. */

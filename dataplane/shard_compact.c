@@ -1,7 +1,7 @@
 /* shard_compact.c - compaction of a shard's arena (see shard.h).
  *
- * DESIGN: the walk goes block after block from a cursor (boundary tags give
- * every block's size). An item touching a free block moves into a hole
+ * DESIGN: the walk goes block after block from the arena's place (boundary
+ * tags give every block's size). An item touching a free block moves into a hole
  * elsewhere that is smaller than what its leaving frees (its block merged
  * with the free neighbours), or into the free block just before it (the
  * item slides left and the free bytes gather behind it), never into the

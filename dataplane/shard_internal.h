@@ -132,11 +132,11 @@ static inline void shard_count_access(struct shard *s)
 		shard_access_tick(s);
 }
 
+/* The index slot of a live item (found by its key) and the key's hash. */
+uint64_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash);
 /* The coldest item of a few chains from the eviction cursor on, preferring
  * one whose freed block gives `need` bytes in one piece (shard_tier.c);
  * NULL when it found none. */
-/* The index slot of a live item (found by its key) and the key's hash. */
-uint64_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash);
 struct arena_item *shard_evict_pick(struct shard *s, uint64_t need);
 /* One step of making room for a PUT that found no block of need bytes
  * (shard_set_make_room): a compaction step while *compacting (cleared when

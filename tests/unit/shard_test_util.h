@@ -1,12 +1,28 @@
-/* shard_test_util.h - helpers shared by the shard's tier tests
- * (test_shard_tier.c, test_shard_archive.c). Include after cmocka.h and
- * shard.h. */
+/* shard_test_util.h - helpers shared by the shard's tier and compaction
+ * tests (test_shard_tier.c, test_shard_archive.c, test_shard_compact.c).
+ * Include after cmocka.h, keyhash.h and shard.h. */
 #ifndef SHARD_TEST_UTIL_H
 #define SHARD_TEST_UTIL_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* An empty shard over fresh 64-byte-aligned memory, with a new random hash
+ * secret: the shard in *s, its memory in *mem (the caller frees both). */
+static inline void shard_test_new(struct shard **s, void **mem, struct keyhash_secret *secret,
+				  uint64_t capacity, uint64_t arena_bytes)
+{
+	struct shard_config cfg = {.capacity_items = capacity, .arena_bytes = arena_bytes,
+				   .hash_secret = secret};
+	size_t bytes = shard_memory_size(&cfg);
+
+	assert_int_equal(keyhash_secret_init(secret), 0);
+	*s = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
+	*mem = aligned_alloc(64, bytes);
+	assert_int_equal(shard_init(*s, *mem, bytes, &cfg), 0);
+}
 
 /* A whole scan of s for the item holding key: its scan copy in *found and
  * true, or false when the key is absent. */

@@ -163,14 +163,7 @@ static void get_archived(unsigned i, const struct shard_archive_ref *ref)
 
 static void shard_new(uint64_t capacity, uint64_t arena_bytes)
 {
-	struct shard_config cfg = {.capacity_items = capacity, .arena_bytes = arena_bytes,
-				   .hash_secret = &secret};
-	size_t bytes = shard_memory_size(&cfg);
-
-	assert_int_equal(keyhash_secret_init(&secret), 0);
-	sh = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
-	mem = aligned_alloc(64, bytes);
-	assert_int_equal(shard_init(sh, mem, bytes, &cfg), 0);
+	shard_test_new(&sh, &mem, &secret, capacity, arena_bytes);
 }
 
 /* KEYS items, version 1 (none compresses), in an 8 MiB arena. */

@@ -18,6 +18,7 @@
 #include "arena.h"
 #include "keyhash.h"
 #include "shard.h"
+#include "shard_test_util.h"
 #include "we_test.h"
 
 #define KEYS 4000
@@ -98,16 +99,8 @@ static uint64_t room(void)
 
 static int setup(void **state)
 {
-	struct shard_config cfg = {.capacity_items = KEYS * 2, .arena_bytes = 2u << 20,
-				   .hash_secret = &secret};
-	size_t bytes;
-
 	(void)state;
-	assert_int_equal(keyhash_secret_init(&secret), 0);
-	bytes = shard_memory_size(&cfg);
-	sh = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
-	mem = aligned_alloc(64, bytes);
-	assert_int_equal(shard_init(sh, mem, bytes, &cfg), 0);
+	shard_test_new(&sh, &mem, &secret, KEYS * 2, 2u << 20);
 	shard_set_promote_level(sh, 255); /* a GET leaves a compressed item compressed */
 	memset(model_len, 0, sizeof(model_len));
 	return 0;
