@@ -262,7 +262,16 @@ static json_t *cmd_shards(struct control *c, const json_t *req, const struct jso
 		if (!old) {
 			json_object_set(o, "capacity_items", json_object_get(s, "capacity_items"));
 			json_object_set(o, "regions", json_object_get(s, "regions"));
+			json_object_set(o, "memory_free_in_pieces_bytes",
+					json_object_get(s, "memory_free_in_pieces_bytes"));
+		} else if (json_is_integer(json_object_get(s, "arena_free_large_bytes"))) {
+			json_object_set_new(
+				o, "memory_free_in_pieces_bytes",
+				json_integer(json_integer_value(json_object_get(s, "arena_free_bytes")) -
+					     json_integer_value(
+						     json_object_get(s, "arena_free_large_bytes"))));
 		}
+		json_object_set(o, "compact_moves", json_object_get(s, "compact_moves"));
 		if (json_object_get(s, "tiers") != NULL)
 			json_object_set(o, "tiers", json_object_get(s, "tiers"));
 		json_object_set_new(o, "requests_per_s",

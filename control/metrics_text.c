@@ -80,9 +80,9 @@ static void counters(FILE *f, const json_t *stats, metrics_help_fn help)
 	}
 }
 
-/* One gauge family from per-element fields of arr, times scale. */
-static void gauge(FILE *f, const json_t *arr, const char *field, double scale, const char *metric,
-		  const char *text)
+/* One family (gauge or counter) from per-element fields of arr, times scale. */
+static void per_worker(FILE *f, const json_t *arr, const char *field, double scale,
+		       const char *metric, const char *type, const char *text)
 {
 	size_t i;
 	json_t *w;
@@ -94,9 +94,46 @@ static void gauge(FILE *f, const json_t *arr, const char *field, double scale, c
 		if (!json_is_number(v))
 			continue;
 		if (!any)
-			help_line(f, metric, "gauge", text);
+			help_line(f, metric, type, text);
 		any = true;
 		fprintf(f, "%s{worker=\"%zu\"} %.10g\n", metric, i, json_number_value(v) * scale);
+	}
+}
+
+static void gauge(FILE *f, const json_t *arr, const char *field, double scale, const char *metric,
+		  const char *text)
+{
+	per_worker(f, arr, field, scale, metric, "gauge", text);
+}
+
+/* The arena's free bytes in pieces (blocks under the tiers' 2 KiB room
+ * size) per worker: the data plane's shards answer has the field, the
+ * stats file's shards the two it is the difference of. */
+static void free_in_pieces(FILE *f, const json_t *sh, bool new_shards)
+{
+	static const char metric[] = "warpengine_memory_free_in_pieces_bytes";
+	size_t i;
+	json_t *w;
+	bool any = false;
+
+	json_array_foreach(sh, i, w) {
+		const json_t *all = json_object_get(w, "arena_free_bytes");
+		const json_t *large = json_object_get(w, "arena_free_large_bytes");
+		const json_t *v = json_object_get(w, "memory_free_in_pieces_bytes");
+		double x;
+
+		if (new_shards && json_is_number(v))
+			x = json_number_value(v);
+		else if (!new_shards && json_is_number(all) && json_is_number(large))
+			x = json_number_value(all) - json_number_value(large);
+		else
+			continue;
+		if (!any)
+			help_line(f, metric, "gauge",
+				  "free item memory in blocks too small to count as room (what "
+				  "compaction gathers)");
+		any = true;
+		fprintf(f, "%s{worker=\"%zu\"} %.0f\n", metric, i, x);
 	}
 }
 
@@ -240,6 +277,9 @@ char *metrics_render(const json_t *stats, const json_t *shards, const json_t *he
 		      "warpengine_memory_used_bytes", "item memory in use in the worker's shard");
 		gauge(f, sh, new_shards ? "memory_bytes" : "arena_bytes", 1,
 		      "warpengine_memory_bytes", "item memory (arena) of the worker's shard");
+		free_in_pieces(f, sh, new_shards);
+		per_worker(f, sh, "compact_moves", 1, "warpengine_compact_moves_total", "counter",
+			   "items compaction moved within the worker's arena");
 		histogram(f, stats);
 		tiers(f, stats);
 	}

@@ -225,25 +225,19 @@ static json_t *cmd_shards(struct dataplane *st, const json_t *req, double up, ch
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		struct stats_shard_row r;
 
-		struct shard_tier_counters t;
-
 		stats_shard_row(st->workers[i], st->map, &r);
-		worker_tier_gauges_load(st->workers[i], &t);
+		/* tiers in the stats file's shape, so one reader serves both */
 		json_array_append_new(
-			a, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I, s:I}}",
-				     "worker", i, "items", (json_int_t)r.items, "memory_used_bytes",
+			a, json_pack("{s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "worker",
+				     i, "items", (json_int_t)r.items, "memory_used_bytes",
 				     (json_int_t)r.memory_used_bytes, "memory_bytes",
-				     (json_int_t)r.memory_bytes, "index_bytes",
+				     (json_int_t)r.memory_bytes, "memory_free_in_pieces_bytes",
+				     (json_int_t)r.memory_free_in_pieces_bytes, "index_bytes",
 				     (json_int_t)r.index_bytes, "capacity_items",
 				     (json_int_t)st->setting[SETTING_CAPACITY_ITEMS][i], "regions",
-				     (json_int_t)r.regions, "requests", (json_int_t)r.requests, "tiers",
-				     "event_horizon", (json_int_t)t.items[TIER_EVENT_HORIZON],
-				     "photon_sphere", (json_int_t)t.items[TIER_PHOTON_SPHERE],
-				     "deep_cache", (json_int_t)t.items[TIER_DEEP_CACHE], "value_bytes",
-				     (json_int_t)(t.value_bytes[0] + t.value_bytes[1] + t.value_bytes[2]),
-				     "stored_bytes",
-				     (json_int_t)(t.stored_bytes[0] + t.stored_bytes[1] +
-						  t.stored_bytes[2])));
+				     (json_int_t)r.regions, "requests", (json_int_t)r.requests,
+				     "compact_moves", (json_int_t)r.compact_moves, "tiers",
+				     stats_tiers_json(st->workers[i])));
 	}
 	return a;
 }

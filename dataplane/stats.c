@@ -45,7 +45,7 @@ static json_t *stats_counters_json(const uint64_t v[WORKER_STATS_COUNT])
  * sent (an archived item's stored bytes are its record's on disk), hits,
  * demotions into it; promotions, cold values left raw, evictions, new keys
  * a full cache declined, archived items brought back (unarchived). */
-static json_t *stats_tiers_json(const struct worker *w)
+json_t *stats_tiers_json(const struct worker *w)
 {
 	static const char *const names[4] = {"event_horizon", "photon_sphere", "deep_cache",
 					     "singularity"};
@@ -269,6 +269,8 @@ void stats_shard_row(const struct worker *w, const struct region_map *map,
 	out->memory_used_bytes = c.arena_used_bytes;
 	out->memory_bytes = c.arena_bytes;
 	out->index_bytes = c.index_bytes;
+	out->memory_free_in_pieces_bytes = c.arena_free_bytes - c.arena_free_large_bytes;
+	out->compact_moves = c.compact_moves;
 	out->regions = 0;
 	if (map != NULL)
 		for (uint32_t r = 0; r < WE_REGIONS; r++)

@@ -47,9 +47,18 @@ json_t *stats_service_time_json(const struct hist_log2 *h, uint64_t hz);
  * NULL: 0), and the GET, PUT and DELETE requests it executed. */
 struct stats_shard_row {
 	uint64_t items, memory_used_bytes, memory_bytes, index_bytes, regions, requests;
+	/* free arena bytes in blocks too small for the tiers to count as room
+	 * (the compaction's work), and the items compaction moved so far */
+	uint64_t memory_free_in_pieces_bytes, compact_moves;
 };
 void stats_shard_row(const struct worker *w, const struct region_map *map,
 		     struct stats_shard_row *out);
+
+/* The shard's tiers as the stats file and the shards command show them:
+ * {"event_horizon": {"items", "stored_bytes", "value_bytes", "hits",
+ * "demotions"}, ... "singularity": {...}, "promotions", "left_raw",
+ * "evictions", "rejected", "unarchived"}. */
+json_t *stats_tiers_json(const struct worker *w);
 
 /* Register /warpengine/stats, /storage, /workers, /shards and /service_time
  * with DPDK telemetry. dur may be NULL (no data directory). 0 or -errno. */

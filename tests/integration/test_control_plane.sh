@@ -125,6 +125,10 @@ done
   fail "a running data plane is not stable: $(jctl health)"
 items=$(jctl shards | jq '[.[].items] | add')
 [ "$items" = 1 ] || fail "shards: $items items after one put"
+# the data plane's tiers pass through warp-control in the shape warpctl reads
+raw=$(jctl shards | jq '[.[].tiers.event_horizon.items] | add')
+[ "$raw" = 1 ] || fail "shards: $raw raw items after one put: $(jctl shards)"
+ctl shards | grep -Eq ' 1/0/0/0$' || fail "warpctl shards shows no tier counts: $(ctl shards)"
 ops=$(jctl dashboard | jq '.universe_status.total_operations')
 [ "$ops" -ge 1 ] || fail "dashboard: total_operations $ops"
 for s in universe_status performance_metrics physics_state resource_utilization; do

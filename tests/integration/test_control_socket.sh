@@ -98,9 +98,13 @@ sh=$(req '{"command":"shards"}')
 echo "$sh" | jq -e '.ok and (.result | length) == 2 and ([.result[].items] | add) == 1 and
   ([.result[].regions] | add) == 4096 and ([.result[].requests] | add) >= 1 and
   ([.result[] | .capacity_items == 65536 and .memory_bytes > 0 and
-    .memory_used_bytes <= .memory_bytes] | all) and ([.result[].worker] == [0, 1])' >/dev/null ||
+    .memory_used_bytes <= .memory_bytes] | all) and ([.result[].worker] == [0, 1]) and
+  ([.result[].tiers.event_horizon.items] | add) == 1 and
+  ([.result[] | .tiers.singularity.items == 0 and .compact_moves == 0 and
+    .memory_free_in_pieces_bytes >= 0 and
+    .memory_free_in_pieces_bytes <= .memory_bytes - .memory_used_bytes] | all)' >/dev/null ||
   fail "shards: $sh"
-pass "shards: 2 workers, 1 item, 4096 regions, capacity and memory"
+pass "shards: 2 workers, 1 item (raw, in the event horizon), 4096 regions, capacity, memory, pieces"
 
 # --- settings: config-get, config-set ------------------------------------------------
 names=$(field '{"command":"config-get"}' '[.result.settings[].name] | join(",")')

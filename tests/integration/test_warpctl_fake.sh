@@ -79,9 +79,9 @@ run 2 stats --worker 9
 has err "^warpctl: stats: no worker 9 \(the data plane has 4: 0..3\)$"
 
 run 0 shards
-has out '^worker +items +capacity +memory used +memory +used +regions +requests +load share +raw/lz4/hc/disk$'
-has out '^ +0 +6\.17 M +8\.39 M +512 MiB +1 GiB +50 % +1024 +617 k/s +50 % +-$'
-has out '^ +1 +6\.17 M +8\.39 M +256 MiB +1 GiB +25 % +1024 +617 k/s +50 % +6000000/170000/2839/12$'
+has out '^worker +items +capacity +memory used +memory +used +in pieces +regions +requests +load share +raw/lz4/hc/disk$'
+has out '^ +0 +6\.17 M +8\.39 M +512 MiB +1 GiB +50 % +- +1024 +617 k/s +50 % +-$'
+has out '^ +1 +6\.17 M +8\.39 M +256 MiB +1 GiB +25 % +24 MiB +1024 +617 k/s +50 % +6000000/170000/2839/12$'
 
 run 0 dashboard
 has out '^universe_status +uptime_seconds +274 k +seconds since the data plane started$'

@@ -35,6 +35,7 @@ static json_t *fixed_sample(void)
 		"  {\"rx_packets\": 20, \"req_get\": 4, \"rx_drop_ip_not_for_us\": 0,"
 		"   \"heartbeat_age_ms\": 1}],"
 		" \"shards\": [{\"items\": 4, \"arena_used_bytes\": 64, \"arena_bytes\": 1024,"
+		"   \"arena_free_bytes\": 960, \"arena_free_large_bytes\": 900, \"compact_moves\": 7,"
 		"   \"tiers\": {\"event_horizon\": {\"items\": 3, \"stored_bytes\": 90,"
 		"     \"value_bytes\": 90, \"hits\": 11, \"demotions\": 0},"
 		"    \"photon_sphere\": {\"items\": 1, \"stored_bytes\": 40, \"value_bytes\": 600,"
@@ -86,6 +87,11 @@ static void test_render_sample(void **state)
 	assert_non_null(strstr(t, "warpengine_items{worker=\"0\"} 4\n"));
 	assert_non_null(strstr(t, "warpengine_memory_used_bytes{worker=\"0\"} 64\n"));
 	assert_non_null(strstr(t, "warpengine_memory_bytes{worker=\"0\"} 1024\n"));
+	/* compaction: free bytes in pieces = free - free in large blocks */
+	assert_non_null(strstr(t, "# TYPE warpengine_memory_free_in_pieces_bytes gauge\n"));
+	assert_non_null(strstr(t, "warpengine_memory_free_in_pieces_bytes{worker=\"0\"} 60\n"));
+	assert_non_null(strstr(t, "# TYPE warpengine_compact_moves_total counter\n"));
+	assert_non_null(strstr(t, "warpengine_compact_moves_total{worker=\"0\"} 7\n"));
 	/* the histogram: cumulative, +Inf = count; worker 1 has none */
 	assert_int_equal(count_of(t, "# TYPE warpengine_service_seconds histogram\n"), 1);
 	assert_non_null(strstr(t, "warpengine_service_seconds_bucket{worker=\"0\",le=\"1e-06\"} 5\n"));
@@ -120,12 +126,16 @@ static void test_render_shards(void **state)
 {
 	json_t *s = fixed_sample();
 	json_t *sh = json_loads("[{\"worker\":0,\"items\":9,\"memory_used_bytes\":128,"
-				"\"memory_bytes\":2048}]", 0, NULL);
+				"\"memory_bytes\":2048,\"memory_free_in_pieces_bytes\":40,"
+				"\"compact_moves\":3}]", 0, NULL);
 	char *t = metrics_render(s, sh, NULL, 1, NULL);
 
 	(void)state;
 	assert_non_null(strstr(t, "warpengine_items{worker=\"0\"} 9\n"));
 	assert_non_null(strstr(t, "warpengine_memory_bytes{worker=\"0\"} 2048\n"));
+	assert_non_null(strstr(t, "warpengine_memory_free_in_pieces_bytes{worker=\"0\"} 40\n"));
+	assert_non_null(strstr(t, "warpengine_compact_moves_total{worker=\"0\"} 3\n"));
+	assert_null(strstr(t, "warpengine_compact_moves_total{worker=\"0\"} 7\n"));
 	assert_non_null(strstr(t, "# HELP warpengine_rx_packets_total data plane counter rx_packets\n"));
 	free(t);
 	json_decref(s);

@@ -170,7 +170,8 @@ static void test_render_shards_tiers(void **state)
 	(void)state;
 	assert_int_equal(
 		render_text(render_shards,
-			    "[{\"worker\":0,\"items\":10,\"tiers\":{"
+			    "[{\"worker\":0,\"items\":10,\"memory_free_in_pieces_bytes\":2048,"
+			    "\"tiers\":{"
 			    "\"event_horizon\":{\"items\":4},\"photon_sphere\":{\"items\":3},"
 			    "\"deep_cache\":{\"items\":2},\"singularity\":{\"items\":1}}},"
 			    "{\"worker\":1,\"items\":5}]",
@@ -178,6 +179,8 @@ static void test_render_shards_tiers(void **state)
 		0);
 	assert_non_null(strstr(s, "raw/lz4/hc/disk"));
 	assert_non_null(strstr(s, "4/3/2/1\n"));
+	assert_non_null(strstr(s, "in pieces"));
+	assert_non_null(strstr(s, " 2 KiB "));
 	free(s);
 }
 

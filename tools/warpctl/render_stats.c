@@ -161,7 +161,7 @@ int render_shards(struct render *r, const json_t *res)
 	static const struct table_col cols[] = {
 		{"worker", TABLE_RIGHT},  {"items", TABLE_RIGHT},     {"capacity", TABLE_RIGHT},
 		{"memory used", TABLE_RIGHT}, {"memory", TABLE_RIGHT}, {"used", TABLE_RIGHT},
-		{"regions", TABLE_RIGHT}, {"requests", TABLE_RIGHT},  {"load share", TABLE_RIGHT},
+		{"in pieces", TABLE_RIGHT}, {"regions", TABLE_RIGHT}, {"requests", TABLE_RIGHT},  {"load share", TABLE_RIGHT},
 		{"raw/lz4/hc/disk", TABLE_RIGHT}};
 	const json_t *s;
 	struct table t;
@@ -169,9 +169,9 @@ int render_shards(struct render *r, const json_t *res)
 
 	if (!json_is_array(res))
 		return render_fail(r, "shards: the answer is not an array");
-	table_init(&t, cols, 10);
+	table_init(&t, cols, 11);
 	json_array_foreach(res, i, s) {
-		char b[9][HUMAN_BUF];
+		char b[10][HUMAN_BUF];
 		/* items per tier: the stats' tiers.<tier>.items */
 		const json_t *tiers = json_object_get(s, "tiers");
 		double raw = 0, lz4 = 0, hc = 0, disk = 0;
@@ -184,6 +184,9 @@ int render_shards(struct render *r, const json_t *res)
 		bool has_cap = render_number(s, "capacity_items", &cap);
 		bool has_used = render_number(s, "memory_used_bytes", &used);
 		bool has_mem = render_number(s, "memory_bytes", &mem);
+		/* free bytes in blocks too small for an item: compaction's work */
+		double pieces = 0;
+		bool has_pieces = render_number(s, "memory_free_in_pieces_bytes", &pieces);
 		bool has_rps = render_number(s, "requests_per_s", &rps);
 		bool has_share = render_number(s, "load_share", &share);
 
@@ -199,6 +202,7 @@ int render_shards(struct render *r, const json_t *res)
 		table_cell(&t, "%s", has_mem ? human_bytes(mem, b[4], sizeof(b[4])) : "-");
 		table_cell(&t, "%s", has_used && has_mem && mem > 0
 				       ? human_percent(used / mem, b[5], sizeof(b[5])) : "-");
+		table_cell(&t, "%s", has_pieces ? human_bytes(pieces, b[9], sizeof(b[9])) : "-");
 		table_cell(&t, "%.0f", regions); /* 4096 at most: exact */
 		table_cell(&t, "%s", has_rps ? human_rate(rps, b[7], sizeof(b[7])) : "-");
 		table_cell(&t, "%s", has_share ? human_percent(share, b[8], sizeof(b[8])) : "-");
