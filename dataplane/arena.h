@@ -94,8 +94,9 @@ _Static_assert(sizeof(struct arena_item) == 8, "item header is 8 bytes");
 #define ARENA_GRANULE 8u
 #define ARENA_ITEM_HDR_BYTES 8u
 #define ARENA_VALUE_MAX ((1u << 16) - 1) /* value_len and stored_len are 16 bits */
-/* Offsets are 48 bits in the index; the arena never grows past them. */
-#define ARENA_BYTES_MAX (UINT64_C(1) << 48)
+/* The index keeps offsets as 32-bit numbers of 8-byte granules (table.h):
+ * an arena is at most 32 GiB. */
+#define ARENA_BYTES_MAX (UINT64_C(1) << 35)
 /* Smallest block: a free block must hold its list node and its footer. */
 #define ARENA_BLOCK_MIN 32u
 /* Largest block in an exact class: the largest item one datagram can carry

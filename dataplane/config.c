@@ -9,8 +9,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "arena.h"
 
 #define CFG(field) OPT_AT(struct config, field)
 
@@ -22,12 +25,12 @@ const struct opt_spec config_specs[] = {
 	{.name = "port-id", .kind = OPT_U64, .meta = "N", .def = "0", .min = 0, .max = 1023,
 	 CFG(port_id), .help = "DPDK port (ethdev) to serve"},
 	{.name = "capacity", .kind = OPT_U64, .meta = "ITEMS", .def = "1000000", .unit = "items",
-	 .min = 1, .max = 1ull << 31, CFG(capacity_items),
+	 .min = 1, .max = 1ull << 30, CFG(capacity_items),
 	 .help = "items each shard's index is sized for"},
 	{.name = "arena-mb", .kind = OPT_U64, .meta = "MIB", .def = "auto", .unit = "MiB",
-	 .min = 1, .max = 1u << 20, .flags = OPT_DEF_TEXT, CFG(arena_mb),
-	 .help = "item memory per shard (header 16 B + key + value, 8-byte granules); auto: "
-		 "capacity x 96 B"},
+	 .min = 1, .max = 1u << 15, .flags = OPT_DEF_TEXT, CFG(arena_mb),
+	 .help = "item memory per shard (header 8 B + key + value, 8-byte granules; at most "
+		 "32 GiB: the index keeps 32-bit granule offsets); auto: capacity x 96 B"},
 	{.name = "udp-checksum", .kind = OPT_ONOFF, .meta = "on|off", .def = "on",
 	 CFG(udp_checksum), .help = "compute UDP checksums of replies (kernel peers on veth/af_xdp need them)"},
 	{.name = "address-validation", .kind = OPT_ONOFF, .meta = "on|off", .def = "on",
@@ -127,6 +130,13 @@ int config_parse(struct config *cfg, int argc, char **argv, char *err, unsigned 
 	/* 96 bytes an item covers an 8-byte header, a short key and a value of
 	 * a few dozen bytes; larger values need --arena-mb. */
 	cfg->arena_bytes = cfg->arena_mb ? cfg->arena_mb << 20 : cfg->capacity_items * 96;
+	if (cfg->arena_bytes > ARENA_BYTES_MAX) {
+		snprintf(err, err_len, "--capacity %" PRIu64 " makes an automatic arena of %" PRIu64
+			 " MiB per shard, above the 32768 MiB a shard can hold; give --arena-mb"
+			 " (at most 32768) or a smaller --capacity", cfg->capacity_items,
+			 cfg->arena_bytes >> 20);
+		return -EINVAL;
+	}
 	if (cfg->disk_tier && (!cfg->tiers || cfg->data_dir == NULL)) {
 		snprintf(err, err_len, "--disk-tier on needs --tiers on and --data-dir (the archive"
 				       " lives in the data directory; the log keeps every value)");

@@ -38,6 +38,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arena.h"
@@ -54,6 +55,9 @@ static size_t shard_round_line(uint64_t n)
 {
 	return (size_t)((n + WE_CACHE_LINE - 1) & ~(uint64_t)(WE_CACHE_LINE - 1));
 }
+
+_Static_assert(ARENA_BYTES_MAX - ARENA_GRANULE <= TABLE_OFFSET_MAX && ARENA_GRANULE == TABLE_GRANULE,
+	       "every item offset of an arena fits an index slot");
 
 static bool shard_config_valid(const struct shard_config *cfg, struct table_geometry *g)
 {
@@ -115,32 +119,31 @@ void shard_prefetch_bucket(const struct shard *s, uint64_t hash)
 	table_prefetch(&s->table, hash);
 }
 
-/* Prefetches the first item whose tag matches in the main bucket (and the
+/* Prefetches the first item whose tag matches in the home bucket (and the
  * next line when the item does not start a line: items are 8-byte aligned,
- * so a small one may straddle two). When the main bucket has no match but a
- * chain, prefetches the next bucket instead. */
+ * so a small one may straddle two). When the home bucket has no match,
+ * prefetches the bucket the lookup reads next instead: the second bucket
+ * when keys spilled from this one, else the next bucket of the chain. */
 static inline __attribute__((always_inline)) void shard_prefetch_item_inline(const struct shard *s,
 										uint64_t hash)
 {
-	const struct table_bucket *b = table_main_bucket(&s->table, hash);
-	uint16_t tag = keyhash_tag(hash);
+	const struct table *t = &s->table;
+	uint32_t home = table_home_index(t, hash);
+	const struct table_bucket *b = &t->buckets[home];
+	uint32_t m = table_tag_mask(b, table_tag(hash));
 
-	for (unsigned i = 0; i < TABLE_SLOTS; i++) {
-		uint64_t slot = b->slot[i];
+	if (m != 0) {
+		const uint8_t *p =
+			s->arena.base + (uint64_t)b->off[__builtin_ctz(m)] * TABLE_GRANULE;
 
-		if (slot == 0)
-			return;
-		if (table_slot_tag(slot) == tag) {
-			const uint8_t *p = s->arena.base + table_slot_offset(slot);
-
-			we_prefetch(p);
-			if ((uintptr_t)p % WE_CACHE_LINE != 0)
-				we_prefetch(p + WE_CACHE_LINE - 1);
-			return;
-		}
+		we_prefetch(p);
+		if ((uintptr_t)p % WE_CACHE_LINE != 0)
+			we_prefetch(p + WE_CACHE_LINE - 1);
+	} else if (table_spill(b) != 0) {
+		we_prefetch(&t->buckets[table_second_index(t, home, hash)]);
+	} else if (table_next_bucket(t, b) != NULL) {
+		we_prefetch(table_next_bucket(t, b));
 	}
-	if (b->next != 0)
-		we_prefetch(&s->table.buckets[b->next]);
 }
 
 void shard_prefetch_item(const struct shard *s, uint64_t hash)
@@ -159,14 +162,14 @@ void shard_prefetch_burst(const struct shard *s, const uint64_t *hashes, unsigne
 enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			 const uint8_t **value, uint32_t *value_len)
 {
-	uint64_t *slot = shard_find(s, hash, key, key_len);
+	uint32_t *slot = shard_find(s, hash, key, key_len);
 	struct arena_item *it;
 
 	if (we_unlikely(s->evict_on_put))
 		freq_sketch_add(&s->freq, hash); /* admission: misses count too */
 	if (slot == NULL)
 		return WE_STATUS_NOT_FOUND;
-	it = arena_item_at(&s->arena, table_slot_offset(*slot));
+	it = arena_item_at(&s->arena, table_ref_offset(slot));
 	if (s->track_reads) {
 		shard_count_access(s);
 		it->temperature = temperature_touch((uint16_t)it->temperature, s->tick, shard_draw(s));
@@ -182,7 +185,7 @@ enum we_status shard_get(struct shard *s, uint64_t hash, const uint8_t *key, uin
 enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
 			 const uint8_t *value, uint32_t value_len)
 {
-	uint64_t *slot;
+	uint32_t *slot;
 	uint64_t offset;
 	struct arena_item *it;
 	uint16_t temperature;
@@ -195,7 +198,7 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	if (value_len > ARENA_VALUE_MAX)
 		return WE_STATUS_VALUE_TOO_LARGE;
 	slot = shard_find(s, hash, key, key_len);
-	offset = slot != NULL ? table_slot_offset(*slot) : 0;
+	offset = slot != NULL ? table_ref_offset(slot) : 0;
 	if (slot != NULL) {
 		/* An overwrite keeps the key's warmth (a hot key stays hot). */
 		it = arena_item_at(&s->arena, offset);
@@ -251,10 +254,10 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 	shard_tier_account(s, it, +1);
 
 	if (slot != NULL) {
-		uint64_t old = table_slot_offset(*slot);
+		uint64_t old = table_ref_offset(slot);
 
 		shard_tier_account(s, arena_item_at(&s->arena, old), -1);
-		table_slot_replace(slot, offset);
+		table_ref_replace(slot, offset);
 		arena_free_item(&s->arena, old);
 	} else {
 		int rc = table_insert(&s->table, hash, offset);
@@ -266,12 +269,12 @@ enum we_status shard_put(struct shard *s, uint64_t hash, const uint8_t *key, uin
 
 enum we_status shard_delete(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len)
 {
-	uint64_t *slot = shard_find(s, hash, key, key_len);
+	uint32_t *slot = shard_find(s, hash, key, key_len);
 	uint64_t offset;
 
 	if (slot == NULL)
 		return WE_STATUS_NOT_FOUND;
-	offset = table_slot_offset(*slot);
+	offset = table_ref_offset(slot);
 	shard_tier_account(s, arena_item_at(&s->arena, offset), -1);
 	table_remove(&s->table, hash, slot);
 	arena_free_item(&s->arena, offset);
@@ -326,6 +329,14 @@ bool shard_scan_done(const struct shard *s, const struct shard_scan *cur)
 	return cur->bucket >= s->table.nbuckets;
 }
 
+uint32_t shard_scan_chain_of(const struct shard *s, uint64_t hash, const uint8_t *key,
+			     uint8_t key_len)
+{
+	const uint32_t *ref = shard_find((struct shard *)s, hash, key, key_len);
+
+	return ref != NULL ? table_chain_of(&s->table, hash, ref) : UINT32_MAX;
+}
+
 void shard_read_counters(const struct shard *s, struct shard_counters *out)
 {
 	out->items = s->table.items;
@@ -347,19 +358,20 @@ struct shard_check {
 	uint64_t items;
 	uint64_t bytes;
 	uint64_t tier_items[4];
+	uint32_t *spilled; /* per main bucket: its keys found in their second bucket */
 };
 
 /* One slot: it points at a whole item inside the used arena, the item's key
- * hashes back to this bucket and tag, and a lookup of that key finds this
- * very slot (so no key is indexed twice). */
-static bool shard_check_slot(void *ctx, uint32_t bucket, uint64_t slot)
+ * hashes back to this chain (its home or second bucket) and tag, and a
+ * lookup of that key finds this very slot (so no key is indexed twice). */
+static bool shard_check_slot(void *ctx, uint32_t chain, uint64_t slot)
 {
 	struct shard_check *c = ctx;
 	const struct arena *a = &c->s->arena;
 	uint64_t offset = table_slot_offset(slot);
 	struct arena_item *it;
 	uint64_t hash;
-	uint64_t *found;
+	uint32_t *found, home;
 
 	if (offset % ARENA_GRANULE != 0 || offset + ARENA_ITEM_HDR_BYTES > a->bump_offset)
 		return false;
@@ -373,11 +385,16 @@ static bool shard_check_slot(void *ctx, uint32_t bucket, uint64_t slot)
 	    (it->tier == TIER_SINGULARITY && it->stored_len != SHARD_STUB_BYTES))
 		return false;
 	hash = keyhash_local(c->s->secret, arena_item_key(it), it->key_len);
-	if (keyhash_bucket(hash, c->s->table.nbuckets) != bucket ||
-	    keyhash_tag(hash) != table_slot_tag(slot))
+	home = table_home_index(&c->s->table, hash);
+	if (table_tag(hash) != table_slot_tag(slot))
 		return false;
+	if (chain != home) {
+		if (chain != table_second_index(&c->s->table, home, hash))
+			return false;
+		c->spilled[home]++;
+	}
 	found = shard_find(c->s, hash, arena_item_key(it), (uint8_t)it->key_len);
-	if (found == NULL || *found != slot)
+	if (found == NULL || table_ref_offset(found) != offset)
 		return false;
 	c->items++;
 	c->bytes += arena_item_block_bytes(it);
@@ -389,10 +406,22 @@ bool shard_check_invariants(const struct shard *s)
 {
 	/* The walk only reads; shard_find takes a mutable shard for PUT's sake. */
 	struct shard_check c = { .s = (struct shard *)s };
+	bool ok;
 
 	if (!table_check_invariants(&s->table))
 		return false;
-	if (!table_for_each(&s->table, shard_check_slot, &c))
+	c.spilled = calloc(s->table.nbuckets, sizeof(*c.spilled));
+	if (c.spilled == NULL)
+		return false;
+	ok = table_for_each(&s->table, shard_check_slot, &c);
+	/* Each home's spill count is its keys in their second bucket (or stuck). */
+	for (uint32_t i = 0; ok && i < s->table.nbuckets; i++) {
+		unsigned spill = table_spill(&s->table.buckets[i]);
+
+		ok = spill == TABLE_SPILL_STUCK || spill == c.spilled[i];
+	}
+	free(c.spilled);
+	if (!ok)
 		return false;
 	for (unsigned t = 0; t < 4; t++)
 		if (c.tier_items[t] != s->tiers.items[t])

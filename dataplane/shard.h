@@ -11,6 +11,7 @@
  *   shard_scan_step     shard.c  the items of the next whole chains (resumable scan)
  *   shard_scan_buckets  shard.c  chains a scan walks (progress: cursor / this)
  *   shard_scan_done     shard.c  whether a cursor has visited every chain
+ *   shard_scan_chain_of shard.c  the chain a scan visits a key in
  *
  *   shard_archive_step     shard_tier.c  cold items to copy to the disk tier
  *   shard_archive_commit   shard_tier.c  an item copied out becomes a stub
@@ -151,7 +152,7 @@ struct shard_scan_item {
 
 /* Smallest max_items a step accepts: the most items one chain holds
  * (TABLE_CHAIN_SLOTS_MAX, checked in shard.c). */
-#define SHARD_SCAN_ITEMS_MIN 35u
+#define SHARD_SCAN_ITEMS_MIN 60u
 
 /* Fills out with the items of the chains from cur on and moves cur past
  * them: at most max_chains chains (empty ones count), and only chains whose
@@ -164,6 +165,13 @@ int shard_scan_step(const struct shard *s, struct shard_scan *cur, struct shard_
 /* Main buckets of the index: cur->bucket runs from 0 to this. */
 uint32_t shard_scan_buckets(const struct shard *s);
 bool shard_scan_done(const struct shard *s, const struct shard_scan *cur);
+/* The chain a scan visits the key in (cur->bucket passes it there), or
+ * UINT32_MAX when the key is absent. A key stays in one chain until it is
+ * deleted; inserted again, it may land in its other chain (its home or
+ * second bucket), so a scan may visit a deleted-and-inserted key twice,
+ * the later copy being the newer value. */
+uint32_t shard_scan_chain_of(const struct shard *s, uint64_t hash, const uint8_t *key,
+			     uint8_t key_len);
 
 void shard_read_counters(const struct shard *s, struct shard_counters *out);
 

@@ -22,7 +22,8 @@ unsigned shard_compact_step(struct shard *s, unsigned max_blocks, unsigned max_m
 	unsigned moved = 0;
 
 	for (unsigned n = 0; n < max_blocks && moved < max_moves; n++) {
-		uint64_t off = a->walk, bytes, around, to, hash, *slot;
+		uint64_t off = a->walk, bytes, around, to, hash;
+		uint32_t *slot;
 		struct arena_item *it, *dst;
 		bool is_free;
 
@@ -48,7 +49,7 @@ unsigned shard_compact_step(struct shard *s, unsigned max_blocks, unsigned max_m
 		dst->raw_only = it->raw_only;
 		memcpy(dst->data, it->data, (size_t)it->key_len + it->stored_len);
 		slot = shard_slot_of(s, it, &hash);
-		table_slot_replace(slot, to);
+		table_ref_replace(slot, to);
 		/* a->walk is off: the free moves it to the start of the free
 		 * block the old one merges into, which the next turn passes. */
 		arena_free_item(a, off);

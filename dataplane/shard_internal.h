@@ -75,7 +75,7 @@ static inline bool shard_key_equal(const void *ctx, uint64_t offset)
 	return it->key_len == k->len && shard_key_bytes_equal(arena_item_key(it), k->bytes, k->len);
 }
 
-static inline uint64_t *shard_find(struct shard *s, uint64_t hash, const uint8_t *key,
+static inline uint32_t *shard_find(struct shard *s, uint64_t hash, const uint8_t *key,
 				   uint8_t key_len)
 {
 	struct shard_key k = { .arena = &s->arena, .bytes = key, .len = key_len };
@@ -133,7 +133,7 @@ static inline void shard_count_access(struct shard *s)
 }
 
 /* The index slot of a live item (found by its key) and the key's hash. */
-uint64_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash);
+uint32_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash);
 /* The coldest item of a few chains from the eviction cursor on, preferring
  * one whose freed block gives `need` bytes in one piece (shard_tier.c);
  * NULL when it found none. */
@@ -151,7 +151,7 @@ void shard_evict_item(struct shard *s, struct arena_item *it);
 bool shard_admit(const struct shard *s, uint64_t hash, const struct arena_item *victim);
 
 /* A GET that found a compressed item or a stub (shard_tier.c). */
-enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct arena_item *it,
+enum we_status shard_get_compressed(struct shard *s, uint32_t *slot, struct arena_item *it,
 				    const uint8_t **value, uint32_t *value_len);
 
 #endif

@@ -92,21 +92,21 @@ bool shard_make_room_step(struct shard *s, uint64_t need, bool *compacting)
 	return true;
 }
 
-uint64_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash)
+uint32_t *shard_slot_of(struct shard *s, const struct arena_item *it, uint64_t *hash)
 {
 	const uint8_t *key = arena_item_key((struct arena_item *)it);
-	uint64_t *slot;
+	uint32_t *slot;
 
 	*hash = shard_hash(s, key, (uint8_t)it->key_len);
 	slot = shard_find(s, *hash, key, (uint8_t)it->key_len);
-	WE_ASSERT(slot != NULL && arena_item_at(&s->arena, table_slot_offset(*slot)) == it);
+	WE_ASSERT(slot != NULL && arena_item_at(&s->arena, table_ref_offset(slot)) == it);
 	return slot;
 }
 
 /* Delete the item at *slot (found under hash) and count it evicted. */
-static void shard_evict_slot(struct shard *s, uint64_t hash, uint64_t *slot)
+static void shard_evict_slot(struct shard *s, uint64_t hash, uint32_t *slot)
 {
-	uint64_t off = table_slot_offset(*slot);
+	uint64_t off = table_ref_offset(slot);
 
 	shard_tier_account(s, arena_item_at(&s->arena, off), -1);
 	table_remove(&s->table, hash, slot);
@@ -170,7 +170,8 @@ struct arena_item *shard_evict_pick(struct shard *s, uint64_t need)
 
 void shard_evict_item(struct shard *s, struct arena_item *it)
 {
-	uint64_t hash, *slot = shard_slot_of(s, it, &hash);
+	uint64_t hash;
+	uint32_t *slot = shard_slot_of(s, it, &hash);
 
 	shard_evict_slot(s, hash, slot);
 }
@@ -207,10 +208,10 @@ static void shard_tier_shrink(struct shard *s, uint64_t off, struct arena_item *
 	shard_tier_account(s, it, +1);
 }
 
-static bool shard_tier_replace(struct shard *s, uint64_t *slot, struct arena_item *old,
+static bool shard_tier_replace(struct shard *s, uint32_t *slot, struct arena_item *old,
 			       enum item_tier tier, const uint8_t *stored, uint32_t stored_len)
 {
-	uint64_t old_off = table_slot_offset(*slot), off;
+	uint64_t old_off = table_ref_offset(slot), off;
 	struct arena_item *it;
 
 	if (arena_alloc_item(&s->arena, (uint8_t)old->key_len, old->value_len, stored_len, &off) !=
@@ -228,12 +229,12 @@ static bool shard_tier_replace(struct shard *s, uint64_t *slot, struct arena_ite
 	memcpy(arena_item_value(it), stored, stored_len);
 	shard_tier_account(s, old, -1);
 	shard_tier_account(s, it, +1);
-	table_slot_replace(slot, off);
+	table_ref_replace(slot, off);
 	arena_free_item(&s->arena, old_off);
 	return true;
 }
 
-enum we_status shard_get_compressed(struct shard *s, uint64_t *slot, struct arena_item *it,
+enum we_status shard_get_compressed(struct shard *s, uint32_t *slot, struct arena_item *it,
 				    const uint8_t **value, uint32_t *value_len)
 {
 	uint32_t len = it->value_len;
@@ -284,7 +285,8 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	uint32_t len = it->value_len; /* it is freed once replaced */
 	enum item_tier to;
 	const uint8_t *raw;
-	uint64_t *slot, hash;
+	uint32_t *slot;
+	uint64_t hash;
 	int n;
 
 	it->temperature = temperature_store((uint16_t)it->temperature, s->tick);
@@ -451,12 +453,12 @@ bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, ui
 			  uint8_t codec, const uint8_t *stored, uint32_t stored_len,
 			  const struct shard_archive_ref *ref)
 {
-	uint64_t *slot = shard_find(s, hash, key, key_len);
+	uint32_t *slot = shard_find(s, hash, key, key_len);
 	struct arena_item *it;
 
 	if (slot == NULL)
 		return false; /* deleted (or evicted) */
-	it = arena_item_at(&s->arena, table_slot_offset(*slot));
+	it = arena_item_at(&s->arena, table_ref_offset(slot));
 	/* The bytes, not a version number: one compare of what was just
 	 * written, and no per-item LSN in the header (arena.h). */
 	if (it->tier != codec || it->tier == TIER_SINGULARITY || it->stored_len != stored_len ||
@@ -472,7 +474,7 @@ bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, ui
 	 * stub shrunk in place gives its whole block back when evicted, one
 	 * moved away only its own few bytes. */
 	if (s->evict_on_put)
-		shard_tier_shrink(s, table_slot_offset(*slot), it, TIER_SINGULARITY,
+		shard_tier_shrink(s, table_ref_offset(slot), it, TIER_SINGULARITY,
 				  (const uint8_t *)ref, SHARD_STUB_BYTES);
 	else
 		WE_ASSERT(shard_tier_replace(s, slot, it, TIER_SINGULARITY, (const uint8_t *)ref,
@@ -495,12 +497,12 @@ enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const u
 					 uint8_t codec, const uint8_t *stored, uint32_t stored_len,
 					 bool force)
 {
-	uint64_t *slot = shard_find(s, hash, key, key_len);
+	uint32_t *slot = shard_find(s, hash, key, key_len);
 	struct arena_item *stub;
 
 	if (slot == NULL)
 		return SHARD_RESTORE_STALE;
-	stub = arena_item_at(&s->arena, table_slot_offset(*slot));
+	stub = arena_item_at(&s->arena, table_ref_offset(slot));
 	if (stub->tier != TIER_SINGULARITY ||
 	    memcmp(arena_item_value(stub), ref, SHARD_STUB_BYTES) != 0 ||
 	    !shard_restore_fits(stub, codec, stored_len))

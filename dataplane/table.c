@@ -1,30 +1,33 @@
-/* table.c - the bucketised index of one shard: chains of 64-byte buckets.
+/* table.c - the bucketised index of one shard: two choices, then chains.
  *
  * DESIGN
  * Main buckets are addressed by keyhash_bucket() (multiply-shift, so any
- * count works and the table is sized to its capacity). A full bucket chains
- * to overflow buckets taken from a fixed pool allocated at init: nothing is
+ * count works and the table is sized to its capacity). A key goes to its
+ * home bucket while that has room, else to its second bucket, else to an
+ * overflow bucket taken from a fixed pool allocated at init: nothing is
  * allocated, grown or rehashed on the request path, and when a chain is full
  * and the pool is empty an insert fails cleanly (the shard answers NO_SPACE).
  *
- * Sizing: at the target load of 80% (5.6 items per 7-slot bucket), bucket
- * occupancy is close to Poisson(5.6), and P(X >= 8) = 0.20: a fifth of the
- * main buckets need one overflow bucket at full capacity (two or more:
- * P(X >= 15) < 0.001). The pool is therefore a quarter of the main buckets
- * plus a fixed margin for small tables. Memory per item at capacity is
- * 64 * 1.25 / 5.6 = 14.3 bytes; 7.6% of the items then sit in an overflow
- * bucket (one more line to read). A pool of an eighth would run out at about
- * 88% of the nominal capacity.
+ * Sizing: 12 slots of 5 bytes (an 8-bit tag and a 32-bit offset) per
+ * 64-byte bucket, filled to 80 % at capacity (9.6 items per bucket). With
+ * one choice, occupancy would be close to Poisson(9.6), and 17 % of the
+ * buckets would need an overflow bucket; filling the home bucket first and
+ * the second one when the home is full puts about 4 % of the items in their
+ * second bucket and leaves overflow buckets for about 7 % of the main
+ * buckets when both are full (simulated over 10^6 keys). The pool is an
+ * eighth of the main buckets plus a margin for small tables. Memory per
+ * item at capacity: 64 x 1.125 / 9.6 = 7.5 bytes (the 7-slot, one-choice
+ * table before it used 14.3).
  *
- * Chains stay packed (see table.h), which keeps misses short and makes pool
- * usage a function of the current contents only.
+ * Chains stay packed (see table.h), which keeps pool usage a function of
+ * the current contents only.
  *
  * Scans (table_scan_step) rely on one property, true of every function
- * here: an item never leaves the chain of its main bucket. table_insert
- * appends to the chain of keyhash_bucket(hash); table_remove fills the hole
- * with the same chain's last slot; table_slot_replace rewrites a slot in
- * place; overflow buckets change owner only while empty; the table is never
- * resized or rehashed. A cursor is therefore just a main bucket index.
+ * here: an item never leaves the chain it was inserted into. table_insert
+ * picks the chain (home or second) once; table_remove fills the hole with
+ * the same chain's last slot; table_ref_replace rewrites a slot in place;
+ * the table is never resized or rehashed. A cursor is therefore just a main
+ * bucket index.
  */
 #include "table.h"
 
@@ -34,22 +37,21 @@
 
 #include "we_assert.h"
 
-/* Items per main bucket at capacity, as a fraction: 7 slots * 80% = 28/5. */
-#define TABLE_LOAD_NUM 28
+/* Items per main bucket at capacity, as a fraction: 12 slots * 80% = 48/5. */
+#define TABLE_LOAD_NUM 48
 #define TABLE_LOAD_DEN 5
-#define TABLE_POOL_MARGIN 64
+#define TABLE_POOL_MARGIN 16
 
 int table_geometry_for(uint64_t capacity_items, struct table_geometry *g)
 {
 	uint64_t nbuckets;
 	uint64_t noverflow;
 
-	if (capacity_items == 0 || capacity_items > (UINT64_C(1) << 40))
+	if (capacity_items == 0 || capacity_items > (UINT64_C(1) << 30))
 		return -EINVAL;
 	nbuckets = (capacity_items * TABLE_LOAD_DEN + TABLE_LOAD_NUM - 1) / TABLE_LOAD_NUM;
-	noverflow = nbuckets / 4 + TABLE_POOL_MARGIN;
-	/* Bucket indices, main and overflow, are u32; TABLE_OWNER_FREE is reserved. */
-	if (nbuckets + noverflow >= UINT32_MAX)
+	noverflow = nbuckets / 8 + TABLE_POOL_MARGIN;
+	if (noverflow > TABLE_POOL_MAX || nbuckets + noverflow >= UINT32_MAX)
 		return -EINVAL;
 	g->nbuckets = (uint32_t)nbuckets;
 	g->noverflow = (uint32_t)noverflow;
@@ -61,10 +63,22 @@ size_t table_memory_size(const struct table_geometry *g)
 	return ((size_t)g->nbuckets + g->noverflow) * sizeof(struct table_bucket);
 }
 
+/* The meta link naming overflow bucket `index` (1 + its place in the pool). */
+static uint32_t table_link_of(const struct table *t, uint32_t index)
+{
+	return index - t->nbuckets + 1;
+}
+
+static void table_set_link(struct table_bucket *b, uint32_t link)
+{
+	b->meta = (b->meta & ~TABLE_NEXT_MASK) | link;
+}
+
 int table_init(struct table *t, void *mem, size_t mem_bytes, const struct table_geometry *g)
 {
 	if (mem == NULL || (uintptr_t)mem % WE_CACHE_LINE != 0 || g->nbuckets == 0 ||
-	    (uint64_t)g->nbuckets + g->noverflow >= UINT32_MAX || mem_bytes < table_memory_size(g))
+	    g->noverflow > TABLE_POOL_MAX || (uint64_t)g->nbuckets + g->noverflow >= UINT32_MAX ||
+	    mem_bytes < table_memory_size(g))
 		return -EINVAL;
 
 	memset(mem, 0, table_memory_size(g));
@@ -73,113 +87,119 @@ int table_init(struct table *t, void *mem, size_t mem_bytes, const struct table_
 	t->nbuckets = g->nbuckets;
 	t->noverflow = g->noverflow;
 	/* Thread the pool in index order, so a fresh table hands out ascending buckets. */
-	for (uint32_t i = 0; i < g->noverflow; i++) {
-		struct table_bucket *b = &t->buckets[g->nbuckets + i];
-
-		b->next = i + 1 < g->noverflow ? g->nbuckets + i + 1 : 0;
-		b->owner = TABLE_OWNER_FREE;
-	}
-	t->pool_head = g->noverflow > 0 ? g->nbuckets : 0;
+	for (uint32_t i = 0; i < g->noverflow; i++)
+		t->buckets[g->nbuckets + i].meta = i + 1 < g->noverflow ? i + 2 : 0;
+	t->pool_head = g->noverflow > 0 ? 1 : 0;
 	return 0;
 }
 
-static uint32_t table_bucket_index(const struct table *t, const struct table_bucket *b)
+static void table_put_slot(struct table_bucket *b, unsigned i, uint8_t tag, uint64_t offset)
 {
-	return (uint32_t)(b - t->buckets);
-}
-
-/* Used slots of a bucket; chains are packed, so they are the first ones. */
-static unsigned table_bucket_used(const struct table_bucket *b)
-{
-	unsigned n = 0;
-
-	while (n < TABLE_SLOTS && b->slot[n] != 0)
-		n++;
-	return n;
+	b->tag[i] = tag;
+	b->off[i] = (uint32_t)(offset / TABLE_GRANULE);
 }
 
 int table_insert(struct table *t, uint64_t hash, uint64_t offset)
 {
-	uint32_t main_index = keyhash_bucket(hash, t->nbuckets);
-	struct table_bucket *b = &t->buckets[main_index];
-	struct table_bucket *next;
-	unsigned used, overflow = 0;
+	uint32_t home = table_home_index(t, hash);
+	struct table_bucket *h = &t->buckets[home];
+	struct table_bucket *b, *next;
+	unsigned overflow = 0;
 
-	WE_ASSERT(offset <= TABLE_OFFSET_MASK);
+	WE_ASSERT(offset <= TABLE_OFFSET_MAX && offset % TABLE_GRANULE == 0);
+	if (!table_bucket_full(h)) {
+		table_put_slot(h, table_bucket_used(h), table_tag(hash), offset);
+		t->items++;
+		return 0;
+	}
+	b = &t->buckets[table_second_index(t, home, hash)];
+	if (b != h && !table_bucket_full(b)) {
+		table_put_slot(b, table_bucket_used(b), table_tag(hash), offset);
+		if (table_spill(h) < TABLE_SPILL_STUCK)
+			h->meta += 1u << TABLE_NEXT_BITS;
+		t->items++;
+		return 0;
+	}
+	b = h;
 	while ((next = table_next_bucket(t, b)) != NULL) {
 		b = next;
 		overflow++;
 	}
-	used = table_bucket_used(b);
-	if (used == TABLE_SLOTS) {
-		uint32_t fresh = t->pool_head;
+	if (table_bucket_full(b)) {
+		uint32_t link = t->pool_head;
 
-		if (fresh == 0 || overflow >= TABLE_CHAIN_OVERFLOW_MAX)
+		if (link == 0 || overflow >= TABLE_CHAIN_OVERFLOW_MAX)
 			return -ENOSPC;
-		next = &t->buckets[fresh];
-		WE_ASSERT(next->owner == TABLE_OWNER_FREE);
-		t->pool_head = next->next;
-		next->next = 0;
-		next->owner = main_index;
-		b->next = fresh;
+		next = &t->buckets[t->nbuckets + link - 1];
+		t->pool_head = next->meta & TABLE_NEXT_MASK;
+		next->meta = 0;
+		table_set_link(b, link);
 		t->overflow_used++;
 		b = next;
-		used = 0;
 	}
-	b->slot[used] = table_slot_make(keyhash_tag(hash), offset);
+	table_put_slot(b, table_bucket_used(b), table_tag(hash), offset);
 	t->items++;
 	return 0;
 }
 
-void table_remove(struct table *t, uint64_t hash, uint64_t *slot)
+void table_remove(struct table *t, uint64_t hash, uint32_t *ref)
 {
-	struct table_bucket *prev = NULL;
-	struct table_bucket *b = table_main_bucket(t, hash);
-	struct table_bucket *next;
-	bool slot_in_chain = false;
-	unsigned last;
+	uint32_t home = table_home_index(t, hash);
+	struct table_bucket *holder =
+		(struct table_bucket *)((uintptr_t)ref & ~(uintptr_t)(WE_CACHE_LINE - 1));
+	uint32_t holder_index = (uint32_t)(holder - t->buckets);
+	struct table_bucket *b, *prev = NULL, *next;
+	unsigned hole = (unsigned)(ref - holder->off), last;
 
-	for (;;) {
-		slot_in_chain |= slot >= &b->slot[0] && slot < &b->slot[TABLE_SLOTS];
-		next = table_next_bucket(t, b);
-		if (next == NULL)
-			break;
+	WE_ASSERT(holder_index < t->nbuckets + t->noverflow && hole < TABLE_SLOTS &&
+		  holder->tag[hole] != 0);
+	if (holder_index < t->nbuckets && holder_index != home) {
+		/* A key living in its second bucket: that bucket heads its chain. */
+		struct table_bucket *h = &t->buckets[home];
+
+		WE_ASSERT(holder_index == table_second_index(t, home, hash) && table_spill(h) > 0);
+		if (table_spill(h) < TABLE_SPILL_STUCK)
+			h->meta -= 1u << TABLE_NEXT_BITS;
+		b = holder;
+	} else {
+		b = &t->buckets[home];
+	}
+	/* Fill the hole with the chain's last slot, keeping the chain packed. */
+	while ((next = table_next_bucket(t, b)) != NULL) {
 		prev = b;
 		b = next;
 	}
-	WE_ASSERT(slot_in_chain);
-	WE_ASSERT(*slot != 0);
-
-	/* Fill the hole with the chain's last slot, keeping the chain packed. */
 	last = table_bucket_used(b);
 	WE_ASSERT(last > 0);
 	last--;
-	*slot = b->slot[last];
-	b->slot[last] = 0;
+	holder->tag[hole] = b->tag[last];
+	holder->off[hole] = b->off[last];
+	b->tag[last] = 0;
+	b->off[last] = 0;
 	t->items--;
 
 	if (last == 0 && prev != NULL) {
-		uint32_t index = table_bucket_index(t, b);
-
-		prev->next = 0;
-		b->owner = TABLE_OWNER_FREE;
-		b->next = t->pool_head;
-		t->pool_head = index;
+		table_set_link(prev, 0);
+		b->meta = t->pool_head;
+		t->pool_head = table_link_of(t, (uint32_t)(b - t->buckets));
 		t->overflow_used--;
 	}
 }
 
-bool table_for_each(const struct table *t, bool (*visit)(void *ctx, uint32_t bucket, uint64_t slot),
+static uint64_t table_slot_at(const struct table_bucket *b, unsigned i)
+{
+	return table_slot_make(b->tag[i], (uint64_t)b->off[i] * TABLE_GRANULE);
+}
+
+bool table_for_each(const struct table *t, bool (*visit)(void *ctx, uint32_t chain, uint64_t slot),
 		    void *ctx)
 {
-	for (uint32_t i = 0; i < t->nbuckets; i++) {
-		const struct table_bucket *b = &t->buckets[i];
-
-		for (; b != NULL; b = table_next_bucket(t, b))
-			for (unsigned s = 0; s < TABLE_SLOTS && b->slot[s] != 0; s++)
-				if (!visit(ctx, i, b->slot[s]))
+	for (uint32_t i = 0; i < t->nbuckets; i++)
+		for (const struct table_bucket *b = &t->buckets[i]; b != NULL;
+		     b = table_next_bucket(t, b))
+			for (unsigned s = 0; s < TABLE_SLOTS && b->tag[s] != 0; s++)
+				if (!visit(ctx, i, table_slot_at(b, s)))
 					return false;
-	}
 	return true;
 }
 
@@ -190,10 +210,10 @@ static unsigned table_copy_chain(const struct table *t, uint32_t i, uint64_t *ou
 	unsigned n = 0;
 
 	for (const struct table_bucket *b = &t->buckets[i]; b != NULL; b = table_next_bucket(t, b))
-		for (unsigned s = 0; s < TABLE_SLOTS && b->slot[s] != 0; s++) {
+		for (unsigned s = 0; s < TABLE_SLOTS && b->tag[s] != 0; s++) {
 			if (n == room)
 				return room + 1;
-			out[n++] = b->slot[s];
+			out[n++] = table_slot_at(b, s);
 		}
 	return n;
 }
@@ -218,9 +238,29 @@ int table_scan_step(const struct table *t, uint32_t *cursor, uint64_t *slots_out
 	return (int)n;
 }
 
-static bool table_is_overflow(const struct table *t, uint32_t index)
+/* Packed: no used slot after an empty one; an empty slot's offset is 0. */
+static bool table_bucket_packed(const struct table_bucket *b, unsigned *used)
 {
-	return index >= t->nbuckets && index - t->nbuckets < t->noverflow;
+	bool hole_seen = false;
+
+	*used = 0;
+	for (unsigned s = 0; s < TABLE_SLOTS; s++) {
+		if (b->tag[s] == 0) {
+			hole_seen = true;
+			if (b->off[s] != 0)
+				return false;
+			continue;
+		}
+		if (hole_seen)
+			return false;
+		(*used)++;
+	}
+	return true;
+}
+
+static bool table_link_valid(const struct table *t, uint32_t link)
+{
+	return link >= 1 && link <= t->noverflow;
 }
 
 /* Checks the chain of main bucket i; adds its items and overflow buckets. */
@@ -228,28 +268,23 @@ static bool table_check_chain(const struct table *t, uint32_t i, uint64_t *items
 			      uint64_t *overflow)
 {
 	const struct table_bucket *b = &t->buckets[i];
-	bool hole_seen = false;
 	uint32_t length = 0;
+	unsigned used;
 
-	if (b->owner != 0)
-		return false;
 	for (;;) {
-		for (unsigned s = 0; s < TABLE_SLOTS; s++) {
-			if (b->slot[s] == 0) {
-				hole_seen = true;
-				continue;
-			}
-			if (hole_seen || table_slot_tag(b->slot[s]) == 0)
-				return false; /* not packed, or a slot without a tag */
-			(*items)++;
-		}
-		if (b->next == 0)
-			return true;
-		/* A hole before a next bucket also breaks packing; so does a cycle. */
-		if (hole_seen || !table_is_overflow(t, b->next) || ++length > t->noverflow)
+		uint32_t link = b->meta & TABLE_NEXT_MASK;
+
+		if (!table_bucket_packed(b, &used))
 			return false;
-		b = &t->buckets[b->next];
-		if (b->owner != i || b->slot[0] == 0)
+		*items += used;
+		if (link == 0)
+			return true;
+		/* A hole before a next bucket breaks packing; so does a long chain or a cycle. */
+		if (used != TABLE_SLOTS || !table_link_valid(t, link) ||
+		    ++length > TABLE_CHAIN_OVERFLOW_MAX)
+			return false;
+		b = &t->buckets[t->nbuckets + link - 1];
+		if (b->tag[0] == 0 || table_spill(b) != 0)
 			return false;
 		(*overflow)++;
 	}
@@ -259,17 +294,22 @@ static bool table_check_pool(const struct table *t)
 {
 	uint64_t free_buckets = 0;
 
-	for (uint32_t index = t->pool_head; index != 0; index = t->buckets[index].next) {
-		const struct table_bucket *b = &t->buckets[index];
+	for (uint32_t link = t->pool_head; link != 0;) {
+		const struct table_bucket *b;
 
-		if (!table_is_overflow(t, index) || b->owner != TABLE_OWNER_FREE)
+		if (!table_link_valid(t, link) || ++free_buckets > t->noverflow)
 			return false;
+		b = &t->buckets[t->nbuckets + link - 1];
 		for (unsigned s = 0; s < TABLE_SLOTS; s++)
-			if (b->slot[s] != 0)
+			if (b->tag[s] != 0 || b->off[s] != 0)
 				return false;
-		if (++free_buckets > t->noverflow)
+		if (b->meta > TABLE_NEXT_MASK)
 			return false;
+		link = b->meta;
 	}
+	/* Every overflow bucket is in the pool or in exactly one chain: the
+	 * chains' count (table_check_chain) equals overflow_used, and these two
+	 * add up to the pool's size. */
 	return free_buckets + t->overflow_used == t->noverflow;
 }
 

@@ -115,6 +115,14 @@ static void test_errors_name_the_problem(void **state)
 	assert_non_null(strstr(err, "'stray'"));
 	assert_int_equal(parse(&cfg, err, "--ip", NULL, NULL, NULL), -22);
 	assert_non_null(strstr(err, "needs a value"));
+	/* a shard's arena is at most 32 GiB (the index's 32-bit offsets) */
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--arena-mb=32769", NULL, NULL), -22);
+	assert_non_null(strstr(err, "1..32768"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--capacity=400000000", NULL, NULL), -22);
+	assert_non_null(strstr(err, "--arena-mb"));
+	assert_int_equal(parse(&cfg, err, "--ip=1.1.1.1", "--capacity=400000000", "--arena-mb=32768",
+			       NULL),
+			 0);
 }
 
 /* --help needs no other option. */

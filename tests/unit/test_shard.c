@@ -720,18 +720,21 @@ static void test_public_hash_flood_spreads(void **state)
 
 /* One chain holds at most TABLE_CHAIN_OVERFLOW_MAX overflow buckets: keys
  * that do collide in the secret hash (found here because the test knows its
- * secret) fill one chain to 7 * (1 + max) items, then get NO_SPACE while
- * the rest of the table and the pool still serve other keys. */
+ * secret), in a three-bucket shard, fill their home bucket, then the other
+ * two buckets (their second choices), then the home chain to 12 * (1 +
+ * max) items, then get NO_SPACE while the pool still serves other keys. */
 static void test_chain_bound(void **state)
 {
-	struct fixture *f = fixture_new(100000, 64u << 20);
+	struct fixture *f = fixture_new(20, 64u << 20);
 	struct table_geometry g;
 	const unsigned chain_max = TABLE_SLOTS * (1 + TABLE_CHAIN_OVERFLOW_MAX);
 	uint32_t target = UINT32_MAX, stored = 0, refused = 0;
 
 	(void)state;
-	assert_int_equal(table_geometry_for(100000, &g), 0);
-	for (uint32_t i = 0; stored + refused < chain_max + 5 && i < 40000000u; i++) {
+	assert_int_equal(table_geometry_for(20, &g), 0);
+	assert_int_equal(g.nbuckets, 3);
+	for (uint32_t i = 0; stored + refused < chain_max + 2 * TABLE_SLOTS + 5 && i < 4000000u;
+	     i++) {
 		char key[KEY_BUF];
 		int len = snprintf(key, sizeof(key), "chain:%u", i);
 		uint32_t bucket = keyhash_bucket(keyhash_local(&test_secret, key, (size_t)len),
@@ -750,10 +753,23 @@ static void test_chain_bound(void **state)
 		else
 			fail_msg("unexpected status %d", st);
 	}
-	assert_int_equal(stored, chain_max);
+	assert_int_equal(stored, chain_max + 2 * TABLE_SLOTS);
 	assert_int_equal(refused, 5);
 	assert_int_equal(counters(f->s).overflow_buckets_used, TABLE_CHAIN_OVERFLOW_MAX);
-	assert_int_equal(put(f->s, "another", 7, "v", 1), WE_STATUS_OK);
+	assert_true(shard_check_invariants(f->s));
+	/* A key of another home: its home and second bucket are full, its own
+	 * chain takes a pool bucket. */
+	for (uint32_t i = 0;; i++) {
+		char key[KEY_BUF];
+		int len = snprintf(key, sizeof(key), "another:%u", i);
+
+		if (keyhash_bucket(keyhash_local(&test_secret, key, (size_t)len), g.nbuckets) ==
+		    target)
+			continue;
+		assert_int_equal(put(f->s, key, (size_t)len, "v", 1), WE_STATUS_OK);
+		break;
+	}
+	assert_int_equal(counters(f->s).overflow_buckets_used, TABLE_CHAIN_OVERFLOW_MAX + 1);
 	assert_true(shard_check_invariants(f->s));
 	fixture_free(f);
 }

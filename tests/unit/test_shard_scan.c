@@ -95,12 +95,13 @@ static void fill_value(uint8_t *buf, uint32_t len, uint64_t tag)
 		buf[i] = (uint8_t)((tag >> (i % 8 * 8)) + i / 8);
 }
 
-static uint32_t bucket_of(const struct shard *s, uint32_t k)
+/* The chain the scan visits key id k in (its home or second bucket). */
+static uint32_t chain_of(const struct shard *s, uint32_t k)
 {
 	uint8_t key[KEY_BUF];
 	uint8_t len = key_of(k, key);
 
-	return keyhash_bucket(shard_hash(s, key, len), shard_scan_buckets(s));
+	return shard_scan_chain_of(s, shard_hash(s, key, len), key, len);
 }
 
 /* What the model knows of key id k. */
@@ -186,7 +187,7 @@ static void test_scan_full_equals_contents(void **state)
 	struct entry *model = calloc(KEYS, sizeof(*model));
 	unsigned *seen = calloc(KEYS, sizeof(*seen));
 	uint8_t *buf = malloc(VALUE_MAX + 1);
-	struct shard_scan_item out[40];
+	struct shard_scan_item out[64];
 	struct shard_scan cur = { 0 };
 	struct shard_counters c;
 	uint64_t visited = 0;
@@ -202,9 +203,9 @@ static void test_scan_full_equals_contents(void **state)
 
 	while (!shard_scan_done(s, &cur)) {
 		uint32_t from = cur.bucket;
-		int n = shard_scan_step(s, &cur, out, 40, 8);
+		int n = shard_scan_step(s, &cur, out, 64, 8);
 
-		WE_TEST_CHECK(n >= 0 && n <= 40, seed);
+		WE_TEST_CHECK(n >= 0 && n <= 64, seed);
 		WE_TEST_CHECK(cur.bucket > from && cur.bucket - from <= 8, seed);
 		WE_TEST_CHECK(cur.bucket <= shard_scan_buckets(s), seed);
 		for (int i = 0; i < n; i++) {
@@ -212,7 +213,7 @@ static void test_scan_full_equals_contents(void **state)
 
 			WE_TEST_CHECK(k < KEYS && seen[k]++ == 0, seed);
 			WE_TEST_CHECK(item_agrees(&out[i], k, &model[k], buf), seed);
-			WE_TEST_CHECK(bucket_of(s, k) >= from && bucket_of(s, k) < cur.bucket, seed);
+			WE_TEST_CHECK(chain_of(s, k) >= from && chain_of(s, k) < cur.bucket, seed);
 		}
 		visited += (uint64_t)n;
 	}
@@ -227,47 +228,45 @@ static void test_scan_full_equals_contents(void **state)
 }
 
 /* Budgets: fewer than SHARD_SCAN_ITEMS_MIN items, no chain, or a cursor past
- * the end are refused, changing nothing. A chain filled to its bound (35
- * keys that collide in the secret hash, found because the test knows it)
- * comes whole in one step of 35, alone: a step never splits a chain. */
+ * the end are refused, changing nothing. A chain filled to its bound (keys
+ * of one home bucket, found because the test knows the secret hash, put
+ * into a three-bucket shard until their second buckets are full too and
+ * the home chain holds 60) comes whole in one step of 60, alone: a step
+ * never splits a chain. */
 static void test_scan_budget(void **state)
 {
 	const unsigned chain_max = TABLE_CHAIN_SLOTS_MAX;
-	struct fixture *f = fixture_new(100000, 16u << 20);
+	struct fixture *f = fixture_new(20, 16u << 20);
 	struct shard *s = f->s;
 	struct shard_scan_item out[SHARD_SCAN_ITEMS_MIN];
 	struct shard_scan cur = { 0 };
 	uint32_t target = UINT32_MAX, stored = 0;
-	bool target_seen = false;
+	bool target_seen = false, full = false;
 
 	(void)state;
 	assert_int_equal(chain_max, SHARD_SCAN_ITEMS_MIN);
-	/* The chain, plus a few ordinary keys around the table. */
-	for (uint32_t i = 0; stored < chain_max && i < 40000000u; i++) {
+	assert_int_equal(shard_scan_buckets(s), 3);
+	/* Keys of one home until the home chain refuses one (NO_SPACE). */
+	for (uint32_t i = 0; !full && i < 100000u; i++) {
 		char key[KEY_BUF];
 		int len = snprintf(key, sizeof(key), "chain:%u", i);
 		uint64_t hash = shard_hash(s, (const uint8_t *)key, (uint8_t)len);
 		uint32_t bucket = keyhash_bucket(hash, shard_scan_buckets(s));
+		enum we_status st;
 
 		if (target == UINT32_MAX)
 			target = bucket;
 		if (bucket != target)
 			continue;
-		assert_int_equal(shard_put(s, hash, (const uint8_t *)key, (uint8_t)len,
-					   (const uint8_t *)"v", 1),
-				 WE_STATUS_OK);
-		stored++;
+		st = shard_put(s, hash, (const uint8_t *)key, (uint8_t)len, (const uint8_t *)"v", 1);
+		assert_true(st == WE_STATUS_OK || st == WE_STATUS_NO_SPACE);
+		full = st == WE_STATUS_NO_SPACE;
+		stored += st == WE_STATUS_OK;
 	}
-	assert_int_equal(stored, chain_max);
-	for (uint32_t i = 0; i < 500; i++) {
-		char key[KEY_BUF];
-		int len = snprintf(key, sizeof(key), "other:%u", i);
-
-		assert_int_equal(shard_put(s, shard_hash(s, (const uint8_t *)key, (uint8_t)len),
-					   (const uint8_t *)key, (uint8_t)len,
-					   (const uint8_t *)"w", 1),
-				 WE_STATUS_OK);
-	}
+	/* the home chain (60) and both other buckets (12 each, spilled) */
+	assert_true(full);
+	assert_int_equal(stored, chain_max + 2 * TABLE_SLOTS);
+	assert_true(shard_check_invariants(s));
 
 	assert_int_equal(shard_scan_step(s, &cur, out, SHARD_SCAN_ITEMS_MIN - 1, 10), -EINVAL);
 	assert_int_equal(shard_scan_step(s, &cur, out, SHARD_SCAN_ITEMS_MIN, 0), -EINVAL);
@@ -276,7 +275,7 @@ static void test_scan_budget(void **state)
 	assert_int_equal(shard_scan_step(s, &cur, out, SHARD_SCAN_ITEMS_MIN, 1), -EINVAL);
 	assert_int_equal(cur.bucket, shard_scan_buckets(s) + 1);
 
-	/* Steps of 35 items and many chains: the full chain is a step of its own. */
+	/* Steps of 60 items and many chains: the full chain is a step of its own. */
 	cur.bucket = 0;
 	while (!shard_scan_done(s, &cur)) {
 		uint32_t from = cur.bucket;
@@ -350,7 +349,7 @@ static void test_scan_with_mutations(void **state)
 
 				WE_TEST_CHECK(k < KEYS && must[k] && seen[k]++ == 0, seed);
 				WE_TEST_CHECK(item_agrees(&out[i], k, &model[k], buf), seed);
-				b = bucket_of(s, k);
+				b = chain_of(s, k);
 				WE_TEST_CHECK(b >= from && b < cur.bucket, seed);
 			}
 			/* Mutations before the next step (the items above are now stale). */
@@ -369,6 +368,7 @@ static void test_scan_with_mutations(void **state)
 						      seed);
 					e->version = 0;
 					must[k] = false;
+					seen[k] = 0; /* inserted again, it is a new slot */
 					deletes++;
 				} else {
 					bool was = e->version != 0;
@@ -379,7 +379,7 @@ static void test_scan_with_mutations(void **state)
 							      (st == WE_STATUS_NO_SPACE && !was),
 						      seed);
 					if (st == WE_STATUS_OK && !was)
-						must[k] = bucket_of(s, k) >= cur.bucket;
+						must[k] = chain_of(s, k) >= cur.bucket;
 					moved += was && e->value_len / 64 != old_len / 64;
 				}
 				shard_read_counters(s, &after);
