@@ -11,7 +11,8 @@
  *
  *   local  = XXH3_64bits_withSecret(key, key_len, secret[192])
  *   bucket = ((local >> 16) & 0xffffffff) * nbuckets >> 32   (bits 16..47)
- *   tag    = local >> 48, with 0 mapped to 1       (bits 48..63, never zero)
+ *   tag    = local >> 56, with 0 mapped to 1       (bits 56..63, never zero)
+ *   second bucket: bits 0..15 (table_second_index, dataplane/table.h)
  *
  * Why two: anyone can search offline for keys whose public hash lands in one
  * bucket (the public XXH3 with its published default secret even has
@@ -76,12 +77,6 @@ static inline uint32_t keyhash_region(uint64_t hash)
 static inline uint32_t keyhash_bucket(uint64_t hash, uint32_t nbuckets)
 {
 	return (uint32_t)(((hash >> 16) & 0xffffffffu) * (uint64_t)nbuckets >> 32);
-}
-
-static inline uint16_t keyhash_tag(uint64_t hash)
-{
-	uint16_t tag = (uint16_t)(hash >> 48);
-	return tag ? tag : 1;
 }
 
 #endif
