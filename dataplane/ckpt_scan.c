@@ -87,6 +87,9 @@ static unsigned buffers_needed(const struct ckpt_scan *s, const struct ckpt_port
 	return need;
 }
 
+_Static_assert(CKPT_SCAN_STEP_ITEMS >= SHARD_SCAN_ITEMS_MIN,
+	       "a checkpoint step holds the longest chain of the index");
+
 int ckpt_scan_step(struct ckpt_scan *s, struct ckpt_port *p, struct shard *sh,
 		   uint64_t lsn_now, unsigned max_items)
 {
