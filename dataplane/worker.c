@@ -400,13 +400,15 @@ void worker_tier_gauges_load(const struct worker *w, struct shard_tier_counters 
 
 /* The tiers' policy: a raw item that has not been touched for 2 ticks of
  * cooling below the new-item level goes to LZ4, an LZ4 item cooled to 0 to
- * LZ4-HC; a step visits 32 chains and compresses at most 8 KiB (LZ4-HC
+ * LZ4-HC; a step visits WORKER_TIER_STEP_CHAINS chains (about 180 items at
+ * the index's capacity, 9.6 a chain) and compresses at most 8 KiB (LZ4-HC
  * counts 8x: one 1 KiB value), about 10-20 microseconds, so one step
  * between two bursts does not hold the next burst's requests long. */
+#define WORKER_TIER_STEP_CHAINS 19
 static const struct shard_demote_policy worker_tier_policy = {
 	.warm_below = TEMP_LEVEL_NEW - 2,
 	.cold_below = 1,
-	.max_chains = 32,
+	.max_chains = WORKER_TIER_STEP_CHAINS,
 	.max_input_bytes = 8 * 1024,
 };
 
@@ -418,7 +420,7 @@ static const struct shard_demote_policy worker_tier_policy = {
 static const struct shard_demote_policy worker_tier_pressure_policy = {
 	.warm_below = WORKER_TIER_PROMOTE_LEVEL,
 	.cold_below = TEMP_LEVEL_NEW + 1,
-	.max_chains = 32,
+	.max_chains = WORKER_TIER_STEP_CHAINS,
 	.max_input_bytes = 8 * 1024,
 };
 
