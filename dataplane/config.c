@@ -62,8 +62,9 @@ const struct opt_spec config_specs[] = {
 		 " back (docs/storage.md, The disk tier)"},
 	{.name = "disk-tier-mb", .kind = OPT_U64, .meta = "MIB", .def = "4096", .unit = "MiB",
 	 .min = 1, .max = 1u << 24, .scale = 1u << 20, CFG(disk_tier_bytes),
-	 .help = "per worker: the most the archive file may hold (it is rebuilt at each start"
-		 " and not reused within a run: overwritten items leave garbage)"},
+	 .help = "per worker: the most the archive file may hold (rebuilt at each start; cut"
+		 " into segments whose dead records' space is used again, a cleaner copying the"
+		 " live ones out of mostly dead segments)"},
 	{.name = "reflect", .kind = OPT_FLAG, .def = "off", CFG(reflect),
 	 .help = "echo every UDP datagram unread: the packet-path baseline of the benchmarks"},
 	{.name = "no-flow", .kind = OPT_FLAG, .def = "off", CFG(no_flow),

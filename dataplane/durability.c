@@ -107,6 +107,7 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 				    .epoch_seen = d->epoch_seen,
 				    .other_epoch = &d->records_other_epoch,
 				    .archives = d->archive != NULL ? d->archive_files : NULL,
+				    .spaces = d->archive_spaces,
 				    .archived = d->archived_at_start};
 	struct recovery_options opt = {.repair = true, .allow_mid_log_cut = false};
 	struct ckpt_choice *c = calloc(1, sizeof(*c));
@@ -215,7 +216,7 @@ static int durability_replay(struct durability *d, struct worker *const *workers
 /* The disk tier's files (made empty: recovery decides what goes there) and
  * their thread, before the replay, which may archive what does not fit. */
 static int durability_open_archive(struct durability *d, const struct durability_options *opt,
-				   char *err, size_t err_len)
+				   struct worker *const *workers, char *err, size_t err_len)
 {
 	struct archive_io_config ac = {
 		.disk = &d->disk,
@@ -227,8 +228,17 @@ static int durability_open_archive(struct durability *d, const struct durability
 
 	if (rc != 0)
 		return rc;
-	for (unsigned i = 0; i < d->n_workers; i++)
+	for (unsigned i = 0; i < d->n_workers; i++) {
 		d->archive_files[i] = archive_io_file(d->archive, (uint16_t)i);
+		/* Each file's segments; the shard counts its stubs there from
+		 * the first one recovery makes. */
+		d->archive_spaces[i] = archive_space_create(opt->disk_tier_bytes);
+		if (d->archive_spaces[i] == NULL) {
+			snprintf(err, err_len, "cannot allocate worker %u's archive segment table", i);
+			return -ENOMEM;
+		}
+		shard_set_archive_space(workers[i]->exec.shard, d->archive_spaces[i]);
+	}
 	return 0;
 }
 
@@ -260,7 +270,7 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 	d->dir_open = true;
 	rc = durability_load_map(d, map, err, err_len);
 	if (rc == 0 && opt->disk_tier)
-		rc = durability_open_archive(d, opt, err, err_len);
+		rc = durability_open_archive(d, opt, workers, err, err_len);
 	if (rc == 0)
 		rc = durability_replay(d, workers, map, err, err_len);
 	if (rc != 0)
@@ -337,7 +347,8 @@ int durability_open(struct durability *d, const struct durability_options *opt,
 		w->exec.lsn = &w->lsn;
 		w->exec.durability_default = durability_default(d->dir.cfg.default_durability);
 		if (d->archive != NULL)
-			worker_archive_init(w, archive_io_port(d->archive, (uint16_t)i));
+			worker_archive_init(w, archive_io_port(d->archive, (uint16_t)i),
+					    d->archive_spaces[i]);
 	}
 	return 0;
 }
@@ -417,6 +428,11 @@ void durability_close(struct durability *d)
 	d->ckpt = NULL;
 	archive_io_destroy(d->archive);
 	d->archive = NULL;
+	/* The workers have stopped: no shard counts a stub any more. */
+	for (unsigned i = 0; i < WORKER_MAX; i++) {
+		archive_space_destroy(d->archive_spaces[i]);
+		d->archive_spaces[i] = NULL;
+	}
 	if (d->writer != NULL) {
 		wal_writer_destroy(d->writer);
 		d->writer = NULL;

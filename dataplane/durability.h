@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "archive_io.h"
+#include "archive_space.h"
 #include "ckpt_writer.h"
 #include "datadir.h"
 #include "disk.h"
@@ -53,6 +54,7 @@ struct durability {
 	 * worker's file, and the items recovery archived to fit, per worker. */
 	struct archive_io *archive;
 	struct archive_file *archive_files[WORKER_MAX];
+	struct archive_space *archive_spaces[WORKER_MAX]; /* each file's segments */
 	uint64_t archived_at_start[WORKER_MAX];
 };
 

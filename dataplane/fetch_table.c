@@ -45,3 +45,16 @@ void fetch_finish(struct fetch_table *t, uint16_t ticket)
 	WE_ASSERT(ticket < FETCH_TABLE_CAP && t->n_free < FETCH_TABLE_CAP);
 	t->free_stack[t->n_free++] = ticket;
 }
+
+unsigned fetch_refs_in_use(const struct fetch_table *t, uint64_t *offsets)
+{
+	bool free_cell[FETCH_TABLE_CAP] = {false};
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < t->n_free; i++)
+		free_cell[t->free_stack[i]] = true;
+	for (uint32_t i = 0; i < FETCH_TABLE_CAP; i++)
+		if (!free_cell[i])
+			offsets[n++] = t->cells[i].ref.offset;
+	return n;
+}

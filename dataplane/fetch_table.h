@@ -6,6 +6,7 @@
  *   fetch_requeue      fetch_table.c  put back what fetch_next_queued gave (no read slot)
  *   fetch_entry_at     inline         an entry by ticket
  *   fetch_finish       fetch_table.c  the read came back: the entry is free again
+ *   fetch_refs_in_use  fetch_table.c  the offsets waiting GETs will read (reclaiming keeps them)
  *   fetch_count, fetch_full, fetch_queued  inline
  *
  * A GET that finds an archived item (shard_get: SHARD_STATUS_ARCHIVED)
@@ -87,5 +88,8 @@ int fetch_next_queued(struct fetch_table *t);
 void fetch_requeue(struct fetch_table *t, uint16_t ticket);
 /* The entry's read came back and its answer is sent: free the cell. */
 void fetch_finish(struct fetch_table *t, uint16_t ticket);
+/* The record offsets every waiting GET will read (offsets: FETCH_TABLE_CAP
+ * cells); how many. */
+unsigned fetch_refs_in_use(const struct fetch_table *t, uint64_t *offsets);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "archive_space.h"
 #include "archive_stubs.h"
 #include "keyhash.h"
 #include "temperature.h"
@@ -30,7 +31,8 @@
 #define RECOVERY_ARCHIVE_ROOM (1u << 20)
 #define RECOVERY_ARCHIVE_BATCH (256u * 1024)
 
-static int64_t archive_for_room(struct shard *s, struct archive_file *f, uint64_t lsn)
+static int64_t archive_for_room(struct shard *s, struct archive_file *f,
+				struct archive_space *sp, uint64_t lsn)
 {
 	static _Thread_local uint8_t buf[RECOVERY_ARCHIVE_BATCH];
 	static _Thread_local struct shard_archive_pick picks[SHARD_SCAN_ITEMS_MIN * 2];
@@ -47,23 +49,35 @@ static int64_t archive_for_room(struct shard *s, struct archive_file *f, uint64_
 		};
 		struct archive_batch b;
 		uint64_t base;
+		uint32_t room;
 		int n, r;
 
 		shard_read_counters(s, &c);
 		if (c.arena_free_bytes + c.arena_untouched_bytes >= RECOVERY_ARCHIVE_ROOM ||
 		    shard_scan_done(s, &cur))
 			return total;
-		archive_batch_init(&b, buf, sizeof(buf));
+		room = archive_space_room(sp, 0);
+		if (room == 0 && archive_space_reclaim(sp, NULL, 0) != 0)
+			room = archive_space_room(sp, 0); /* nothing reads during recovery */
+		if (room == 0)
+			return total != 0 ? total : -ENOSPC;
+		archive_batch_init(&b, buf, room < sizeof(buf) ? room : (uint32_t)sizeof(buf));
 		n = shard_archive_step(s, &cur, &p, picks, sizeof(picks) / sizeof(picks[0]));
 		if (n < 0)
 			return total;
 		archive_stubs_fill(&b, picks, (unsigned)n, lsn); /* what does not fit: a later call */
-		if (b.records == 0)
+		if (b.records == 0) {
+			if (n > 0) /* the segment's rest is too small: the next one */
+				archive_space_close_open(sp);
 			continue;
-		r = archive_file_append(f, buf, b.used, &base);
+		}
+		base = archive_space_take(sp, b.used);
+		r = archive_file_write_at(f, buf, b.used, base);
+		if (r == 0)
+			total += (int64_t)archive_stubs_commit(s, &b, b.records, base, NULL);
+		archive_space_batch_done(sp, base);
 		if (r != 0)
 			return r;
-		total += (int64_t)archive_stubs_commit(s, &b, b.records, base, NULL);
 	}
 }
 
@@ -87,8 +101,9 @@ int recovery_apply(const struct recovery_target *t, const struct wal_record *rec
 		if (shard_compress_all(s, deep) != 0)
 			st = shard_put(s, lhash, rec->key, (uint8_t)rec->key_len, rec->value,
 				       rec->value_len);
-	if (st == WE_STATUS_NO_SPACE && t->archives != NULL && t->archives[owner] != NULL) {
-		int64_t n = archive_for_room(s, t->archives[owner], rec->lsn);
+	if (st == WE_STATUS_NO_SPACE && t->archives != NULL && t->archives[owner] != NULL &&
+	    t->spaces != NULL && t->spaces[owner] != NULL) {
+		int64_t n = archive_for_room(s, t->archives[owner], t->spaces[owner], rec->lsn);
 
 		if (n < 0) {
 			snprintf(err, err_len,

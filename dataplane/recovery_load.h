@@ -25,6 +25,7 @@
 #include "wal_record.h"
 
 struct archive_file;
+struct archive_space;
 
 struct recovery_target {
 	struct shard *const *shards; /* one per worker */
@@ -43,6 +44,9 @@ struct recovery_target {
 	 * items go when a shard has no room left even compressed (NULL: no
 	 * disk tier, such a shard refuses); archived counts them per worker. */
 	struct archive_file *const *archives;
+	/* Each worker's file's segments (storage/archive_space.h), where the
+	 * batches go; the shards count their stubs there. Set with archives. */
+	struct archive_space *const *spaces;
 	uint64_t *archived;
 };
 

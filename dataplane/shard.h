@@ -4,7 +4,7 @@
  * shard_init(), no system calls. Memory is handed in, so production gives
  * hugepage memory on the lcore's NUMA node and tests give aligned_alloc().
  *
- *   table.h  bucketised index: 64-byte buckets of 16-bit tag + 48-bit offset
+ *   table.h  bucketised index: 64-byte buckets of 12 slots (8-bit tag, 32-bit offset)
  *   arena.h  item storage carved from the shard's memory, reused on free
  *   shard.c  get / put / delete over both, with burst prefetch helpers
  *
@@ -17,6 +17,8 @@
  *   shard_archive_commit   shard_tier.c  an item copied out becomes a stub
  *   shard_archive_restore  shard_tier.c  a stub's record read back becomes the item
  *   shard_scan_archive_ref shard_tier.c  the reference a scanned stub holds
+ *   shard_archive_repoint  shard_tier.c  a stub names its record's copy (the cleaner)
+ *   shard_set_archive_space shard_tier.c the archive's segments count every stub's record
  *
  * Item layout (arena.h draws it with byte offsets): an 8-byte header of
  * original and stored value length, key length, temperature and tier, then
@@ -357,6 +359,17 @@ enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const u
 					 uint8_t key_len, const struct shard_archive_ref *ref,
 					 uint8_t codec, const uint8_t *stored, uint32_t stored_len,
 					 bool force);
+/* The stub (key, hash) holding *old_ref now names a copy of the same
+ * record at *new_ref (same bytes: the archive's cleaner moved it): true;
+ * false, changing nothing, when the key is not that stub any more. */
+bool shard_archive_repoint(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
+			   const struct shard_archive_ref *old_ref,
+			   const struct shard_archive_ref *new_ref);
+/* Count every stub's record in sp (storage/archive_space.h) from now on:
+ * live while the stub exists, released when it goes (PUT, DELETE,
+ * eviction, restore, repoint). Set it before the first stub is made. */
+struct archive_space;
+void shard_set_archive_space(struct shard *s, struct archive_space *sp);
 /* A scanned stub's reference, copied out (the stored bytes are not
  * aligned); false, writing nothing, when the item is not a stub. */
 bool shard_scan_archive_ref(const struct shard_scan_item *it, struct shard_archive_ref *out);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "archive_space.h"
 #include "arena.h"
 #include "freq_sketch.h"
 #include "keyhash.h"
@@ -40,6 +41,9 @@ struct shard {
 	uint64_t rng; /* xorshift state: the temperature's random draws */
 	struct freq_sketch freq; /* recent uses of keys, held or not (admission) */
 	struct shard_tier_counters tiers;
+	/* The disk tier's segments (NULL: no disk tier, or not counted): every
+	 * stub's record is live there while the stub exists. */
+	struct archive_space *archive_space;
 	uint8_t scratch[SHARD_TIER_VALUE_MAX] we_cache_aligned;
 	uint8_t work[SHARD_TIER_VALUE_MAX + SHARD_TIER_VALUE_MAX / 255 + 16];
 };
@@ -100,13 +104,20 @@ static inline uint32_t shard_item_stored_bytes(const struct arena_item *it)
 	return ref.bytes;
 }
 
+/* A stub entering (+1) or leaving (-1) the shard: its record's bytes, which
+ * the archive's space counts live while the stub exists (shard_tier.c). */
+uint32_t shard_stub_account(struct shard *s, const struct arena_item *it, int sign);
+
 /* Tier bookkeeping of one item entering (+1) or leaving (-1) the shard. */
 static inline void shard_tier_account(struct shard *s, const struct arena_item *it, int sign)
 {
 	struct shard_tier_counters *t = &s->tiers;
+	uint32_t stored = it->stored_len;
 
+	if (we_unlikely(it->tier == TIER_SINGULARITY))
+		stored = shard_stub_account(s, it, sign);
 	t->items[it->tier] += (uint64_t)(int64_t)sign;
-	t->stored_bytes[it->tier] += (uint64_t)((int64_t)sign * shard_item_stored_bytes(it));
+	t->stored_bytes[it->tier] += (uint64_t)((int64_t)sign * stored);
 	t->value_bytes[it->tier] += (uint64_t)((int64_t)sign * it->value_len);
 }
 

@@ -523,3 +523,44 @@ bool shard_scan_archive_ref(const struct shard_scan_item *it, struct shard_archi
 	memcpy(out, it->value, sizeof(*out));
 	return true;
 }
+
+/* ---- the archive's space ----------------------------------------------- */
+
+void shard_set_archive_space(struct shard *s, struct archive_space *sp)
+{
+	s->archive_space = sp;
+}
+
+uint32_t shard_stub_account(struct shard *s, const struct arena_item *it, int sign)
+{
+	struct shard_archive_ref ref;
+
+	memcpy(&ref, it->data + it->key_len, sizeof(ref));
+	if (s->archive_space != NULL) {
+		if (sign > 0)
+			archive_space_add(s->archive_space, ref.offset, ref.bytes);
+		else
+			archive_space_release(s->archive_space, ref.offset, ref.bytes);
+	}
+	return ref.bytes;
+}
+
+bool shard_archive_repoint(struct shard *s, uint64_t hash, const uint8_t *key, uint8_t key_len,
+			   const struct shard_archive_ref *old_ref,
+			   const struct shard_archive_ref *new_ref)
+{
+	uint32_t *slot = shard_find(s, hash, key, key_len);
+	struct arena_item *stub;
+
+	if (slot == NULL)
+		return false;
+	stub = arena_item_at(&s->arena, table_ref_offset(slot));
+	if (stub->tier != TIER_SINGULARITY ||
+	    memcmp(arena_item_value(stub), old_ref, SHARD_STUB_BYTES) != 0 ||
+	    new_ref->bytes != old_ref->bytes)
+		return false;
+	shard_tier_account(s, stub, -1);
+	memcpy(arena_item_value(stub), new_ref, SHARD_STUB_BYTES);
+	shard_tier_account(s, stub, +1);
+	return true;
+}

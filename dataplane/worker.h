@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "access_sample.h"
+#include "archive_cleaner.h"
 #include "addr_token.h"
 #include "ckpt_scan.h"
 #include "ctl_ring.h"
@@ -128,6 +129,8 @@ struct worker {
 	 * and the scratch a compressed record is decompressed into. */
 	struct worker_archive {
 		struct archive_port *port;
+		struct archive_space *space; /* the file's segments (the shard counts stubs) */
+		struct archive_cleaner cleaner;
 		struct fetch_table fetch;
 		struct shard_scan cursor;
 		uint8_t level;

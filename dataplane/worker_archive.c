@@ -22,6 +22,7 @@
 
 #include "archive.h"
 #include "archive_io.h"
+#include "archive_space.h"
 #include "archive_stubs.h"
 #include "netio.h"
 #include "proto.h"
@@ -54,6 +55,15 @@
 #define ARCHIVE_MSGS_PER_STEP 32
 /* Once a write failed, the scan rests this long before it tries again. */
 #define ARCHIVE_RETRY_NS 1000000000ull
+/* With every segment of the file in use, the scan rests this long (the
+ * cleaner and the reclaims free segments meanwhile). */
+#define ARCHIVE_FULL_REST_NS 10000000ull /* 10 ms */
+
+/* Free segments the archive scan leaves to the cleaner. */
+static uint32_t scan_keep(const struct archive_space *sp)
+{
+	return sp->segments >= ARCHIVE_SPACE_CLEAN_MIN ? ARCHIVE_SPACE_KEEP : 0;
+}
 
 static bool arena_room_under(const struct shard_counters *c, unsigned pct)
 {
@@ -78,6 +88,8 @@ static void archive_scan_step(struct worker *w)
 	struct shard_archive_pick picks[SHARD_SCAN_ITEMS_MIN * 2];
 	struct shard_counters c;
 	struct archive_batch b;
+	uint64_t offset;
+	uint32_t room;
 	int buf, n;
 
 	/* Under the mark, a look every ARCHIVE_LOOK_EVERY iterations. */
@@ -99,9 +111,16 @@ static void archive_scan_step(struct worker *w)
 			wa->level--;
 		return;
 	}
+	room = archive_space_room(wa->space, scan_keep(wa->space));
+	if (room == 0) {
+		/* Every segment in use: the cleaner and reclaims free some. */
+		w->stats.archive_space_full++;
+		wa->rest_until_ns = we_monotonic_ns() + ARCHIVE_FULL_REST_NS;
+		return;
+	}
 	buf = archive_port_take_write_buffer(wa->port);
 	if (buf < 0)
-		return; /* both buffers with the thread */
+		return; /* both buffers with the thread (or the cleaner) */
 	if (shard_scan_done(s, &wa->cursor)) {
 		/* A whole pass did not get under the mark. */
 		if (wa->level >= ARCHIVE_LEVEL_MAX && wa->pass_picked == 0) {
@@ -117,7 +136,8 @@ static void archive_scan_step(struct worker *w)
 		wa->pass_picked = 0;
 		w->stats.archive_passes++;
 	}
-	archive_batch_init(&b, archive_port_write_buffer(wa->port, buf), ARCHIVE_WRITE_BUFFER_BYTES);
+	archive_batch_init(&b, archive_port_write_buffer(wa->port, buf),
+			   room < ARCHIVE_WRITE_BUFFER_BYTES ? room : ARCHIVE_WRITE_BUFFER_BYTES);
 	struct shard_archive_policy p = {
 		.archive_below = wa->level,
 		.min_saved_bytes = ARCHIVE_MIN_SAVED_BYTES,
@@ -129,7 +149,17 @@ static void archive_scan_step(struct worker *w)
 		wa->pass_picked += (uint32_t)n;
 		archive_stubs_fill(&b, picks, (unsigned)n, w->lsn); /* what does not fit: the next pass */
 	}
-	if (b.records == 0 || archive_port_post_write(wa->port, buf, b.used, b.records) != 0) {
+	if (b.records == 0) {
+		/* The first pick does not fit the segment's rest: the next
+		 * step opens another. */
+		if (n > 0)
+			archive_space_close_open(wa->space);
+		archive_port_give_back_write_buffer(wa->port, buf);
+		return;
+	}
+	offset = archive_space_take(wa->space, b.used);
+	if (archive_port_post_write(wa->port, buf, b.used, b.records, offset) != 0) {
+		archive_space_batch_done(wa->space, offset); /* those bytes stay unused */
 		archive_port_give_back_write_buffer(wa->port, buf);
 		return;
 	}
@@ -154,11 +184,13 @@ static void archive_written(struct worker *w, const struct ctl_msg *m)
 	if (m->i32 != 0) {
 		w->stats.archive_write_errors++;
 		wa->rest_until_ns = we_monotonic_ns() + ARCHIVE_RETRY_NS;
+		archive_space_batch_done(wa->space, m->a);
 		archive_port_give_back_write_buffer(wa->port, buf);
 		return;
 	}
 	w->stats.archive_committed += archive_stubs_commit(s, &b, m->c, m->a, &stale);
 	w->stats.archive_stale += stale;
+	archive_space_batch_done(wa->space, m->a);
 	archive_port_give_back_write_buffer(wa->port, buf);
 }
 
@@ -255,15 +287,46 @@ static void archive_read_done(struct worker *w, const struct ctl_msg *m)
 	archive_port_give_back_read_slot(wa->port, slot);
 }
 
+/* ---- reclaiming dead segments ------------------------------------------ */
+
+/* Whether a checkpoint may still read this worker's archive: its scan runs,
+ * or the thread still holds chunks (it reads the archived items' records
+ * while writing them). */
+static bool checkpoint_reading(struct worker *w)
+{
+	if (w->ckpt_port == NULL)
+		return false;
+	return ckpt_scan_active(&w->ckpt) || ckpt_port_reclaim(w->ckpt_port) != CKPT_PORT_BUFFERS;
+}
+
+/* Free the segments that emptied, when nothing may read them: no
+ * checkpoint or region move under way (either may hold references copied
+ * before the stubs died), and not the records waiting GETs or the cleaner
+ * will read. */
+static void archive_reclaim(struct worker *w)
+{
+	struct worker_archive *wa = &w->archive;
+	uint64_t busy[FETCH_TABLE_CAP + ARCHIVE_CLEANER_READS];
+	unsigned n;
+
+	if (wa->space->maybe_empty == 0 || checkpoint_reading(w) || move_worker_active(&w->move))
+		return;
+	n = fetch_refs_in_use(&wa->fetch, busy);
+	n += archive_cleaner_busy(&wa->cleaner, busy + n);
+	w->stats.archive_segments_reclaimed += archive_space_reclaim(wa->space, busy, n);
+}
+
 /* ---- the service step -------------------------------------------------- */
 
-void worker_archive_init(struct worker *w, struct archive_port *port)
+void worker_archive_init(struct worker *w, struct archive_port *port, struct archive_space *space)
 {
 	struct worker_archive *wa = &w->archive;
 
 	wa->port = port;
+	wa->space = space;
 	wa->level = ARCHIVE_LEVEL_MIN;
 	fetch_table_init(&wa->fetch);
+	archive_cleaner_init(&wa->cleaner);
 	w->exec.fetch = port != NULL ? &wa->fetch : NULL;
 }
 
@@ -275,7 +338,12 @@ void worker_archive_service(struct worker *w)
 
 	for (unsigned i = 0; i < n; i++) {
 		if (m[i].type == ARCHIVE_MSG_WRITTEN) {
-			archive_written(w, &m[i]);
+			if (!archive_cleaner_on_written(&wa->cleaner, w->exec.shard, wa->space,
+							wa->port, &m[i]))
+				archive_written(w, &m[i]);
+		} else if (m[i].type == ARCHIVE_MSG_READ_DONE && (m[i].c & ARCHIVE_CLEANER_TICKET)) {
+			archive_cleaner_on_read(&wa->cleaner, wa->port, (int)m[i].b, m[i].i32,
+						m[i].c);
 		} else if (m[i].type == ARCHIVE_MSG_READ_DONE && (m[i].c & MOVE_ARCHIVE_TICKET)) {
 			struct move_env env;
 
@@ -290,4 +358,14 @@ void worker_archive_service(struct worker *w)
 	if (fetch_queued(&wa->fetch) != 0)
 		archive_post_reads(w);
 	archive_scan_step(w);
+	if (unlikely(wa->space->maybe_empty != 0))
+		archive_reclaim(w);
+	if (unlikely(archive_cleaner_active(&wa->cleaner) ||
+		     archive_space_free_segments(wa->space) <= ARCHIVE_SPACE_KEEP))
+		archive_cleaner_step(&wa->cleaner, w->exec.shard, wa->space, wa->port);
+	w->stats.archive_clean_victims = wa->cleaner.st.victims;
+	w->stats.archive_clean_copied = wa->cleaner.st.copied;
+	w->stats.archive_clean_repointed = wa->cleaner.st.repointed;
+	w->stats.archive_clean_stale = wa->cleaner.st.stale;
+	w->stats.archive_clean_failed = wa->cleaner.st.failed;
 }

@@ -1,6 +1,7 @@
 /* worker_archive.h - the worker's side of the disk tier (the singularity).
  *
  *   worker_archive_init     worker_archive.c  bind the worker to its archive port (NULL: off)
+ *                                             and its file's segments
  *   worker_archive_service  worker_archive.c  one service step: answers, reads, archive scan
  *   worker_archive_active   inline            whether the disk tier is on for this worker
  *   worker_archive_waiting  inline            GETs wait for records: keep polling, do not sleep
@@ -15,7 +16,7 @@
 
 #include "worker.h"
 
-void worker_archive_init(struct worker *w, struct archive_port *port);
+void worker_archive_init(struct worker *w, struct archive_port *port, struct archive_space *space);
 void worker_archive_service(struct worker *w);
 
 static inline bool worker_archive_active(const struct worker *w)

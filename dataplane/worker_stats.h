@@ -107,7 +107,14 @@
 	X(archive_write_errors, "archive batches the disk refused (their items stay in memory)") \
 	X(archive_reads, "archived records read back for GETs")                            \
 	X(archive_restored, "archived items brought back into memory by a GET")            \
-	X(archive_passes, "archive passes begun over the shard (disk tier, memory over its mark)")
+	X(archive_passes, "archive passes begun over the shard (disk tier, memory over its mark)") \
+	X(archive_space_full, "archive steps that found every segment of the file in use")  \
+	X(archive_segments_reclaimed, "archive file segments freed for reuse (no live record left)") \
+	X(archive_clean_victims, "archive segments the cleaner took to empty")                \
+	X(archive_clean_copied, "live archive records the cleaner copied to another segment") \
+	X(archive_clean_repointed, "stubs moved to their record's copy by the cleaner")      \
+	X(archive_clean_stale, "cleaner copies not used: the stub changed meanwhile")         \
+	X(archive_clean_failed, "cleaner reads or writes that failed or did not check")
 
 struct worker_stats {
 #define WORKER_STATS_FIELD(name, text) uint64_t name;

@@ -1,9 +1,10 @@
 /* archive.c - the disk tier's records, batches and files (see archive.h).
  *
  * DESIGN: the record codec is pure (no I/O), so the shard's side and the
- * tests use it without a disk. The file is a plain append cursor over a
- * struct disk: the I/O thread (archive_io.c) is its only user during a run,
- * recovery before the thread starts; neither needs a lock.
+ * tests use it without a disk. The file is written at the offsets the
+ * worker's segments give (archive_space.h) over a struct disk: the I/O
+ * thread (archive_io.c) is its only writer during a run, recovery before
+ * the thread starts; neither needs a lock.
  */
 #include "archive.h"
 
@@ -232,18 +233,27 @@ int archive_file_create(struct archive_file *f, struct disk *d, const char *data
 	return r;
 }
 
-int archive_file_append(struct archive_file *f, const void *buf, uint32_t len, uint64_t *offset)
+int archive_file_write_at(struct archive_file *f, const void *buf, uint32_t len, uint64_t offset)
 {
 	int r;
 
-	if (f->limit != 0 && (f->end > f->limit || len > f->limit - f->end))
+	if (f->limit != 0 && (offset > f->limit || len > f->limit - offset))
 		return -ENOSPC;
-	r = disk_pwrite_all(f->disk, f->fd, buf, len, f->end);
+	r = disk_pwrite_all(f->disk, f->fd, buf, len, offset);
 	if (r != 0)
 		return r;
-	*offset = f->end;
-	f->end += len;
+	if (offset + len > f->end)
+		f->end = offset + len;
 	return 0;
+}
+
+int archive_file_append(struct archive_file *f, const void *buf, uint32_t len, uint64_t *offset)
+{
+	int r = archive_file_write_at(f, buf, len, f->end);
+
+	if (r == 0)
+		*offset = f->end - len;
+	return r;
 }
 
 int64_t archive_file_read(struct archive_file *f, void *buf, uint32_t len, uint64_t offset)

@@ -9,7 +9,8 @@
  *   archive_batch_add       archive.c
  *   archive_batch_next      archive.c  walk a batch's records (for their references)
  *   archive_file_create     archive.c  a worker's file, made empty
- *   archive_file_append     archive.c  bytes at the end (synchronous, through struct disk)
+ *   archive_file_write_at   archive.c  bytes at an offset (synchronous, through struct disk)
+ *   archive_file_append     archive.c  bytes after the furthest written (tests)
  *   archive_file_read       archive.c  bytes at an offset
  *   archive_file_read_value archive.c  a reference's value, read, checked, decompressed
  *   archive_file_close      archive.c
@@ -23,8 +24,10 @@
  * The archive is a swap area, not a durability source: the log and the
  * checkpoints still hold every value, so a file is made empty at each start
  * (a previous run's file is garbage: recovery rebuilds placement) and is
- * never synced. Records are only appended, never overwritten, so a
- * reference stays readable for the whole run.
+ * never synced. The worker places each batch in a segment of the file
+ * (archive_space.h) and writes over a segment again only once no stub and
+ * no reader may name its records; a reference read after that fails its
+ * check rather than give another item's bytes.
  *
  * Record, little-endian, 8-byte aligned (padding zero):
  *   0  magic      u32  ARCHIVE_RECORD_MAGIC ("WEAR")
@@ -130,7 +133,7 @@ int archive_batch_next(const struct archive_batch *b, uint32_t *pos, struct arch
 struct archive_file {
 	struct disk *disk;
 	int fd;         /* -1: closed */
-	uint64_t end;   /* where the next append goes */
+	uint64_t end;   /* past the furthest byte written */
 	uint64_t limit; /* the most bytes the file may hold (0: no limit) */
 	uint16_t worker;
 };
@@ -139,10 +142,13 @@ struct archive_file {
  * 0 or a negative errno (f->fd is -1 then). */
 int archive_file_create(struct archive_file *f, struct disk *d, const char *data_dir,
 			uint16_t worker, uint64_t limit) we_must_check;
-/* Appends len bytes at the end: 0 and *offset; -ENOSPC past the limit
- * (nothing written); another negative errno from the disk. A failure
- * leaves the end where it was: a failed write's bytes are garbage that no
- * reference names, and the next append writes over them. */
+/* Writes len bytes at offset: 0; -ENOSPC past the limit (nothing
+ * written); another negative errno from the disk (a failed write's bytes
+ * are garbage no reference names). */
+int archive_file_write_at(struct archive_file *f, const void *buf, uint32_t len, uint64_t offset)
+	we_must_check;
+/* Writes len bytes after the furthest byte written so far: 0 and *offset,
+ * or as archive_file_write_at. */
 int archive_file_append(struct archive_file *f, const void *buf, uint32_t len, uint64_t *offset)
 	we_must_check;
 /* Reads len bytes at offset: the bytes read (fewer at the end of the

@@ -83,9 +83,11 @@ int archive_port_take_write_buffer(struct archive_port *p)
 	return take_bit(&p->write_free);
 }
 
-int archive_port_post_write(struct archive_port *p, int buffer, uint32_t bytes, uint32_t records)
+int archive_port_post_write(struct archive_port *p, int buffer, uint32_t bytes, uint32_t records,
+			    uint64_t offset)
 {
-	struct ctl_msg m = {.type = ARCHIVE_MSG_WRITE, .i32 = buffer, .a = bytes, .b = records};
+	struct ctl_msg m = {
+		.type = ARCHIVE_MSG_WRITE, .i32 = buffer, .a = bytes, .b = records, .c = offset};
 
 	if (buffer < 0 || buffer >= ARCHIVE_PORT_WRITE_BUFFERS || bytes > ARCHIVE_WRITE_BUFFER_BYTES)
 		return -EINVAL;
@@ -165,12 +167,12 @@ static unsigned flush_kept(struct archive_io *io, uint16_t k)
 static void on_write(struct archive_io *io, uint16_t k, const struct ctl_msg *m)
 {
 	struct ctl_msg a = {.type = ARCHIVE_MSG_WRITTEN, .b = (uint64_t)(int64_t)m->i32, .c = m->b};
-	uint64_t offset = 0;
+	uint64_t offset = m->c;
 	int r = -EINVAL;
 
 	if (m->i32 >= 0 && m->i32 < ARCHIVE_PORT_WRITE_BUFFERS && m->a <= ARCHIVE_WRITE_BUFFER_BYTES)
-		r = archive_file_append(&io->files[k], io->ports[k].write_buffers[m->i32],
-					(uint32_t)m->a, &offset);
+		r = archive_file_write_at(&io->files[k], io->ports[k].write_buffers[m->i32],
+					  (uint32_t)m->a, offset);
 	if (r == 0) {
 		count(&io->st.writes, 1);
 		count(&io->st.write_bytes, m->a);

@@ -19,11 +19,12 @@
  * The hand-off, per worker, over two control rings (ctl_ring.h), as the
  * checkpoint writer's ports do:
  *   writes  the worker owns ARCHIVE_PORT_WRITE_BUFFERS buffers. It takes
- *           one, fills it with records (archive_batch_add), posts WRITE;
- *           the thread appends the bytes to the worker's file in one
- *           pwrite and answers WRITTEN with the file offset where the
- *           buffer's bytes start (a record's reference is that offset plus
- *           its offset in the batch). The worker then gives the buffer back.
+ *           one, fills it with records (archive_batch_add), posts WRITE
+ *           with the file offset its segments chose (archive_space.h);
+ *           the thread writes the bytes there in one pwrite and answers
+ *           WRITTEN with that offset (a record's reference is the offset
+ *           plus its offset in the batch). The worker then gives the
+ *           buffer back.
  *   reads   the worker owns ARCHIVE_PORT_READ_SLOTS slots, each big enough
  *           for any record. It takes one, posts READ for a reference with a
  *           ticket of its own (which GET waits for it); the thread reads
@@ -62,7 +63,8 @@ _Static_assert(ARCHIVE_PORT_RING > ARCHIVE_PORT_REQUESTS_MAX, "a ring holds ever
 _Static_assert(ARCHIVE_PORT_READ_SLOTS <= 32, "read slots fit a 32-bit mask");
 
 enum archive_msg_type {
-	ARCHIVE_MSG_WRITE = 200,     /* to the thread: i32 = buffer, a = bytes, b = records */
+	ARCHIVE_MSG_WRITE = 200,     /* to the thread: i32 = buffer, a = bytes, b = records,
+				      * c = file offset */
 	ARCHIVE_MSG_WRITTEN = 201,   /* to the worker: i32 = 0 or -errno, a = file offset of the
 				      * buffer's first byte, b = buffer, c = records */
 	ARCHIVE_MSG_READ = 202,      /* to the thread: i32 = slot, a = offset, b = bytes (low 32
@@ -125,11 +127,12 @@ void archive_io_stats_get(struct archive_io *io, struct archive_io_stats *out);
 
 /* An unused write buffer: its index, or -1 when none. */
 int archive_port_take_write_buffer(struct archive_port *p);
-/* Post WRITE for a buffer the worker took and filled. 0; -EAGAIN when the
- * ring is full (the buffer is still the worker's: try again later);
- * -EINVAL for a bad index or bytes over the buffer. */
-int archive_port_post_write(struct archive_port *p, int buffer, uint32_t bytes, uint32_t records)
-	we_must_check;
+/* Post WRITE for a buffer the worker took and filled, to go at file offset
+ * `offset` (archive_space_take). 0; -EAGAIN when the ring is full (the
+ * buffer is still the worker's: try again later); -EINVAL for a bad index
+ * or bytes over the buffer. */
+int archive_port_post_write(struct archive_port *p, int buffer, uint32_t bytes, uint32_t records,
+			    uint64_t offset) we_must_check;
 /* After its WRITTEN was handled. */
 void archive_port_give_back_write_buffer(struct archive_port *p, int buffer);
 /* An unused read slot: its index, or -1 when none. */

@@ -148,10 +148,11 @@ static void on_start(struct ckpt_writer *w, uint16_t k, const struct ctl_msg *m)
 }
 
 /* Writes chunk in as it would be if every archived item's reference in it
- * were the item's PUT: values read back from worker k's archive file (which
- * is append-only for the run, so a reference the scan saw stays readable
- * even if the item changed since: the log after the part's start LSN
- * brings it up to date, as for any item of a fuzzy checkpoint). */
+ * were the item's PUT: values read back from worker k's archive file (whose
+ * worker frees no segment while a checkpoint is under way, so a reference
+ * the scan saw stays readable even if the item changed since: the log after
+ * the part's start LSN brings it up to date, as for any item of a fuzzy
+ * checkpoint). */
 static int write_expanded(struct ckpt_writer *w, uint16_t k, struct ckpt_part *part,
 			  const struct ckpt_chunk *in)
 {

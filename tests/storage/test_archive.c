@@ -718,7 +718,7 @@ static void test_io_write_and_read_back(void **state)
 
 		assert_true(buf >= 0);
 		b = fill_batch(p, buf, 1, (uint32_t)n * 30, 30, refs);
-		assert_int_equal(archive_port_post_write(p, buf, b.used, b.records), 0);
+		assert_int_equal(archive_port_post_write(p, buf, b.used, b.records, total), 0);
 		m = step_and_poll(&x, p);
 		assert_int_equal(m.type, ARCHIVE_MSG_WRITTEN);
 		assert_int_equal(m.i32, 0);
@@ -794,8 +794,8 @@ static void test_io_slots_and_buffers_run_out(void **state)
 	assert_int_equal(archive_port_take_write_buffer(p), 0);
 	assert_int_equal(archive_port_take_write_buffer(p), 1);
 	assert_int_equal(archive_port_take_write_buffer(p), -1);
-	assert_int_equal(archive_port_post_write(p, 0, ARCHIVE_WRITE_BUFFER_BYTES + 1, 1), -EINVAL);
-	assert_int_equal(archive_port_post_write(p, 2, 8, 1), -EINVAL);
+	assert_int_equal(archive_port_post_write(p, 0, ARCHIVE_WRITE_BUFFER_BYTES + 1, 1, 0), -EINVAL);
+	assert_int_equal(archive_port_post_write(p, 2, 8, 1, 0), -EINVAL);
 	archive_port_give_back_write_buffer(p, 1);
 	assert_int_equal(archive_port_take_write_buffer(p), 1);
 	/* Nothing was posted. */
@@ -827,7 +827,7 @@ static void test_io_full_ring_answers_kept(void **state)
 	p = archive_io_port(x.io, 0);
 	buf = archive_port_take_write_buffer(p);
 	b = fill_batch(p, buf, 0, 0, 4, refs);
-	assert_int_equal(archive_port_post_write(p, buf, b.used, b.records), 0);
+	assert_int_equal(archive_port_post_write(p, buf, b.used, b.records, 0), 0);
 	slot = archive_port_take_read_slot(p);
 
 	fill_answer_ring(p);
@@ -905,7 +905,7 @@ static void test_io_limit_and_fault(void **state)
 	buf = archive_port_take_write_buffer(p);
 	b = fill_batch(p, buf, 0, 0, 40, refs); /* more than 8 KiB */
 	assert_true(b.used > 8192);
-	assert_int_equal(archive_port_post_write(p, buf, b.used, b.records), 0);
+	assert_int_equal(archive_port_post_write(p, buf, b.used, b.records, 0), 0);
 	m = step_and_poll(&x, p);
 	assert_int_equal(m.type, ARCHIVE_MSG_WRITTEN);
 	assert_int_equal(m.i32, -ENOSPC);
@@ -915,11 +915,11 @@ static void test_io_limit_and_fault(void **state)
 	/* A failing pwrite: the error, and the end stays. */
 	b = fill_batch(p, buf, 0, 0, 3, refs);
 	disk_fake_fail(x.f, DISK_OP_PWRITE, 1, -EIO, 1);
-	assert_int_equal(archive_port_post_write(p, buf, b.used, b.records), 0);
+	assert_int_equal(archive_port_post_write(p, buf, b.used, b.records, 0), 0);
 	m = step_and_poll(&x, p);
 	assert_int_equal(m.i32, -EIO);
 	assert_int_equal(archive_io_file(x.io, 0)->end, 0);
-	assert_int_equal(archive_port_post_write(p, buf, b.used, b.records), 0);
+	assert_int_equal(archive_port_post_write(p, buf, b.used, b.records, 0), 0);
 	m = step_and_poll(&x, p);
 	assert_int_equal(m.i32, 0);
 	assert_int_equal(m.a, 0);
@@ -1045,7 +1045,7 @@ static void test_io_thread_real_disk(void **state)
 		struct archive_batch b = fill_batch(p, buf, k, 0, 50, refs[k]);
 		struct ctl_msg m;
 
-		assert_int_equal(archive_port_post_write(p, buf, b.used, b.records), 0);
+		assert_int_equal(archive_port_post_write(p, buf, b.used, b.records, k == 0 ? recovered : 0), 0);
 		m = wait_answer(p);
 		assert_int_equal(m.type, ARCHIVE_MSG_WRITTEN);
 		assert_int_equal(m.i32, 0);

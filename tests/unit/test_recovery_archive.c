@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "archive.h"
+#include "archive_space.h"
 #include "arena.h"
 #include "disk_fake.h"
 #include "keyhash.h"
@@ -42,13 +43,14 @@ struct fixture {
 	struct disk_fake *f;
 	struct archive_file af;
 	struct archive_file *afp[1];
+	struct archive_space *spp[1];
 	uint64_t archived[1];
 	struct recovery_target t;
 	uint64_t version[KEYS]; /* the LSN of key i's value; 0: absent */
 	uint64_t lsn;
 };
 
-static void fixture_init(struct fixture *x, bool archives)
+static void fixture_init(struct fixture *x, bool archives, uint64_t limit)
 {
 	struct shard_config cfg = {.capacity_items = 2 * KEYS, .arena_bytes = ARENA,
 				   .hash_secret = &secret};
@@ -67,9 +69,14 @@ static void fixture_init(struct fixture *x, bool archives)
 		x->f = disk_fake_create();
 		assert_non_null(x->f);
 		assert_int_equal(disk_mkdir(disk_fake_disk(x->f), DATA), 0);
-		assert_int_equal(archive_file_create(&x->af, disk_fake_disk(x->f), DATA, 0, 0), 0);
+		assert_int_equal(archive_file_create(&x->af, disk_fake_disk(x->f), DATA, 0, limit),
+				 0);
 		x->afp[0] = &x->af;
+		x->spp[0] = archive_space_create(limit);
+		assert_non_null(x->spp[0]);
+		shard_set_archive_space(x->s, x->spp[0]);
 		x->t.archives = x->afp;
+		x->t.spaces = x->spp;
 		x->t.archived = x->archived;
 	}
 }
@@ -79,6 +86,7 @@ static void fixture_free(struct fixture *x)
 	if (x->f != NULL) {
 		archive_file_close(&x->af);
 		disk_fake_destroy(x->f);
+		archive_space_destroy(x->spp[0]);
 	}
 	free(x->mem);
 	free(x->s);
@@ -191,6 +199,13 @@ static uint64_t check_all(struct fixture *x)
 	assert_int_equal(c.items, present);
 	shard_read_tiers(x->s, &tc);
 	assert_int_equal(tc.items[TIER_SINGULARITY], stubs);
+	if (x->spp[0] != NULL) {
+		struct archive_space_stats ss;
+
+		/* The segments count exactly the records the stubs name. */
+		archive_space_stats_get(x->spp[0], &ss);
+		assert_int_equal(ss.live_bytes, tc.stored_bytes[TIER_SINGULARITY]);
+	}
 	assert_true(shard_check_invariants(x->s));
 	return stubs;
 }
@@ -203,7 +218,7 @@ static void test_archives_to_fit(void **state)
 	uint32_t del = KEYS, over = KEYS;
 
 	(void)state;
-	fixture_init(&x, true);
+	fixture_init(&x, true, 0);
 	for (uint32_t i = 0; i < KEYS; i++) {
 		err[0] = '\0';
 		if (apply_put(&x, i, err, sizeof(err)) != 0)
@@ -262,6 +277,35 @@ static void test_archives_to_fit(void **state)
 	fixture_free(&x);
 }
 
+/* A file of four segments takes many times its size over a recovery that
+ * keeps overwriting archived keys: the segments whose records all died are
+ * written again (nothing reads during recovery). */
+static void test_reuses_dead_segments(void **state)
+{
+	static struct fixture x;
+	struct archive_space_stats ss;
+	char err[512];
+	uint64_t written = 0;
+
+	(void)state;
+	fixture_init(&x, true, 4u << 20);
+	for (uint32_t pass = 0; pass < 12; pass++) {
+		for (uint32_t i = 0; i < KEYS; i++) {
+			err[0] = '\0';
+			if (apply_put(&x, i, err, sizeof(err)) != 0)
+				fail_msg("pass %u, PUT %u: %s", pass, i, err);
+		}
+		check_all(&x);
+	}
+	archive_space_stats_get(x.spp[0], &ss);
+	written = ss.batch_bytes;
+	assert_true(written > 2 * (4u << 20)); /* the file was written over at least twice */
+	assert_true(ss.reclaimed >= 2);
+	assert_true(ss.reopened >= 2);
+	assert_true(x.af.end <= 4u << 20);
+	fixture_free(&x);
+}
+
 static void test_no_archives_refuses(void **state)
 {
 	static struct fixture x;
@@ -270,7 +314,7 @@ static void test_no_archives_refuses(void **state)
 	int rc = 0;
 
 	(void)state;
-	fixture_init(&x, false);
+	fixture_init(&x, false, 0);
 	for (i = 0; i < KEYS; i++) {
 		err[0] = '\0';
 		rc = apply_put(&x, i, err, sizeof(err));
@@ -289,6 +333,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_archives_to_fit),
+		cmocka_unit_test(test_reuses_dead_segments),
 		cmocka_unit_test(test_no_archives_refuses),
 	};
 
