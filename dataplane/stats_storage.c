@@ -14,6 +14,7 @@ struct storage_figures {
 	const struct recovery_stats *rec;
 	struct ckpt_writer_status ck;
 	struct archive_io_stats arc;
+	struct archive_space_stats space; /* every worker's file, summed */
 	uint64_t archived_at_start;
 	const struct durability *d;
 };
@@ -92,7 +93,13 @@ static double per_commit(const struct wal_writer_stats *s, uint64_t v)
 	X(reads, i, (f)->arc.reads)                                                    \
 	X(read_bytes, i, (f)->arc.read_bytes)                                          \
 	X(read_errors, i, (f)->arc.read_errors)                                        \
-	X(full, i, (f)->arc.full)
+	X(full, i, (f)->arc.full)                                                      \
+	X(segment_bytes, i, (f)->space.segment_bytes)                                  \
+	X(segments, i, (f)->space.segments)                                            \
+	X(segments_used, i, (f)->space.segments_used)                                  \
+	X(segments_free, i, (f)->space.segments_free)                                  \
+	X(live_bytes, i, (f)->space.live_bytes)                                        \
+	X(segments_reclaimed, i, (f)->space.reclaimed)
 
 static void figures(const struct durability *d, struct storage_figures *f)
 {
@@ -109,6 +116,20 @@ static void figures(const struct durability *d, struct storage_figures *f)
 		archive_io_stats_get(d->archive, &f->arc);
 		for (unsigned i = 0; i < d->n_workers; i++)
 			f->archived_at_start += d->archived_at_start[i];
+	}
+	memset(&f->space, 0, sizeof(f->space));
+	for (unsigned i = 0; i < d->n_workers; i++) {
+		struct archive_space_stats w;
+
+		if (d->archive_spaces[i] == NULL)
+			continue;
+		archive_space_published(d->archive_spaces[i], &w);
+		f->space.segment_bytes = w.segment_bytes;
+		f->space.segments += w.segments;
+		f->space.segments_used += w.segments_used;
+		f->space.segments_free += w.segments_free;
+		f->space.live_bytes += w.live_bytes;
+		f->space.reclaimed += w.reclaimed;
 	}
 }
 

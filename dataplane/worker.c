@@ -380,6 +380,8 @@ static void worker_gauges_publish(struct worker *w, uint64_t now_ns)
 	shard_read_tiers(w->exec.shard, &t);
 	for (size_t i = 0; i < sizeof(t) / sizeof(uint64_t); i++)
 		__atomic_store_n(&dst[i], src[i], __ATOMIC_RELAXED);
+	if (w->archive.space != NULL)
+		archive_space_publish(w->archive.space);
 	/* The tiers' clock: seconds (one demotion pass at most per tick); the
 	 * shard's cooling clock counts a tick per WORKER_COOL_SECONDS and its
 	 * own per so many accesses (shard_set_tick). */

@@ -59,6 +59,8 @@
  * cleaner and the reclaims free segments meanwhile). */
 #define ARCHIVE_FULL_REST_NS 10000000ull /* 10 ms */
 
+#define ARCHIVE_SPACE_LOOK_EVERY 64
+
 /* Free segments the archive scan leaves to the cleaner. */
 static uint32_t scan_keep(const struct archive_space *sp)
 {
@@ -335,6 +337,7 @@ void worker_archive_service(struct worker *w)
 	struct worker_archive *wa = &w->archive;
 	struct ctl_msg m[ARCHIVE_MSGS_PER_STEP];
 	unsigned n = archive_port_poll(wa->port, m, ARCHIVE_MSGS_PER_STEP);
+	bool look;
 
 	for (unsigned i = 0; i < n; i++) {
 		if (m[i].type == ARCHIVE_MSG_WRITTEN) {
@@ -358,10 +361,13 @@ void worker_archive_service(struct worker *w)
 	if (fetch_queued(&wa->fetch) != 0)
 		archive_post_reads(w);
 	archive_scan_step(w);
-	if (unlikely(wa->space->maybe_empty != 0))
+	/* Reclaiming and picking a victim walk the segment table (up to
+	 * 65536 entries): every ARCHIVE_SPACE_LOOK_EVERY iterations. */
+	look = (w->iterations % ARCHIVE_SPACE_LOOK_EVERY) == 0;
+	if (unlikely(look && wa->space->maybe_empty != 0))
 		archive_reclaim(w);
 	if (unlikely(archive_cleaner_active(&wa->cleaner) ||
-		     archive_space_free_segments(wa->space) <= ARCHIVE_SPACE_KEEP))
+		     (look && archive_space_free_segments(wa->space) <= ARCHIVE_SPACE_KEEP)))
 		archive_cleaner_step(&wa->cleaner, w->exec.shard, wa->space, wa->port);
 	w->stats.archive_clean_victims = wa->cleaner.st.victims;
 	w->stats.archive_clean_copied = wa->cleaner.st.copied;

@@ -192,3 +192,24 @@ void archive_space_stats_get(const struct archive_space *sp, struct archive_spac
 	out->segments_free = sp->n_free;
 	out->segments_used = sp->untouched - sp->n_free;
 }
+
+#define ARCHIVE_SPACE_STATS_FIELDS(X)                                                   \
+	X(segment_bytes) X(segments) X(segments_used) X(segments_free) X(live_bytes)    \
+	X(reclaimed) X(reopened) X(batches) X(batch_bytes)
+
+void archive_space_publish(struct archive_space *sp)
+{
+	struct archive_space_stats now;
+
+	archive_space_stats_get(sp, &now);
+#define STORE(f) __atomic_store_n(&sp->published.f, now.f, __ATOMIC_RELAXED);
+	ARCHIVE_SPACE_STATS_FIELDS(STORE)
+#undef STORE
+}
+
+void archive_space_published(const struct archive_space *sp, struct archive_space_stats *out)
+{
+#define LOAD(f) out->f = __atomic_load_n(&sp->published.f, __ATOMIC_RELAXED);
+	ARCHIVE_SPACE_STATS_FIELDS(LOAD)
+#undef LOAD
+}

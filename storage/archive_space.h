@@ -13,6 +13,8 @@
  *   archive_space_victim     archive_space.c  the closed segment a cleaner should empty
  *   archive_space_segment_of inline           a file offset's segment
  *   archive_space_stats_get  archive_space.c
+ *   archive_space_publish    archive_space.c  the figures for other threads (relaxed copies)
+ *   archive_space_published  archive_space.c
  *
  * The file is cut into segments of 2^k bytes (1 MiB, or more so that a file
  * has at most ARCHIVE_SPACE_SEGMENTS_MAX of them). The worker writes each
@@ -87,6 +89,9 @@ struct archive_space {
 	 * a reclaim with nothing to find returns at once. */
 	uint64_t maybe_empty;
 	struct archive_space_stats st;
+	/* The figures as the worker last published them (relaxed stores),
+	 * for other threads (archive_space_published). */
+	struct archive_space_stats published;
 };
 
 /* limit: the file's most bytes (>= 1 MiB; 0: ARCHIVE_SPACE_SEGMENTS_MAX of
@@ -131,6 +136,11 @@ uint32_t archive_space_reclaim(struct archive_space *sp, const uint64_t *busy, u
  * max_live_pct % of a segment and it is not being cleaned:
  * ARCHIVE_SPACE_NONE otherwise. */
 uint32_t archive_space_victim(const struct archive_space *sp, unsigned max_live_pct);
+/* The owner's view (the worker's thread). */
 void archive_space_stats_get(const struct archive_space *sp, struct archive_space_stats *out);
+/* The owner copies its figures out with relaxed stores; any thread reads
+ * the last copy (each field whole, the set possibly from two copies). */
+void archive_space_publish(struct archive_space *sp);
+void archive_space_published(const struct archive_space *sp, struct archive_space_stats *out);
 
 #endif

@@ -220,7 +220,14 @@ sed 's/^put [^ ]* /VALUE /' "$WORK/cstate.txt" >"$WORK/cwant.out"
 client batch <"$WORK/cgets.txt" >"$WORK/cgets.out" || fail "gets (archive reuse): $(sort "$WORK/cgets.out" | cut -c1-20 | uniq -c | head)"
 cmp -s "$WORK/cwant.out" "$WORK/cgets.out" ||
   fail "values after the overwrite rounds differ: $(diff "$WORK/cwant.out" "$WORK/cgets.out" | head -c 400)"
+sleep 0.5
 st=$(req '{"command":"stats"}')
+# The segments' live bytes are the stubs' records (both published together).
+live=$(echo "$st" | jq '.result.storage.disk_tier.live_bytes')
+stubs=$(echo "$st" | jq '[.result.shards[].tiers.singularity.stored_bytes] | add')
+[ "$live" = "$stubs" ] || fail "segments count $live live bytes, the stubs name $stubs: $(echo "$st" | jq -c .result.storage.disk_tier)"
+[ "$(echo "$st" | jq '.result.storage.disk_tier | .segments == 8 and .segments_used <= 8 and .segment_bytes == 1048576')" = true ] ||
+  fail "segments: $(echo "$st" | jq -c .result.storage.disk_tier)"
 written=$(echo "$st" | jq '.result.storage.disk_tier.write_bytes')
 reclaimed=$(echo "$st" | jq '.result.total.archive_segments_reclaimed')
 cleaned=$(echo "$st" | jq '.result.total.archive_clean_repointed')

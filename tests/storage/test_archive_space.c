@@ -223,7 +223,7 @@ static void test_random_model(void **state)
 				recs[j] = recs[--n];
 			}
 		} else if (op < 95) {
-			uint64_t busy[4];
+			uint64_t busy[5];
 			unsigned nb = 0;
 
 			for (unsigned i = 0; i < 4 && n > 0; i++)
