@@ -53,8 +53,13 @@ uint32_t archive_space_room(struct archive_space *sp, uint32_t keep)
 {
 	uint32_t i;
 
-	if (sp->open != ARCHIVE_SPACE_NONE)
-		return segment_bytes(sp) - sp->open_fill;
+	if (sp->open != ARCHIVE_SPACE_NONE) {
+		if (sp->open_fill < segment_bytes(sp))
+			return segment_bytes(sp) - sp->open_fill;
+		/* Filled to its last byte: a 0 here would stall its user for
+		 * good (nothing else closes it). */
+		archive_space_close_open(sp);
+	}
 	if (archive_space_free_segments(sp) <= keep)
 		return 0;
 	if (sp->n_free != 0) {

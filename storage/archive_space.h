@@ -105,9 +105,10 @@ static inline uint32_t archive_space_segment_of(const struct archive_space *sp, 
 }
 
 /* Bytes the next batch may take in the open segment, opening one (a freed
- * segment first, then an untouched one) when none is open and more than
- * `keep` segments are free; 0 otherwise. The archive scan keeps one free
- * segment for the cleaner (ARCHIVE_SPACE_KEEP), which may take the last. */
+ * segment first, then an untouched one) when none is open or the open one
+ * is filled to its end, and more than `keep` segments are free; 0
+ * otherwise. The archive scan keeps one free segment for the cleaner
+ * (ARCHIVE_SPACE_KEEP), which may take the last. */
 uint32_t archive_space_room(struct archive_space *sp, uint32_t keep);
 /* Segments not in use: freed, and never opened. */
 static inline uint32_t archive_space_free_segments(const struct archive_space *sp)

@@ -60,8 +60,8 @@ static void test_batches_and_keep(void **state)
 	assert_int_equal(archive_space_room(sp, 1), MIB - 1000);
 	off = archive_space_take(sp, MIB - 1000);
 	assert_int_equal(off, 1000);
-	assert_int_equal(archive_space_room(sp, 1), 0); /* full, still open */
-	archive_space_close_open(sp);
+	/* Filled to its end: the room closes it and opens the next (a 0
+	 * here stalled the archive scan for good). */
 	assert_int_equal(archive_space_room(sp, 1), MIB);
 	assert_int_equal(archive_space_take(sp, 8), MIB);
 	archive_space_close_open(sp);
