@@ -230,6 +230,81 @@ static void tiers(FILE *f, const json_t *stats)
 			json_number_value(json_object_get(json_object_get(w, "tiers"), "rejected")));
 }
 
+/* The data directory (stats' "storage", present with --data-dir): one
+ * process-wide family per field listed here, in base units. */
+static void storage(FILE *f, const json_t *stats)
+{
+	static const struct {
+		const char *section, *field, *metric, *type;
+		double scale;
+		const char *text;
+	} m[] = {
+		{"log", "commits", "warpengine_storage_log_commits_total", "counter", 1,
+		 "log writer commits (one write and sync of the records gathered)"},
+		{"log", "records", "warpengine_storage_log_records_total", "counter", 1,
+		 "log records written"},
+		{"log", "bytes", "warpengine_storage_log_bytes_total", "counter", 1,
+		 "log bytes written"},
+		{"log", "syncs", "warpengine_storage_log_syncs_total", "counter", 1,
+		 "log syncs to stable storage"},
+		{"log", "failed_commits", "warpengine_storage_log_failed_commits_total", "counter", 1,
+		 "log commits that failed (their writes were answered with an error)"},
+		{"log", "commit_us_p99_le", "warpengine_storage_log_commit_p99_seconds", "gauge", 1e-6,
+		 "upper bound of the 99th percentile of a log commit's time"},
+		{"checkpoint", "completed", "warpengine_storage_checkpoints_completed_total", "counter",
+		 1, "checkpoints written and made current"},
+		{"checkpoint", "failed", "warpengine_storage_checkpoints_failed_total", "counter", 1,
+		 "checkpoints that failed"},
+		{"checkpoint", "last_ms", "warpengine_storage_checkpoint_last_duration_seconds",
+		 "gauge", 1e-3, "how long the last checkpoint took"},
+		{"checkpoint", "last_items", "warpengine_storage_checkpoint_last_items", "gauge", 1,
+		 "items in the last checkpoint"},
+		{"checkpoint", "last_file_bytes", "warpengine_storage_checkpoint_last_bytes", "gauge", 1,
+		 "bytes of the last checkpoint's file"},
+		{"recovery", "time_ms", "warpengine_storage_recovery_duration_seconds", "gauge", 1e-3,
+		 "how long recovery took at start"},
+		{"recovery", "records_replayed", "warpengine_storage_recovery_records_replayed", "gauge",
+		 1, "log records replayed at start"},
+		{"disk_tier", "writes", "warpengine_storage_disk_tier_writes_total", "counter", 1,
+		 "batches written to the archive files"},
+		{"disk_tier", "write_bytes", "warpengine_storage_disk_tier_write_bytes_total",
+		 "counter", 1, "bytes written to the archive files"},
+		{"disk_tier", "write_errors", "warpengine_storage_disk_tier_write_errors_total",
+		 "counter", 1, "archive writes that failed"},
+		{"disk_tier", "reads", "warpengine_storage_disk_tier_reads_total", "counter", 1,
+		 "records read back from the archive files"},
+		{"disk_tier", "read_bytes", "warpengine_storage_disk_tier_read_bytes_total", "counter",
+		 1, "bytes read back from the archive files"},
+		{"disk_tier", "read_errors", "warpengine_storage_disk_tier_read_errors_total",
+		 "counter", 1, "archive reads that failed or did not check"},
+		{"disk_tier", "segments", "warpengine_storage_disk_tier_segments", "gauge", 1,
+		 "segments of the archive files (all workers)"},
+		{"disk_tier", "segments_used", "warpengine_storage_disk_tier_segments_used", "gauge", 1,
+		 "segments holding records or open for them"},
+		{"disk_tier", "segments_free", "warpengine_storage_disk_tier_segments_free", "gauge", 1,
+		 "segments freed and not yet used again"},
+		{"disk_tier", "segment_bytes", "warpengine_storage_disk_tier_segment_bytes", "gauge", 1,
+		 "bytes of one segment"},
+		{"disk_tier", "live_bytes", "warpengine_storage_disk_tier_live_bytes", "gauge", 1,
+		 "bytes of the records that archived items point to"},
+		{"disk_tier", "segments_reclaimed",
+		 "warpengine_storage_disk_tier_segments_reclaimed_total", "counter", 1,
+		 "segments freed for reuse"},
+	};
+	const json_t *st = json_object_get(stats, "storage");
+
+	if (!json_is_object(st))
+		return;
+	for (size_t k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		const json_t *v = json_object_get(json_object_get(st, m[k].section), m[k].field);
+
+		if (!json_is_number(v))
+			continue;
+		help_line(f, m[k].metric, m[k].type, m[k].text);
+		fprintf(f, "%s %.10g\n", m[k].metric, json_number_value(v) * m[k].scale);
+	}
+}
+
 static int state_value(const char *s)
 {
 	static const char *const order[] = {"healthy", "warning", "critical"};
@@ -282,6 +357,7 @@ char *metrics_render(const json_t *stats, const json_t *shards, const json_t *he
 			   "items compaction moved within the worker's arena");
 		histogram(f, stats);
 		tiers(f, stats);
+		storage(f, stats);
 	}
 	if (health_json != NULL)
 		health(f, health_json);

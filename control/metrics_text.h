@@ -12,6 +12,9 @@
  *   warpengine_memory_used_bytes{worker}      item memory in use
  *   warpengine_memory_bytes{worker}           item memory (arena) size
  *   warpengine_service_seconds{worker}        histogram: loop iterations that found work
+ *   warpengine_tier_*{worker,tier}            the event horizon cache's tiers
+ *   warpengine_storage_*                      the data directory: log writer, checkpoints,
+ *                                             recovery, the disk tier's files (process-wide)
  *   warpengine_health{check}                  0 healthy, 1 warning, 2 critical, 3 unknown
  * HELP texts come from `help` (a counter's description) where it knows the
  * name, else "data plane counter NAME".

@@ -41,7 +41,12 @@ static json_t *fixed_sample(void)
 		"    \"photon_sphere\": {\"items\": 1, \"stored_bytes\": 40, \"value_bytes\": 600,"
 		"     \"hits\": 2, \"demotions\": 5},"
 		"    \"deep_cache\": {\"items\": 0, \"stored_bytes\": 0, \"value_bytes\": 0,"
-		"     \"hits\": 0, \"demotions\": 0}, \"promotions\": 2, \"left_raw\": 1}}]}",
+		"     \"hits\": 0, \"demotions\": 0}, \"promotions\": 2, \"left_raw\": 1}}],"
+		" \"storage\": {\"data_dir\": \"/d\", \"log\": {\"commits\": 40, \"bytes\": 4096,"
+		"   \"commit_us_p99_le\": 250},"
+		"  \"checkpoint\": {\"completed\": 2, \"last_ms\": 1500},"
+		"  \"disk_tier\": {\"on\": 1, \"reads\": 9, \"segments\": 16, \"segments_used\": 3,"
+		"   \"live_bytes\": 70000, \"segments_reclaimed\": 5}}}",
 		0, &je);
 
 	assert_non_null(s);
@@ -110,6 +115,20 @@ static void test_render_sample(void **state)
 	assert_non_null(strstr(t, "warpengine_tier_hits_total{worker=\"0\",tier=\"event_horizon\"} 11\n"));
 	assert_non_null(strstr(t, "warpengine_tier_demotions_total{worker=\"0\",tier=\"photon_sphere\"} 5\n"));
 	assert_non_null(strstr(t, "warpengine_tier_promotions_total{worker=\"0\"} 2\n"));
+	/* the data directory: process-wide, base units, absent fields absent */
+	assert_non_null(strstr(t, "# TYPE warpengine_storage_log_commits_total counter\n"));
+	assert_non_null(strstr(t, "warpengine_storage_log_commits_total 40\n"));
+	assert_non_null(strstr(t, "warpengine_storage_log_bytes_total 4096\n"));
+	assert_non_null(strstr(t, "warpengine_storage_log_commit_p99_seconds 0.00025\n"));
+	assert_non_null(strstr(t, "warpengine_storage_checkpoints_completed_total 2\n"));
+	assert_non_null(strstr(t, "warpengine_storage_checkpoint_last_duration_seconds 1.5\n"));
+	assert_non_null(strstr(t, "warpengine_storage_disk_tier_reads_total 9\n"));
+	assert_non_null(strstr(t, "# TYPE warpengine_storage_disk_tier_segments_used gauge\n"));
+	assert_non_null(strstr(t, "warpengine_storage_disk_tier_segments_used 3\n"));
+	assert_non_null(strstr(t, "warpengine_storage_disk_tier_live_bytes 70000\n"));
+	assert_non_null(strstr(t, "warpengine_storage_disk_tier_segments_reclaimed_total 5\n"));
+	assert_null(strstr(t, "warpengine_storage_log_syncs_total"));
+	assert_null(strstr(t, "warpengine_storage_recovery"));
 	/* health */
 	assert_non_null(strstr(t, "warpengine_health{check=\"universe_stability\"} 0\n"));
 	assert_non_null(strstr(t, "warpengine_health{check=\"entropy_levels\"} 1\n"));
