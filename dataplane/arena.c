@@ -70,7 +70,7 @@ struct arena_free {
 	uint32_t prev_free : 1;
 	uint32_t free : 1;
 	uint32_t raw_only : 1;
-	uint32_t reserved : 1;
+	uint32_t dict : 1; /* an item's (arena.h); 0 in a free block */
 	uint64_t next;
 	uint64_t prev;
 } __attribute__((may_alias));
@@ -502,11 +502,12 @@ bool arena_check_invariants(const struct arena *a, uint64_t live_items, uint64_t
 		const struct arena_free *f = arena_free_at(a, off);
 		uint64_t size = arena_block_size(a, off);
 
-		if (f->prev_free != prev_free || f->reserved != 0 || size < ARENA_BLOCK_MIN ||
+		if (f->prev_free != prev_free || size < ARENA_BLOCK_MIN ||
 		    size % ARENA_GRANULE != 0 || size > a->bump_offset - off)
 			return false;
 		if (f->free) {
-			if (prev_free || f->tier != 0 || f->slack != 0 || f->raw_only != 0)
+			if (prev_free || f->tier != 0 || f->slack != 0 || f->raw_only != 0 ||
+			    f->dict != 0)
 				return false; /* two free blocks touch, or a stray bit */
 			if (arena_footer(a, off + size) != size)
 				return false;

@@ -66,7 +66,8 @@ enum item_tier {
  *               bit 6    raw_only: the tiers found the value does not compress
  *                        (set by demotion; any write clears it, as it
  *                        clears the whole header)
- *               bit 7    reserved, 0
+ *               bit 7    dict: a compressed value was compressed against the
+ *                        shard's dictionary (tier_codec.h); 0 in the other tiers
  *
  * No LSN: nothing needs one per item. Recovery replays the log in order
  * after a checkpoint's start, a checkpoint records the LSN a value is current
@@ -86,7 +87,7 @@ struct arena_item {
 	uint64_t prev_free : 1;
 	uint64_t free : 1;
 	uint64_t raw_only : 1;
-	uint64_t reserved : 1;
+	uint64_t dict : 1;
 	uint8_t data[]; /* key, then value */
 };
 _Static_assert(sizeof(struct arena_item) == 8, "item header is 8 bytes");

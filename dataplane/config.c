@@ -56,6 +56,10 @@ const struct opt_spec config_specs[] = {
 	{.name = "evict", .kind = OPT_ONOFF, .meta = "on|off", .def = "off", CFG(evict),
 	 .help = "with --tiers on, a PUT that finds the shard full deletes its coldest items,"
 		 " as a cache does; only without --data-dir or with weak writes by default"},
+	{.name = "tier-dict", .kind = OPT_ONOFF, .meta = "on|off", .def = "on", CFG(tier_dict),
+	 .help = "the compressed tiers compress against a 32 KiB dictionary each shard samples"
+		 " from the values it compresses first (off: each value alone; docs/storage.md,"
+		 " Tiers)"},
 	{.name = "disk-tier", .kind = OPT_ONOFF, .meta = "on|off", .def = "off", CFG(disk_tier),
 	 .help = "with --tiers on and --data-dir: the singularity, items that cooled go to an"
 		 " archive file per worker when the arena's room falls under 10%; a GET reads them"

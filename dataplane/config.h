@@ -35,6 +35,7 @@ struct config {
 	uint32_t access_sample_every;
 	bool tiers;
 	bool evict;
+	bool tier_dict;
 	bool disk_tier;
 	uint64_t disk_tier_bytes;
 	bool no_flow;

@@ -37,6 +37,7 @@
 #include "region_map.h"
 #include "we_time.h"
 #include "shard.h"
+#include "tier_codec.h"
 #include "stats.h"
 #include "stats_storage.h"
 #include "supervisor.h"
@@ -107,6 +108,15 @@ static int main_setup_workers(struct dataplane *st)
 				i, (unsigned long)scfg.capacity_items,
 				(unsigned long)scfg.arena_bytes);
 			return -EINVAL;
+		}
+		if (st->cfg.tier_dict) {
+			st->tier_dicts[i] = tier_dict_create();
+			if (st->tier_dicts[i] == NULL) {
+				fprintf(stderr, "warpengine: no memory for shard %u's tier dictionary\n",
+					i);
+				return -ENOMEM;
+			}
+			shard_set_dict(shard, st->tier_dicts[i]);
 		}
 		w->index = (uint16_t)i;
 		w->n_workers = (uint16_t)st->n_workers;
@@ -281,6 +291,7 @@ static void main_cleanup(struct dataplane *st)
 	for (unsigned i = 0; i < st->n_workers; i++) {
 		if (st->shard_mem[i] != NULL)
 			munmap(st->shard_mem[i], st->shard_mem_bytes);
+		tier_dict_destroy(st->tier_dicts[i]);
 		if (st->workers[i] != NULL)
 			access_sample_free(&st->workers[i]->access);
 		rte_free(st->workers[i]);

@@ -71,6 +71,8 @@ static int64_t archive_for_room(struct shard *s, struct archive_file *f,
 				archive_space_close_open(sp);
 			continue;
 		}
+		if (shard_dict_view(s) != NULL) /* for the readers of these records */
+			archive_file_set_dict(f, shard_dict_view(s));
 		base = archive_space_take(sp, b.used);
 		r = archive_file_write_at(f, buf, b.used, base);
 		if (r == 0)

@@ -276,7 +276,8 @@ static int import_archived(struct move_worker *mw, const struct move_env *env,
 							   (uint32_t)mw->in_read_result, &ref,
 							   rec->key, (uint8_t)rec->key_len, &ar);
 	if (r == 0)
-		r = archive_record_value(&ar, mw->in_value, sizeof(mw->in_value), &value);
+		r = archive_record_value(&ar, archive_port_dict_of(env->archive, mw->in_read_from),
+					 mw->in_value, sizeof(mw->in_value), &value);
 	if (r == 0) {
 		put.type = WAL_REC_PUT;
 		put.value = value;

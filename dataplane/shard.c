@@ -313,6 +313,7 @@ int shard_scan_step(const struct shard *s, struct shard_scan *cur, struct shard_
 			o->temperature = (uint16_t)it->temperature;
 			o->key_len = (uint8_t)it->key_len;
 			o->tier = (uint8_t)it->tier;
+			o->dict = (uint8_t)it->dict;
 		}
 		cur->bucket = next;
 	}
@@ -380,7 +381,8 @@ static bool shard_check_slot(void *ctx, uint32_t chain, uint64_t slot)
 		return false;
 	/* Raw: stored as sent; compressed: smaller; a stub: one ref, and
 	 * smaller too (only an item storing more is stubbed). */
-	if (it->stored_len > it->value_len || it->reserved != 0 ||
+	if (it->stored_len > it->value_len ||
+	    (it->dict && it->tier != TIER_PHOTON_SPHERE && it->tier != TIER_DEEP_CACHE) ||
 	    (it->tier == TIER_EVENT_HORIZON) != (it->stored_len == it->value_len) ||
 	    (it->tier == TIER_SINGULARITY && it->stored_len != SHARD_STUB_BYTES))
 		return false;

@@ -19,6 +19,8 @@
  *   shard_scan_archive_ref shard_tier.c  the reference a scanned stub holds
  *   shard_archive_repoint  shard_tier.c  a stub names its record's copy (the cleaner)
  *   shard_set_archive_space shard_tier.c the archive's segments count every stub's record
+ *   shard_set_dict          shard_tier.c the tiers compress against a dictionary
+ *   shard_dict_view         shard_tier.c that dictionary once built
  *
  * Item layout (arena.h draws it with byte offsets): an 8-byte header of
  * original and stored value length, key length, temperature and tier, then
@@ -150,6 +152,7 @@ struct shard_scan_item {
 	uint16_t temperature;
 	uint8_t key_len;
 	uint8_t tier;         /* enum item_tier (arena.h) */
+	uint8_t dict;         /* compressed against the shard's dictionary */
 };
 
 /* Smallest max_items a step accepts: the most items one chain holds
@@ -313,7 +316,8 @@ struct shard_archive_pick {
 	uint64_t hash;         /* shard_hash of the key: for commit and restore */
 	uint32_t value_len, stored_len;
 	uint8_t key_len;
-	uint8_t codec; /* the item's tier, TIER_EVENT_HORIZON..TIER_DEEP_CACHE */
+	uint8_t codec; /* value_codec.h: the item's tier, TIER_EVENT_HORIZON..TIER_DEEP_CACHE,
+			* with VALUE_CODEC_DICT when against the shard's dictionary */
 };
 
 /* One step from cur over at most p->max_chains chains: fills out (at most
@@ -370,6 +374,14 @@ bool shard_archive_repoint(struct shard *s, uint64_t hash, const uint8_t *key, u
  * eviction, restore, repoint). Set it before the first stub is made. */
 struct archive_space;
 void shard_set_archive_space(struct shard *s, struct archive_space *sp);
+/* The tiers compress against d (tier_codec.h) once it is built, sampling
+ * it from the values they compress until then; NULL (the default): values
+ * compress alone. Set it before the first demotion; d outlives the shard's
+ * items. shard_dict_view: the built dictionary, else NULL. */
+struct tier_dict;
+struct value_dict;
+void shard_set_dict(struct shard *s, struct tier_dict *d);
+const struct value_dict *shard_dict_view(const struct shard *s);
 /* A scanned stub's reference, copied out (the stored bytes are not
  * aligned); false, writing nothing, when the item is not a stub. */
 bool shard_scan_archive_ref(const struct shard_scan_item *it, struct shard_archive_ref *out);

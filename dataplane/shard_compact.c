@@ -47,6 +47,7 @@ unsigned shard_compact_step(struct shard *s, unsigned max_blocks, unsigned max_m
 		dst->temperature = it->temperature;
 		dst->tier = it->tier;
 		dst->raw_only = it->raw_only;
+		dst->dict = it->dict;
 		memcpy(dst->data, it->data, (size_t)it->key_len + it->stored_len);
 		slot = shard_slot_of(s, it, &hash);
 		table_ref_replace(slot, to);

@@ -15,6 +15,7 @@
 #include "keyhash.h"
 #include "shard.h"
 #include "table.h"
+#include "value_codec.h"
 #include "we_assert.h"
 
 struct shard {
@@ -44,6 +45,8 @@ struct shard {
 	/* The disk tier's segments (NULL: no disk tier, or not counted): every
 	 * stub's record is live there while the stub exists. */
 	struct archive_space *archive_space;
+	/* The tiers' dictionary (shard_set_dict; NULL: values compress alone). */
+	struct tier_dict *dict;
 	uint8_t scratch[SHARD_TIER_VALUE_MAX] we_cache_aligned;
 	uint8_t work[SHARD_TIER_VALUE_MAX + SHARD_TIER_VALUE_MAX / 255 + 16];
 };
@@ -88,6 +91,12 @@ static inline uint32_t *shard_find(struct shard *s, uint64_t hash, const uint8_t
 	return table_find(&s->table, hash, shard_key_equal, &k);
 }
 
+
+/* The codec of a compressed item's stored bytes (value_codec.h). */
+static inline uint8_t shard_item_codec(const struct arena_item *it)
+{
+	return (uint8_t)(it->tier | (it->dict ? VALUE_CODEC_DICT : 0));
+}
 
 /* Bytes a stub holds: one struct shard_archive_ref (shard.h). */
 #define SHARD_STUB_BYTES ((uint32_t)sizeof(struct shard_archive_ref))

@@ -199,17 +199,20 @@ void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out)
  * when a larger value (a promotion) finds no block. */
 /* The in-place half of shard_tier_replace: stored_len < it's stored_len. */
 static void shard_tier_shrink(struct shard *s, uint64_t off, struct arena_item *it,
-			      enum item_tier tier, const uint8_t *stored, uint32_t stored_len)
+			      enum item_tier tier, bool dict, const uint8_t *stored,
+			      uint32_t stored_len)
 {
 	shard_tier_account(s, it, -1);
 	memcpy(arena_item_value(it), stored, stored_len);
 	arena_shrink_item(&s->arena, off, stored_len);
 	it->tier = tier;
+	it->dict = dict;
 	shard_tier_account(s, it, +1);
 }
 
 static bool shard_tier_replace(struct shard *s, uint32_t *slot, struct arena_item *old,
-			       enum item_tier tier, const uint8_t *stored, uint32_t stored_len)
+			       enum item_tier tier, bool dict, const uint8_t *stored,
+			       uint32_t stored_len)
 {
 	uint64_t old_off = table_ref_offset(slot), off;
 	struct arena_item *it;
@@ -218,12 +221,13 @@ static bool shard_tier_replace(struct shard *s, uint32_t *slot, struct arena_ite
 	    0) {
 		if (stored_len >= old->stored_len)
 			return false;
-		shard_tier_shrink(s, old_off, old, tier, stored, stored_len);
+		shard_tier_shrink(s, old_off, old, tier, dict, stored, stored_len);
 		return true;
 	}
 	it = arena_item_at(&s->arena, off);
 	/* arena_alloc_item may have moved nothing: old stays valid. */
 	it->tier = tier;
+	it->dict = dict;
 	it->temperature = old->temperature;
 	memcpy(arena_item_key(it), arena_item_key(old), old->key_len);
 	memcpy(arena_item_value(it), stored, stored_len);
@@ -251,13 +255,14 @@ enum we_status shard_get_compressed(struct shard *s, uint32_t *slot, struct aren
 	 * bytes: anything else is damaged memory, and stopping is the only
 	 * answer that cannot be wrong bytes. */
 	WE_ASSERT(len <= SHARD_TIER_VALUE_MAX);
-	rc = tier_decompress(arena_item_value(it), it->stored_len, s->scratch, len);
+	rc = tier_decompress(shard_item_codec(it), tier_dict_view(s->dict), arena_item_value(it),
+			     it->stored_len, s->scratch, len);
 	WE_ASSERT(rc == 0);
 	s->tiers.hits[it->tier]++;
 	/* A hit brings a warm enough item back to the event horizon, room
 	 * permitting. */
 	if (temperature_read((uint16_t)it->temperature, s->tick) >= s->promote_level &&
-	    shard_tier_replace(s, slot, it, TIER_EVENT_HORIZON, s->scratch, len))
+	    shard_tier_replace(s, slot, it, TIER_EVENT_HORIZON, false, s->scratch, len))
 		s->tiers.promotions++;
 	*value = s->scratch;
 	*value_len = len;
@@ -271,7 +276,9 @@ const uint8_t *shard_scan_value(struct shard *s, const struct shard_scan_item *i
 	if (it->tier == TIER_SINGULARITY)
 		return NULL; /* on disk */
 	if (it->value_len > SHARD_TIER_VALUE_MAX ||
-	    tier_decompress(it->value, it->stored_len, s->scratch, it->value_len) != 0)
+	    tier_decompress((uint8_t)(it->tier | (it->dict ? VALUE_CODEC_DICT : 0)),
+			    tier_dict_view(s->dict), it->value, it->stored_len, s->scratch,
+			    it->value_len) != 0)
 		return NULL;
 	return s->scratch;
 }
@@ -284,6 +291,7 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	uint8_t level = temperature_read((uint16_t)it->temperature, s->tick);
 	uint32_t len = it->value_len; /* it is freed once replaced */
 	enum item_tier to;
+	bool dict;
 	const uint8_t *raw;
 	uint32_t *slot;
 	uint64_t hash;
@@ -305,11 +313,19 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 		return 0;
 	raw = arena_item_value(it);
 	if (it->tier != TIER_EVENT_HORIZON) {
-		if (tier_decompress(raw, it->stored_len, s->scratch, len) != 0)
+		if (tier_decompress(shard_item_codec(it), tier_dict_view(s->dict), raw,
+				    it->stored_len, s->scratch, len) != 0)
 			return 0;
 		raw = s->scratch;
 	}
-	n = tier_compress(to, raw, len, s->work, sizeof(s->work));
+	/* Against the dictionary once there is one; until then it is sampled
+	 * from the values that compress alone (an incompressible one would
+	 * only waste its room). */
+	dict = tier_dict_view(s->dict) != NULL;
+	n = dict ? tier_compress_dict(s->dict, to, raw, len, s->work, sizeof(s->work))
+		 : tier_compress(to, raw, len, s->work, sizeof(s->work));
+	if (n > 0 && !dict && s->dict != NULL)
+		tier_dict_sample(s->dict, raw, len);
 	if (n <= 0) {
 		if (it->tier == TIER_EVENT_HORIZON) {
 			s->tiers.left_raw++;
@@ -318,7 +334,7 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 		return len;
 	}
 	slot = shard_slot_of(s, it, &hash);
-	if (shard_tier_replace(s, slot, it, to, s->work, (uint32_t)n)) {
+	if (shard_tier_replace(s, slot, it, to, dict, s->work, (uint32_t)n)) {
 		s->tiers.demotions[to]++;
 		(*demoted)++;
 	}
@@ -407,7 +423,7 @@ static void shard_archive_fill(struct shard *s, struct arena_item *it, struct sh
 	o->hash = shard_hash(s, o->key, o->key_len);
 	o->value_len = it->value_len;
 	o->stored_len = it->stored_len;
-	o->codec = (uint8_t)it->tier;
+	o->codec = shard_item_codec(it);
 }
 
 int shard_archive_step(struct shard *s, struct shard_scan *cur,
@@ -461,7 +477,8 @@ bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, ui
 	it = arena_item_at(&s->arena, table_ref_offset(slot));
 	/* The bytes, not a version number: one compare of what was just
 	 * written, and no per-item LSN in the header (arena.h). */
-	if (it->tier != codec || it->tier == TIER_SINGULARITY || it->stored_len != stored_len ||
+	if (it->tier == TIER_SINGULARITY || shard_item_codec(it) != codec ||
+	    it->stored_len != stored_len ||
 	    stored_len <= SHARD_STUB_BYTES || memcmp(arena_item_value(it), stored, stored_len) != 0)
 		return false;
 	/* The stub goes to a block of its own and the item's whole block is
@@ -474,22 +491,25 @@ bool shard_archive_commit(struct shard *s, uint64_t hash, const uint8_t *key, ui
 	 * stub shrunk in place gives its whole block back when evicted, one
 	 * moved away only its own few bytes. */
 	if (s->evict_on_put)
-		shard_tier_shrink(s, table_ref_offset(slot), it, TIER_SINGULARITY,
+		shard_tier_shrink(s, table_ref_offset(slot), it, TIER_SINGULARITY, false,
 				  (const uint8_t *)ref, SHARD_STUB_BYTES);
 	else
-		WE_ASSERT(shard_tier_replace(s, slot, it, TIER_SINGULARITY, (const uint8_t *)ref,
-					     SHARD_STUB_BYTES));
+		WE_ASSERT(shard_tier_replace(s, slot, it, TIER_SINGULARITY, false,
+					     (const uint8_t *)ref, SHARD_STUB_BYTES));
 	s->tiers.demotions[TIER_SINGULARITY]++;
 	return true;
 }
 
 /* Whether stored bytes in this codec can be this stub's item (shaped as
- * the shard stores that tier). */
-static bool shard_restore_fits(const struct arena_item *stub, uint8_t codec, uint32_t stored_len)
+ * the shard stores that tier; against its dictionary only if it has one). */
+static bool shard_restore_fits(const struct shard *s, const struct arena_item *stub,
+			       uint8_t codec, uint32_t stored_len)
 {
-	if (codec == TIER_EVENT_HORIZON)
+	if (codec == VALUE_CODEC_RAW)
 		return stored_len == stub->value_len;
-	return codec <= TIER_DEEP_CACHE && stored_len < stub->value_len;
+	if ((codec & VALUE_CODEC_DICT) && tier_dict_view(s->dict) == NULL)
+		return false;
+	return value_codec_valid(codec) && stored_len < stub->value_len;
 }
 
 enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const uint8_t *key,
@@ -505,12 +525,13 @@ enum shard_restore shard_archive_restore(struct shard *s, uint64_t hash, const u
 	stub = arena_item_at(&s->arena, table_ref_offset(slot));
 	if (stub->tier != TIER_SINGULARITY ||
 	    memcmp(arena_item_value(stub), ref, SHARD_STUB_BYTES) != 0 ||
-	    !shard_restore_fits(stub, codec, stored_len))
+	    !shard_restore_fits(s, stub, codec, stored_len))
 		return SHARD_RESTORE_STALE;
 	if (!force && temperature_read((uint16_t)stub->temperature, s->tick) < s->promote_level)
 		return SHARD_RESTORE_COLD;
 	/* (stored_len > a stub's: never in place) */
-	if (!shard_tier_replace(s, slot, stub, (enum item_tier)codec, stored, stored_len))
+	if (!shard_tier_replace(s, slot, stub, (enum item_tier)(codec & ~VALUE_CODEC_DICT),
+				(codec & VALUE_CODEC_DICT) != 0, stored, stored_len))
 		return SHARD_RESTORE_NO_ROOM;
 	s->tiers.unarchived++;
 	return SHARD_RESTORED;
@@ -522,6 +543,18 @@ bool shard_scan_archive_ref(const struct shard_scan_item *it, struct shard_archi
 		return false;
 	memcpy(out, it->value, sizeof(*out));
 	return true;
+}
+
+/* ---- the dictionary ---------------------------------------------------- */
+
+void shard_set_dict(struct shard *s, struct tier_dict *d)
+{
+	s->dict = d;
+}
+
+const struct value_dict *shard_dict_view(const struct shard *s)
+{
+	return tier_dict_view(s->dict);
 }
 
 /* ---- the archive's space ----------------------------------------------- */

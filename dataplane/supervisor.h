@@ -35,6 +35,7 @@ struct dataplane {
 	struct worker *workers[WORKER_MAX];
 	struct ctl_ring *ctl_rings[WORKER_MAX]; /* each worker's control ring */
 	void *shard_mem[WORKER_MAX];
+	struct tier_dict *tier_dicts[WORKER_MAX]; /* --tier-dict on */
 	size_t shard_mem_bytes;
 	unsigned n_workers;
 	/* Per-process secrets: the shards' bucket hash (against hash flooding)

@@ -135,6 +135,7 @@ struct worker {
 		struct shard_scan cursor;
 		uint8_t level;
 		bool scanning;
+		bool dict_published; /* the shard's dictionary is on its archive file */
 		uint32_t pass_picked; /* items the scan's current pass picked */
 		uint64_t rest_until_ns;
 		uint8_t scratch[PROTO_VALUE_MAX];

@@ -159,6 +159,13 @@ static void archive_scan_step(struct worker *w)
 		archive_port_give_back_write_buffer(wa->port, buf);
 		return;
 	}
+	/* Records compressed against the shard's dictionary are decoded by
+	 * other threads too (checkpoints, region moves): it is on the file
+	 * before the first of them is written. */
+	if (!wa->dict_published && shard_dict_view(s) != NULL) {
+		archive_port_set_dict(wa->port, shard_dict_view(s));
+		wa->dict_published = true;
+	}
 	offset = archive_space_take(wa->space, b.used);
 	if (archive_port_post_write(wa->port, buf, b.used, b.records, offset) != 0) {
 		archive_space_batch_done(wa->space, offset); /* those bytes stay unused */
@@ -260,7 +267,8 @@ static void archive_read_done(struct worker *w, const struct ctl_msg *m)
 	if (m->i32 >= 0 &&
 	    archive_record_decode(rec_bytes, (uint32_t)m->i32, &ref, e->key, e->key_len, &r) == 0 &&
 	    r.value_len <= PROTO_VALUE_MAX &&
-	    archive_record_value(&r, wa->scratch, sizeof(wa->scratch), &value) == 0)
+	    archive_record_value(&r, shard_dict_view(w->exec.shard), wa->scratch,
+				 sizeof(wa->scratch), &value) == 0)
 		status = WE_STATUS_OK;
 	else
 		value = NULL;

@@ -15,7 +15,6 @@
 #include <string.h>
 
 #define XXH_INLINE_ALL
-#include <lz4.h>
 #include <xxhash.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the archive format is little-endian");
@@ -56,7 +55,7 @@ uint32_t archive_record_bytes(uint8_t key_len, uint32_t stored_len)
 static bool fields_valid(uint8_t key_len, uint8_t codec, uint32_t value_len, uint32_t stored_len)
 {
 	if (key_len == 0 || stored_len > ARCHIVE_STORED_MAX || value_len > ARCHIVE_VALUE_MAX ||
-	    codec > ARCHIVE_CODEC_MAX)
+	    !value_codec_valid(codec))
 		return false;
 	/* Raw bytes are the value itself. */
 	return codec != 0 || value_len == stored_len;
@@ -147,16 +146,15 @@ int archive_record_decode(const void *buf, uint32_t len, const struct archive_re
 	return 0;
 }
 
-int archive_record_value(const struct archive_record *r, uint8_t *dst, uint32_t cap,
-			 const uint8_t **value)
+int archive_record_value(const struct archive_record *r, const struct value_dict *dict,
+			 uint8_t *dst, uint32_t cap, const uint8_t **value)
 {
-	if (r->codec == 0) {
+	if (r->codec == VALUE_CODEC_RAW) {
 		*value = r->stored;
 		return 0;
 	}
 	if (r->value_len > cap ||
-	    LZ4_decompress_safe((const char *)r->stored, (char *)dst, (int)r->stored_len,
-				(int)r->value_len) != (int)r->value_len)
+	    value_codec_decode(r->codec, dict, r->stored, r->stored_len, dst, r->value_len) != 0)
 		return -EBADMSG;
 	*value = dst;
 	return 0;
@@ -283,8 +281,19 @@ int archive_file_read_value(struct archive_file *f, const struct archive_ref *re
 		return (int)n;
 	rc = archive_record_decode(record_buf, (uint32_t)n, ref, key, key_len, &r);
 	if (rc == 0)
-		rc = archive_record_value(&r, value_buf, ARCHIVE_VALUE_MAX, value);
+		rc = archive_record_value(&r, archive_file_dict(f), value_buf, ARCHIVE_VALUE_MAX,
+					  value);
 	if (rc == 0)
 		*value_len = r.value_len;
 	return rc;
+}
+
+void archive_file_set_dict(struct archive_file *f, const struct value_dict *dict)
+{
+	__atomic_store_n(&f->dict, dict, __ATOMIC_RELEASE);
+}
+
+const struct value_dict *archive_file_dict(const struct archive_file *f)
+{
+	return __atomic_load_n(&f->dict, __ATOMIC_ACQUIRE);
 }

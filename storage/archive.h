@@ -13,6 +13,8 @@
  *   archive_file_append     archive.c  bytes after the furthest written (tests)
  *   archive_file_read       archive.c  bytes at an offset
  *   archive_file_read_value archive.c  a reference's value, read, checked, decompressed
+ *   archive_file_set_dict   archive.c  the worker's tier dictionary, for readers of its records
+ *   archive_file_dict       archive.c
  *   archive_file_close      archive.c
  *
  * A shard moves an item that cooled to this tier: its stored bytes (raw, or
@@ -37,7 +39,8 @@
  *  16  value_len  u32  the value's length once decompressed
  *  20  stored_len u32  the bytes kept here
  *  24  key_len    u8   1..255
- *  25  codec      u8   0 raw, 1 LZ4, 2 LZ4-HC (the shard's tier numbers)
+ *  25  codec      u8   value_codec.h: 0 raw, 1 LZ4, 2 LZ4-HC (the shard's tier
+ *                       numbers), + 4 against the worker's dictionary
  *  26  reserved   u16  0
  *  28  reserved   u32  0
  *  32  key[key_len], stored[stored_len], zero padding to 8
@@ -52,6 +55,7 @@
 #include <stdint.h>
 
 #include "disk.h"
+#include "value_codec.h"
 #include "we_compiler.h"
 
 #define ARCHIVE_RECORD_MAGIC UINT32_C(0x52414557) /* the bytes "WEAR" */
@@ -61,7 +65,7 @@
 #define ARCHIVE_VALUE_MAX (64u * 1024)  /* nor larger values (the tiers keep them raw) */
 #define ARCHIVE_RECORD_BYTES_MAX                                               \
 	((ARCHIVE_RECORD_HDR_BYTES + ARCHIVE_KEY_MAX + ARCHIVE_STORED_MAX + 7u) & ~7u)
-#define ARCHIVE_CODEC_MAX 2u
+#define ARCHIVE_CODEC_MAX VALUE_CODEC_MAX /* a record's codec: value_codec.h */
 
 /* A decoded record, or one to encode. */
 struct archive_record {
@@ -86,7 +90,7 @@ uint32_t archive_record_bytes(uint8_t key_len, uint32_t stored_len);
 /* Encodes r into buf (cap bytes, 8-aligned not required). Returns the bytes
  * written (archive_record_bytes), -ENOSPC when it does not fit, -EINVAL for
  * a record that cannot be archived (key_len 0, stored_len over
- * ARCHIVE_STORED_MAX, codec over 2, raw with value_len != stored_len).
+ * ARCHIVE_STORED_MAX, an unknown codec, raw with value_len != stored_len).
  * *check gets the check field. */
 int archive_record_encode(void *buf, uint32_t cap, const struct archive_record *r,
 			  uint32_t *check) we_must_check;
@@ -100,10 +104,12 @@ int archive_record_decode(const void *buf, uint32_t len, const struct archive_re
 	we_must_check;
 
 /* r's value: the stored bytes themselves when raw (codec 0), else
- * decompressed into dst (cap bytes); *value points at it. 0, or -EBADMSG
- * when the bytes do not give exactly value_len bytes. */
-int archive_record_value(const struct archive_record *r, uint8_t *dst, uint32_t cap,
-			 const uint8_t **value) we_must_check;
+ * decompressed into dst (cap bytes); *value points at it. dict: the
+ * dictionary of the worker whose file holds r (archive_file_dict; NULL
+ * when it has none). 0, or -EBADMSG when the bytes do not give exactly
+ * value_len bytes or need a dictionary not given. */
+int archive_record_value(const struct archive_record *r, const struct value_dict *dict,
+			 uint8_t *dst, uint32_t cap, const uint8_t **value) we_must_check;
 
 /* ---- a batch: records appended in memory, written as one pwrite ------- */
 
@@ -136,6 +142,9 @@ struct archive_file {
 	uint64_t end;   /* past the furthest byte written */
 	uint64_t limit; /* the most bytes the file may hold (0: no limit) */
 	uint16_t worker;
+	/* The worker's tier dictionary once it has one (set once, before the
+	 * first record compressed against it is written; read by any thread). */
+	const struct value_dict *dict;
 };
 
 /* Makes DATA/singularity, opens the worker's file and truncates it to 0.
@@ -165,5 +174,9 @@ int archive_file_read_value(struct archive_file *f, const struct archive_ref *re
 			    uint8_t *value_buf, const uint8_t **value, uint32_t *value_len)
 	we_must_check;
 void archive_file_close(struct archive_file *f);
+/* Publishes the worker's dictionary (release; once, or again with the same
+ * one); archive_file_dict reads it (acquire; NULL before). */
+void archive_file_set_dict(struct archive_file *f, const struct value_dict *dict);
+const struct value_dict *archive_file_dict(const struct archive_file *f);
 
 #endif

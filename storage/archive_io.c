@@ -259,14 +259,27 @@ static void *archive_main(void *arg)
 	return NULL;
 }
 
+void archive_port_set_dict(struct archive_port *p, const struct value_dict *dict)
+{
+	archive_file_set_dict(&p->files[p->worker], dict);
+}
+
+const struct value_dict *archive_port_dict_of(const struct archive_port *p, uint16_t worker)
+{
+	return worker < p->n_files ? archive_file_dict(&p->files[worker]) : NULL;
+}
+
 /* ---- set-up and control ----------------------------------------------- */
 
-static void port_init(struct archive_port *p, uint16_t worker, uint8_t *mem)
+static void port_init(struct archive_port *p, struct archive_io *io, uint16_t worker,
+		      uint8_t *mem)
 {
 	if (ctl_ring_init(&p->to_io, p->cells_to_io, ARCHIVE_PORT_RING) != 0 ||
 	    ctl_ring_init(&p->to_worker, p->cells_to_worker, ARCHIVE_PORT_RING) != 0)
 		abort();
 	p->worker = worker;
+	p->files = io->files;
+	p->n_files = io->cfg.workers;
 	for (int b = 0; b < ARCHIVE_PORT_WRITE_BUFFERS; b++)
 		p->write_buffers[b] = mem + (size_t)b * ARCHIVE_WRITE_BUFFER_BYTES;
 	mem += (size_t)ARCHIVE_PORT_WRITE_BUFFERS * ARCHIVE_WRITE_BUFFER_BYTES;
@@ -317,7 +330,7 @@ int archive_io_create(struct archive_io **out, const struct archive_io_config *c
 			archive_io_destroy(io);
 			return r;
 		}
-		port_init(&io->ports[k], k, io->memory + PORT_MEMORY * k);
+		port_init(&io->ports[k], io, k, io->memory + PORT_MEMORY * k);
 	}
 	*out = io;
 	return 0;

@@ -10,6 +10,7 @@
  *   archive_io_file        archive_io.c  one worker's file (recovery appends before the start)
  *   archive_io_stats_get   archive_io.c  counters (any thread)
  *   archive_port_*         archive_io.c  the worker's side (no system call, no lock)
+ *                                        and the workers' tier dictionaries
  *
  * A worker never waits and never makes a system call, so one thread does
  * every worker's pwrite and pread, through the struct disk, one synchronous
@@ -79,6 +80,8 @@ struct archive_port {
 	struct ctl_ring to_io;
 	struct ctl_ring to_worker;
 	uint16_t worker;
+	struct archive_file *files; /* every worker's file (their dictionaries) */
+	uint16_t n_files;
 	uint8_t *write_buffers[ARCHIVE_PORT_WRITE_BUFFERS];
 	uint8_t *read_slots[ARCHIVE_PORT_READ_SLOTS];
 	/* The worker's own bookkeeping (only the worker touches these). */
@@ -125,6 +128,12 @@ void archive_io_stats_get(struct archive_io *io, struct archive_io_stats *out);
 
 /* ---- the worker's side ------------------------------------------------ */
 
+/* The worker's tier dictionary, published on its file before the first
+ * record compressed against it is posted (archive_file_set_dict). */
+void archive_port_set_dict(struct archive_port *p, const struct value_dict *dict);
+/* Worker `worker`'s dictionary (a region move decodes the old owner's
+ * records): NULL when it has none or there is no such worker. */
+const struct value_dict *archive_port_dict_of(const struct archive_port *p, uint16_t worker);
 /* An unused write buffer: its index, or -1 when none. */
 int archive_port_take_write_buffer(struct archive_port *p);
 /* Post WRITE for a buffer the worker took and filled, to go at file offset

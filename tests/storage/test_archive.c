@@ -464,7 +464,7 @@ static void test_record_value(void **state)
 
 	/* Raw: the stored bytes themselves, in place. */
 	r = record("raw", value, sizeof(value), 0, 1);
-	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), 0);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(dst), &v), 0);
 	assert_ptr_equal(v, value);
 	assert_memory_equal(v, value, sizeof(value));
 
@@ -475,7 +475,7 @@ static void test_record_value(void **state)
 	r = record("lz4", comp, (uint32_t)clen, 1, 2);
 	r.value_len = sizeof(value);
 	memset(dst, 0, sizeof(dst));
-	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), 0);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(dst), &v), 0);
 	assert_ptr_equal(v, dst);
 	assert_memory_equal(v, value, sizeof(value));
 	/* Through a record encoded and decoded, LZ4-HC's number too. */
@@ -486,31 +486,104 @@ static void test_record_value(void **state)
 	ref.check = check;
 	assert_int_equal(archive_record_decode(buf, (uint32_t)n, &ref, r.key, r.key_len, &out), 0);
 	memset(dst, 0, sizeof(dst));
-	assert_int_equal(archive_record_value(&out, dst, sizeof(dst), &v), 0);
+	assert_int_equal(archive_record_value(&out, NULL, dst, sizeof(dst), &v), 0);
 	assert_memory_equal(v, value, sizeof(value));
 	r.codec = 1;
 
 	/* Truncated compressed bytes. */
 	r.stored_len = (uint32_t)clen - 5;
-	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), -EBADMSG);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(dst), &v), -EBADMSG);
 	r.stored_len = (uint32_t)clen;
 	/* value_len other than what the bytes give. */
 	r.value_len = sizeof(value) - 1;
-	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), -EBADMSG);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(dst), &v), -EBADMSG);
 	r.value_len = sizeof(value) + 1;
-	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), -EBADMSG);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(dst), &v), -EBADMSG);
 	/* value_len over the cap given. */
 	r.value_len = sizeof(value);
-	assert_int_equal(archive_record_value(&r, dst, sizeof(value) - 1, &v), -EBADMSG);
-	assert_int_equal(archive_record_value(&r, dst, sizeof(value), &v), 0);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(value) - 1, &v), -EBADMSG);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(value), &v), 0);
 	/* Bytes that are not LZ4 at all. */
 	memset(comp, 0xFF, 64);
 	r.stored_len = 64;
-	assert_int_equal(archive_record_value(&r, dst, sizeof(dst), &v), -EBADMSG);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(dst), &v), -EBADMSG);
 	/* A value over ARCHIVE_VALUE_MAX is not a record: encode refuses it. */
 	r = record("big", comp, 64, 1, 3);
 	r.value_len = ARCHIVE_VALUE_MAX + 1;
 	assert_int_equal(archive_record_encode(buf, sizeof(buf), &r, &check), -EINVAL);
+	/* Codecs: 3 (no tier), raw with the dictionary bit, over the last. */
+	r.value_len = 100;
+	r.codec = 3;
+	assert_int_equal(archive_record_encode(buf, sizeof(buf), &r, &check), -EINVAL);
+	r.codec = VALUE_CODEC_DICT;
+	assert_int_equal(archive_record_encode(buf, sizeof(buf), &r, &check), -EINVAL);
+	r.codec = VALUE_CODEC_MAX + 1;
+	assert_int_equal(archive_record_encode(buf, sizeof(buf), &r, &check), -EINVAL);
+}
+
+/* A record compressed against the worker's dictionary: decoded with it
+ * (through the file's published dictionary too), refused without it. */
+static void test_record_value_dict(void **state)
+{
+	static uint8_t value[1500], comp[4000], dst[ARCHIVE_VALUE_MAX], dict_bytes[4096];
+	static uint8_t buf[8192];
+	struct value_dict dict = {.bytes = dict_bytes, .len = sizeof(dict_bytes)};
+	struct archive_record r, out;
+	struct archive_ref ref = {.offset = 0};
+	const uint8_t *v = NULL;
+	LZ4_stream_t *st = LZ4_createStream();
+	uint32_t check;
+	int clen, n;
+
+	(void)state;
+	for (uint32_t i = 0; i < sizeof(dict_bytes); i++)
+		dict_bytes[i] = (uint8_t)("the quick brown fox jumps over "[i % 31] ^ (i / 997));
+	memcpy(value, dict_bytes + 1000, sizeof(value)); /* all of it in the dictionary */
+	LZ4_loadDict(st, (const char *)dict_bytes, sizeof(dict_bytes));
+	clen = LZ4_compress_fast_continue(st, (const char *)value, (char *)comp, sizeof(value),
+					  (int)sizeof(comp), 1);
+	LZ4_freeStream(st);
+	assert_true(clen > 0 && clen < 64);
+	r = record("dict", comp, (uint32_t)clen, VALUE_CODEC_LZ4 | VALUE_CODEC_DICT, 5);
+	r.value_len = sizeof(value);
+	assert_int_equal(archive_record_value(&r, NULL, dst, sizeof(dst), &v), -EBADMSG);
+	memset(dst, 0, sizeof(dst));
+	assert_int_equal(archive_record_value(&r, &dict, dst, sizeof(dst), &v), 0);
+	assert_memory_equal(v, value, sizeof(value));
+	/* Encoded and decoded, the codec survives. */
+	n = archive_record_encode(buf, sizeof(buf), &r, &check);
+	assert_true(n > 0);
+	ref.bytes = (uint32_t)n;
+	ref.check = check;
+	assert_int_equal(archive_record_decode(buf, (uint32_t)n, &ref, r.key, r.key_len, &out), 0);
+	assert_int_equal(out.codec, VALUE_CODEC_LZ4 | VALUE_CODEC_DICT);
+	memset(dst, 0, sizeof(dst));
+	assert_int_equal(archive_record_value(&out, &dict, dst, sizeof(dst), &v), 0);
+	assert_memory_equal(v, value, sizeof(value));
+	/* A file publishes its worker's dictionary: none, then that one. */
+	{
+		struct archive_file f = {.fd = -1};
+
+		assert_null(archive_file_dict(&f));
+		archive_file_set_dict(&f, &dict);
+		assert_ptr_equal(archive_file_dict(&f), &dict);
+	}
+	/* LZ4-HC against a dictionary uses only its last VALUE_DICT_HC_BYTES:
+	 * a window of this small one is the whole. */
+	{
+		struct value_dict w = value_dict_window(&dict, VALUE_CODEC_LZ4HC | VALUE_CODEC_DICT);
+		struct value_dict big = {.bytes = dst, .len = VALUE_DICT_HC_BYTES * 3};
+
+		assert_ptr_equal(w.bytes, dict.bytes);
+		assert_int_equal(w.len, dict.len);
+		w = value_dict_window(&big, VALUE_CODEC_LZ4HC | VALUE_CODEC_DICT);
+		assert_ptr_equal(w.bytes, dst + VALUE_DICT_HC_BYTES * 2);
+		assert_int_equal(w.len, VALUE_DICT_HC_BYTES);
+		w = value_dict_window(&big, VALUE_CODEC_LZ4 | VALUE_CODEC_DICT);
+		assert_int_equal(w.len, big.len);
+		w = value_dict_window(&big, VALUE_CODEC_LZ4);
+		assert_int_equal(w.len, 0);
+	}
 }
 
 static void test_file_read_value(void **state)
@@ -1100,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_file_write_fault),
 		cmocka_unit_test(test_batch_next_walks),
 		cmocka_unit_test(test_record_value),
+		cmocka_unit_test(test_record_value_dict),
 		cmocka_unit_test(test_file_read_value),
 		cmocka_unit_test(test_io_write_and_read_back),
 		cmocka_unit_test(test_io_slots_and_buffers_run_out),

@@ -9,6 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tier_codec.h"
+
+/* Set by a test's main for its second run of the group: every shard
+ * shard_test_new makes then compresses against a tier dictionary
+ * (tier_codec.h), sampled from its first compressed values. The last one
+ * made stays in shard_test_dict until the next. */
+static bool shard_test_use_dict;
+static struct tier_dict *shard_test_dict;
+
 /* An empty shard over fresh 64-byte-aligned memory, with a new random hash
  * secret: the shard in *s, its memory in *mem (the caller frees both). */
 static inline void shard_test_new(struct shard **s, void **mem, struct keyhash_secret *secret,
@@ -22,6 +31,25 @@ static inline void shard_test_new(struct shard **s, void **mem, struct keyhash_s
 	*s = aligned_alloc(64, (shard_sizeof() + 63) & ~(size_t)63);
 	*mem = aligned_alloc(64, bytes);
 	assert_int_equal(shard_init(*s, *mem, bytes, &cfg), 0);
+	tier_dict_destroy(shard_test_dict);
+	shard_test_dict = NULL;
+	if (shard_test_use_dict) {
+		shard_test_dict = tier_dict_create();
+		assert_non_null(shard_test_dict);
+		shard_set_dict(*s, shard_test_dict);
+	}
+}
+
+/* The group twice: values compressed alone, then against a dictionary. */
+static inline int shard_test_run_both(const struct CMUnitTest *tests, size_t n)
+{
+	int failed = _cmocka_run_group_tests("alone", tests, n, NULL, NULL);
+
+	shard_test_use_dict = true;
+	failed += _cmocka_run_group_tests("with a tier dictionary", tests, n, NULL, NULL);
+	tier_dict_destroy(shard_test_dict);
+	shard_test_dict = NULL;
+	return failed;
 }
 
 /* A whole scan of s for the item holding key: its scan copy in *found and

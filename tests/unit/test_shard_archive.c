@@ -6,8 +6,10 @@
  * comes after an overwrite or delete changes nothing; a full arena keeps the
  * stub; PUT, DELETE, demotion, shard_compress_all, eviction and the scan
  * treat stubs right; the counters of tier 3 add up; and a random model test
- * mixes all of it with every GET checked and the invariants at the end. The
- * archive file is the test's memory: the shard does no I/O. */
+ * mixes all of it with every GET checked and the invariants at the end;
+ * values compressed against the shard's dictionary archive and restore in
+ * their own codecs. The archive file is the test's memory: the shard does
+ * no I/O. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -255,6 +257,20 @@ static int tier_of(unsigned i)
 
 	key_of(i, k, &kl);
 	return shard_test_scan_find(sh, k, kl, &it) ? (int)it.tier : -1;
+}
+
+/* The codec key i's item stores its value in now (value_codec.h), or -1
+ * when absent. */
+static int codec_of(unsigned i)
+{
+	struct shard_scan_item it;
+	char k[32];
+	uint8_t kl;
+
+	key_of(i, k, &kl);
+	if (!shard_test_scan_find(sh, k, kl, &it))
+		return -1;
+	return (int)(it.tier | (it.dict ? VALUE_CODEC_DICT : 0));
 }
 
 /* Raw, LZ4 and LZ4-HC items cooled to 0: a first demotion pass takes the
@@ -835,7 +851,7 @@ static void r_commit(uint64_t *rng)
 	/* Taken when the item stores the record's bytes: the same write (values
 	 * differ per write) and the same codec (demotion or a GET's promotion
 	 * may have moved it since). */
-	bool want = m->state == R_PRESENT && m->version == p->version && tier_of(p->key) == p->codec;
+	bool want = m->state == R_PRESENT && m->version == p->version && codec_of(p->key) == p->codec;
 	struct shard_archive_ref ref = {.offset = next_offset++, .bytes = p->stored_len,
 					.check = (uint32_t)we_test_rand(rng)};
 	char k[32];
@@ -885,6 +901,9 @@ static void test_random_model(void **state)
 	uint32_t tick = 0;
 
 	(void)state;
+	/* The model starts empty (the group may run this test twice). */
+	memset(rk, 0, sizeof(rk));
+	npending = 0;
 	shard_new(RKEYS * 2, 96u << 10);
 	shard_set_track_reads(sh, true);
 	shard_set_promote_level(sh, 2);
@@ -933,6 +952,91 @@ static void test_random_model(void **state)
 	assert_true(shard_check_invariants(sh));
 }
 
+/* A ~600-byte value of common words: compresses about twice alone, more
+ * against a dictionary of such values (written into the model). */
+static void put_words(unsigned i)
+{
+	static const char *words[] = {"the ", "time ", "of ", "people ", "water ", "and ",
+				      "over the hill ", "every day ", "sound ", "number "};
+	uint64_t r = 0x77 + i;
+	uint8_t v[VLEN_MAX];
+	uint32_t vl = 600 - (i % 50), o = 0;
+	char k[32];
+	uint8_t kl;
+
+	while (o < vl) {
+		const char *w = words[we_test_rand(&r) % 10];
+
+		for (size_t j = 0; w[j] != 0 && o < vl; j++)
+			v[o++] = (uint8_t)w[j];
+		if (o < vl && we_test_rand(&r) % 4 == 0)
+			v[o++] = (uint8_t)('a' + we_test_rand(&r) % 26); /* not only repeats */
+	}
+	key_of(i, k, &kl);
+	assert_int_equal(shard_put(sh, hash_of(i), (const uint8_t *)k, kl, v, vl), WE_STATUS_OK);
+	memcpy(model[i], v, vl);
+	model_len[i] = vl;
+}
+
+/* With a dictionary: the first values compressed alone fill it, the rest
+ * compress against it; picks carry the dictionary codecs (LZ4 and LZ4-HC),
+ * commit, and restore to exactly the bytes written; a shard without that
+ * dictionary refuses to restore such bytes. */
+static void test_dict_codecs(void **state)
+{
+	struct tier_dict *d = tier_dict_create();
+	struct shard_scan cur = {0};
+	unsigned n, with_dict[3] = {0}, alone = 0, one = KEYS;
+
+	(void)state;
+	assert_non_null(d);
+	shard_set_dict(sh, d);
+	for (unsigned i = 0; i < KEYS; i++)
+		put_words(i);
+	shard_set_tick(sh, 100);
+	assert_true(shard_compress_all(sh, false) > 0);
+	assert_non_null(shard_dict_view(sh));
+	/* The second half of the index on to LZ4-HC, against the dictionary's
+	 * end (the first holds the values compressed before it was built). */
+	shard_set_tick(sh, 200);
+	cur.bucket = shard_scan_buckets(sh) / 2;
+	while (!shard_scan_done(sh, &cur))
+		assert_true(shard_demote_step(sh, &cur, &demote) >= 0);
+	n = pick_all(&archive_cold);
+	assert_true(n > KEYS * 9 / 10); /* not those too small to be worth a stub */
+	for (unsigned i = 0; i < n; i++) {
+		if (picks[i].codec & VALUE_CODEC_DICT) {
+			with_dict[picks[i].codec & ~VALUE_CODEC_DICT]++;
+			one = i;
+		} else {
+			alone += picks[i].codec != VALUE_CODEC_RAW;
+		}
+		assert_true(commit(&picks[i]));
+	}
+	assert_true(with_dict[TIER_PHOTON_SPHERE] > 0 && with_dict[TIER_DEEP_CACHE] > 0);
+	assert_true(alone > 0 && alone < KEYS / 4); /* the ones that filled the dictionary */
+	for (unsigned i = 0; i < n; i++) {
+		struct shard_archive_ref ref = ref_of(picks[i].key, picks[i].stored_len);
+
+		get_archived(picks[i].key, &ref);
+	}
+	shard_set_dict(sh, NULL);
+	assert_int_equal(restore(&picks[one], true), SHARD_RESTORE_STALE);
+	shard_set_dict(sh, d);
+	shard_set_promote_level(sh, TEMP_LEVEL_MAX); /* GETs leave them compressed */
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(restore(&picks[i], true), SHARD_RESTORED);
+	for (unsigned i = 0; i < KEYS; i++)
+		get_check(i);
+	assert_true(shard_check_invariants(sh));
+	/* GETs that promote decode them too. */
+	shard_set_promote_level(sh, 0);
+	for (unsigned i = 0; i < KEYS; i++)
+		get_check(i);
+	shard_set_dict(sh, NULL); /* the shard is freed next, unread */
+	tier_dict_destroy(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -945,7 +1049,23 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_scan_stubs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_einval, setup, teardown),
 		cmocka_unit_test_teardown(test_random_model, teardown),
+		cmocka_unit_test_setup_teardown(test_dict_codecs, setup, teardown),
 	};
+	/* Again with a dictionary on every shard: the tests whose expectations
+	 * do not depend on how small the values compress (against a
+	 * dictionary this file's values shrink too far to be worth archiving). */
+	const struct CMUnitTest with_dict[] = {
+		cmocka_unit_test_setup_teardown(test_restore_no_room, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_put_delete_stub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_demote_leaves_stubs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_evict_stubs, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_einval, setup, teardown),
+		cmocka_unit_test_teardown(test_random_model, teardown),
+	};
+	int failed = cmocka_run_group_tests_name("alone", tests, NULL, NULL);
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	shard_test_use_dict = true;
+	failed += cmocka_run_group_tests_name("with a tier dictionary", with_dict, NULL, NULL);
+	tier_dict_destroy(shard_test_dict);
+	return failed;
 }

@@ -229,5 +229,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_nothing_to_move, setup, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return shard_test_run_both(tests, sizeof(tests) / sizeof(tests[0]));
 }

@@ -570,5 +570,5 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_make_room_on_put, setup_small, teardown),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return shard_test_run_both(tests, sizeof(tests) / sizeof(tests[0]));
 }
