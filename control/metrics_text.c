@@ -223,6 +223,11 @@ static void tiers(FILE *f, const json_t *stats)
 	json_array_foreach(sh, i, w)
 		fprintf(f, "warpengine_tier_unarchived_total{worker=\"%zu\"} %.0f\n", i,
 			json_number_value(json_object_get(json_object_get(w, "tiers"), "unarchived")));
+	help_line(f, "warpengine_tier_dictionary_bytes", "gauge",
+		  "the shard's tier dictionary once built (--tier-dict on), else 0");
+	json_array_foreach(sh, i, w)
+		fprintf(f, "warpengine_tier_dictionary_bytes{worker=\"%zu\"} %.0f\n", i,
+			json_number_value(json_object_get(json_object_get(w, "tiers"), "dict_bytes")));
 	help_line(f, "warpengine_tier_rejected_total", "counter",
 		  "new keys' PUTs a full cache declined (admission, --evict on)");
 	json_array_foreach(sh, i, w)

@@ -205,6 +205,7 @@ struct shard_tier_counters {
 	uint64_t evictions;       /* items deleted to make room (a PUT's, or evict_below) */
 	uint64_t rejected;        /* new keys' PUTs a full cache declined (admission) */
 	uint64_t unarchived;      /* stubs made items again (shard_archive_restore) */
+	uint64_t dict_bytes;      /* the tier dictionary once built, else 0 (a gauge) */
 };
 
 struct shard_demote_policy {

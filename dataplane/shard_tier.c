@@ -189,7 +189,10 @@ bool shard_admit(const struct shard *s, uint64_t hash, const struct arena_item *
 
 void shard_read_tiers(const struct shard *s, struct shard_tier_counters *out)
 {
+	const struct value_dict *d = tier_dict_view(s->dict);
+
 	*out = s->tiers;
+	out->dict_bytes = d != NULL ? d->len : 0;
 }
 
 /* Replace the item at *slot by a copy in tier `tier` whose value bytes are
@@ -338,7 +341,9 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 		s->tiers.demotions[to]++;
 		(*demoted)++;
 	}
-	return to == TIER_DEEP_CACHE ? len * 8 : len;
+	/* LZ4-HC costs about 8 times LZ4 alone, 24 times against the
+	 * dictionary (it loads the dictionary's end per value). */
+	return to == TIER_DEEP_CACHE ? len * (dict ? 24 : 8) : len;
 }
 
 uint64_t shard_compress_all(struct shard *s, bool deep)

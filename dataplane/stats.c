@@ -66,6 +66,7 @@ json_t *stats_tiers_json(const struct worker *w)
 	json_object_set_new(o, "evictions", json_integer((json_int_t)t.evictions));
 	json_object_set_new(o, "rejected", json_integer((json_int_t)t.rejected));
 	json_object_set_new(o, "unarchived", json_integer((json_int_t)t.unarchived));
+	json_object_set_new(o, "dict_bytes", json_integer((json_int_t)t.dict_bytes));
 	return o;
 }
 

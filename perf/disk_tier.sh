@@ -16,7 +16,8 @@
 # not hide the disk; VALUE_KIND text or json (the blaster's) shows what they
 # add: how many GETs memory serves, raw or compressed, within the budget. Each line: GETs/s, latency p50 / p99 / p99.9, and where the
 # GETs found their items, then how the arenas' memory is used and the items
-# per tier at the end; the last line the disk/memory ratios.
+# per tier at the end; the last line the disk/memory ratios. WE_DP_ARGS: more
+# data-plane options for every configuration (e.g. "--tier-dict off").
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${1:-build}" && pwd)
@@ -48,7 +49,7 @@ run() { # LABEL DIST ARENA_MB DP_OPTIONS...
   rm -rf "$WORK/ctl.sock" "$WORK/data"
   testnet_start_dataplane "$BUILD/dataplane/warpengine" "$WORK/dp.log" 2 --port-base 9000 \
     --control-socket "$WORK/ctl.sock" --capacity $((KEYS * 2)) --arena-mb "$mb" --tiers on \
-    --data-dir "$WORK/data" --quiet "$@"
+    --data-dir "$WORK/data" --quiet "$@" ${WE_DP_ARGS:-}
   # the preload, then a pause: the items cool and the archive scan settles
   tn_exec "$BUILD/tools/blaster/warp-blaster" --engine kernel --no-spin --server "$TN_DP_IP" \
     --port 9000 --workers 2 --keys "$KEYS" --value-size "$VSIZE" --value-kind "$KIND" \

@@ -33,7 +33,7 @@
  * every key inside the shard.
  *
  * usage: tier_bench [--items N] [--value-size B] [--kinds random,text,json]
- *                   [--gets N] [--seed N] [--json]
+ *                   [--gets N] [--seed N] [--dict] [--json]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,6 +50,7 @@
 #include "keyhash.h"
 #include "rng.h"
 #include "shard.h"
+#include "tier_codec.h"
 #include "we_time.h"
 #include "workload.h"
 
@@ -66,6 +67,7 @@ struct tb_options {
 	bool kinds[TB_KINDS];
 	uint64_t gets; /* timed GETs per tier */
 	uint64_t seed;
+	bool dict; /* the shard compresses against a tier dictionary */
 	bool json;
 };
 
@@ -104,6 +106,7 @@ struct tb {
 	uint8_t *value;
 	struct rng rng;
 	uint64_t sink;
+	struct tier_dict *dict; /* --dict: a fresh one per kind */
 };
 
 static volatile uint64_t tb_sink; /* keeps the compiler from dropping the GETs' reads */
@@ -164,6 +167,13 @@ static void tb_fill(struct tb *b, const struct tb_options *o, int kind)
 		tb_die("workload: %s", why);
 	if (shard_init(b->s, b->mem, b->mem_bytes, &b->cfg) != 0)
 		tb_die("cannot build the shard");
+	if (o->dict) {
+		tier_dict_destroy(b->dict);
+		b->dict = tier_dict_create();
+		if (b->dict == NULL)
+			tb_die("no memory for a tier dictionary");
+		shard_set_dict(b->s, b->dict);
+	}
 	/* GETs neither warm items nor bring them back raw (see DESIGN). */
 	shard_set_track_reads(b->s, false);
 	shard_set_promote_level(b->s, 255);
@@ -348,6 +358,7 @@ static void tb_print_json(const struct tb_options *o, const struct tb_result *r,
 			 (json_int_t)o->items, "key_bytes", (json_int_t)TB_KEY_BYTES, "value_size",
 			 (json_int_t)o->value_size, "gets_per_tier", (json_int_t)o->gets, "kinds", kinds);
 	json_object_set_new(root, "seed", json_integer((json_int_t)o->seed));
+	json_object_set_new(root, "dict", json_boolean(o->dict));
 	json_dumpf(root, stdout, JSON_INDENT(2));
 	printf("\n");
 	json_decref(root);
@@ -364,8 +375,9 @@ static void tb_fmt(char *buf, size_t n, const char *fmt, double x)
 static void tb_print_table(const struct tb_options *o, const struct tb_result *r, int n)
 {
 	printf("tier_bench: %" PRIu64 " items, %d-byte keys, %u-byte values, %" PRIu64
-	       " GETs per tier (uniform)\n\n",
-	       o->items, TB_KEY_BYTES, o->value_size, o->gets);
+	       " GETs per tier (uniform)%s\n\n",
+	       o->items, TB_KEY_BYTES, o->value_size, o->gets,
+	       o->dict ? ", against a tier dictionary" : "");
 	printf("%-7s %-5s %12s %12s %7s %11s %9s %9s %9s\n", "kind", "tier", "items", "arena MiB",
 	       "ratio", "saved MiB", "demote", "GET ns", "M GET/s");
 	for (int i = 0; i < n; i++) {
@@ -406,12 +418,14 @@ static void tb_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: tier_bench [--items N] [--value-size B] [--kinds LIST] [--gets N]\n"
-		"                  [--seed N] [--json]\n"
+		"                  [--seed N] [--dict] [--json]\n"
 		"  --items       items in the shard (default 100000)\n"
 		"  --value-size  value bytes, 1..%u (default 1024)\n"
 		"  --kinds       value kinds, comma separated: random,text,json (default all)\n"
 		"  --gets        timed GETs per tier (default 2000000)\n"
 		"  --seed        seed of the random key sequence (default 1)\n"
+		"  --dict        compress against a tier dictionary (sampled by the LZ4 pass from\n"
+		"                the first values that compress alone, as the data plane does)\n"
 		"  --json        print the results as JSON instead of a table\n",
 		SHARD_TIER_VALUE_MAX);
 }
@@ -455,6 +469,7 @@ static int tb_parse_args(int argc, char **argv, struct tb_options *o)
 		{"gets", required_argument, NULL, 'g'},
 		{"seed", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},
+		{"dict", no_argument, NULL, 'd'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -487,6 +502,9 @@ static int tb_parse_args(int argc, char **argv, struct tb_options *o)
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'd':
+			o->dict = true;
 			break;
 		case 'h':
 			tb_usage(stdout);
@@ -545,5 +563,6 @@ int main(int argc, char **argv)
 	else
 		tb_print_table(&o, results, n);
 	tb_sink = b.sink;
+	tier_dict_destroy(b.dict);
 	return EX_OK;
 }

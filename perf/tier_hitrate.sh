@@ -9,6 +9,7 @@
 #        defaults: build 20000 1024 20 0.99 text
 # The blaster refills what a GET missed (--fill-on-miss: a cache-aside
 # client); WE_HITRATE_FILL=0 leaves misses missing (only the 5 % PUTs write).
+# WE_DP_ARGS: more data-plane options for every configuration.
 # Prints one line per configuration: tiers on with eviction (a cache), and
 # for comparison no tiers (a full arena answers NO_SPACE; misses are keys
 # the preload could not store).
@@ -27,7 +28,10 @@ SRC=$ROOT
 . "$ROOT/scripts/testnet.sh"
 WORK=$(mktemp -d /tmp/we-hitrate.XXXXXX)
 trap 'testnet_down; rm -rf "$WORK"' EXIT
-REQ=$BUILD/tests/integration/ctl_request
+# the control-socket client is built with the tests (a benchmark build may
+# have none): WE_CTL_REQUEST, or the one in BUILD or in build/
+REQ=${WE_CTL_REQUEST:-$BUILD/tests/integration/ctl_request}
+[ -x "$REQ" ] || REQ=$ROOT/build/tests/integration/ctl_request
 # the budget: PCT % of the data (key + value + 16 bytes per item, as when the
 # item header was 16 bytes: kept so runs compare), per
 # worker, in whole MiB (at least 1)
@@ -38,7 +42,7 @@ run() { # LABEL DP_OPTIONS...
   shift
   rm -f "$WORK/ctl.sock"
   testnet_start_dataplane "$BUILD/dataplane/warpengine" "$WORK/dp.log" 2 --port-base 9000 \
-    --control-socket "$WORK/ctl.sock" --capacity $((KEYS * 2)) --arena-mb "$MB" --quiet "$@"
+    --control-socket "$WORK/ctl.sock" --capacity $((KEYS * 2)) --arena-mb "$MB" --quiet "$@" ${WE_DP_ARGS:-}
   tn_exec "$BUILD/tools/blaster/warp-blaster" --engine kernel --no-spin --server "$TN_DP_IP" \
     --port 9000 --workers 2 --keys "$KEYS" --value-size "$VSIZE" --value-kind "$KIND" \
     --dist "zipf:$THETA" --mix get=95,put=5 --window 16 --preload --duration 10 --quiet "${FILL[@]}" \

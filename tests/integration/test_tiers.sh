@@ -76,7 +76,10 @@ done
 sleep 0.5
 used1=$(req '{"command":"stats"}' | jq '[.result.shards[].arena_used_bytes] | add')
 [ "$used1" -lt $(( used0 - 200000 )) ] || fail "memory $used0 -> $used1 bytes after compressing"
-pass "cooled: 300 compressible items compressed ($(sum photon_sphere.items) / $(sum deep_cache.items) in LZ4 / LZ4-HC), 100 left raw; shard memory $used0 -> $used1 bytes"
+# each shard compressed 64 values alone and built its dictionary from them
+# (--tier-dict on, the default); the reads below decode against it
+[ "$(tiers 'map(.dict_bytes) | min')" = 32768 ] || fail "no tier dictionary: $(tiers .)"
+pass "cooled: 300 compressible items compressed ($(sum photon_sphere.items) / $(sum deep_cache.items) in LZ4 / LZ4-HC), 100 left raw; shard memory $used0 -> $used1 bytes; dictionaries of 32 KiB built"
 
 # --- 2. exact reads, hits and promotion ------------------------------------------
 # Tiers off first: read items would cool again and be demoted within a

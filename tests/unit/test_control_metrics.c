@@ -41,7 +41,8 @@ static json_t *fixed_sample(void)
 		"    \"photon_sphere\": {\"items\": 1, \"stored_bytes\": 40, \"value_bytes\": 600,"
 		"     \"hits\": 2, \"demotions\": 5},"
 		"    \"deep_cache\": {\"items\": 0, \"stored_bytes\": 0, \"value_bytes\": 0,"
-		"     \"hits\": 0, \"demotions\": 0}, \"promotions\": 2, \"left_raw\": 1}}],"
+		"     \"hits\": 0, \"demotions\": 0}, \"promotions\": 2, \"left_raw\": 1,"
+		"    \"dict_bytes\": 32768}}],"
 		" \"storage\": {\"data_dir\": \"/d\", \"log\": {\"commits\": 40, \"bytes\": 4096,"
 		"   \"commit_us_p99_le\": 250},"
 		"  \"checkpoint\": {\"completed\": 2, \"last_ms\": 1500},"
@@ -115,6 +116,8 @@ static void test_render_sample(void **state)
 	assert_non_null(strstr(t, "warpengine_tier_hits_total{worker=\"0\",tier=\"event_horizon\"} 11\n"));
 	assert_non_null(strstr(t, "warpengine_tier_demotions_total{worker=\"0\",tier=\"photon_sphere\"} 5\n"));
 	assert_non_null(strstr(t, "warpengine_tier_promotions_total{worker=\"0\"} 2\n"));
+	assert_non_null(strstr(t, "# TYPE warpengine_tier_dictionary_bytes gauge\n"));
+	assert_non_null(strstr(t, "warpengine_tier_dictionary_bytes{worker=\"0\"} 32768\n"));
 	/* the data directory: process-wide, base units, absent fields absent */
 	assert_non_null(strstr(t, "# TYPE warpengine_storage_log_commits_total counter\n"));
 	assert_non_null(strstr(t, "warpengine_storage_log_commits_total 40\n"));

@@ -985,6 +985,7 @@ static void put_words(unsigned i)
 static void test_dict_codecs(void **state)
 {
 	struct tier_dict *d = tier_dict_create();
+	struct shard_tier_counters t;
 	struct shard_scan cur = {0};
 	unsigned n, with_dict[3] = {0}, alone = 0, one = KEYS;
 
@@ -993,9 +994,13 @@ static void test_dict_codecs(void **state)
 	shard_set_dict(sh, d);
 	for (unsigned i = 0; i < KEYS; i++)
 		put_words(i);
+	shard_read_tiers(sh, &t);
+	assert_int_equal(t.dict_bytes, 0); /* not built before anything compressed */
 	shard_set_tick(sh, 100);
 	assert_true(shard_compress_all(sh, false) > 0);
 	assert_non_null(shard_dict_view(sh));
+	shard_read_tiers(sh, &t);
+	assert_int_equal(t.dict_bytes, VALUE_DICT_BYTES);
 	/* The second half of the index on to LZ4-HC, against the dictionary's
 	 * end (the first holds the values compressed before it was built). */
 	shard_set_tick(sh, 200);
