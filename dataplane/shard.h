@@ -213,7 +213,7 @@ struct shard_demote_policy {
 	uint8_t cold_below; /* LZ4 items cooler than this go to LZ4-HC */
 	uint8_t evict_below; /* items cooler than this are deleted (0: none; a cache only) */
 	uint32_t max_chains;       /* chains visited per step */
-	uint32_t max_input_bytes;  /* value bytes compressed per step (LZ4-HC counts 8x);
+	uint32_t max_input_bytes;  /* value bytes compressed per step (LZ4-HC counts 8x, 24x against the dictionary);
 				    * checked between chains: a step ends the chain it began */
 };
 
