@@ -336,6 +336,10 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 		}
 		return len;
 	}
+	/* LZ4-HC against the dictionary's last 8 KiB can come out larger
+	 * than LZ4 against all of it: such a value stays where it is. */
+	if (it->tier != TIER_EVENT_HORIZON && (uint32_t)n > it->stored_len)
+		return to == TIER_DEEP_CACHE ? len * (dict ? 24 : 8) : len;
 	slot = shard_slot_of(s, it, &hash);
 	if (shard_tier_replace(s, slot, it, to, dict, s->work, (uint32_t)n)) {
 		s->tiers.demotions[to]++;

@@ -141,6 +141,7 @@ static void test_demote_read_promote(void **state)
 	struct shard_tier_counters t;
 	struct shard_counters c0, c1;
 	unsigned even = KEYS / 2;
+	int deep;
 
 	(void)state;
 	shard_read_counters(sh, &c0);
@@ -157,13 +158,15 @@ static void test_demote_read_promote(void **state)
 	shard_read_counters(sh, &c1);
 	assert_true(c1.arena_used_bytes < c0.arena_used_bytes);
 	assert_true(shard_check_invariants(sh));
-	/* A second pass takes the LZ4 items down to LZ4-HC, and does not try
-	 * the values that did not compress again (marked raw_only). */
-	assert_int_equal(demote_all(&p), (int)even);
+	/* A second pass takes the LZ4 items down to LZ4-HC (but those LZ4-HC
+	 * would make larger: they stay), and does not try the values that did
+	 * not compress again (marked raw_only). */
+	deep = demote_all(&p);
 	shard_read_tiers(sh, &t);
-	assert_int_equal(t.items[TIER_DEEP_CACHE], even);
-	assert_int_equal(t.items[TIER_PHOTON_SPHERE], 0);
-	assert_int_equal(t.demotions[TIER_DEEP_CACHE], even);
+	assert_true(deep > (int)even / 2);
+	assert_int_equal(t.items[TIER_DEEP_CACHE], deep);
+	assert_int_equal(t.items[TIER_PHOTON_SPHERE], even - (unsigned)deep);
+	assert_int_equal(t.demotions[TIER_DEEP_CACHE], deep);
 	assert_int_equal(t.left_raw, KEYS - even);
 	assert_true(shard_check_invariants(sh));
 	/* A write clears the mark: key 1 written again is tried once more. */
@@ -176,7 +179,8 @@ static void test_demote_read_promote(void **state)
 	for (unsigned i = 0; i < KEYS; i++)
 		get_check(i);
 	shard_read_tiers(sh, &t);
-	assert_int_equal(t.hits[TIER_DEEP_CACHE], even);
+	assert_int_equal(t.hits[TIER_DEEP_CACHE], deep);
+	assert_int_equal(t.hits[TIER_PHOTON_SPHERE], even - (unsigned)deep);
 	assert_int_equal(t.promotions, even);
 	assert_int_equal(t.items[TIER_EVENT_HORIZON], KEYS);
 	for (unsigned i = 0; i < KEYS; i++)
@@ -437,6 +441,7 @@ static void test_put_eviction_and_admission(void **state)
 static void test_compress_all(void **state)
 {
 	struct shard_tier_counters t;
+	uint64_t deep;
 
 	(void)state;
 	for (unsigned i = 0; i < 50; i++)
@@ -447,11 +452,12 @@ static void test_compress_all(void **state)
 	assert_int_equal(t.items[TIER_EVENT_HORIZON], KEYS - KEYS / 2);
 	assert_int_equal(shard_compress_all(sh, false), 0); /* nothing left to do */
 	assert_true(shard_check_invariants(sh));
-	/* deep: the LZ4 items go on to LZ4-HC */
-	assert_int_equal(shard_compress_all(sh, true), KEYS / 2);
+	/* deep: the LZ4 items go on to LZ4-HC (those it would not make larger) */
+	deep = shard_compress_all(sh, true);
+	assert_true(deep > KEYS / 4);
 	shard_read_tiers(sh, &t);
-	assert_int_equal(t.items[TIER_DEEP_CACHE], KEYS / 2);
-	assert_int_equal(t.items[TIER_PHOTON_SPHERE], 0);
+	assert_int_equal(t.items[TIER_DEEP_CACHE], deep);
+	assert_int_equal(t.items[TIER_PHOTON_SPHERE], KEYS / 2 - deep);
 	assert_true(shard_check_invariants(sh));
 	for (unsigned i = 0; i < KEYS; i++)
 		get_check(i);
