@@ -177,9 +177,10 @@ static void tiers(FILE *f, const json_t *stats)
 {
 	static const char *const names[] = {"event_horizon", "photon_sphere", "deep_cache",
 					    "singularity"};
-	static const struct {
+	struct family {
 		const char *field, *metric, *type, *help;
-	} m[] = {
+	};
+	static const struct family m[] = {
 		{"items", "warpengine_tier_items", "gauge", "items in the tier (shard)"},
 		{"stored_bytes", "warpengine_tier_stored_bytes", "gauge",
 		 "value bytes as stored in the tier (compressed in LZ4 and LZ4-HC; records on disk"
@@ -189,6 +190,19 @@ static void tiers(FILE *f, const json_t *stats)
 		{"hits", "warpengine_tier_hits_total", "counter", "GETs that found their item in the tier"},
 		{"demotions", "warpengine_tier_demotions_total", "counter",
 		 "items moved into the tier by demotion"},
+	};
+	/* One value per shard, not per tier. */
+	static const struct family per_shard[] = {
+		{"promotions", "warpengine_tier_promotions_total", "counter",
+		 "compressed items made raw again by a GET"},
+		{"evictions", "warpengine_tier_evictions_total", "counter",
+		 "coldest items deleted to make room (--evict on)"},
+		{"unarchived", "warpengine_tier_unarchived_total", "counter",
+		 "archived items a GET brought back into memory (--disk-tier on)"},
+		{"dict_bytes", "warpengine_tier_dictionary_bytes", "gauge",
+		 "the shard's tier dictionary once built (--tier-dict on), else 0"},
+		{"rejected", "warpengine_tier_rejected_total", "counter",
+		 "new keys' PUTs a full cache declined (admission, --evict on)"},
 	};
 	const json_t *sh = json_object_get(stats, "shards"), *w;
 	size_t i;
@@ -208,31 +222,13 @@ static void tiers(FILE *f, const json_t *stats)
 									  m[k].field)));
 		}
 	}
-	help_line(f, "warpengine_tier_promotions_total", "counter",
-		  "compressed items made raw again by a GET");
-	json_array_foreach(sh, i, w)
-		fprintf(f, "warpengine_tier_promotions_total{worker=\"%zu\"} %.0f\n", i,
-			json_number_value(json_object_get(json_object_get(w, "tiers"), "promotions")));
-	help_line(f, "warpengine_tier_evictions_total", "counter",
-		  "coldest items deleted to make room (--evict on)");
-	json_array_foreach(sh, i, w)
-		fprintf(f, "warpengine_tier_evictions_total{worker=\"%zu\"} %.0f\n", i,
-			json_number_value(json_object_get(json_object_get(w, "tiers"), "evictions")));
-	help_line(f, "warpengine_tier_unarchived_total", "counter",
-		  "archived items a GET brought back into memory (--disk-tier on)");
-	json_array_foreach(sh, i, w)
-		fprintf(f, "warpengine_tier_unarchived_total{worker=\"%zu\"} %.0f\n", i,
-			json_number_value(json_object_get(json_object_get(w, "tiers"), "unarchived")));
-	help_line(f, "warpengine_tier_dictionary_bytes", "gauge",
-		  "the shard's tier dictionary once built (--tier-dict on), else 0");
-	json_array_foreach(sh, i, w)
-		fprintf(f, "warpengine_tier_dictionary_bytes{worker=\"%zu\"} %.0f\n", i,
-			json_number_value(json_object_get(json_object_get(w, "tiers"), "dict_bytes")));
-	help_line(f, "warpengine_tier_rejected_total", "counter",
-		  "new keys' PUTs a full cache declined (admission, --evict on)");
-	json_array_foreach(sh, i, w)
-		fprintf(f, "warpengine_tier_rejected_total{worker=\"%zu\"} %.0f\n", i,
-			json_number_value(json_object_get(json_object_get(w, "tiers"), "rejected")));
+	for (size_t k = 0; k < sizeof(per_shard) / sizeof(per_shard[0]); k++) {
+		help_line(f, per_shard[k].metric, per_shard[k].type, per_shard[k].help);
+		json_array_foreach(sh, i, w)
+			fprintf(f, "%s{worker=\"%zu\"} %.0f\n", per_shard[k].metric, i,
+				json_number_value(json_object_get(json_object_get(w, "tiers"),
+								  per_shard[k].field)));
+	}
 }
 
 /* The data directory (stats' "storage", present with --data-dir): one
