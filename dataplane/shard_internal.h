@@ -95,7 +95,7 @@ static inline uint32_t *shard_find(struct shard *s, uint64_t hash, const uint8_t
 /* The codec of a compressed item's stored bytes (value_codec.h). */
 static inline uint8_t shard_item_codec(const struct arena_item *it)
 {
-	return (uint8_t)(it->tier | (it->dict ? VALUE_CODEC_DICT : 0));
+	return value_codec_of(it->tier, it->dict);
 }
 
 /* Bytes a stub holds: one struct shard_archive_ref (shard.h). */

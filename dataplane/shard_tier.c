@@ -279,9 +279,8 @@ const uint8_t *shard_scan_value(struct shard *s, const struct shard_scan_item *i
 	if (it->tier == TIER_SINGULARITY)
 		return NULL; /* on disk */
 	if (it->value_len > SHARD_TIER_VALUE_MAX ||
-	    tier_decompress((uint8_t)(it->tier | (it->dict ? VALUE_CODEC_DICT : 0)),
-			    tier_dict_view(s->dict), it->value, it->stored_len, s->scratch,
-			    it->value_len) != 0)
+	    tier_decompress(value_codec_of(it->tier, it->dict), tier_dict_view(s->dict),
+			    it->value, it->stored_len, s->scratch, it->value_len) != 0)
 		return NULL;
 	return s->scratch;
 }
@@ -294,6 +293,7 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	uint8_t level = temperature_read((uint16_t)it->temperature, s->tick);
 	uint32_t len = it->value_len; /* it is freed once replaced */
 	enum item_tier to;
+	uint32_t cost; /* charged to the step's budget */
 	bool dict;
 	const uint8_t *raw;
 	uint32_t *slot;
@@ -327,6 +327,9 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	dict = tier_dict_view(s->dict) != NULL;
 	n = dict ? tier_compress_dict(s->dict, to, raw, len, s->work, sizeof(s->work))
 		 : tier_compress(to, raw, len, s->work, sizeof(s->work));
+	/* LZ4-HC costs about 8 times LZ4 alone, 24 times against the
+	 * dictionary (it loads the dictionary's end per value). */
+	cost = to == TIER_DEEP_CACHE ? len * (dict ? 24 : 8) : len;
 	if (n > 0 && !dict && s->dict != NULL)
 		tier_dict_sample(s->dict, raw, len);
 	if (n <= 0) {
@@ -339,15 +342,13 @@ static uint32_t shard_demote_item(struct shard *s, struct arena_item *it,
 	/* LZ4-HC against the dictionary's last 8 KiB can come out larger
 	 * than LZ4 against all of it: such a value stays where it is. */
 	if (it->tier != TIER_EVENT_HORIZON && (uint32_t)n > it->stored_len)
-		return to == TIER_DEEP_CACHE ? len * (dict ? 24 : 8) : len;
+		return cost;
 	slot = shard_slot_of(s, it, &hash);
 	if (shard_tier_replace(s, slot, it, to, dict, s->work, (uint32_t)n)) {
 		s->tiers.demotions[to]++;
 		(*demoted)++;
 	}
-	/* LZ4-HC costs about 8 times LZ4 alone, 24 times against the
-	 * dictionary (it loads the dictionary's end per value). */
-	return to == TIER_DEEP_CACHE ? len * (dict ? 24 : 8) : len;
+	return cost;
 }
 
 uint64_t shard_compress_all(struct shard *s, bool deep)

@@ -4,10 +4,11 @@
  *
  *   value_codec_decode  value_codec.c  stored bytes -> exactly value_len bytes, or an error
  *   value_dict_window   inline         the part of a dictionary a codec compresses against
+ *   value_codec_of      inline         the codec of a tier's bytes, with or without the dictionary
  *
  * A codec is one byte: VALUE_CODEC_RAW, _LZ4 (the photon sphere), _LZ4HC
  * (the deep cache), each compressed one optionally with VALUE_CODEC_DICT:
- * compressed against the owning shard's dictionary (dataplane/tier_dict.h),
+ * compressed against the owning shard's dictionary (dataplane/tier_codec.h),
  * sampled from its own values once and never changed while the process
  * runs. LZ4 uses the whole dictionary; LZ4-HC only its last
  * VALUE_DICT_HC_BYTES (loading a dictionary into LZ4-HC costs per value,
@@ -18,6 +19,7 @@
 #ifndef VALUE_CODEC_H
 #define VALUE_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,6 +48,13 @@ static inline int value_codec_valid(uint8_t codec)
 
 	return codec <= VALUE_CODEC_MAX && base <= VALUE_CODEC_LZ4HC &&
 	       !(base == VALUE_CODEC_RAW && (codec & VALUE_CODEC_DICT));
+}
+
+/* The codec of bytes stored in a tier (its number: RAW, LZ4, LZ4HC),
+ * compressed against the shard's dictionary or not. */
+static inline uint8_t value_codec_of(unsigned tier, bool dict)
+{
+	return (uint8_t)(tier | (dict ? VALUE_CODEC_DICT : 0));
 }
 
 /* The window of d that codec compresses against (len 0 without DICT). */

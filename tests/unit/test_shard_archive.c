@@ -270,7 +270,7 @@ static int codec_of(unsigned i)
 	key_of(i, k, &kl);
 	if (!shard_test_scan_find(sh, k, kl, &it))
 		return -1;
-	return (int)(it.tier | (it.dict ? VALUE_CODEC_DICT : 0));
+	return value_codec_of(it.tier, it.dict);
 }
 
 /* Raw, LZ4 and LZ4-HC items cooled to 0: a first demotion pass takes the
